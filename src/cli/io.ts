@@ -1,0 +1,74 @@
+/**
+ * What every CLI command gets instead of touching the process: argv, env, output streams and a way to
+ * run programs. Tests pass fakes; `bin/llmstack.js` passes the real ones.
+ */
+import { spawn } from "node:child_process";
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ExecOptions {
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs a program; resolves with code 127 and an ENOENT message when it is not installed. */
+export type ExecFn = (file: string, args: readonly string[], opts?: ExecOptions) => Promise<ExecResult>;
+
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly exec: ExecFn;
+}
+
+export const realExec: ExecFn = (file, args, opts = {}) =>
+  new Promise((resolve) => {
+    const child = spawn(file, [...args], {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let timer: NodeJS.Timeout | undefined;
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
+    }
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: err.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr + err.message });
+    });
+    child.on("close", (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 124 : 1), stdout, stderr });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(opts.input ?? "");
+  });
+
+export function processIo(): CliIo {
+  return {
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    exec: realExec,
+  };
+}
+
+/** An error the CLI prints as one message, without a stack trace. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file.
+ */
+import { processIo, UsageError, type CliIo } from "./io";
+
+export type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+  plan: {
+    summary: "render a stack offline: plan --stack NAME [--json]",
+    load: async () => (await import("./plan")).planCommand,
+  },
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(15)} ${c.summary}`);
+  return `usage: llmstack <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.stdout(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    io.stderr(`llmstack: unknown command "${name}"; commands are ${Object.keys(COMMANDS).join(", ")}\n`);
+    return 1;
+  }
+  try {
+    const command = await entry.load();
+    return await command(rest, io);
+  } catch (err) {
+    io.stderr(`llmstack ${name}: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}
+
+/** Errors the user can act on print as their message; anything else keeps its stack for a bug report. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof UsageError) return err.message;
+  if (err instanceof Error && err.name === "StackConfigError") return err.message;
+  if (err instanceof Error && /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException).code ?? "")) {
+    return `${err.message}; run "llmstack --help" for the options`;
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function addCommand(name: string, entry: CommandEntry): void {
+  COMMANDS[name] = entry;
+}
+
+export function runFromProcess(): void {
+  main(process.argv.slice(2), processIo()).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`llmstack: ${errorMessage(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
