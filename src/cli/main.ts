@@ -2,18 +2,19 @@
  * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file.
  */
 import { processIo, UsageError, type CliIo } from "./io";
+import { planCommand } from "./plan";
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 interface CommandEntry {
   readonly summary: string;
-  readonly load: () => Promise<Command>;
+  readonly run: Command;
 }
 
 const COMMANDS: Record<string, CommandEntry> = {
   plan: {
     summary: "render a stack offline: plan --stack NAME [--json]",
-    load: async () => (await import("./plan")).planCommand,
+    run: planCommand,
   },
 };
 
@@ -34,8 +35,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   try {
-    const command = await entry.load();
-    return await command(rest, io);
+    return await entry.run(rest, io);
   } catch (err) {
     io.stderr(`llmstack ${name}: ${errorMessage(err)}\n`);
     return 1;

@@ -95,8 +95,6 @@ export const imagesSchema = z.strictObject({
   redis: imageRef,
   qdrant: imageRef,
   objectStore: imageRef,
-  /** Image with `huggingface-cli`/`hf` used for the one-shot model download. */
-  modelDownloader: imageRef,
 });
 export type ImagesConfig = z.infer<typeof imagesSchema>;
 

@@ -1,0 +1,41 @@
+/**
+ * `llmstack plan --stack NAME [--json]`: renders a stack offline, from its stack file alone: no Pulumi
+ * CLI, backend or Docker.
+ */
+import { parseArgs } from "node:util";
+import { parseStackConfig } from "../config/parse";
+import { readStack } from "../config/stackFile";
+import { planJson, planTable } from "../plan/render";
+import { planStack } from "../plan/stack";
+import type { StackPlan } from "../plan/types";
+import { UsageError, type CliIo } from "./io";
+
+export function renderStack(dir: string, stack: string): StackPlan {
+  const raw = readStack(dir, stack);
+  const config = parseStackConfig(raw.values, raw.stackFile);
+  return planStack({
+    project: raw.project,
+    stack: raw.stack,
+    stackFile: raw.stackFile,
+    config,
+    secretsPresent: raw.secretsPresent,
+  });
+}
+
+export async function planCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stack: { type: "string" },
+      json: { type: "boolean", default: false },
+      dir: { type: "string" },
+    },
+    strict: true,
+  });
+  if (values.stack === undefined) {
+    throw new UsageError("--stack is required, e.g. llmstack plan --stack production");
+  }
+  const plan = renderStack(values.dir ?? io.cwd, values.stack);
+  io.stdout(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planTable(plan));
+  return 0;
+}

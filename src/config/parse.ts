@@ -1,0 +1,84 @@
+/**
+ * parseStackConfig: raw config values (as Pulumi hands them, namespace stripped) → a typed StackConfig,
+ * or one StackConfigError that lists every problem with its file, key, value and what is allowed.
+ */
+import type { z } from "zod";
+import { StackConfigError } from "./errors";
+import { SECRET_NAMES, stackConfigSchema, type StackConfig } from "./schema";
+
+export const NAMESPACE = "llmstack";
+
+/** Keys that hold credentials; read as secrets, never parsed into the plain config. */
+export const SECRET_KEYS: readonly string[] = [...SECRET_NAMES, "hfToken"];
+
+export function parseStackConfig(raw: Record<string, unknown>, stackFile: string): StackConfig {
+  const result = stackConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new StackConfigError(formatIssues(result.error.issues, raw, stackFile));
+}
+
+export function formatIssues(
+  issues: readonly z.core.$ZodIssue[],
+  raw: Record<string, unknown>,
+  stackFile: string,
+): string {
+  const lines = issues.map((issue) => {
+    if (issue.code === "unrecognized_keys") {
+      const where = issue.path.length ? `${keyName(issue.path)}.` : `${NAMESPACE}:`;
+      const allowed = allowedKeys(issue.path);
+      return (
+        `${issue.keys.map((k) => `${where}${k}`).join(", ")}: unknown key` +
+        (allowed ? `; allowed keys here are ${allowed}` : "") +
+        "; check the spelling or remove it"
+      );
+    }
+    const value = valueAt(raw, issue.path);
+    if (value === undefined && issue.code === "invalid_type") {
+      return `${keyName(issue.path)}: required, but missing (expected ${issue.expected})`;
+    }
+    return `${keyName(issue.path)}: ${issue.message} (got ${JSON.stringify(value)})`;
+  });
+  return (
+    `${stackFile}: invalid stack config:\n` +
+    lines.map((l) => `  - ${l}`).join("\n") +
+    `\nFix these keys in ${stackFile} (see README "Stack config keys").`
+  );
+}
+
+function keyName(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return `${NAMESPACE}:`;
+  const [head, ...rest] = path;
+  return `${NAMESPACE}:${String(head)}${rest.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = raw;
+  for (const p of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function allowedKeys(path: readonly PropertyKey[]): string | undefined {
+  // Walk the schema's shape along the path (objects only) to list the keys a person may write.
+  let schema: unknown = stackConfigSchema;
+  for (const p of path) {
+    const shape = shapeOf(schema);
+    if (!shape || typeof p !== "string") return undefined;
+    schema = shape[p];
+  }
+  const shape = shapeOf(schema);
+  return shape ? Object.keys(shape).join(", ") : undefined;
+}
+
+function shapeOf(schema: unknown): Record<string, unknown> | undefined {
+  let s = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; shape?: unknown } } | undefined;
+  for (let i = 0; i < 5 && s?.def; i++) {
+    if (s.def.type === "object") return s.def.shape as Record<string, unknown>;
+    if (s.def.innerType !== undefined) s = s.def.innerType as typeof s;
+    else if (s.def.in !== undefined) s = s.def.in as typeof s;
+    else return undefined;
+  }
+  return undefined;
+}

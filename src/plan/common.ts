@@ -1,0 +1,127 @@
+/**
+ * Facts every service planner shares: physical names, in-network addresses, the per-mode worker counts,
+ * memory limits, log rotation and stop timeouts. Each value is written here once.
+ */
+import type { GpuConfig, StackConfig } from "../config/schema";
+import type { ContainerSpec, HealthcheckSpec, SecretRef, ServiceName, Text } from "./types";
+
+export interface PlanContext {
+  readonly project: string;
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly config: StackConfig;
+}
+
+/** Physical names are scoped to the stack: `<project>-<stack>-<service>`. */
+export function physicalName(ctx: PlanContext, service: string): string {
+  return `${ctx.project}-${ctx.stack}-${service}`;
+}
+
+/** Ports inside the stack network; services reach each other by their service name (a network alias). */
+export const INTERNAL_PORTS = {
+  vllm: 8000,
+  litellm: 4000,
+  postgres: 5432,
+  redis: 6379,
+  qdrant: 6333,
+  objectStore: 8333,
+} as const;
+
+export const HF_HOME = "/root/.cache/huggingface";
+
+/** Process and worker counts by GPU mode. CPU hosts (CI, laptops) are small: one worker, two gateway workers. */
+export const WORKER_COUNTS: Record<GpuConfig["mode"], { litellm: number; multimodal: number; retrieval: number }> = {
+  multi: { litellm: 8, multimodal: 4, retrieval: 8 },
+  single: { litellm: 4, multimodal: 2, retrieval: 4 },
+  cpu: { litellm: 2, multimodal: 1, retrieval: 2 },
+};
+
+/** Memory limits in MiB for containers without a GPU. */
+export const MEMORY_LIMITS_MIB = {
+  litellm: 4096,
+  retrievalProxy: 2048,
+  multimodalWorkerCpu: 8192,
+  postgres: 2048,
+  redis: 1024,
+  qdrant: 4096,
+  objectStore: 2048,
+  modelDownload: 4096,
+} as const;
+
+/** Log rotation for every container: json-file, 3 × 50 MB. */
+export const LOG_OPTS = { "max-size": "50m", "max-file": "3" } as const;
+export const SECURITY_OPTS = ["no-new-privileges:true"] as const;
+
+/** Seconds Docker waits after SIGTERM: Postgres checkpoints, vLLM drains requests and frees the GPU. */
+export const STOP_TIMEOUTS = { default: 30, postgres: 120, vllm: 120 } as const;
+
+export const PG_USER = "litellm";
+export const PG_DB = "litellm";
+export const OBJECT_STORE_ACCESS_KEY = "llmstack";
+
+export function secret(name: SecretRef["secret"]): SecretRef {
+  return { secret: name };
+}
+
+export function join(...parts: (string | SecretRef)[]): Text {
+  return { parts };
+}
+
+/** An HTTP probe with Python's standard library: every Python image has it, curl is not guaranteed. */
+export function pythonHttpProbe(url: string): readonly string[] {
+  return [
+    "CMD",
+    "python3",
+    "-c",
+    `import urllib.request; urllib.request.urlopen(${JSON.stringify(url)}, timeout=5)`,
+  ];
+}
+
+export function healthcheck(tests: readonly string[], startPeriodSeconds: number): HealthcheckSpec {
+  return { tests, interval: "15s", timeout: "10s", retries: 5, startPeriod: `${startPeriodSeconds}s` };
+}
+
+type Defaults = Pick<
+  ContainerSpec,
+  | "host"
+  | "restart"
+  | "logDriver"
+  | "logOpts"
+  | "securityOpts"
+  | "stopTimeout"
+  | "deviceRequests"
+  | "ports"
+  | "volumes"
+  | "uploads"
+  | "wait"
+  | "oneShot"
+  | "gpu"
+  | "deleteBeforeReplace"
+  | "dependsOn"
+>;
+
+/** The settings every long-running container shares. */
+export function baseContainer(ctx: PlanContext): Defaults {
+  return {
+    host: ctx.config.dockerHost,
+    restart: "unless-stopped",
+    logDriver: "json-file",
+    logOpts: { ...LOG_OPTS },
+    securityOpts: [...SECURITY_OPTS],
+    stopTimeout: STOP_TIMEOUTS.default,
+    deviceRequests: [],
+    ports: [],
+    volumes: [],
+    uploads: [],
+    wait: true,
+    oneShot: false,
+    gpu: false,
+    // Every container has a fixed physical name, so a replacement must delete the old one first.
+    deleteBeforeReplace: true,
+    dependsOn: [],
+  };
+}
+
+export function service<T extends ServiceName>(s: T): T {
+  return s;
+}

@@ -1,0 +1,130 @@
+/**
+ * Turns a StackPlan into what people and tools read: Docker Container input fields with secrets masked
+ * (JSON), and a table. Also resolves Text into plain strings for any consumer that has the values.
+ */
+import type { ContainerSpec, SecretRef, StackPlan, Text } from "./types";
+
+export const MASK = "********";
+
+export function isSecretRef(t: unknown): t is SecretRef {
+  return typeof t === "object" && t !== null && "secret" in t;
+}
+
+/** Resolves text with a function for secrets (the deploy layer passes values, the render a mask). */
+export function textToString(t: Text, resolve: (ref: SecretRef) => string): string {
+  if (typeof t === "string") return t;
+  if (isSecretRef(t)) return resolve(t);
+  return t.parts.map((p) => (typeof p === "string" ? p : resolve(p))).join("");
+}
+
+export function textHasSecret(t: Text): boolean {
+  if (typeof t === "string") return false;
+  if (isSecretRef(t)) return true;
+  return t.parts.some((p) => typeof p !== "string");
+}
+
+/** Environment as sorted KEY=VALUE strings, the form `@pulumi/docker` takes. */
+export function envList(env: ContainerSpec["env"], resolve: (ref: SecretRef) => string): string[] {
+  return Object.keys(env)
+    .sort()
+    .map((k) => `${k}=${textToString(env[k]!, resolve)}`);
+}
+
+const mask = (): string => MASK;
+
+/** The JSON view of one container: `@pulumi/docker` Container input names, secret values masked. */
+export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string, unknown> {
+  const volumeName = (key: string): string => plan.volumes.find((v) => v.key === key)?.name ?? key;
+  return {
+    service: c.service,
+    dependsOn: [...c.dependsOn],
+    name: c.name,
+    image: c.image,
+    host: c.host,
+    ...(c.entrypoints ? { entrypoints: [...c.entrypoints] } : {}),
+    command: [...c.command],
+    envs: envList(c.env, mask),
+    deviceRequests: c.deviceRequests.map((d) => ({
+      driver: d.driver,
+      deviceIds: [...d.deviceIds],
+      capabilities: [...d.capabilities],
+    })),
+    ...(c.ipcMode ? { ipcMode: c.ipcMode } : {}),
+    ...(c.shmSize !== undefined ? { shmSize: c.shmSize } : {}),
+    ports: c.ports.map((p) => ({ ...p })),
+    volumes: c.volumes.map((v) => ({
+      volumeName: volumeName(v.volume),
+      containerPath: v.containerPath,
+      ...(v.readOnly ? { readOnly: true } : {}),
+    })),
+    uploads: c.uploads.map((u) => ({
+      file: u.file,
+      content: textToString(u.content, mask),
+      ...(u.permissions ? { permissions: u.permissions } : {}),
+    })),
+    networksAdvanced: [{ name: plan.network.name, aliases: [c.service] }],
+    ...(c.healthcheck ? { healthcheck: { ...c.healthcheck, tests: [...c.healthcheck.tests] } } : {}),
+    restart: c.restart,
+    ...(c.memory !== undefined ? { memory: c.memory } : {}),
+    logDriver: c.logDriver,
+    logOpts: { ...c.logOpts },
+    securityOpts: [...c.securityOpts],
+    ...(c.capAdd ? { capabilities: { adds: [...c.capAdd] } } : {}),
+    stopTimeout: c.stopTimeout,
+    ...(c.oneShot ? { attach: true, mustRun: false } : { wait: c.wait, waitTimeout: c.waitTimeout }),
+    gpu: c.gpu,
+    deleteBeforeReplace: c.deleteBeforeReplace,
+  };
+}
+
+export function planJson(plan: StackPlan): Record<string, unknown> {
+  return {
+    stack: plan.stack,
+    environment: plan.environment,
+    dockerHost: plan.dockerHost,
+    network: plan.network.name,
+    gatewayUrl: plan.gatewayUrl,
+    servedModelName: plan.servedModelName,
+    vllmArgs: [...plan.vllmArgs],
+    gpuMap: plan.gpuMap,
+    volumes: plan.volumes,
+    secrets: plan.secrets.map((s) => ({
+      name: s.name,
+      source: s.source,
+      status: s.present ? (s.source === "generated" ? "generated" : "set") : s.optional ? "not set (optional)" : "missing",
+    })),
+    containers: plan.containers.map((c) => containerJson(c, plan)),
+  };
+}
+
+/** A readable table of the stack for a terminal. */
+export function planTable(plan: StackPlan): string {
+  const rows = plan.containers.map((c) => [
+    c.service,
+    c.image,
+    c.deviceRequests.length ? `GPU ${c.deviceRequests.flatMap((d) => d.deviceIds).join(",")}` : "-",
+    c.ports.length ? c.ports.map((p) => `${p.ip}:${p.external}->${p.internal}`).join(" ") : "-",
+    c.memory !== undefined ? `${c.memory} MiB` : "-",
+    c.dependsOn.join(",") || "-",
+  ]);
+  const header = ["SERVICE", "IMAGE", "GPUS", "PUBLISHED", "MEMORY", "AFTER"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  const missing = plan.secrets.filter((s) => !s.present && !s.optional).map((s) => s.name);
+  return [
+    `stack ${plan.stack} (${plan.environment}) on ${plan.dockerHost}, from ${plan.stackFile}`,
+    "",
+    line(header),
+    ...rows.map(line),
+    "",
+    `gateway: ${plan.gatewayUrl} (model "${plan.servedModelName}")`,
+    `vllm: ${plan.vllmArgs.join(" ")}`,
+    ...plan.gpuMap.map(
+      (g) => `gpu: ${g.service} gets host GPU ${g.hostDevices.join(",")} (CUDA_VISIBLE_DEVICES=${g.cudaVisibleDevices})`,
+    ),
+    missing.length
+      ? `secrets missing: ${missing.join(", ")}; run: npx llmstack secrets init --stack ${plan.stack}`
+      : "secrets: all present",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,150 @@
+/**
+ * The StackPlan: plain data describing every container of a stack, in the field names of
+ * `@pulumi/docker` Container inputs. The planner builds it without Pulumi; the deploy layer maps it
+ * one-to-one onto resources; the CLI prints it.
+ */
+import type { Environment, SecretName } from "../config/schema";
+
+export type ServiceName =
+  | "model-download"
+  | "vllm"
+  | "litellm"
+  | "multimodal-worker"
+  | "retrieval-proxy"
+  | "postgres"
+  | "redis"
+  | "qdrant"
+  | "object-store";
+
+/** A reference to a stack secret; resolved by the deploy layer, masked by the offline render. */
+export interface SecretRef {
+  readonly secret: SecretName;
+}
+
+/** Text that may embed secrets: plain strings and secret references, joined in order. */
+export type Text = string | SecretRef | { readonly parts: readonly (string | SecretRef)[] };
+
+export interface DeviceRequest {
+  readonly driver: "nvidia";
+  /** Host GPU IDs (indices or UUIDs). */
+  readonly deviceIds: readonly string[];
+  readonly capabilities: readonly string[];
+}
+
+export interface PortSpec {
+  readonly internal: number;
+  readonly external: number;
+  readonly ip: string;
+  readonly protocol: "tcp";
+}
+
+export interface VolumeMount {
+  /** Key of a StackPlan volume. */
+  readonly volume: string;
+  readonly containerPath: string;
+  readonly readOnly?: boolean;
+}
+
+export interface UploadSpec {
+  readonly file: string;
+  readonly content: Text;
+  readonly permissions?: string;
+}
+
+export interface HealthcheckSpec {
+  readonly tests: readonly string[];
+  readonly interval: string;
+  readonly timeout: string;
+  readonly retries: number;
+  readonly startPeriod: string;
+}
+
+export interface ContainerSpec {
+  readonly service: ServiceName;
+  /** Physical container name, `<project>-<stack>-<service>`. */
+  readonly name: string;
+  readonly image: string;
+  /** Docker host the container is placed on (`unix://...` or `ssh://...`). */
+  readonly host: string;
+  readonly entrypoints?: readonly string[];
+  readonly command: readonly string[];
+  /** Environment as a record; rendered once as sorted KEY=VALUE strings. */
+  readonly env: Readonly<Record<string, Text>>;
+  readonly deviceRequests: readonly DeviceRequest[];
+  readonly ipcMode?: "host";
+  /** MiB, as `@pulumi/docker` takes it. */
+  readonly shmSize?: number;
+  readonly ports: readonly PortSpec[];
+  readonly volumes: readonly VolumeMount[];
+  readonly uploads: readonly UploadSpec[];
+  readonly healthcheck?: HealthcheckSpec;
+  readonly restart: "unless-stopped" | "no";
+  /** Memory limit in MiB; GPU containers have none (their memory is the GPU's). */
+  readonly memory?: number;
+  readonly logDriver: "json-file";
+  readonly logOpts: Readonly<Record<string, string>>;
+  readonly securityOpts: readonly string[];
+  /** Linux capabilities added to Docker's default set. */
+  readonly capAdd?: readonly string[];
+  /** Seconds Docker waits after SIGTERM before SIGKILL. */
+  readonly stopTimeout: number;
+  /** Wait for the container to be healthy (or, for a one-shot, to finish). */
+  readonly wait: boolean;
+  /** Seconds to wait when `wait` is set. */
+  readonly waitTimeout?: number;
+  /** One-shot: run to completion (attach) instead of staying up. */
+  readonly oneShot: boolean;
+  /** Services that must be created (and healthy) first. */
+  readonly dependsOn: readonly ServiceName[];
+  /** Uses GPUs: a replacement means downtime and a model reload. */
+  readonly gpu: boolean;
+  /** Fixed name, host port or GPU: the old copy must be deleted before the new one is created. */
+  readonly deleteBeforeReplace: boolean;
+  /** Minutes the create step may take (one-shot download). */
+  readonly createTimeoutMinutes?: number;
+}
+
+export interface VolumeSpec {
+  /** Key used by mounts and as the Pulumi resource name suffix. */
+  readonly key: string;
+  /** Physical Docker volume name. */
+  readonly name: string;
+  /** Keep the volume when the stack is destroyed or the resource replaced. */
+  readonly retainOnDelete: boolean;
+  /** Pulumi refuses to delete it until unprotected on purpose. */
+  readonly protect: boolean;
+}
+
+export interface SecretSpec {
+  readonly name: SecretName;
+  /** Where the value comes from: the stack file, or generated (development only). */
+  readonly source: "config" | "generated";
+  /** Whether the stack file has it (offline render); generated secrets are always available. */
+  readonly present: boolean;
+  readonly optional: boolean;
+}
+
+export interface GpuMapEntry {
+  readonly service: ServiceName;
+  /** Host GPU IDs in the device request. */
+  readonly hostDevices: readonly string[];
+  /** CUDA_VISIBLE_DEVICES inside the container (container indices). */
+  readonly cudaVisibleDevices: string;
+}
+
+export interface StackPlan {
+  readonly project: string;
+  readonly stack: string;
+  readonly environment: Environment;
+  readonly stackFile: string;
+  readonly dockerHost: string;
+  readonly network: { readonly name: string };
+  readonly volumes: readonly VolumeSpec[];
+  readonly secrets: readonly SecretSpec[];
+  readonly containers: readonly ContainerSpec[];
+  readonly gpuMap: readonly GpuMapEntry[];
+  /** vLLM's argv as it will run. */
+  readonly vllmArgs: readonly string[];
+  readonly servedModelName: string;
+  readonly gatewayUrl: string;
+}

@@ -1,0 +1,129 @@
+/**
+ * vLLM: the inference server, and the one-shot download that fills the model cache before it starts.
+ * Shared memory: https://docs.vllm.ai/en/stable/deployment/docker/ ("use the ipc=host flag or --shm-size").
+ */
+import { ncclSettings } from "../gpu/nccl";
+import { vllmArgv, type VllmArgs } from "./flags";
+import {
+  baseContainer,
+  healthcheck,
+  HF_HOME,
+  INTERNAL_PORTS,
+  MEMORY_LIMITS_MIB,
+  physicalName,
+  pythonHttpProbe,
+  secret,
+  STOP_TIMEOUTS,
+  type PlanContext,
+} from "./common";
+import { gpuView } from "./gpuEnv";
+import type { ContainerSpec, Text } from "./types";
+
+export const HF_CACHE_VOLUME = "hf-cache";
+
+export function vllmArgs(ctx: PlanContext): string[] {
+  const { config } = ctx;
+  const args: VllmArgs = {
+    model: config.model.name,
+    servedModelName: config.model.servedModelName,
+    host: "0.0.0.0",
+    port: INTERNAL_PORTS.vllm,
+    maxModelLen: config.model.maxModelLen,
+    dtype: config.model.dtype,
+    revision: config.model.revision,
+  };
+  if (config.gpu.mode !== "cpu") {
+    const g = config.gpu;
+    const nccl = ncclSettings({ gpuCount: g.vllmDevices.length, nvlink: g.nvlink, cardClass: g.cardClass });
+    args.tensorParallelSize = g.tensorParallelSize;
+    args.pipelineParallelSize = g.pipelineParallelSize;
+    args.gpuMemoryUtilization = g.memoryUtilization;
+    args.disableCustomAllReduce = nccl.disableCustomAllReduce;
+  }
+  return vllmArgv(args);
+}
+
+export function planVllm(ctx: PlanContext): ContainerSpec {
+  const { config } = ctx;
+  const hf: Record<string, Text> = {
+    HF_HOME,
+    // The model is downloaded beforehand by the one-shot container; vLLM must not reach the Hub at start.
+    HF_HUB_OFFLINE: "1",
+    VLLM_API_KEY: secret("vllmApiKey"),
+  };
+  const base = baseContainer(ctx);
+  const common = {
+    ...base,
+    service: "vllm" as const,
+    name: physicalName(ctx, "vllm"),
+    entrypoints: ["vllm", "serve"],
+    command: vllmArgs(ctx),
+    volumes: [{ volume: HF_CACHE_VOLUME, containerPath: HF_HOME }],
+    healthcheck: healthcheck(
+      pythonHttpProbe(`http://localhost:${INTERNAL_PORTS.vllm}/health`),
+      config.vllm.startupTimeoutSeconds,
+    ),
+    stopTimeout: STOP_TIMEOUTS.vllm,
+    waitTimeout: config.vllm.startupTimeoutSeconds,
+    dependsOn: ["model-download" as const],
+  };
+  if (config.gpu.mode === "cpu") {
+    return {
+      ...common,
+      image: config.images.vllmCpu,
+      env: { ...hf, VLLM_CPU_KVCACHE_SPACE: String(config.gpu.kvCacheSpaceGiB) },
+      // vLLM's CPU backend pins threads to cores (SYS_NICE) and uses NUMA syscalls that Docker's
+      // default seccomp profile blocks; its documented `docker run` adds both.
+      capAdd: ["SYS_NICE"],
+      securityOpts: [...base.securityOpts, "seccomp=unconfined"],
+      shmSize: config.vllm.shmSizeMiB,
+      memory: (config.gpu.kvCacheSpaceGiB + 8) * 1024,
+    };
+  }
+  const g = config.gpu;
+  const view = gpuView(g.vllmDevices);
+  const nccl = ncclSettings({ gpuCount: g.vllmDevices.length, nvlink: g.nvlink, cardClass: g.cardClass });
+  return {
+    ...common,
+    image: config.images.vllm,
+    env: {
+      ...hf,
+      ...view.env,
+      ...nccl.env,
+      GPU_COUNT: String(g.vllmDevices.length),
+      VLLM_TENSOR_PARALLEL_SIZE: String(g.tensorParallelSize),
+      VLLM_PIPELINE_PARALLEL_SIZE: String(g.pipelineParallelSize),
+      VLLM_GPU_MEMORY_UTILIZATION: String(g.memoryUtilization),
+    },
+    deviceRequests: view.deviceRequests,
+    ...(config.vllm.ipcHost ? { ipcMode: "host" as const } : { shmSize: config.vllm.shmSizeMiB }),
+    gpu: true,
+  };
+}
+
+/**
+ * Downloads the model into the cache volume, once per model/revision: its command names the model,
+ * so a model change replaces it (and runs it) before vLLM is replaced.
+ */
+export function planModelDownload(ctx: PlanContext, hfTokenPresent: boolean): ContainerSpec {
+  const { config } = ctx;
+  const timeoutSeconds = config.vllm.downloadTimeoutMinutes * 60;
+  const script =
+    "import sys; from huggingface_hub import snapshot_download; " +
+    "snapshot_download(repo_id=sys.argv[1], revision=sys.argv[2] or None); print('downloaded', sys.argv[1])";
+  return {
+    ...baseContainer(ctx),
+    service: "model-download",
+    name: physicalName(ctx, "model-download"),
+    image: config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm,
+    entrypoints: ["timeout", String(timeoutSeconds), "python3", "-c", script],
+    command: [config.model.name, config.model.revision ?? ""],
+    env: hfTokenPresent ? { HF_HOME, HF_TOKEN: secret("hfToken") } : { HF_HOME },
+    volumes: [{ volume: HF_CACHE_VOLUME, containerPath: HF_HOME }],
+    restart: "no",
+    memory: MEMORY_LIMITS_MIB.modelDownload,
+    wait: false,
+    oneShot: true,
+    createTimeoutMinutes: config.vllm.downloadTimeoutMinutes + 5,
+  };
+}
