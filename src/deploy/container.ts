@@ -1,0 +1,105 @@
+/**
+ * Maps one ContainerSpec onto `@pulumi/docker` resources: the pulled image (kept locally) and the
+ * container. Field names match the plan's, so what `llmstack plan --json` prints is what is registered.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { ContainerSpec, StackPlan } from "../plan/types";
+import { resolveText, type SecretValues } from "./secrets";
+
+export interface ContainerDeps {
+  readonly plan: StackPlan;
+  readonly provider: docker.Provider;
+  readonly network: docker.Network;
+  readonly volumes: ReadonlyMap<string, docker.Volume>;
+  readonly secrets: SecretValues;
+  /** Resources this container must wait for (its dependencies' containers). */
+  readonly dependsOn: pulumi.Input<pulumi.Resource[]>;
+}
+
+export function containerArgs(
+  spec: ContainerSpec,
+  image: pulumi.Input<string>,
+  deps: ContainerDeps,
+): docker.ContainerArgs {
+  const envKeys = Object.keys(spec.env).sort();
+  const envs = pulumi
+    .all(envKeys.map((k) => resolveText(spec.env[k]!, deps.secrets)))
+    .apply((vals) => vals.map((v, i) => `${envKeys[i]}=${v}`));
+  const volume = (key: string): pulumi.Output<string> => {
+    const v = deps.volumes.get(key);
+    if (v === undefined) throw new Error(`${spec.service} mounts unknown volume ${key}`);
+    return v.name;
+  };
+  return {
+    name: spec.name,
+    image,
+    ...(spec.entrypoints ? { entrypoints: [...spec.entrypoints] } : {}),
+    command: [...spec.command],
+    envs,
+    deviceRequests: spec.deviceRequests.map((d) => ({
+      driver: d.driver,
+      deviceIds: [...d.deviceIds],
+      capabilities: [...d.capabilities],
+    })),
+    ...(spec.ipcMode ? { ipcMode: spec.ipcMode } : {}),
+    ...(spec.shmSize !== undefined ? { shmSize: spec.shmSize } : {}),
+    ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip, protocol: p.protocol })),
+    volumes: spec.volumes.map((m) => ({
+      volumeName: volume(m.volume),
+      containerPath: m.containerPath,
+      ...(m.readOnly ? { readOnly: true } : {}),
+    })),
+    uploads: spec.uploads.map((u) => ({
+      file: u.file,
+      content: resolveText(u.content, deps.secrets),
+      ...(u.permissions ? { permissions: u.permissions } : {}),
+    })),
+    networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }],
+    ...(spec.healthcheck
+      ? {
+          healthcheck: {
+            tests: [...spec.healthcheck.tests],
+            interval: spec.healthcheck.interval,
+            timeout: spec.healthcheck.timeout,
+            retries: spec.healthcheck.retries,
+            startPeriod: spec.healthcheck.startPeriod,
+          },
+        }
+      : {}),
+    restart: spec.restart,
+    ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
+    logDriver: spec.logDriver,
+    logOpts: { ...spec.logOpts },
+    securityOpts: [...spec.securityOpts],
+    ...(spec.capAdd ? { capabilities: { adds: [...spec.capAdd] } } : {}),
+    stopTimeout: spec.stopTimeout,
+    ...(spec.oneShot
+      ? { attach: true, logs: true, mustRun: false }
+      : { wait: spec.wait, ...(spec.waitTimeout !== undefined ? { waitTimeout: spec.waitTimeout } : {}) }),
+  };
+}
+
+/** Pulls the image (kept on the host when the stack goes) and creates the container. */
+export function createContainer(
+  name: string,
+  spec: ContainerSpec,
+  deps: ContainerDeps,
+  parent: pulumi.Resource,
+): { image: docker.RemoteImage; container: docker.Container } {
+  const image = new docker.RemoteImage(
+    `${name}-image`,
+    { name: spec.image, keepLocally: true },
+    { parent, provider: deps.provider },
+  );
+  const container = new docker.Container(`${name}-container`, containerArgs(spec, image.imageId, deps), {
+    parent,
+    provider: deps.provider,
+    dependsOn: deps.dependsOn,
+    deleteBeforeReplace: spec.deleteBeforeReplace,
+    ...(spec.createTimeoutMinutes !== undefined
+      ? { customTimeouts: { create: `${spec.createTimeoutMinutes}m` } }
+      : {}),
+  });
+  return { image, container };
+}

@@ -1,0 +1,37 @@
+/**
+ * The program: load the stack config, plan, deploy, and return the stack outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadStack } from "../config/load";
+import { planStack } from "../plan/stack";
+import { LlmStack } from "./stack";
+
+export interface StackOutputs {
+  readonly gatewayUrl: string;
+  readonly servedModel: string;
+  readonly gpuMap: unknown;
+  readonly vllmArgs: readonly string[];
+  readonly network: pulumi.Output<string>;
+  /** The stack component, for tests and for programs that compose it further. */
+  readonly component: LlmStack;
+}
+
+export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutputs {
+  const loaded = loadStack();
+  const plan = planStack({
+    project: loaded.raw.project,
+    stack: loaded.raw.stack,
+    stackFile: loaded.raw.stackFile,
+    config: loaded.config,
+    secretsPresent: loaded.raw.secretsPresent,
+  });
+  const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret }, opts);
+  return {
+    gatewayUrl: plan.gatewayUrl,
+    servedModel: plan.servedModelName,
+    gpuMap: plan.gpuMap,
+    vllmArgs: plan.vllmArgs,
+    network: stack.network.name,
+    component: stack,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Resolves the plan's secret references into secret Outputs: from the stack file, or (development
+ * only) generated once with @pulumi/random and kept in the stack's state.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { StackConfigError } from "../config/errors";
+import type { SecretName } from "../config/schema";
+import { textHasSecret } from "../plan/render";
+import type { StackPlan, Text } from "../plan/types";
+
+export type SecretValues = ReadonlyMap<SecretName, pulumi.Output<string>>;
+
+export function missingSecretsMessage(plan: StackPlan, missing: readonly string[]): string {
+  return (
+    `${plan.stackFile}: the stack needs these secrets, which the stack file does not have: ` +
+    `${missing.map((m) => `llmstack:${m}`).join(", ")}. They open data that outlives the stack, so ` +
+    `${plan.environment} keeps them in the stack file: run "npx llmstack secrets init --stack ${plan.stack}" once ` +
+    `(it generates and stores them with "pulumi config set --secret"), then run pulumi up again.`
+  );
+}
+
+export function resolveSecrets(
+  plan: StackPlan,
+  fromConfig: (name: string) => pulumi.Output<string>,
+  parent: pulumi.Resource,
+): SecretValues {
+  const missing = plan.secrets.filter((s) => !s.present && !s.optional).map((s) => s.name);
+  if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
+  const values = new Map<SecretName, pulumi.Output<string>>();
+  for (const s of plan.secrets) {
+    if (!s.present) continue;
+    if (s.source === "config") {
+      values.set(s.name, fromConfig(s.name));
+      continue;
+    }
+    const generated = new random.RandomPassword(
+      `${plan.stack}-${s.name}`,
+      { length: 40, special: false },
+      { parent, protect: false },
+    ).result;
+    // LiteLLM only accepts master keys that start with "sk-".
+    values.set(s.name, s.name === "litellmMasterKey" ? pulumi.secret(pulumi.interpolate`sk-${generated}`) : generated);
+  }
+  return values;
+}
+
+/** Text → Output<string>; secret when any part is. */
+export function resolveText(text: Text, secrets: SecretValues): pulumi.Output<string> {
+  const lookup = (name: SecretName): pulumi.Output<string> => {
+    const v = secrets.get(name);
+    if (v === undefined) throw new Error(`secret ${name} was referenced but not resolved`);
+    return v;
+  };
+  if (typeof text === "string") return pulumi.output(text);
+  if ("secret" in text) return pulumi.secret(lookup(text.secret));
+  const parts = text.parts.map((p) => (typeof p === "string" ? pulumi.output(p) : lookup(p.secret)));
+  const joined = pulumi.all(parts).apply((ps) => ps.join(""));
+  return textHasSecret(text) ? pulumi.secret(joined) : joined;
+}

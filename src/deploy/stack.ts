@@ -1,0 +1,122 @@
+/**
+ * The whole stack as one component: the Docker provider for the stack's host, its network and data
+ * volumes, and one component per service, created in the plan's dependency order.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
+import type { ContainerDeps } from "./container";
+import { Litellm } from "./litellm";
+import { MultimodalWorker } from "./multimodalWorker";
+import { ObjectStore } from "./objectStore";
+import { Postgres } from "./postgres";
+import { Qdrant } from "./qdrant";
+import { Redis } from "./redis";
+import { RetrievalProxy } from "./retrievalProxy";
+import { resolveSecrets } from "./secrets";
+import { Vllm } from "./vllm";
+
+export interface LlmStackArgs {
+  readonly plan: StackPlan;
+  /** Reads a secret from the stack file. */
+  readonly secret: (name: string) => pulumi.Output<string>;
+}
+
+type ServiceCtor = new (
+  name: string,
+  args: { spec: ContainerSpec; deps: ContainerDeps },
+  opts?: pulumi.ComponentResourceOptions,
+) => pulumi.ComponentResource & { container: docker.Container };
+
+const COMPONENTS: Partial<Record<ServiceName, ServiceCtor>> = {
+  litellm: Litellm,
+  "multimodal-worker": MultimodalWorker,
+  "retrieval-proxy": RetrievalProxy,
+  postgres: Postgres,
+  redis: Redis,
+  qdrant: Qdrant,
+  "object-store": ObjectStore,
+};
+
+export class LlmStack extends pulumi.ComponentResource {
+  public readonly provider: docker.Provider;
+  public readonly network: docker.Network;
+  public readonly volumes: ReadonlyMap<string, docker.Volume>;
+  public readonly containers: ReadonlyMap<ServiceName, docker.Container>;
+
+  constructor(name: string, args: LlmStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llmstack:index:LlmStack", name, {}, opts);
+    const { plan } = args;
+    const secrets = resolveSecrets(plan, args.secret, this);
+    this.provider = new docker.Provider(`${name}-docker`, { host: plan.dockerHost }, { parent: this });
+    const child = { parent: this, provider: this.provider };
+    this.network = new docker.Network(`${name}-network`, { name: plan.network.name, driver: "bridge" }, child);
+    const volumes = new Map<string, docker.Volume>();
+    for (const v of plan.volumes) {
+      volumes.set(
+        v.key,
+        new docker.Volume(`${name}-${v.key}`, { name: v.name }, {
+          ...child,
+          // Data outlives the stack: a destroy or replacement leaves the volume, production refuses.
+          retainOnDelete: v.retainOnDelete,
+          protect: v.protect,
+        }),
+      );
+    }
+    this.volumes = volumes;
+
+    const containers = new Map<ServiceName, docker.Container>();
+    const depsFor = (spec: ContainerSpec): ContainerDeps => ({
+      plan,
+      provider: this.provider,
+      network: this.network,
+      volumes,
+      secrets,
+      dependsOn: spec.dependsOn.flatMap((d) => {
+        const c = containers.get(d);
+        return c ? [c] : [];
+      }),
+    });
+    const byService = new Map(plan.containers.map((c) => [c.service, c]));
+    for (const spec of orderByDependencies(plan.containers)) {
+      if (spec.service === "model-download") continue;
+      const svcName = `${name}-${spec.service}`;
+      if (spec.service === "vllm") {
+        const download = byService.get("model-download");
+        if (!download) throw new Error("the plan has vLLM but no model download");
+        const vllm = new Vllm(svcName, { spec, download, deps: depsFor(spec) }, { parent: this });
+        containers.set("model-download", vllm.download);
+        containers.set("vllm", vllm.container);
+        continue;
+      }
+      const Ctor = COMPONENTS[spec.service];
+      if (!Ctor) throw new Error(`no component for service ${spec.service}`);
+      containers.set(spec.service, new Ctor(svcName, { spec, deps: depsFor(spec) }, { parent: this }).container);
+    }
+    this.containers = containers;
+    this.registerOutputs({ network: this.network.name });
+  }
+}
+
+/** Containers in an order where each comes after everything it depends on; fails on a cycle. */
+export function orderByDependencies(specs: readonly ContainerSpec[]): ContainerSpec[] {
+  const byService = new Map(specs.map((s) => [s.service, s]));
+  const done = new Set<ServiceName>();
+  const visiting = new Set<ServiceName>();
+  const out: ContainerSpec[] = [];
+  const visit = (s: ContainerSpec): void => {
+    if (done.has(s.service)) return;
+    if (visiting.has(s.service)) throw new Error(`dependency cycle through ${s.service}`);
+    visiting.add(s.service);
+    for (const d of s.dependsOn) {
+      const dep = byService.get(d);
+      if (!dep) throw new Error(`${s.service} depends on ${d}, which the plan does not have`);
+      visit(dep);
+    }
+    visiting.delete(s.service);
+    done.add(s.service);
+    out.push(s);
+  };
+  specs.forEach(visit);
+  return out;
+}

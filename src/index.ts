@@ -1,0 +1,9 @@
+// The Pulumi entry point: load → plan → deploy → export outputs.
+import { deployStack } from "./deploy/program";
+
+const outputs = deployStack();
+export const gatewayUrl = outputs.gatewayUrl;
+export const servedModel = outputs.servedModel;
+export const gpuMap = outputs.gpuMap;
+export const vllmArgs = outputs.vllmArgs;
+export const network = outputs.network;

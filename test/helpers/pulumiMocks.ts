@@ -1,0 +1,142 @@
+/**
+ * Runs the real Pulumi program under Pulumi's mock runtime with a checked-in stack file as its config,
+ * recording every resource registration (inputs) and, through a transformation, its options.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+
+export const ROOT = join(__dirname, "..", "..");
+
+export interface Registration {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface CapturedOptions {
+  readonly type: string;
+  readonly name: string;
+  readonly opts: pulumi.ResourceOptions;
+}
+
+/** Values the tests use for the stack's secrets; each is distinctive so a leak is easy to find. */
+export const TEST_SECRETS: Record<string, string> = {
+  postgresPassword: "pg-secret-7f3a9c",
+  redisPassword: "redis-secret-2b8e41",
+  qdrantApiKey: "qdrant-secret-c0ffee",
+  objectStoreSecretKey: "s3-secret-91d2aa",
+  litellmMasterKey: "sk-master-secret-55e1",
+  litellmSaltKey: "salt-secret-0a7b3c",
+  vllmApiKey: "vllm-secret-d4e5f6",
+};
+
+/** Pulumi's flat config map for a stack file plus project defaults, as the CLI hands it to a program. */
+export function configFor(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+  secrets: Record<string, string> = TEST_SECRETS,
+  dir = ROOT,
+): { config: Record<string, string>; secretKeys: string[] } {
+  const project = parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as {
+    config?: Record<string, { value?: unknown }>;
+  };
+  const stackDoc = parse(readFileSync(join(dir, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
+  const merged: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(project.config ?? {})) merged[k] = v.value;
+  Object.assign(merged, stackDoc.config ?? {}, overrides);
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(merged)) {
+    if (v === undefined) continue;
+    config[k] = typeof v === "string" ? v : JSON.stringify(v);
+  }
+  const secretKeys: string[] = [];
+  for (const [k, v] of Object.entries(secrets)) {
+    config[`llmstack:${k}`] = v;
+    secretKeys.push(`llmstack:${k}`);
+  }
+  return { config, secretKeys };
+}
+
+export interface MockRun {
+  readonly registrations: Registration[];
+  readonly options: CapturedOptions[];
+  readonly outputs: Record<string, unknown>;
+  readonly error?: Error;
+  byName(name: string): Registration;
+  containers(): Registration[];
+}
+
+export function unwrap<T>(o: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
+}
+
+/** Registers the program for `stack` under mocks and resolves once every container is registered. */
+export async function runProgram(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+  secrets: Record<string, string> = TEST_SECRETS,
+  preview = false,
+): Promise<MockRun> {
+  const registrations: Registration[] = [];
+  const options: CapturedOptions[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        registrations.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = args.inputs.name;
+        if (args.type === "docker:index/container:Container" && args.inputs.attach) state.exitCode = 0;
+        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
+        return { id: `${args.name}-id`, state };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+      },
+    },
+    "llm-multimodal-stack",
+    stack,
+    preview,
+  );
+  const { config, secretKeys } = configFor(stack, overrides, secrets);
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  // Imported after the mocks are set, as Pulumi's testing guide requires.
+  const { deployStack } = await import("../../src/deploy/program");
+  const run: MockRun = {
+    registrations,
+    options,
+    outputs: {},
+    byName(name) {
+      const r = registrations.find((x) => x.name === name);
+      if (!r) throw new Error(`no resource named ${name}; have ${registrations.map((x) => x.name).join(", ")}`);
+      return r;
+    },
+    containers() {
+      return registrations.filter((r) => r.type === "docker:index/container:Container");
+    },
+  };
+  try {
+    const out = deployStack({
+      transformations: [
+        (a) => {
+          options.push({ type: a.type, name: a.name, opts: a.opts });
+          return undefined;
+        },
+      ],
+    });
+    await Promise.all([...out.component.containers.values()].map((c) => unwrap(c.id)));
+    await Promise.all([...out.component.volumes.values()].map((v) => unwrap(v.id)));
+    Object.assign(run.outputs, {
+      gatewayUrl: out.gatewayUrl,
+      servedModel: out.servedModel,
+      gpuMap: out.gpuMap,
+      vllmArgs: out.vllmArgs,
+    });
+    return run;
+  } catch (err) {
+    return { ...run, error: err as Error };
+  }
+}
