@@ -1,0 +1,137 @@
+/**
+ * The checks that make vLLM refuse to start, each as a violation with the numbers and the fix.
+ * Rules: https://docs.vllm.ai/en/stable/serving/parallelism_scaling.html (TP divides the attention
+ * heads; KV heads are replicated when TP exceeds them), vLLM's "To serve at least one request with the
+ * model's max seq len" error, and the shared-GPU rule in /work/shared/ARCHITECTURE.md.
+ */
+import type { CapacityInput } from "./estimate";
+import type { ModelFacts } from "./models";
+
+export type ViolationCode =
+  | "tp-attention-heads"
+  | "tp-kv-heads"
+  | "pp-layers"
+  | "max-model-len"
+  | "shared-gpu"
+  | "no-kv-memory"
+  | "kv-too-small";
+
+export interface Violation {
+  readonly code: ViolationCode;
+  readonly message: string;
+}
+
+/**
+ * KV bytes per token on one GPU: 2 (K and V) × the GPU's layers × its KV heads × head dim × bytes.
+ * With TP above the KV heads vLLM replicates them, so each GPU still holds one head.
+ */
+export function kvBytesPerToken(model: ModelFacts, tp: number, pp: number, kvDtypeBytes: number): number {
+  const layers = Math.ceil(model.numLayers / pp);
+  const kvHeads = Math.max(1, model.numKeyValueHeads / tp);
+  return 2 * layers * kvHeads * model.headDim * kvDtypeBytes;
+}
+
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
+  return out;
+}
+
+const GiB = 1024 ** 3;
+const gib = (b: number) => (b / GiB).toFixed(2);
+
+export interface MemoryFacts {
+  readonly kvAvailableBytes: number;
+  readonly kvCacheTokens: number;
+  readonly perTokenKvBytes: number;
+  readonly usableBytes: number;
+  readonly nonKvBytes: number;
+}
+
+export function violationsFor(input: CapacityInput, mem: MemoryFacts): Violation[] {
+  const { model } = input;
+  const tp = input.tensorParallelSize;
+  const out: Violation[] = [];
+  const heads = model.numAttentionHeads;
+  const kv = model.numKeyValueHeads;
+  if (heads % tp !== 0) {
+    out.push({
+      code: "tp-attention-heads",
+      message:
+        `tensor parallel size ${tp} does not divide ${model.name}'s ${heads} attention heads ` +
+        `(${heads} % ${tp} = ${heads % tp}); use a tensor parallel size from ${divisors(heads).join(", ")}`,
+    });
+  }
+  if (kv % tp !== 0 && tp % kv !== 0) {
+    out.push({
+      code: "tp-kv-heads",
+      message:
+        `tensor parallel size ${tp} and ${model.name}'s ${kv} KV heads do not divide each other; ` +
+        `vLLM needs TP to divide the KV heads or the KV heads to divide TP (e.g. ${divisors(kv).join(", ")} or a multiple of ${kv})`,
+    });
+  }
+  const pp = input.pipelineParallelSize;
+  if (pp > model.numLayers) {
+    out.push({
+      code: "pp-layers",
+      message:
+        `pipeline parallel size ${pp} exceeds ${model.name}'s ${model.numLayers} layers; ` +
+        `use at most ${model.numLayers} pipeline stages`,
+    });
+  }
+  if (input.maxModelLen > model.maxPositionEmbeddings) {
+    out.push({
+      code: "max-model-len",
+      message:
+        `max model length ${input.maxModelLen} exceeds ${model.name}'s max_position_embeddings ` +
+        `${model.maxPositionEmbeddings}; set maxModelLen to at most ${model.maxPositionEmbeddings}`,
+    });
+  }
+  const worker = input.workerMemoryFraction;
+  if (worker !== undefined && input.gpuMemoryUtilization + worker > 1 + 1e-9) {
+    const most = Math.floor((1 - worker) * 100) / 100;
+    out.push({
+      code: "shared-gpu",
+      message:
+        `GPU memory utilisation ${input.gpuMemoryUtilization} plus the multimodal worker's share ${worker} ` +
+        `is ${(input.gpuMemoryUtilization + worker).toFixed(2)}, more than the whole GPU; ` +
+        `lower memoryUtilization to at most ${most.toFixed(2)} or move the worker to another GPU`,
+    });
+  }
+  const needUtil = (extraBytes: number) =>
+    Math.ceil(((mem.nonKvBytes + extraBytes) / mem.usableBytes) * 100) / 100;
+  const oneSequence = input.maxModelLen * mem.perTokenKvBytes;
+  if (mem.kvAvailableBytes <= 0) {
+    const u = needUtil(oneSequence);
+    out.push({
+      code: "no-kv-memory",
+      message:
+        `no memory is left for the KV cache: weights and runtime overhead take ${gib(mem.nonKvBytes)} GiB per GPU ` +
+        `but utilisation ${input.gpuMemoryUtilization} allows ${gib(mem.usableBytes * input.gpuMemoryUtilization)} GiB; ` +
+        (u <= 0.95
+          ? `raise memoryUtilization to at least ${u.toFixed(2)}, quantize the model or add GPUs (tensor parallelism)`
+          : "quantize the model, use a smaller one or add GPUs (tensor parallelism)"),
+    });
+  } else if (mem.kvCacheTokens < input.maxModelLen) {
+    const u = needUtil(oneSequence);
+    out.push({
+      code: "kv-too-small",
+      message:
+        `one sequence of max model length ${input.maxModelLen} needs ${gib(oneSequence)} GiB of KV cache per GPU ` +
+        `but only ${gib(mem.kvAvailableBytes)} GiB (${mem.kvCacheTokens} tokens) is left; ` +
+        `lower maxModelLen to at most ${mem.kvCacheTokens}` +
+        (u <= 0.95 ? `, or raise memoryUtilization to at least ${u.toFixed(2)}` : "") +
+        ", or add GPUs (tensor parallelism)",
+    });
+  }
+  return out;
+}
+
+/** All violations as one error text that names the stack file. */
+export function capacityViolationsMessage(
+  result: { readonly violations: readonly Violation[] },
+  stackFile: string,
+): string {
+  const lines = result.violations.map((v) => `  - ${v.message} [${v.code}]`);
+  return `${stackFile}: the model does not fit the GPUs as configured:\n${lines.join("\n")}`;
+}

@@ -1,0 +1,246 @@
+/**
+ * Memory math per GPU, the way vLLM sizes its KV cache at start-up: it takes
+ * `gpu_memory_utilization × total memory` of each GPU, subtracts the weights, the activation peak of a
+ * profiling forward pass, memory outside torch, and (since v0.21.0) an estimate of CUDA-graph memory;
+ * the rest becomes KV cache in blocks of 16 tokens.
+ * vLLM source: vllm/v1/worker/gpu_worker.py `determine_available_memory`
+ * (https://github.com/vllm-project/vllm/blob/main/vllm/v1/worker/gpu_worker.py); CUDA-graph accounting:
+ * https://github.com/vllm-project/vllm/pull/30515 ("default since v0.21.0" per the start-up log).
+ * Pure: no I/O.
+ */
+import type { ModelFacts } from "./models";
+import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
+
+export type Dtype = "auto" | "float16" | "bfloat16" | "float32";
+export type Quantization = "none" | "fp8" | "int8" | "awq" | "gptq";
+export type KvCacheDtype = "auto" | "fp8" | "fp8_e4m3" | "fp8_e5m2";
+
+/** The vLLM version the stack pins; `vllmVersion` models others. */
+export const PINNED_VLLM_VERSION = "0.21.0";
+/** vLLM's default KV cache block size (tokens). */
+export const BLOCK_SIZE = 16;
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/**
+ * Memory the driver keeps from CUDA: torch reports total_gpu_memory=23.58 GiB for a 24576 MiB RTX
+ * 3090 (https://github.com/vllm-project/vllm/issues/10517) and 23.55 GiB (23.08 / 0.98) for a 24564
+ * MiB RTX 4090 (https://github.com/vllm-project/vllm/issues/13061): 430 and 449 MiB.
+ */
+export const CUDA_RESERVED_MIB = 440;
+/** Memory outside torch (cuBLAS workspaces, NCCL): non_torch_memory=0.35GiB in issue 10517. */
+export const NON_TORCH_GIB = 0.35;
+/**
+ * CUDA-graph memory per captured graph as vLLM >= 0.21 estimates it: 0.17 GiB for 7 graphs
+ * (https://github.com/noonghunna/club-3090/pull/44), 0.36 GiB for 16
+ * (https://github.com/gpustack/runner/pull/251), 1.62 GiB for 51 + 35
+ * (https://github.com/vllm-project/vllm/pull/39559): 19–25 MiB each.
+ */
+export const CUDA_GRAPH_MIB_PER_GRAPH = 20;
+
+export interface CapacityInput {
+  readonly model: ModelFacts;
+  /** Each GPU's memory as nvidia-smi reports it (memory.total, MiB). */
+  readonly gpuMemoryMiB: number;
+  /** Each GPU's memory bandwidth, GB/s; without it there is no decode bound. */
+  readonly gpuBandwidthGBs?: number;
+  readonly tensorParallelSize: number;
+  readonly pipelineParallelSize: number;
+  /** vLLM's --gpu-memory-utilization, (0, 1]. */
+  readonly gpuMemoryUtilization: number;
+  readonly maxModelLen: number;
+  /** Default auto: the checkpoint's dtype, float32 served as float16. */
+  readonly dtype?: Dtype;
+  readonly quantization?: Quantization;
+  readonly kvCacheDtype?: KvCacheDtype;
+  /** Fraction of the same GPU the multimodal worker keeps, when it shares vLLM's GPU. */
+  readonly workerMemoryFraction?: number;
+  /** Default PINNED_VLLM_VERSION. */
+  readonly vllmVersion?: string;
+  /** Default: vLLM's for the version and card (256 or 1024). */
+  readonly maxNumSeqs?: number;
+  /** Default: vLLM's for the version, card and max model length. */
+  readonly maxNumBatchedTokens?: number;
+  /** --enforce-eager: no CUDA graphs. */
+  readonly enforceEager?: boolean;
+}
+
+export interface CapacityResult {
+  readonly weightsGiBPerGpu: number;
+  readonly overheadGiBPerGpu: number;
+  readonly kvCacheGiBPerGpu: number;
+  readonly kvCacheTokens: number;
+  readonly maxConcurrency: number;
+  /** Upper bound: memory bandwidth × TP ÷ weight bytes read per decoded token; null without bandwidth. */
+  readonly decodeTokensPerSecondUpperBound: number | null;
+  readonly violations: readonly Violation[];
+  /** The intermediate numbers, for a person checking the arithmetic. */
+  readonly detail: CapacityDetail;
+}
+
+export interface CapacityDetail {
+  readonly vllmVersion: string;
+  readonly usableGiBPerGpu: number;
+  readonly requestedGiBPerGpu: number;
+  readonly activationGiBPerGpu: number;
+  readonly nonTorchGiBPerGpu: number;
+  readonly cudaGraphGiBPerGpu: number;
+  readonly kvBytesPerTokenPerGpu: number;
+  readonly profiledTokens: number;
+  readonly maxNumSeqs: number;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** [major, minor, patch] of "0.21.0", "v0.6.4.post1"; a clear error otherwise. */
+export function parseVllmVersion(v: string): [number, number, number] {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v.trim());
+  if (m === null) {
+    throw new Error(`vLLM version "${v}" is not a version number; write it like ${PINNED_VLLM_VERSION}`);
+  }
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+const atLeast = (v: [number, number, number], major: number, minor: number) =>
+  v[0] > major || (v[0] === major && v[1] >= minor);
+
+function activationBytes(model: ModelFacts, dtype: Dtype): number {
+  const chosen = dtype === "auto" ? model.dtype : dtype;
+  return chosen === "float32" && dtype !== "auto" ? 4 : 2;
+}
+
+export function kvDtypeBytes(kv: KvCacheDtype, activation: number): number {
+  return kv === "auto" ? activation : 1;
+}
+
+/** Weight bytes for the whole model. Quantized checkpoints keep embeddings and lm_head in 16 bits. */
+export function weightBytes(model: ModelFacts, quantization: Quantization, activation: number): number {
+  if (quantization === "none") return model.parameters * activation;
+  const embeddings = model.vocabSize * model.hiddenSize * (model.tieWordEmbeddings ? 1 : 2);
+  // 4-bit AWQ/GPTQ: 0.5 byte per weight plus one fp16 scale and a 4-bit zero per group of 128.
+  const perWeight = quantization === "awq" || quantization === "gptq" ? 0.5 + 2.5 / 128 : 1;
+  return (model.parameters - embeddings) * perWeight + embeddings * 2;
+}
+
+/** vLLM's default capture sizes: 1, 2, 4, then steps of 8 to 256, then 16 to 512 (2 × max_num_seqs). */
+export function cudaGraphCount(maxNumSeqs: number): number {
+  const largest = Math.min(2 * maxNumSeqs, 512);
+  const sizes = [1, 2, 4];
+  for (let s = 8; s < 256; s += 8) sizes.push(s);
+  for (let s = 256; s <= 512; s += 16) sizes.push(s);
+  const piecewise = sizes.filter((s) => s <= largest).length;
+  const full = sizes.filter((s) => s <= maxNumSeqs).length;
+  return piecewise + full;
+}
+
+interface Profile {
+  readonly maxNumSeqs: number;
+  readonly profiledTokens: number;
+  readonly cudaGraphs: boolean;
+}
+
+/**
+ * What the profiling pass runs with. V0 (< 0.8) profiles one batch of max(max_model_len, 2048) tokens,
+ * or 512 when chunked prefill switches on above 32K; V1 profiles max_num_batched_tokens, whose default
+ * for the API server is 2048, or 8192 on cards with 70 GiB or more (max_num_seqs 256 / 1024).
+ */
+function profileFor(input: CapacityInput, version: [number, number, number], usableBytes: number): Profile {
+  const big = usableBytes >= 70 * GiB;
+  if (!atLeast(version, 0, 8)) {
+    const tokens = input.maxModelLen > 32768 ? 512 : Math.max(input.maxModelLen, 2048);
+    return {
+      maxNumSeqs: input.maxNumSeqs ?? 256,
+      profiledTokens: input.maxNumBatchedTokens ?? tokens,
+      cudaGraphs: false,
+    };
+  }
+  return {
+    maxNumSeqs: input.maxNumSeqs ?? (big ? 1024 : 256),
+    profiledTokens: input.maxNumBatchedTokens ?? (big ? 8192 : 2048),
+    cudaGraphs: atLeast(version, 0, 21) && input.enforceEager !== true,
+  };
+}
+
+function checkInput(input: CapacityInput): void {
+  const bad = (key: string, value: unknown, allowed: string) => {
+    throw new Error(`capacity: ${key} is ${JSON.stringify(value)}; it must be ${allowed}`);
+  };
+  const posInt = (key: keyof CapacityInput) => {
+    const v = input[key];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) bad(key, v, "a whole number of at least 1");
+  };
+  posInt("tensorParallelSize");
+  posInt("pipelineParallelSize");
+  posInt("maxModelLen");
+  if (!(input.gpuMemoryMiB > 0)) bad("gpuMemoryMiB", input.gpuMemoryMiB, "a positive number of MiB");
+  const u = input.gpuMemoryUtilization;
+  if (!(u > 0 && u <= 1)) bad("gpuMemoryUtilization", u, "a fraction above 0 and at most 1");
+}
+
+export function estimateCapacity(input: CapacityInput): CapacityResult {
+  checkInput(input);
+  const { model } = input;
+  const tp = input.tensorParallelSize;
+  const pp = input.pipelineParallelSize;
+  const vllmVersion = input.vllmVersion ?? PINNED_VLLM_VERSION;
+  const version = parseVllmVersion(vllmVersion);
+  const act = activationBytes(model, input.dtype ?? "auto");
+  const kvBytes = kvDtypeBytes(input.kvCacheDtype ?? "auto", act);
+
+  const usable = Math.max(0, input.gpuMemoryMiB - CUDA_RESERVED_MIB) * MiB;
+  const requested = input.gpuMemoryUtilization * usable;
+  const weights = weightBytes(model, input.quantization ?? "none", act) / (tp * pp);
+
+  const profile = profileFor(input, version, usable);
+  const heads = Math.max(1, model.numAttentionHeads / tp);
+  const kvHeads = Math.max(1, model.numKeyValueHeads / tp);
+  const mlpFactor = model.family === "gated" ? 3 : 2;
+  // Largest tensors alive in one layer's forward: the MLP's up/gate and activation outputs, q/k/v,
+  // the residual and normed hidden states.
+  const perToken =
+    act * ((mlpFactor * model.intermediateSize) / tp + (heads + 2 * kvHeads) * model.headDim + 2 * model.hiddenSize);
+  // The dummy sampler run: fp32 logits and probabilities for max_num_seqs requests.
+  const sampler = profile.maxNumSeqs * model.vocabSize * 4 * 2;
+  const activation = Math.max(profile.profiledTokens * perToken, sampler);
+  const nonTorch = NON_TORCH_GIB * GiB;
+  const graphs = profile.cudaGraphs ? cudaGraphCount(profile.maxNumSeqs) * CUDA_GRAPH_MIB_PER_GRAPH * MiB : 0;
+  const overhead = activation + nonTorch + graphs;
+
+  const kvAvailable = requested - weights - overhead;
+  const perTokenKv = kvBytesPerToken(model, tp, pp, kvBytes);
+  const blocks = kvAvailable > 0 ? Math.floor(kvAvailable / (perTokenKv * BLOCK_SIZE)) : 0;
+  const kvCacheTokens = blocks * BLOCK_SIZE;
+
+  const totalWeights = weights * tp * pp;
+  const decode =
+    input.gpuBandwidthGBs === undefined ? null : round2((input.gpuBandwidthGBs * 1e9 * tp) / totalWeights);
+
+  const detail: CapacityDetail = {
+    vllmVersion,
+    usableGiBPerGpu: round2(usable / GiB),
+    requestedGiBPerGpu: round2(requested / GiB),
+    activationGiBPerGpu: round2(activation / GiB),
+    nonTorchGiBPerGpu: NON_TORCH_GIB,
+    cudaGraphGiBPerGpu: round2(graphs / GiB),
+    kvBytesPerTokenPerGpu: perTokenKv,
+    profiledTokens: profile.profiledTokens,
+    maxNumSeqs: profile.maxNumSeqs,
+  };
+  const violations = violationsFor(input, {
+    kvAvailableBytes: kvAvailable,
+    kvCacheTokens,
+    perTokenKvBytes: perTokenKv,
+    usableBytes: usable,
+    nonKvBytes: weights + overhead,
+  });
+  return {
+    weightsGiBPerGpu: round2(weights / GiB),
+    overheadGiBPerGpu: round2(overhead / GiB),
+    kvCacheGiBPerGpu: round2(Math.max(0, kvAvailable) / GiB),
+    kvCacheTokens,
+    maxConcurrency: round2(kvCacheTokens / input.maxModelLen),
+    decodeTokensPerSecondUpperBound: decode,
+    violations,
+    detail,
+  };
+}

@@ -1,0 +1,14 @@
+/** Capacity planning: model and GPU facts, and the memory math vLLM does at start-up. */
+export { MODEL_CATALOG, lookupModel, parametersFromArchitecture, type ModelFacts } from "./models";
+export { parseModelConfig, readModelConfig } from "./config";
+export { GPU_CATALOG, lookupGpu, type GpuFacts } from "./gpus";
+export {
+  estimateCapacity,
+  PINNED_VLLM_VERSION,
+  type CapacityInput,
+  type CapacityResult,
+  type Dtype,
+  type KvCacheDtype,
+  type Quantization,
+} from "./estimate";
+export { capacityViolationsMessage, kvBytesPerToken, type Violation } from "./constraints";
