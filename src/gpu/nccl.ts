@@ -53,3 +53,11 @@ export function ncclSettings(inputs: NcclInputs): NcclSettings {
     reason: "datacenter cards over PCIe do peer-to-peer: NCCL defaults kept",
   };
 }
+
+/**
+ * Card class from nvidia-smi's name. GeForce and TITAN cards have no PCIe peer-to-peer; workstation (RTX A6000,
+ * RTX 6000 Ada) and datacenter cards (A100, H100, L40S) do.
+ */
+export function cardClassOf(name: string): CardClass {
+  return /\b(GeForce|TITAN)\b/i.test(name) ? "consumer" : "datacenter";
+}
