@@ -2,6 +2,7 @@
  * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file.
  */
 import { processIo, UsageError, type CliIo } from "./io";
+import { capacityCommand } from "./capacity";
 import { planCommand } from "./plan";
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;
@@ -12,6 +13,10 @@ interface CommandEntry {
 }
 
 const COMMANDS: Record<string, CommandEntry> = {
+  capacity: {
+    summary: "will the model fit: capacity --model NAME|config.json --gpu NAME|MiB [--tp N] [--json]",
+    run: capacityCommand,
+  },
   plan: {
     summary: "render a stack offline: plan --stack NAME [--json]",
     run: planCommand,

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { capacityCommand } from "../../src/cli/capacity";
+import { main } from "../../src/cli/main";
+import type { CliIo } from "../../src/cli/io";
+
+function fakeIo(cwd = process.cwd()) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    env: {},
+    cwd,
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    exec: async () => ({ code: 127, stdout: "", stderr: "not used" }),
+  };
+  return { io, out, err };
+}
+
+describe("llmstack capacity", () => {
+  it("--json prints the budget of the reference stack", async () => {
+    const { io, out } = fakeIo();
+    const code = await capacityCommand(
+      ["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "RTX 3090", "--gpus", "2", "--util", "0.9", "--max-model-len", "32768", "--json"],
+      io,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(out.join(""))).toEqual({
+      weightsGiBPerGpu: 7.09,
+      kvCacheGiBPerGpu: 11.8,
+      kvCacheTokens: 441920,
+      maxConcurrency: 13.49,
+      decodeTokensPerSecondUpperBound: 122.91,
+      violations: [],
+    });
+  });
+
+  it("prints a readable budget, labelling the decode speed as an upper bound", async () => {
+    const { io, out } = fakeIo();
+    const code = await capacityCommand(["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "3090", "--max-model-len", "8192"], io);
+    expect(code).toBe(0);
+    expect(out.join("")).toBe(
+      [
+        "Qwen/Qwen2.5-7B-Instruct on 1 × RTX 3090 (TP 1, PP 1), utilisation 0.9, max model length 8192, vLLM 0.21.0",
+        "  per GPU: 21.21 GiB of 23.57 GiB usable",
+        "    weights          14.19 GiB",
+        "    runtime overhead 2.32 GiB (activations 0.29, non-torch 0.35, CUDA graphs 1.68)",
+        "    KV cache         4.71 GiB",
+        "  KV cache: 88160 tokens (57344 bytes per token per GPU)",
+        "  max concurrency at 8192 tokens: 10.76x",
+        "  decode speed upper bound (bandwidth ÷ weight bytes per token, one stream): 61.45 tokens/s",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("exits 1 with the violation when TP 3 does not divide the heads", async () => {
+    const { io, err } = fakeIo();
+    const code = await capacityCommand(["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "24576", "--tp", "3"], io);
+    expect(code).toBe(1);
+    expect(err[0]).toBe(
+      "error [tp-attention-heads]: tensor parallel size 3 does not divide Qwen/Qwen2.5-7B-Instruct's 28 attention heads " +
+        "(28 % 3 = 1); use a tensor parallel size from 1, 2, 4, 7, 14, 28\n",
+    );
+  });
+
+  it("reads a config.json path relative to the working directory, with an older vLLM", async () => {
+    const { io, out } = fakeIo(join(__dirname, "../fixtures"));
+    const code = await capacityCommand(
+      ["--model", "capacity/opt-125m.config.json", "--gpu", "T4", "--max-model-len", "2048", "--vllm-version", "0.6.4", "--json"],
+      io,
+    );
+    expect(code).toBe(0);
+    const r = JSON.parse(out.join("")) as { weightsGiBPerGpu: number; violations: unknown[] };
+    expect([r.weightsGiBPerGpu, r.violations]).toEqual([0.23, []]);
+  });
+
+  it("lists the known GPUs for an unknown name, through the main command table", async () => {
+    const { io, err } = fakeIo();
+    const code = await main(["capacity", "--model", "facebook/opt-125m", "--gpu", "RTX 9999"], io);
+    expect(code).toBe(1);
+    expect(err.join("")).toBe(
+      'llmstack capacity: unknown GPU "RTX 9999"; the catalog knows RTX 3090, RTX 4090, RTX 5090, A100 40GB, ' +
+        "A100 80GB, H100 80GB, H200, L40S, RTX A6000, A10, L4, T4. Pass the card's memory in MiB instead " +
+        "(nvidia-smi --query-gpu=memory.total --format=csv).\n",
+    );
+  });
+
+  it("rejects bad flag values with what is allowed", async () => {
+    const { io } = fakeIo();
+    await expect(
+      capacityCommand(["--model", "facebook/opt-125m", "--gpu", "T4", "--quantization", "q4"], io),
+    ).rejects.toThrow('--quantization is "q4"; allowed: none, fp8, int8, awq, gptq');
+    await expect(capacityCommand(["--gpu", "T4"], io)).rejects.toThrow(
+      "--model is required: a catalog name or a config.json path",
+    );
+    await expect(
+      capacityCommand(["--model", "facebook/opt-125m", "--gpu", "T4", "--gpus", "2", "--tp", "4"], io),
+    ).rejects.toThrow("--tp 4 × --pp 1 = 4 GPUs, but --gpus is 2; vLLM uses TP × PP GPUs");
+  });
+});
