@@ -184,7 +184,8 @@ export const stackConfigSchema = z
       });
     }
     const shared = g.workerDevices.filter((d) => g.vllmDevices.includes(d));
-    if (shared.length > 0 && g.memoryUtilization + g.workerMemoryFraction > 1.0 + 1e-9) {
+    const utilisationValid = g.memoryUtilization > 0 && g.memoryUtilization <= 0.95;
+    if (utilisationValid && shared.length > 0 && g.memoryUtilization + g.workerMemoryFraction > 1.0 + 1e-9) {
       ctx.addIssue({
         code: "custom",
         path: ["gpu", "workerMemoryFraction"],

@@ -3,7 +3,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStack } from "../config/load";
-import { planStack } from "../plan/stack";
+import { StackConfigError } from "../config/errors";
+import { missingSecrets, planStack } from "../plan/stack";
+import { missingSecretsMessage } from "./secrets";
 import { LlmStack } from "./stack";
 
 export interface StackOutputs {
@@ -25,6 +27,9 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     config: loaded.config,
     secretsPresent: loaded.raw.secretsPresent,
   });
+  // Everything is checked before the first resource is registered.
+  const missing = missingSecrets(plan);
+  if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
   const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret }, opts);
   return {
     gatewayUrl: plan.gatewayUrl,

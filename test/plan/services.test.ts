@@ -1,0 +1,144 @@
+import { parse } from "yaml";
+import { describe, expect, it } from "vitest";
+import { envList, MASK, planJson } from "../../src/plan/render";
+import { orderByDependencies } from "../../src/deploy/stack";
+import { container, planOf, STACKS } from "../helpers/stacks";
+
+const mask = (): string => MASK;
+const WORKERS = { development: "8", staging: "8", production: "8" } as const;
+
+describe.each(STACKS)("the %s stack's other services", (stack) => {
+  const plan = planOf(stack);
+  const served = stack === "development" ? "qwen2.5-1.5b-instruct" : "qwen2.5-7b-instruct";
+
+  it("renders LiteLLM's config routing the served model to vLLM, with keys from the environment", () => {
+    const litellm = container(plan, "litellm");
+    expect(litellm.uploads).toHaveLength(1);
+    expect(litellm.uploads[0]!.file).toBe("/app/config.yaml");
+    expect(parse(litellm.uploads[0]!.content as string)).toEqual({
+      model_list: [
+        {
+          model_name: served,
+          litellm_params: {
+            model: `hosted_vllm/${served}`,
+            api_base: "http://vllm:8000/v1",
+            api_key: "os.environ/VLLM_API_KEY",
+          },
+        },
+      ],
+      litellm_settings: { drop_params: true },
+      general_settings: { master_key: "os.environ/LITELLM_MASTER_KEY", database_url: "os.environ/DATABASE_URL" },
+    });
+    expect(litellm.command).toEqual([
+      "--config", "/app/config.yaml", "--host", "0.0.0.0", "--port", "4000", "--num_workers", WORKERS[stack],
+    ]);
+    expect(envList(litellm.env, mask)).toEqual([
+      `DATABASE_URL=postgresql://litellm:${MASK}@postgres:5432/litellm`,
+      `LITELLM_MASTER_KEY=${MASK}`,
+      `LITELLM_SALT_KEY=${MASK}`,
+      "STORE_MODEL_IN_DB=False",
+      `VLLM_API_KEY=${MASK}`,
+    ]);
+    expect(litellm.healthcheck?.tests).toEqual([
+      "CMD",
+      "python3",
+      "-c",
+      'import urllib.request; urllib.request.urlopen("http://localhost:4000/health/liveliness", timeout=5)',
+    ]);
+  });
+
+  it("publishes only the gateway", () => {
+    const published = plan.containers.filter((c) => c.ports.length > 0);
+    expect(published.map((c) => c.service)).toEqual(["litellm"]);
+    expect(container(plan, "litellm").ports).toEqual([
+      { internal: 4000, external: 4000, ip: stack === "development" ? "127.0.0.1" : "0.0.0.0", protocol: "tcp" },
+    ]);
+  });
+
+  it("gives the multimodal worker host GPU 1 as its cuda:0, after vLLM is healthy", () => {
+    const worker = container(plan, "multimodal-worker");
+    expect(worker.deviceRequests).toEqual([{ driver: "nvidia", deviceIds: ["1"], capabilities: ["gpu"] }]);
+    expect(worker.env.CUDA_VISIBLE_DEVICES).toBe("0");
+    expect(worker.env.NVIDIA_VISIBLE_DEVICES).toBe("1");
+    expect(worker.env.DEVICE).toBe("cuda:0");
+    expect(worker.env.WORKER_PROCESSES).toBe("4");
+    expect(worker.env.WORKER_GPU_MEMORY_FRACTION).toBe("0.1");
+    expect(worker.dependsOn).toEqual(["vllm", "postgres", "redis", "qdrant", "object-store"]);
+    expect(worker.entrypoints?.[0]).toBe("/bin/sh");
+    expect(worker.entrypoints?.[2]).toContain("VLLM_HEALTH_URL");
+    expect(worker.env.VLLM_HEALTH_URL).toBe("http://vllm:8000/health");
+    expect(worker.command).toEqual(["python3", "-m", "multimodal_worker"]);
+    expect(plan.gpuMap).toEqual([
+      { service: "vllm", hostDevices: ["0", "1"], cudaVisibleDevices: "0,1" },
+      { service: "multimodal-worker", hostDevices: ["1"], cudaVisibleDevices: "0" },
+    ]);
+  });
+
+  it("runs the retrieval proxy with 8 workers and the stores' addresses", () => {
+    const proxy = container(plan, "retrieval-proxy");
+    expect(envList(proxy.env, mask)).toEqual([
+      `DATABASE_URL=postgresql://litellm:${MASK}@postgres:5432/litellm`,
+      "MULTIMODAL_WORKER_URL=http://multimodal-worker:8090",
+      "PORT=8080",
+      `QDRANT_API_KEY=${MASK}`,
+      "QDRANT_URL=http://qdrant:6333",
+      `REDIS_URL=redis://:${MASK}@redis:6379/0`,
+      "RETRIEVAL_WORKERS=8",
+      "S3_ACCESS_KEY_ID=llmstack",
+      "S3_ENDPOINT_URL=http://object-store:8333",
+      `S3_SECRET_ACCESS_KEY=${MASK}`,
+      "VLLM_API_KEY=" + MASK,
+      "VLLM_BASE_URL=http://vllm:8000/v1",
+    ]);
+  });
+
+  it("orders containers so each starts after what it depends on", () => {
+    expect(orderByDependencies(plan.containers).map((c) => c.service)).toEqual([
+      "model-download",
+      "vllm",
+      "postgres",
+      "redis",
+      "qdrant",
+      "object-store",
+      "litellm",
+      "multimodal-worker",
+      "retrieval-proxy",
+    ]);
+    expect(container(plan, "litellm").dependsOn).toEqual(["vllm", "postgres"]);
+  });
+
+  it("gives every long-running service a health check, log rotation and no-new-privileges", () => {
+    for (const c of plan.containers.filter((x) => !x.oneShot)) {
+      expect(c.healthcheck?.tests.length, c.service).toBeGreaterThan(1);
+      expect(c.logOpts, c.service).toEqual({ "max-size": "50m", "max-file": "3" });
+      expect(c.securityOpts, c.service).toEqual(["no-new-privileges:true"]);
+      expect(c.restart, c.service).toBe("unless-stopped");
+      // Containers without a GPU have a memory limit; GPU containers are limited by their GPU.
+      expect(c.memory === undefined, c.service).toBe(c.gpu);
+    }
+  });
+
+  it("keeps Redis's password out of every command line", () => {
+    const redis = container(plan, "redis");
+    expect(redis.command).toEqual(["redis-server", "/usr/local/etc/redis/redis.conf"]);
+    expect(redis.env.REDISCLI_AUTH).toEqual({ secret: "redisPassword" });
+    expect(redis.healthcheck?.tests).toEqual(["CMD-SHELL", "redis-cli ping | grep -q PONG"]);
+    expect(planJson(plan).containers).toSatisfy((cs: { uploads: { content: string }[] }[]) =>
+      cs.every((c) => c.uploads.every((u) => !/requirepass (?!\*{8})/.test(u.content))),
+    );
+  });
+
+  it("scopes names to the stack and keeps data in named volumes", () => {
+    expect(plan.containers.map((c) => c.name)).toEqual(
+      plan.containers.map((c) => `llm-multimodal-stack-${stack}-${c.service}`),
+    );
+    expect(plan.network.name).toBe(`llm-multimodal-stack-${stack}`);
+    expect(plan.volumes.map((v) => [v.name, v.retainOnDelete, v.protect])).toEqual(
+      ["hf-cache", "postgres-data", "redis-data", "qdrant-data", "object-store-data"].map((k) => [
+        `llm-multimodal-stack-${stack}-${k}`,
+        true,
+        stack === "production",
+      ]),
+    );
+  });
+});
