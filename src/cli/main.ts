@@ -4,6 +4,7 @@
 import { processIo, UsageError, type CliIo } from "./io";
 import { capacityCommand } from "./capacity";
 import { planCommand } from "./plan";
+import { secretsCommand } from "./secrets";
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -20,6 +21,10 @@ const COMMANDS: Record<string, CommandEntry> = {
   plan: {
     summary: "render a stack offline: plan --stack NAME [--json]",
     run: planCommand,
+  },
+  secrets: {
+    summary: "generate and store the stack's credentials: secrets init --stack NAME",
+    run: secretsCommand,
   },
 };
 

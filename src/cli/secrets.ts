@@ -1,0 +1,62 @@
+/**
+ * `llmstack secrets init --stack NAME`: generates each credential the stack file lacks and stores it
+ * with `pulumi config set --secret` (encrypted by the stack's secrets provider). Existing values are
+ * never replaced: they open data that outlives the stack.
+ */
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { SECRET_NAMES } from "../config/schema";
+import { readStack } from "../config/stackFile";
+import { UsageError, type CliIo } from "./io";
+
+/** A new credential: 48 hex characters; LiteLLM wants its master key to start with "sk-". */
+export function generateSecret(name: string, bytes = randomBytes(24)): string {
+  const value = bytes.toString("hex");
+  return name === "litellmMasterKey" ? `sk-${value}` : value;
+}
+
+export async function secretsCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { stack: { type: "string" }, "dry-run": { type: "boolean", default: false } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals[0] !== "init" || positionals.length !== 1) {
+    throw new UsageError('usage: llmstack secrets init --stack NAME [--dry-run] ("init" is the only action)');
+  }
+  if (values.stack === undefined) throw new UsageError("--stack is required, e.g. llmstack secrets init --stack production");
+  const raw = readStack(io.cwd, values.stack);
+  const missing = SECRET_NAMES.filter((n) => !raw.secretsPresent.has(n));
+  if (missing.length === 0) {
+    io.stdout(`${raw.stackFile}: every secret is already set; nothing to do.\n`);
+    return 0;
+  }
+  if (values["dry-run"]) {
+    io.stdout(`${raw.stackFile}: would generate and store ${missing.map((m) => `llmstack:${m}`).join(", ")}\n`);
+    return 0;
+  }
+  const version = await io.exec("pulumi", ["version"]);
+  if (version.code !== 0) {
+    io.stderr(
+      "secrets init stores the secrets with the Pulumi CLI, which is not installed: " +
+        "install it with `curl -fsSL https://get.pulumi.com | sh` and run this again.\n",
+    );
+    return 1;
+  }
+  for (const name of missing) {
+    // The value goes through stdin, never argv, so it does not show in the process list.
+    const r = await io.exec(
+      "pulumi",
+      ["config", "set", "--secret", "--stack", values.stack, `llmstack:${name}`],
+      { input: generateSecret(name), cwd: io.cwd },
+    );
+    if (r.code !== 0) {
+      io.stderr(`pulumi config set llmstack:${name} failed (exit ${r.code}): ${r.stderr.trim()}\n`);
+      return 1;
+    }
+    io.stdout(`stored llmstack:${name} (generated) in ${raw.stackFile}\n`);
+  }
+  io.stdout(`Commit ${raw.stackFile}: the values are encrypted; keep the stack's passphrase or key safe.\n`);
+  return 0;
+}

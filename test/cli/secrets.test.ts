@@ -1,0 +1,57 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { generateSecret } from "../../src/cli/secrets";
+import { main } from "../../src/cli/main";
+import { fakeIo } from "../helpers/fakeIo";
+import { ROOT } from "../helpers/pulumiMocks";
+
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), "llmstack-secrets-"));
+  for (const f of ["Pulumi.yaml", "Pulumi.production.yaml"]) cpSync(join(ROOT, f), join(dir, f));
+  return dir;
+}
+
+describe("llmstack secrets init", () => {
+  it("stores each missing secret through stdin with pulumi config set --secret", async () => {
+    const dir = project();
+    const io = fakeIo(dir, () => ({ code: 0, stdout: "", stderr: "" }));
+    expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(0);
+    const sets = io.calls.filter((c) => c.args[0] === "config");
+    expect(sets.map((c) => c.args)).toEqual(
+      ["postgresPassword", "redisPassword", "qdrantApiKey", "objectStoreSecretKey", "litellmMasterKey", "litellmSaltKey", "vllmApiKey"].map(
+        (n) => ["config", "set", "--secret", "--stack", "production", `llmstack:${n}`],
+      ),
+    );
+    for (const c of sets) expect(c.opts?.input).toMatch(c.args[5] === "llmstack:litellmMasterKey" ? /^sk-[0-9a-f]{48}$/ : /^[0-9a-f]{48}$/);
+    expect(new Set(sets.map((c) => c.opts?.input)).size).toBe(7);
+  });
+
+  it("never replaces a secret the stack file already has", async () => {
+    const dir = project();
+    writeFileSync(
+      join(dir, "Pulumi.production.yaml"),
+      `${readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")}  llmstack:postgresPassword:\n    secure: v1:abc\n`,
+    );
+    const io = fakeIo(dir, () => ({ code: 0, stdout: "", stderr: "" }));
+    expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(0);
+    expect(io.calls.map((c) => c.args[5]).filter(Boolean)).not.toContain("llmstack:postgresPassword");
+    expect(io.calls.filter((c) => c.args[0] === "config")).toHaveLength(6);
+  });
+
+  it("says how to install Pulumi when it is missing", async () => {
+    const io = fakeIo(project());
+    expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(1);
+    expect(io.err()).toBe(
+      "secrets init stores the secrets with the Pulumi CLI, which is not installed: install it with " +
+        "`curl -fsSL https://get.pulumi.com | sh` and run this again.\n",
+    );
+  });
+
+  it("generates hex secrets and an sk- master key", () => {
+    const bytes = Buffer.from("00ff".repeat(12), "hex");
+    expect(generateSecret("postgresPassword", bytes)).toBe("00ff".repeat(12));
+    expect(generateSecret("litellmMasterKey", bytes)).toBe(`sk-${"00ff".repeat(12)}`);
+  });
+});
