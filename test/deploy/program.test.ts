@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { containerJson } from "../../src/plan/render";
 import { runProgram, TEST_SECRETS, unwrap, type MockRun } from "../helpers/pulumiMocks";
@@ -86,7 +87,7 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
   });
 
   it("replaces containers delete-first and keeps data volumes on delete", () => {
-    const opts = (name: string) => run.options.find((o) => o.name === name)!.opts;
+    const opts = (name: string) => run.options.find((o) => o.name === name)!.opts as pulumi.CustomResourceOptions;
     for (const c of run.containers()) expect(opts(c.name).deleteBeforeReplace, c.name).toBe(true);
     for (const key of ["hf-cache", "postgres-data", "redis-data", "qdrant-data", "object-store-data"]) {
       expect(opts(`${stack}-${key}`).retainOnDelete).toBe(true);
