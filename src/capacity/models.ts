@@ -84,6 +84,18 @@ export const MODEL_CATALOG: readonly ModelFacts[] = [
     numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 32, headDim: 128, hiddenSize: 4096,
     intermediateSize: 11008, vocabSize: 32000, maxPositionEmbeddings: 4096, tieWordEmbeddings: false,
   })),
+  // https://huggingface.co/meta-llama/Llama-2-70b-hf/blob/main/config.json. Public copies agree: 80
+  // layers, 4096 context; GEMM shapes 8192x10240 (q + 8 KV heads of 128), 8192x57344 (2 x 28672).
+  model("meta-llama/Llama-2-70b-hf", "float16", gated({
+    numLayers: 80, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 128, hiddenSize: 8192,
+    intermediateSize: 28672, vocabSize: 32000, maxPositionEmbeddings: 4096, tieWordEmbeddings: false,
+  })),
+  // Meta-Llama-3-8B: the Llama 3.1 8B architecture with an 8192-token context (mlc-llm preset
+  // llama3_8b in the same preset file as below).
+  model("meta-llama/Meta-Llama-3-8B", "bfloat16", gated({
+    numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 8, headDim: 128, hiddenSize: 4096,
+    intermediateSize: 14336, vocabSize: 128256, maxPositionEmbeddings: 8192, tieWordEmbeddings: false,
+  })),
   // https://github.com/mlc-ai/mlc-llm/blob/79d603f085f50500e9509fa01785ffa7ecfaaa93/python/mlc_llm/model/model_preset.py (llama3_1_8b)
   model("meta-llama/Llama-3.1-8B-Instruct", "bfloat16", gated({
     numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 8, headDim: 128, hiddenSize: 4096,

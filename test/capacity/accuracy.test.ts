@@ -17,7 +17,9 @@ interface LogCase {
   readonly tensorParallelSize: number;
   readonly gpuMemoryUtilization: number;
   readonly maxModelLen: number;
-  readonly kvCacheTokens: number;
+  readonly measure: "kvCacheTokens" | "kvCacheGiB";
+  readonly kvCacheTokens?: number;
+  readonly kvCacheGiB?: number;
   readonly assert: boolean;
 }
 
@@ -26,7 +28,7 @@ const logs = JSON.parse(
 ) as { cases: LogCase[] };
 
 function predict(c: LogCase): number {
-  return estimateCapacity({
+  const r = estimateCapacity({
     model: lookupModel(c.model),
     gpuMemoryMiB: lookupGpu(c.gpu).memoryMiB,
     tensorParallelSize: c.tensorParallelSize,
@@ -34,21 +36,26 @@ function predict(c: LogCase): number {
     gpuMemoryUtilization: c.gpuMemoryUtilization,
     maxModelLen: c.maxModelLen,
     vllmVersion: c.vllmVersion,
-  }).kvCacheTokens;
+  });
+  return c.measure === "kvCacheGiB" ? r.kvCacheGiBPerGpu : r.kvCacheTokens;
 }
 
-const errorOf = (c: LogCase) => (predict(c) - c.kvCacheTokens) / c.kvCacheTokens;
+const logged = (c: LogCase) => (c.measure === "kvCacheGiB" ? c.kvCacheGiB : c.kvCacheTokens) as number;
+const errorOf = (c: LogCase) => (predict(c) - logged(c)) / logged(c);
 
 describe("KV cache tokens against real vLLM start-up logs", () => {
   it("the fixture holds several logs, each with its source", () => {
-    expect(logs.cases.length).toBeGreaterThanOrEqual(3);
-    for (const c of logs.cases) expect(c.url).toMatch(/^https:\/\/github\.com\/vllm-project\/vllm\/issues\/\d+$/);
+    expect(logs.cases.length).toBeGreaterThanOrEqual(5);
+    for (const c of logs.cases) {
+      expect(c.url).toMatch(/^https:\/\/github\.com\/vllm-project\/vllm\/(issues|pull)\/\d+$/);
+      expect(typeof logged(c)).toBe("number");
+    }
   });
 
   it.each(logs.cases.filter((c) => c.assert))("$id is within ±15%", (c) => {
     const err = errorOf(c);
     console.log(
-      `${c.id}: predicted ${predict(c)}, vLLM logged ${c.kvCacheTokens}, error ${(err * 100).toFixed(1)}% (${c.url})`,
+      `${c.id}: predicted ${predict(c)}, vLLM logged ${logged(c)} (${c.measure}), error ${(err * 100).toFixed(1)}% (${c.url})`,
     );
     expect(Math.abs(err)).toBeLessThanOrEqual(0.15);
   });
@@ -67,5 +74,12 @@ describe("KV cache tokens against real vLLM start-up logs", () => {
     );
     expect(workerTokens).toBe(94912);
     expect(Math.abs((predicted - workerTokens) / workerTokens)).toBeLessThanOrEqual(0.15);
+  });
+
+  it("the Llama 2 70B TP 4 log of vLLM 0.2.5, whose NCCL memory is not modelled, is reported, not asserted", () => {
+    const c = logs.cases.find((x) => x.id === "4xa100-80gb-llama2-70b-tp4-v0.2.5");
+    expect(c?.assert).toBe(false);
+    console.log(`${c!.id}: predicted ${predict(c!)}, vLLM logged ${logged(c!)}, error ${(errorOf(c!) * 100).toFixed(1)}% (not asserted, ${c!.url})`);
+    expect(errorOf(c!)).toBeGreaterThan(0.15);
   });
 });

@@ -17,6 +17,8 @@ describe("model catalog", () => {
   it("holds the models the stack serves", () => {
     expect(MODEL_CATALOG.map((m) => m.name)).toEqual([
       "meta-llama/Llama-2-7b-hf",
+      "meta-llama/Llama-2-70b-hf",
+      "meta-llama/Meta-Llama-3-8B",
       "meta-llama/Llama-3.1-8B-Instruct",
       "meta-llama/Llama-3.1-70B-Instruct",
       "mistralai/Mistral-7B-Instruct-v0.3",
@@ -36,7 +38,8 @@ describe("model catalog", () => {
 
   it("names the known models when a name is unknown", () => {
     expect(() => lookupModel("Qwen/Qwen9")).toThrow(
-      'unknown model "Qwen/Qwen9"; the catalog knows meta-llama/Llama-2-7b-hf, meta-llama/Llama-3.1-8B-Instruct, ' +
+      'unknown model "Qwen/Qwen9"; the catalog knows meta-llama/Llama-2-7b-hf, meta-llama/Llama-2-70b-hf, ' +
+        "meta-llama/Meta-Llama-3-8B, meta-llama/Llama-3.1-8B-Instruct, " +
         "meta-llama/Llama-3.1-70B-Instruct, mistralai/Mistral-7B-Instruct-v0.3, Qwen/Qwen2.5-0.5B-Instruct, " +
         "Qwen/Qwen2.5-1.5B-Instruct, Qwen/Qwen2.5-7B-Instruct, Qwen/Qwen2.5-VL-7B-Instruct, " +
         "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B, microsoft/DialoGPT-medium, facebook/opt-125m. " +
