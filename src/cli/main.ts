@@ -5,6 +5,8 @@ import { processIo, UsageError, type CliIo } from "./io";
 import { capacityCommand } from "./capacity";
 import { planCommand } from "./plan";
 import { secretsCommand } from "./secrets";
+import { configureGpuCommand } from "./configureGpu";
+import { gpuCommand } from "./gpu";
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -17,6 +19,14 @@ const COMMANDS: Record<string, CommandEntry> = {
   capacity: {
     summary: "will the model fit: capacity --model NAME|config.json --gpu NAME|MiB [--tp N] [--json]",
     run: capacityCommand,
+  },
+  "configure-gpu": {
+    summary: "write the stack's GPU section from the host: configure-gpu [auto|multi|single|cpu] --stack NAME [--from-dir DIR] [--ssh HOST]",
+    run: configureGpuCommand,
+  },
+  gpu: {
+    summary: "show the host's GPUs, NVLink and layout: gpu detect [--topo F] [--query F] [--nvlink F] [--ssh HOST] [--json]",
+    run: gpuCommand,
   },
   plan: {
     summary: "render a stack offline: plan --stack NAME [--json]",

@@ -1,0 +1,123 @@
+/**
+ * `llmstack configure-gpu [auto|multi|single|cpu] --stack NAME [--from-dir DIR] [--ssh HOST]`: detects the
+ * host's GPUs (or reads captures from DIR: topo.txt, query.csv, nvlink.txt) and rewrites the `llmstack:gpu`
+ * key of `Pulumi.<NAME>.yaml`, keeping everything else. The change is a diff to review, not a deploy: it
+ * prints what changed and which containers the next `pulumi up` replaces because of it.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { gpuSchema, stackConfigSchema } from "../config/schema";
+import { readStack } from "../config/stackFile";
+import { captureFilesInDir, readCaptureFiles } from "../gpu/captureFiles";
+import { detectFromCaptures } from "../gpu/detect";
+import { chooseLayout, REQUESTED_MODES, sectionFor, type GpuSection, type RequestedMode } from "../gpu/layout";
+import { detectByRunning } from "../gpu/run";
+import { GPU_KEY, readStackGpu, writeStackGpu, type KeyChange } from "../gpu/stackSection";
+import type { Detection } from "../gpu/types";
+import { UsageError, type CliIo } from "./io";
+
+/** Keys that change vLLM's device request, command or environment: Pulumi replaces its container. */
+const VLLM_KEYS = ["mode", "vllmDevices", "tensorParallelSize", "pipelineParallelSize", "memoryUtilization", "nvlink", "cardClass", "kvCacheSpaceGiB"];
+/** Keys that change the multimodal worker's device request or environment. */
+const WORKER_KEYS = ["mode", "workerDevices", "workerMemoryFraction"];
+
+export async function configureGpuCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      stack: { type: "string" },
+      "from-dir": { type: "string" },
+      ssh: { type: "string" },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const mode = (positionals[0] ?? "auto") as RequestedMode;
+  if (!REQUESTED_MODES.includes(mode) || positionals.length > 1) {
+    throw new UsageError(
+      `configure-gpu: mode "${positionals.join(" ")}" is not one of ${REQUESTED_MODES.join(", ")}; e.g. llmstack configure-gpu auto --stack production`,
+    );
+  }
+  if (values.stack === undefined || !/^[\w.-]+$/.test(values.stack)) {
+    throw new UsageError("configure-gpu: --stack NAME is required (letters, digits, - _ .), e.g. --stack production");
+  }
+  if (values["from-dir"] !== undefined && values.ssh !== undefined) {
+    throw new UsageError("configure-gpu: --from-dir reads captures here, --ssh runs nvidia-smi on HOST; give one or the other");
+  }
+  const file = `Pulumi.${values.stack}.yaml`;
+  const path = join(io.cwd, file);
+  if (!existsSync(path)) {
+    throw new UsageError(`${file}: no such stack file in ${io.cwd}; create it first (copy Pulumi.development.yaml) or pick another --stack`);
+  }
+  const text = readFileSync(path, "utf8");
+  const { previous, environment } = readStackGpu(text, file);
+
+  const detection: Detection | null =
+    mode === "cpu"
+      ? null
+      : values["from-dir"] !== undefined
+        ? detectFromCaptures(readCaptureFiles(io.cwd, captureFilesInDir(io.cwd, values["from-dir"])))
+        : await detectByRunning(io.exec, { ssh: values.ssh });
+  const layout = chooseLayout(detection ?? { gpus: [], links: null, nvlinkPairs: [], problem: null, notes: [] }, mode);
+  const section = sectionFor(layout, { previous, environment });
+  validate(section, io.cwd, values.stack, file);
+
+  const { text: next, changes } = writeStackGpu(text, file, section);
+  for (const reason of [...(detection?.notes ?? []), ...layout.reasons]) io.stdout(`${reason}\n`);
+  if (changes.length === 0) {
+    io.stdout(`${file}: ${GPU_KEY} already matches this host (${layout.mode}); nothing changed\n`);
+    return 0;
+  }
+  writeFileSync(path, next);
+  io.stdout(`${file}: ${GPU_KEY} updated (${layout.mode}):\n`);
+  for (const c of changes) io.stdout(`  ${describe(c)}\n`);
+  io.stdout(restartNote(changes));
+  return 0;
+}
+
+/** The section must pass the schema, and the stack's cross-field GPU rules when the rest of the stack is valid. */
+function validate(section: GpuSection, dir: string, stack: string, file: string): void {
+  const alone = gpuSchema.safeParse(section);
+  if (!alone.success) {
+    throw new Error(`${file}: the new ${GPU_KEY} would be invalid, nothing was written:\n${z.prettifyError(alone.error)}`);
+  }
+  let values: Record<string, unknown>;
+  try {
+    values = readStack(dir, stack).values;
+  } catch {
+    return; // no Pulumi.yaml here: the section alone was checked; `llmstack plan` checks the whole stack
+  }
+  const full = stackConfigSchema.safeParse({ ...values, gpu: section });
+  const issues = full.success ? [] : full.error.issues.filter((i) => i.path[0] === "gpu");
+  if (issues.length > 0) {
+    throw new Error(
+      `${file}: the new ${GPU_KEY} would be rejected, nothing was written: ` +
+        issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    );
+  }
+}
+
+function describe(c: KeyChange): string {
+  const show = (v: unknown): string => JSON.stringify(v);
+  if (c.before === undefined) return `+ ${c.key}: ${show(c.after)}`;
+  if (c.after === undefined) return `- ${c.key}: ${show(c.before)}`;
+  return `~ ${c.key}: ${show(c.before)} → ${show(c.after)}`;
+}
+
+function restartNote(changes: readonly KeyChange[]): string {
+  const keys = changes.map((c) => c.key);
+  const vllm = keys.filter((k) => VLLM_KEYS.includes(k) || k === "(whole section)");
+  const worker = keys.filter((k) => WORKER_KEYS.includes(k) || k === "(whole section)");
+  const lines: string[] = [];
+  if (vllm.length > 0) {
+    lines.push(
+      `the next \`pulumi up\` restarts vLLM: ${vllm.join(", ")} change its container's devices, command or environment, ` +
+        "so Pulumi replaces it (the model reloads; requests fail until it is healthy)",
+    );
+  }
+  if (worker.length > 0) lines.push(`the next \`pulumi up\` restarts the multimodal worker: ${worker.join(", ")} changed`);
+  if (lines.length === 0) lines.push("no container restarts");
+  return `${lines.join("\n")}\n`;
+}

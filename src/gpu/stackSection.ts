@@ -1,0 +1,95 @@
+/**
+ * Rewrites the `llmstack:gpu` key of a stack file and nothing else, with the `yaml` Document API so the
+ * file's comments, key order, quoting and other values stay as they were (https://eemeli.org/yaml/#documents).
+ * Keys whose value does not change keep their node (and its comments); new keys go after the kept ones.
+ */
+import { isMap, isSeq, parseDocument, type Document, type YAMLMap } from "yaml";
+import type { GpuSection } from "./layout";
+
+export const GPU_KEY = "llmstack:gpu";
+export const ENVIRONMENT_KEY = "llmstack:environment";
+
+export interface StackGpu {
+  /** The current `llmstack:gpu` value as plain data; undefined when the file has none. */
+  readonly previous: unknown;
+  /** `llmstack:environment` when the file sets it. */
+  readonly environment: string | undefined;
+}
+
+export interface KeyChange {
+  readonly key: string;
+  /** undefined: the key is added (before) or removed (after). */
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export function readStackGpu(text: string, file: string): StackGpu {
+  const config = configMap(load(text, file), file);
+  const gpu = config.get(GPU_KEY, true);
+  const env = config.get(ENVIRONMENT_KEY);
+  return {
+    previous: gpu === undefined ? undefined : toJs(gpu),
+    environment: typeof env === "string" ? env : undefined,
+  };
+}
+
+/** The new file text and the key-level changes; the text is unchanged when the section already matches. */
+export function writeStackGpu(text: string, file: string, section: GpuSection): { text: string; changes: KeyChange[] } {
+  const doc = load(text, file);
+  const config = configMap(doc, file);
+  const current = config.get(GPU_KEY, true);
+  const after = section as Record<string, unknown>;
+  if (!isMap(current)) {
+    const before = current === undefined ? undefined : toJs(current);
+    config.set(GPU_KEY, doc.createNode(after));
+    const changes: KeyChange[] = Object.keys(after).map((key) => ({ key, before: undefined, after: after[key] }));
+    if (before !== undefined) changes.unshift({ key: "(whole section)", before, after: undefined });
+    return { text: doc.toString(), changes };
+  }
+  const changes: KeyChange[] = [];
+  for (const item of [...current.items]) {
+    const key = String(toJs(item.key));
+    if (!(key in after)) {
+      changes.push({ key, before: toJs(item.value), after: undefined });
+      current.delete(item.key);
+    }
+  }
+  for (const [key, value] of Object.entries(after)) {
+    const node = current.get(key, true);
+    const before = node === undefined ? undefined : toJs(node);
+    if (same(before, value)) continue;
+    // A list keeps the flow style (["0", "1"]) or block style it was written in.
+    const flow = isSeq(node) ? node.flow === true : true;
+    current.set(key, doc.createNode(value, { flow }));
+    changes.push({ key, before, after: value });
+  }
+  return { text: changes.length === 0 ? text : doc.toString(), changes };
+}
+
+function load(text: string, file: string): Document {
+  const doc = parseDocument(text);
+  const error = doc.errors[0];
+  if (error !== undefined) {
+    throw new Error(`${file}: not valid YAML: ${error.message.split("\n")[0]}; fix the file first, nothing was written`);
+  }
+  return doc;
+}
+
+function configMap(doc: Document, file: string): YAMLMap {
+  const config = doc.get("config", true);
+  if (config === undefined || config === null) {
+    throw new Error(`${file}: no "config:" mapping; a stack file holds its settings under config:, e.g. config:\\n  ${ENVIRONMENT_KEY}: production`);
+  }
+  if (!isMap(config)) throw new Error(`${file}: "config" must be a mapping of keys to values`);
+  return config;
+}
+
+function toJs(node: unknown): unknown {
+  return node !== null && typeof node === "object" && "toJSON" in node
+    ? (node as { toJSON: () => unknown }).toJSON()
+    : node;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
