@@ -2,7 +2,7 @@
  * `llmstack capacity`: will the model fit, with how much KV cache, before anything is deployed.
  *   llmstack capacity --model <name|path/to/config.json> --gpu <name|MiB> [--gpus N] [--tp N] [--pp N]
  *     [--util F] [--max-model-len N] [--dtype D] [--quantization Q] [--kv-cache-dtype D]
- *     [--vllm-version V] [--json]
+ *     [--vllm-version V] [--max-num-seqs N] [--max-num-batched-tokens N] [--enforce-eager] [--json]
  * Exit 1 when a constraint is violated.
  */
 import { parseArgs } from "node:util";
@@ -75,6 +75,9 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
       quantization: { type: "string" },
       "kv-cache-dtype": { type: "string" },
       "vllm-version": { type: "string" },
+      "max-num-seqs": { type: "string" },
+      "max-num-batched-tokens": { type: "string" },
+      "enforce-eager": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
     },
   });
@@ -105,6 +108,9 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
     quantization: oneOf("quantization", values.quantization, QUANTIZATIONS, "none"),
     kvCacheDtype: oneOf("kv-cache-dtype", values["kv-cache-dtype"], KV_DTYPES, "auto"),
     vllmVersion: values["vllm-version"] ?? PINNED_VLLM_VERSION,
+    maxNumSeqs: wholeNumber("max-num-seqs", values["max-num-seqs"], undefined),
+    maxNumBatchedTokens: wholeNumber("max-num-batched-tokens", values["max-num-batched-tokens"], undefined),
+    enforceEager: values["enforce-eager"],
   });
 
   if (values.json) {

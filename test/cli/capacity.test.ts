@@ -75,6 +75,20 @@ describe("llmstack capacity", () => {
     expect([r.weightsGiBPerGpu, r.violations]).toEqual([0.23, []]);
   });
 
+  it("takes vLLM's scheduler limits: fewer sequences capture fewer CUDA graphs", async () => {
+    const { io, out } = fakeIo();
+    const code = await capacityCommand(
+      ["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "RTX 3090", "--max-model-len", "8192", "--max-num-seqs", "8", "--json"],
+      io,
+    );
+    expect(code).toBe(0);
+    // 8 sequences: piecewise sizes 1, 2, 4, 8, 16 and full sizes 1, 2, 4, 8 = 9 graphs × 20 MiB = 0.1758 GiB
+    // instead of 1.68; the sampler peak (8 × 152064 × 8 B) drops below the 2048-token activations
+    // (2048 × 137,216 B = 0.2617 GiB). KV = 21.2133 − 14.1852 − (0.2617 + 0.35 + 0.1758) = 6.2406 GiB
+    // ÷ 917,504 B per block = 7,303 blocks = 116,848 tokens.
+    expect((JSON.parse(out.join("")) as { kvCacheTokens: number }).kvCacheTokens).toBe(116848);
+  });
+
   it("lists the known GPUs for an unknown name, through the main command table", async () => {
     const { io, err } = fakeIo();
     const code = await main(["capacity", "--model", "facebook/opt-125m", "--gpu", "RTX 9999"], io);
