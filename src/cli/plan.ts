@@ -1,6 +1,6 @@
 /**
  * `llmstack plan --stack NAME [--json]`: renders a stack offline, from its stack file alone: no Pulumi
- * CLI, backend or Docker.
+ * CLI, backend or Docker. With `--diff REV [--markdown]` it compares with a git revision (./diff.ts).
  */
 import { parseArgs } from "node:util";
 import { parseStackConfig } from "../config/parse";
@@ -8,6 +8,7 @@ import { readStack } from "../config/stackFile";
 import { planJson, planTable } from "../plan/render";
 import { planStack } from "../plan/stack";
 import type { StackPlan } from "../plan/types";
+import { planDiffCommand } from "./diff";
 import { UsageError, type CliIo } from "./io";
 
 export function renderStack(dir: string, stack: string): StackPlan {
@@ -29,11 +30,21 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
       stack: { type: "string" },
       json: { type: "boolean", default: false },
       dir: { type: "string" },
+      diff: { type: "string" },
+      markdown: { type: "boolean", default: false },
     },
     strict: true,
   });
   if (values.stack === undefined) {
     throw new UsageError("--stack is required, e.g. llmstack plan --stack production");
+  }
+  if (values.markdown && values.diff === undefined) {
+    throw new UsageError("--markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown");
+  }
+  if (values.diff !== undefined) {
+    if (values.markdown && values.json) throw new UsageError("--markdown and --json print the diff two ways; pick one");
+    const format = values.markdown ? "markdown" : values.json ? "json" : "text";
+    return planDiffCommand({ stack: values.stack, rev: values.diff, dir: values.dir ?? io.cwd, format }, io);
   }
   const plan = renderStack(values.dir ?? io.cwd, values.stack);
   io.stdout(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planTable(plan));

@@ -1,0 +1,178 @@
+/**
+ * diffPlans: two rendered plans (`llmstack plan --json`) → what `pulumi up` would do to each container.
+ * Pure: no git, no I/O.
+ *
+ * Which fields replace a container follows the Docker provider that `@pulumi/docker` bridges
+ * (kreuzwerker/terraform-provider-docker, `resource_docker_container.go`): every input is `ForceNew`
+ * except the resource limits and restart policy it applies with Docker's container update API
+ * (`docker update`, https://docs.docker.com/reference/cli/docker/container/update/) and the settings that
+ * only steer the provider itself (wait, must-run, logs). A changed Docker host is a new provider, which
+ * Pulumi also answers with a replacement.
+ */
+import type { Action, ContainerDiff, ContainerJson, Effect, FieldChange, PlanDiff, PlanDoc } from "./types";
+
+/** Fields the provider changes on the running container, or that never reach Docker. */
+export const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
+  // `docker update`: restart policy and resource limits.
+  "restart",
+  "maxRetryCount",
+  "memory",
+  "memorySwap",
+  "memoryReservation",
+  "cpuShares",
+  "cpuSet",
+  "cpuPeriod",
+  "cpuQuota",
+  // Provider-side behaviour only.
+  "wait",
+  "waitTimeout",
+  "mustRun",
+  "start",
+  "attach",
+  "logs",
+  "rm",
+  "destroyGraceSeconds",
+  "removeVolumes",
+  "containerReadRefreshTimeoutMilliseconds",
+]);
+
+/** Plan facts next to the Docker inputs in `plan --json`: they describe, they are not sent to Docker. */
+export const PLAN_ONLY_FIELDS: ReadonlySet<string> = new Set(["service", "dependsOn", "gpu", "deleteBeforeReplace"]);
+
+export function effectOf(field: string): Effect {
+  return IN_PLACE_FIELDS.has(field) ? "update" : "replace";
+}
+
+/** JSON with sorted keys, so two equal values compare equal whatever their key order. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "undefined";
+}
+
+/** `KEY=VALUE` strings → a map; the value is everything after the first `=`. */
+export function envMap(envs: unknown): Map<string, string> {
+  const m = new Map<string, string>();
+  if (!Array.isArray(envs)) return m;
+  for (const e of envs) {
+    const s = String(e);
+    const i = s.indexOf("=");
+    m.set(i < 0 ? s : s.slice(0, i), i < 0 ? "" : s.slice(i + 1));
+  }
+  return m;
+}
+
+/** Per-entry changes of an env list: Pulumi shows the whole list as secret, this shows each key. */
+export function envChanges(oldEnvs: unknown, newEnvs: unknown): FieldChange[] {
+  const a = envMap(oldEnvs);
+  const b = envMap(newEnvs);
+  const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
+  const out: FieldChange[] = [];
+  for (const k of keys) {
+    const o = a.get(k);
+    const n = b.get(k);
+    if (o === n) continue;
+    out.push({
+      field: `envs[${k}]`,
+      effect: "replace",
+      ...(o !== undefined ? { old: o } : {}),
+      ...(n !== undefined ? { new: n } : {}),
+    });
+  }
+  return out;
+}
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+/** Argv changes named by their flag (`command --gpu-memory-utilization`) when the shape is unchanged. */
+export function argvChanges(field: string, oldV: unknown, newV: unknown, effect: Effect): FieldChange[] {
+  if (!isStringArray(oldV) || !isStringArray(newV) || oldV.length !== newV.length) {
+    return [{ field, effect, ...(oldV !== undefined ? { old: oldV } : {}), ...(newV !== undefined ? { new: newV } : {}) }];
+  }
+  const out: FieldChange[] = [];
+  oldV.forEach((o, i) => {
+    const n = newV[i]!;
+    if (o === n) return;
+    const eq = /^(--?[\w-]+)=/.exec(n);
+    const prev = oldV[i - 1];
+    const label =
+      eq && o.startsWith(`${eq[1]}=`)
+        ? `${field} ${eq[1]}`
+        : prev !== undefined && prev === newV[i - 1] && /^--?[A-Za-z]/.test(prev)
+          ? `${field} ${prev}`
+          : `${field}[${i}]`;
+    out.push({ field: label, effect, old: o, new: n });
+  });
+  return out;
+}
+
+function fieldChanges(before: ContainerJson, after: ContainerJson): FieldChange[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !PLAN_ONLY_FIELDS.has(k));
+  const out: FieldChange[] = [];
+  for (const k of keys) {
+    const o = before[k];
+    const n = after[k];
+    if (canonical(o) === canonical(n)) continue;
+    const effect = effectOf(k);
+    if (k === "envs") out.push(...envChanges(o, n));
+    else if (k === "command" || k === "entrypoints") out.push(...argvChanges(k, o, n, effect));
+    else out.push({ field: k, effect, ...(o !== undefined ? { old: o } : {}), ...(n !== undefined ? { new: n } : {}) });
+  }
+  return [...out.filter((c) => c.effect === "replace"), ...out.filter((c) => c.effect === "update")];
+}
+
+export function diffContainer(before: ContainerJson | undefined, after: ContainerJson | undefined): ContainerDiff {
+  const c = (after ?? before)!;
+  const base = { service: c.service, name: c.name };
+  if (before === undefined) return { ...base, action: "create", downtime: false, rerun: false, changes: [] };
+  if (after === undefined) return { ...base, action: "delete", downtime: before.gpu === true, rerun: false, changes: [] };
+  const changes = fieldChanges(before, after);
+  const action: Action = changes.some((x) => x.effect === "replace")
+    ? "replace"
+    : changes.length > 0
+      ? "update"
+      : "unchanged";
+  const gpu = before.gpu === true || after.gpu === true;
+  // `attach` marks a one-shot container in `plan --json` (it runs to completion instead of staying up).
+  const rerun = action === "replace" && after.attach === true;
+  return { ...base, action, downtime: action === "replace" && gpu, rerun, changes };
+}
+
+export interface DiffInput {
+  readonly stack: string;
+  readonly base: string;
+  /** The plan at the base revision; null when the stack file does not exist there. */
+  readonly before: PlanDoc | null;
+  /** The plan in the working tree; null when the stack file is gone from it. */
+  readonly after: PlanDoc | null;
+}
+
+export function diffPlans(input: DiffInput): PlanDiff {
+  const before = input.before?.containers ?? [];
+  const after = input.after?.containers ?? [];
+  const byService = (list: readonly ContainerJson[]) => new Map(list.map((c) => [c.service, c]));
+  const b = byService(before);
+  const a = byService(after);
+  const containers: ContainerDiff[] = [
+    ...after.map((c) => diffContainer(b.get(c.service), c)),
+    ...before.filter((c) => !a.has(c.service)).map((c) => diffContainer(c, undefined)),
+  ];
+  const counts: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0, unchanged: 0 };
+  for (const c of containers) counts[c.action] += 1;
+  return {
+    stack: input.stack,
+    base: input.base,
+    stackAdded: input.before === null && input.after !== null,
+    stackRemoved: input.after === null && input.before !== null,
+    containers,
+    counts,
+    changed: containers.some((c) => c.action !== "unchanged"),
+  };
+}
