@@ -23,11 +23,12 @@ export interface Violation {
 
 /**
  * KV bytes per token on one GPU: 2 (K and V) × the GPU's layers × its KV heads × head dim × bytes.
- * With TP above the KV heads vLLM replicates them, so each GPU still holds one head.
+ * With TP above the KV heads vLLM replicates them, so each GPU still holds one head. A TP that does not
+ * divide the heads is a violation; the figure then rounds up to whole heads so it stays a byte count.
  */
 export function kvBytesPerToken(model: ModelFacts, tp: number, pp: number, kvDtypeBytes: number): number {
   const layers = Math.ceil(model.numLayers / pp);
-  const kvHeads = Math.max(1, model.numKeyValueHeads / tp);
+  const kvHeads = Math.max(1, Math.ceil(model.numKeyValueHeads / tp));
   return 2 * layers * kvHeads * model.headDim * kvDtypeBytes;
 }
 

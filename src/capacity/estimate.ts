@@ -192,8 +192,8 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
   const weights = weightBytes(model, input.quantization ?? "none", act) / (tp * pp);
 
   const profile = profileFor(input, version, usable);
-  const heads = Math.max(1, model.numAttentionHeads / tp);
-  const kvHeads = Math.max(1, model.numKeyValueHeads / tp);
+  const heads = Math.max(1, Math.ceil(model.numAttentionHeads / tp));
+  const kvHeads = Math.max(1, Math.ceil(model.numKeyValueHeads / tp));
   const mlpFactor = model.family === "gated" ? 3 : 2;
   // Largest tensors alive in one layer's forward: the MLP's up/gate and activation outputs, q/k/v,
   // the residual and normed hidden states.

@@ -105,6 +105,8 @@ describe("constraints", () => {
       "tensor parallel size 3 and Qwen/Qwen2.5-7B-Instruct's 4 KV heads do not divide each other; " +
         "vLLM needs TP to divide the KV heads or the KV heads to divide TP (e.g. 1, 2, 4 or a multiple of 4)",
     ]);
+    // whole heads per GPU even when the split is invalid: 2 × 28 × ceil(4 / 3) × 128 × 2
+    expect(r.detail.kvBytesPerTokenPerGpu).toBe(28672);
   });
 
   it("TP 8 on 4 KV heads replicates them (KV heads divide TP) but fails the attention heads", () => {
