@@ -62,7 +62,8 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
         : await detectByRunning(io.exec, { ssh: values.ssh });
   const layout = chooseLayout(detection ?? { gpus: [], links: null, nvlinkPairs: [], problem: null, notes: [] }, mode);
   const section = sectionFor(layout, { previous, environment });
-  validate(section, io.cwd, values.stack, file);
+  const partial = validate(section, io.cwd, values.stack, file);
+  if (partial !== null) io.stderr(`note: ${partial}\n`);
 
   const { text: next, changes } = writeStackGpu(text, file, section);
   for (const reason of [...(detection?.notes ?? []), ...layout.reasons]) io.stdout(`${reason}\n`);
@@ -77,8 +78,12 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
   return 0;
 }
 
-/** The section must pass the schema, and the stack's cross-field GPU rules when the rest of the stack is valid. */
-function validate(section: GpuSection, dir: string, stack: string, file: string): void {
+/**
+ * The section must pass the schema, and the stack's cross-field GPU rules (a GPU shared by vLLM and the
+ * worker must not be overfilled), which zod only runs when the rest of the stack parses. Returns a note when
+ * only the section could be checked.
+ */
+function validate(section: GpuSection, dir: string, stack: string, file: string): string | null {
   const alone = gpuSchema.safeParse(section);
   if (!alone.success) {
     throw new Error(`${file}: the new ${GPU_KEY} would be invalid, nothing was written:\n${z.prettifyError(alone.error)}`);
@@ -86,17 +91,25 @@ function validate(section: GpuSection, dir: string, stack: string, file: string)
   let values: Record<string, unknown>;
   try {
     values = readStack(dir, stack).values;
-  } catch {
-    return; // no Pulumi.yaml here: the section alone was checked; `llmstack plan` checks the whole stack
+  } catch (err) {
+    return `only ${GPU_KEY} was checked: the stack could not be read (${(err as Error).message})`;
   }
   const full = stackConfigSchema.safeParse({ ...values, gpu: section });
   const issues = full.success ? [] : full.error.issues.filter((i) => i.path[0] === "gpu");
+  const others = full.success ? [] : full.error.issues.filter((i) => i.path[0] !== "gpu");
   if (issues.length > 0) {
     throw new Error(
       `${file}: the new ${GPU_KEY} would be rejected, nothing was written: ` +
         issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
     );
   }
+  if (others.length > 0) {
+    return (
+      `only ${GPU_KEY} was checked: other keys of ${file} do not parse yet (${others.map((i) => i.path.join(".")).join(", ")}), ` +
+      `so the rules across keys did not run; see llmstack plan --stack ${stack}`
+    );
+  }
+  return null;
 }
 
 function describe(c: KeyChange): string {

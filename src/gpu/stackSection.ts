@@ -3,7 +3,10 @@
  * file's comments, key order, quoting and other values stay as they were (https://eemeli.org/yaml/#documents).
  * Keys whose value does not change keep their node (and its comments); new keys go after the kept ones.
  */
-import { isMap, isSeq, parseDocument, type Document, type YAMLMap } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, Scalar, type Document, type YAMLMap } from "yaml";
+
+/** No folding (a long device list stays on one line) and `["0", "1"]` as this project writes lists. */
+const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
 import type { GpuSection } from "./layout";
 
 export const GPU_KEY = "llmstack:gpu";
@@ -41,16 +44,19 @@ export function writeStackGpu(text: string, file: string, section: GpuSection): 
   const after = section as Record<string, unknown>;
   if (!isMap(current)) {
     const before = current === undefined ? undefined : toJs(current);
-    config.set(GPU_KEY, doc.createNode(after));
+    const fresh = doc.createNode(after);
+    quoteLists(fresh, null);
+    config.set(GPU_KEY, fresh);
     const changes: KeyChange[] = Object.keys(after).map((key) => ({ key, before: undefined, after: after[key] }));
     if (before !== undefined) changes.unshift({ key: "(whole section)", before, after: undefined });
-    return { text: doc.toString(), changes };
+    return { text: doc.toString(STRINGIFY), changes };
   }
   const changes: KeyChange[] = [];
+  const removed: KeyChange[] = [];
   for (const item of [...current.items]) {
     const key = String(toJs(item.key));
     if (!(key in after)) {
-      changes.push({ key, before: toJs(item.value), after: undefined });
+      removed.push({ key, before: toJs(item.value), after: undefined });
       current.delete(item.key);
     }
   }
@@ -60,10 +66,36 @@ export function writeStackGpu(text: string, file: string, section: GpuSection): 
     if (same(before, value)) continue;
     // A list keeps the flow style (["0", "1"]) or block style it was written in.
     const flow = isSeq(node) ? node.flow === true : true;
-    current.set(key, doc.createNode(value, { flow }));
+    const fresh = doc.createNode(value, { flow });
+    quoteLists(fresh, node);
+    // An end-of-line comment belongs to the value node; carry it over so the file keeps it.
+    if (node !== undefined && node !== null && typeof node === "object" && "comment" in node) {
+      fresh.comment = (node as { comment?: string | null }).comment ?? undefined;
+    }
+    current.set(key, fresh);
     changes.push({ key, before, after: value });
   }
-  return { text: changes.length === 0 ? text : doc.toString(), changes };
+  changes.push(...removed);
+  return { text: changes.length === 0 ? text : doc.toString(STRINGIFY), changes };
+}
+
+/**
+ * Device IDs are strings that can look like numbers ("0"): list items take the quoting of the list they
+ * replace, double quotes by default, so every ID reads as the string it is.
+ */
+function quoteLists(node: unknown, old: unknown): void {
+  const style = isSeq(old) && isScalar(old.items[0]) ? old.items[0].type : undefined;
+  const visit = (n: unknown): void => {
+    if (isMap(n)) n.items.forEach((p) => visit(p.value));
+    if (isSeq(n)) {
+      n.items.forEach((item) => {
+        if (isScalar(item) && typeof item.value === "string") {
+          item.type = style === Scalar.QUOTE_SINGLE ? Scalar.QUOTE_SINGLE : Scalar.QUOTE_DOUBLE;
+        }
+      });
+    }
+  };
+  visit(node);
 }
 
 function load(text: string, file: string): Document {

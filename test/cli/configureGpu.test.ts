@@ -1,0 +1,164 @@
+/** `llmstack configure-gpu`: rewrites only llmstack:gpu, keeps comments, is idempotent, refuses impossible modes. */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { configureGpuCommand } from "../../src/cli/configureGpu";
+import type { CliIo } from "../../src/cli/io";
+
+const FIX = join(__dirname, "../fixtures/nvidia-smi");
+const ROOT = join(__dirname, "../..");
+
+const STACK = `# The production stack.
+config:
+  llmstack:environment: production
+  # GPU layout, written by configure-gpu.
+  llmstack:gpu:
+    mode: multi # two cards
+    vllmDevices: ["0", "1"]
+    workerDevices: ["1"]
+    nvlink: true
+    cardClass: consumer
+    tensorParallelSize: 2
+    pipelineParallelSize: 1
+    memoryUtilization: 0.85 # leaves room for the worker
+    workerMemoryFraction: 0.1
+  # The model vLLM serves.
+  llmstack:model:
+    name: Qwen/Qwen2.5-7B-Instruct
+    servedModelName: qwen2.5-7b-instruct
+    maxModelLen: 8192
+  llmstack:gateway:
+    bindAddress: 127.0.0.1
+`;
+
+/** A project folder with the real Pulumi.yaml, a stack file, and captures in caps/. */
+function project(stack: string, captures: Record<string, string>, name = "production"): string {
+  const dir = mkdtempSync(join(tmpdir(), "configure-gpu-"));
+  copyFileSync(join(ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+  writeFileSync(join(dir, `Pulumi.${name}.yaml`), stack);
+  mkdirSync(join(dir, "caps"));
+  for (const [to, from] of Object.entries(captures)) copyFileSync(join(FIX, from), join(dir, "caps", to));
+  return dir;
+}
+
+function io(cwd: string): { io: CliIo; out: string[] } {
+  const out: string[] = [];
+  return {
+    out,
+    io: {
+      env: {},
+      cwd,
+      stdout: (t) => out.push(t),
+      stderr: (t) => out.push(t),
+      exec: async () => {
+        throw new Error("configure-gpu must not run nvidia-smi when --from-dir is given or the mode is cpu");
+      },
+    },
+  };
+}
+
+const A6000 = { "topo.txt": "topo-3xa6000-partial-nvlink.txt", "nvlink.txt": "nvlink-3xa6000-one-inactive.txt" };
+
+describe("configure-gpu", () => {
+  it("auto from captures rewrites only the GPU section, keeps comments, and says vLLM restarts", async () => {
+    const dir = project(STACK, A6000);
+    const { io: cli, out } = io(dir);
+    expect(await configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], cli)).toBe(0);
+    expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(
+      STACK.replace(
+        'vllmDevices: ["0", "1"]\n    workerDevices: ["1"]\n    nvlink: true\n    cardClass: consumer',
+        'vllmDevices: ["GPU-5baec991-de63-c196-1766-04c38407e133", "GPU-39fc2446-cb50-2067-2867-d95efd470a2c"]\n' +
+          '    workerDevices: ["GPU-02c05ee3-bdb5-aac7-f9e8-a4c8f3f725b3"]\n    nvlink: true\n    cardClass: datacenter',
+      ),
+    );
+    const text = out.join("");
+    expect(text).toContain("Pulumi.production.yaml: llmstack:gpu updated (multi-nvlink):\n");
+    expect(text).toContain(
+      '  ~ vllmDevices: ["0","1"] → ["GPU-5baec991-de63-c196-1766-04c38407e133","GPU-39fc2446-cb50-2067-2867-d95efd470a2c"]\n',
+    );
+    expect(text).toContain('  ~ cardClass: "consumer" → "datacenter"\n');
+    expect(text).toContain(
+      "the next `pulumi up` restarts vLLM: vllmDevices, cardClass change its container's devices, command or environment, " +
+        "so Pulumi replaces it (the model reloads; requests fail until it is healthy)\n",
+    );
+    expect(text).toContain("the next `pulumi up` restarts the multimodal worker: workerDevices changed\n");
+  });
+
+  it("running it twice changes nothing the second time", async () => {
+    const dir = project(STACK, A6000);
+    await configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], io(dir).io);
+    const first = readFileSync(join(dir, "Pulumi.production.yaml"), "utf8");
+    const { io: cli, out } = io(dir);
+    expect(await configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], cli)).toBe(0);
+    expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(first);
+    expect(out.join("")).toContain("Pulumi.production.yaml: llmstack:gpu already matches this host (multi-nvlink); nothing changed\n");
+  });
+
+  it("the repository's own production stack already matches its reference host (2x 3090, NVLink), pinned by UUID", async () => {
+    const dir = project(readFileSync(join(ROOT, "Pulumi.production.yaml"), "utf8"), {
+      "topo.txt": "topo-2x3090-nvlink-nv4.txt",
+      "nvlink.txt": "nvlink-2x3090-club3090.txt",
+    });
+    const { io: cli, out } = io(dir);
+    expect(await configureGpuCommand(["--stack", "production", "--from-dir", "caps"], cli)).toBe(0);
+    const text = out.join("");
+    expect(text).toContain(
+      '  ~ vllmDevices: ["0","1"] → ["GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0","GPU-fef3f583-99bd-ac7f-c761-eddb679067e0"]\n',
+    );
+    expect(text).not.toContain("~ nvlink");
+    expect(text).not.toContain("memoryUtilization");
+  });
+
+  it("cpu always works, drops the GPU keys, and going back to a GPU mode picks the environment's utilisation", async () => {
+    const dir = project(STACK.replace("environment: production", "environment: staging"), A6000, "staging");
+    const { io: cli, out } = io(dir);
+    expect(await configureGpuCommand(["cpu", "--stack", "staging"], cli)).toBe(0);
+    const cpuText = readFileSync(join(dir, "Pulumi.staging.yaml"), "utf8");
+    expect(cpuText).toContain("  llmstack:gpu:\n    mode: cpu # two cards\n  # The model vLLM serves.\n");
+    expect(out.join("")).toContain('  ~ mode: "multi" → "cpu"\n  - vllmDevices: ["0","1"]\n');
+    await configureGpuCommand(["multi", "--stack", "staging", "--from-dir", "caps"], io(dir).io);
+    const back = readFileSync(join(dir, "Pulumi.staging.yaml"), "utf8");
+    expect(back).toContain("    memoryUtilization: 0.85\n");
+    expect(back).toContain("# GPU layout, written by configure-gpu.\n");
+  });
+
+  it("multi on a one-GPU host fails with the reason and writes nothing", async () => {
+    const dir = project(STACK, { "topo.txt": "topo-1x5090-single-nic.txt" });
+    await expect(configureGpuCommand(["multi", "--stack", "production", "--from-dir", "caps"], io(dir).io)).rejects.toThrow(
+      "mode multi needs at least two GPUs, but the host has one (GPU 0); use single (or auto)",
+    );
+    expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(STACK);
+  });
+
+  it("single on a host whose driver is down fails with the fix", async () => {
+    const dir = project(STACK, { "query.csv": "smi-error-no-driver.txt" });
+    await expect(configureGpuCommand(["single", "--stack", "production", "--from-dir", "caps"], io(dir).io)).rejects.toThrow(
+      /^mode single needs a GPU, but caps\/query\.csv: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\./,
+    );
+    expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(STACK);
+  });
+
+  it("a section the stack would reject is not written (vLLM and the worker overfill a shared GPU)", async () => {
+    const stack = STACK.replace("memoryUtilization: 0.85", "memoryUtilization: 0.95");
+    const dir = project(stack, { "topo.txt": "topo-2x3090-nvlink-nv4.txt" });
+    await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], io(dir).io)).rejects.toThrow(
+      "Pulumi.production.yaml: the new llmstack:gpu would be rejected, nothing was written: gpu.workerMemoryFraction: GPU 1 is shared",
+    );
+    expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(stack);
+  });
+
+  it("bad arguments are usage errors", async () => {
+    const dir = project(STACK, A6000);
+    await expect(configureGpuCommand(["fast", "--stack", "production"], io(dir).io)).rejects.toThrow(
+      'configure-gpu: mode "fast" is not one of auto, multi, single, cpu; e.g. llmstack configure-gpu auto --stack production',
+    );
+    await expect(configureGpuCommand(["auto"], io(dir).io)).rejects.toThrow("configure-gpu: --stack NAME is required");
+    await expect(configureGpuCommand(["cpu", "--stack", "nope"], io(dir).io)).rejects.toThrow(
+      `Pulumi.nope.yaml: no such stack file in ${dir}; create it first (copy Pulumi.development.yaml) or pick another --stack`,
+    );
+    await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "."], io(dir).io)).rejects.toThrow(
+      "--from-dir .: none of topo.txt, query.csv, nvlink.txt is there; on the GPU host run `nvidia-smi topo -m > topo.txt`",
+    );
+  });
+});
