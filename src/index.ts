@@ -7,3 +7,4 @@ export const servedModel = outputs.servedModel;
 export const gpuMap = outputs.gpuMap;
 export const vllmArgs = outputs.vllmArgs;
 export const network = outputs.network;
+export const smokeTest = outputs.smokeTest;

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { SECRET_NAMES } from "../config/schema";
-import { readStack } from "../config/stackFile";
+import { missingSecrets } from "../plan/stack";
+import { renderStack } from "./plan";
 import { UsageError, type CliIo } from "./io";
 
 /** A new credential: 48 hex characters; LiteLLM wants its master key to start with "sk-". */
@@ -26,8 +26,18 @@ export async function secretsCommand(argv: string[], io: CliIo): Promise<number>
     throw new UsageError('usage: llmstack secrets init --stack NAME [--dry-run] ("init" is the only action)');
   }
   if (values.stack === undefined) throw new UsageError("--stack is required, e.g. llmstack secrets init --stack production");
-  const raw = readStack(io.cwd, values.stack);
-  const missing = SECRET_NAMES.filter((n) => !raw.secretsPresent.has(n));
+  const plan = renderStack(io.cwd, values.stack);
+  const raw = { stackFile: plan.stackFile };
+  // Secrets the stack generates itself (development) or that are optional are left alone.
+  const needed = missingSecrets(plan);
+  const fromFiles = needed.filter((n) => n === "tlsCertificate" || n === "tlsPrivateKey");
+  for (const name of fromFiles) {
+    io.stdout(
+      `llmstack:${name} cannot be generated: store your PEM file with ` +
+        `"pulumi config set --secret --stack ${values.stack} llmstack:${name} < ${name === "tlsCertificate" ? "cert.pem" : "key.pem"}"\n`,
+    );
+  }
+  const missing = needed.filter((n) => !fromFiles.includes(n));
   if (missing.length === 0) {
     io.stdout(`${raw.stackFile}: every secret is already set; nothing to do.\n`);
     return 0;

@@ -4,12 +4,13 @@
  */
 import type { z } from "zod";
 import { StackConfigError } from "./errors";
-import { SECRET_NAMES, stackConfigSchema, type StackConfig } from "./schema";
+import { MONITORING_SECRET_NAMES } from "../monitoring/schema";
+import { OPTIONAL_SECRET_NAMES, SECRET_NAMES, stackConfigSchema, type StackConfig } from "./schema";
 
 export const NAMESPACE = "llmstack";
 
 /** Keys that hold credentials; read as secrets, never parsed into the plain config. */
-export const SECRET_KEYS: readonly string[] = [...SECRET_NAMES, "hfToken"];
+export const SECRET_KEYS: readonly string[] = [...SECRET_NAMES, ...OPTIONAL_SECRET_NAMES, ...MONITORING_SECRET_NAMES];
 
 export function parseStackConfig(raw: Record<string, unknown>, stackFile: string): StackConfig {
   const result = stackConfigSchema.safeParse(raw);

@@ -6,6 +6,9 @@
  * (`llmstack:postgresPassword`) so `pulumi config set --secret` can write them.
  */
 import { z } from "zod";
+import { monitoringSchema, type MonitoringSecretName } from "../monitoring/schema";
+import { preflightSchema } from "../preflight/schema";
+import { imageTagProblem } from "./images";
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -95,17 +98,44 @@ export const imagesSchema = z.strictObject({
   redis: imageRef,
   qdrant: imageRef,
   objectStore: imageRef,
+  /** Caddy, the TLS front of the gateway when it is published beyond loopback. */
+  tlsProxy: imageRef,
 });
 export type ImagesConfig = z.infer<typeof imagesSchema>;
 
 const port = z.number().int().gte(1).lte(65535);
 
+/**
+ * TLS in front of the gateway (Caddy): `internal` uses Caddy's own CA (clients must trust it),
+ * `acme` gets a certificate for `domain` from Let's Encrypt (ports 80 and 443 reachable), and
+ * `certificate` serves the PEM files kept as the stack secrets tlsCertificate and tlsPrivateKey.
+ */
+export const tlsSchema = z.discriminatedUnion("mode", [
+  z.strictObject({ mode: z.literal("internal") }),
+  z.strictObject({
+    mode: z.literal("acme"),
+    domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, { message: "must be a DNS name such as llm.example.org" }),
+    email: z.email(),
+  }),
+  z.strictObject({
+    mode: z.literal("certificate"),
+    domain: z.string().regex(/^[a-z0-9.-]+$/i).optional(),
+  }),
+]);
+export type TlsConfig = z.infer<typeof tlsSchema>;
+
 export const gatewaySchema = z.strictObject({
-  /** Host address the gateway is published on. */
-  bindAddress: z.union([z.ipv4(), z.ipv6()]),
+  /** Host address the gateway is published on; loopback unless set. */
+  bindAddress: z.union([z.ipv4(), z.ipv6()]).default("127.0.0.1"),
   /** Host port of the gateway. */
   port: port.default(4000),
+  /** Required when bindAddress is not a loopback address. */
+  tls: tlsSchema.optional(),
 });
+
+export function isLoopback(address: string): boolean {
+  return address === "::1" || /^127\./.test(address);
+}
 
 export const servicesSchema = z.strictObject({
   /** Command of the multimodal worker image (run after vLLM answers /health). */
@@ -116,6 +146,11 @@ export const servicesSchema = z.strictObject({
   retrievalPort: port.default(8080),
   /** Port the multimodal worker listens on inside the stack network. */
   workerPort: port.default(8090),
+});
+
+export const smokeTestSchema = z.strictObject({
+  /** Send one chat completion through the gateway after each update that changes the stack. */
+  enabled: z.boolean().default(true),
 });
 
 export const dataSchema = z.strictObject({
@@ -139,8 +174,32 @@ export const stackConfigSchema = z
     gateway: gatewaySchema,
     services: servicesSchema,
     data: dataSchema.optional(),
+    smokeTest: smokeTestSchema.default({ enabled: true }),
+    monitoring: monitoringSchema.optional(),
+    /** Host checks inside `pulumi up` before GPU containers are registered (src/preflight). */
+    preflight: preflightSchema.default({ enabled: true }),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.environment !== "development") {
+      for (const [key, ref] of Object.entries(cfg.images)) {
+        if (imageTagProblem(ref) === "floating") {
+          ctx.addIssue({
+            code: "custom",
+            path: ["images", key],
+            message: `${cfg.environment} needs a pinned image version; "${ref}" floats: use a version tag such as ${ref.split(/[:@]/)[0]}:1.2.3 (optionally with @sha256:<digest>)`,
+          });
+        }
+      }
+    }
+    if (!isLoopback(cfg.gateway.bindAddress) && cfg.gateway.tls === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["gateway", "tls"],
+        message:
+          `the gateway is published on ${cfg.gateway.bindAddress}, beyond loopback, so the master key would cross the network in clear; ` +
+          `add tls: {mode: internal}, {mode: acme, domain, email} or {mode: certificate}, or bind to 127.0.0.1`,
+      });
+    }
     if (cfg.gpu.mode === "cpu") return;
     const g = cfg.gpu;
     const gpus = g.vllmDevices.length;
@@ -221,4 +280,9 @@ export const SECRET_NAMES = [
   "litellmSaltKey",
   "vllmApiKey",
 ] as const;
-export type SecretName = (typeof SECRET_NAMES)[number] | "hfToken";
+/** Secrets only some stacks need: a Hugging Face token for gated models, a TLS certificate and key. */
+export const OPTIONAL_SECRET_NAMES = ["hfToken", "tlsCertificate", "tlsPrivateKey"] as const;
+export type SecretName =
+  | (typeof SECRET_NAMES)[number]
+  | (typeof OPTIONAL_SECRET_NAMES)[number]
+  | MonitoringSecretName;

@@ -14,6 +14,7 @@ export interface StackOutputs {
   readonly gpuMap: unknown;
   readonly vllmArgs: readonly string[];
   readonly network: pulumi.Output<string>;
+  readonly smokeTest: pulumi.Output<string>;
   /** The stack component, for tests and for programs that compose it further. */
   readonly component: LlmStack;
 }
@@ -37,6 +38,7 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     gpuMap: plan.gpuMap,
     vllmArgs: plan.vllmArgs,
     network: stack.network.name,
+    smokeTest: stack.smokeTest,
     component: stack,
   };
 }

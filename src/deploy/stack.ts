@@ -6,7 +6,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
 import type { ContainerDeps } from "./container";
+import { GatewayTls } from "./gatewayTls";
 import { Litellm } from "./litellm";
+import { MONITORING_COMPONENTS } from "./monitoring";
 import { MultimodalWorker } from "./multimodalWorker";
 import { ObjectStore } from "./objectStore";
 import { Postgres } from "./postgres";
@@ -14,6 +16,7 @@ import { Qdrant } from "./qdrant";
 import { Redis } from "./redis";
 import { RetrievalProxy } from "./retrievalProxy";
 import { resolveSecrets } from "./secrets";
+import { SmokeTest } from "./smokeTest";
 import { Vllm } from "./vllm";
 
 export interface LlmStackArgs {
@@ -36,6 +39,8 @@ const COMPONENTS: Partial<Record<ServiceName, ServiceCtor>> = {
   redis: Redis,
   qdrant: Qdrant,
   "object-store": ObjectStore,
+  "gateway-tls": GatewayTls,
+  ...MONITORING_COMPONENTS,
 };
 
 export class LlmStack extends pulumi.ComponentResource {
@@ -43,6 +48,8 @@ export class LlmStack extends pulumi.ComponentResource {
   public readonly network: docker.Network;
   public readonly volumes: ReadonlyMap<string, docker.Volume>;
   public readonly containers: ReadonlyMap<ServiceName, docker.Container>;
+  /** "passed" once the smoke test answered, or "disabled". */
+  public readonly smokeTest: pulumi.Output<string>;
 
   constructor(name: string, args: LlmStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llmstack:index:LlmStack", name, {}, opts);
@@ -78,6 +85,7 @@ export class LlmStack extends pulumi.ComponentResource {
       }),
     });
     const byService = new Map(plan.containers.map((c) => [c.service, c]));
+    let smokeResult: pulumi.Output<string> = pulumi.output("disabled");
     for (const spec of orderByDependencies(plan.containers)) {
       if (spec.service === "model-download") continue;
       const svcName = `${name}-${spec.service}`;
@@ -89,12 +97,20 @@ export class LlmStack extends pulumi.ComponentResource {
         containers.set("vllm", vllm.container);
         continue;
       }
+      if (spec.service === "smoke-test") {
+        const logsOf = plan.containers.filter((c) => c.service === "litellm" || c.service === "vllm").map((c) => c.name);
+        const smoke = new SmokeTest(svcName, { spec, deps: depsFor(spec), logsOf }, { parent: this });
+        containers.set("smoke-test", smoke.container);
+        smokeResult = smoke.result;
+        continue;
+      }
       const Ctor = COMPONENTS[spec.service];
       if (!Ctor) throw new Error(`no component for service ${spec.service}`);
       containers.set(spec.service, new Ctor(svcName, { spec, deps: depsFor(spec) }, { parent: this }).container);
     }
     this.containers = containers;
-    this.registerOutputs({ network: this.network.name });
+    this.smokeTest = smokeResult;
+    this.registerOutputs({ network: this.network.name, smokeTest: this.smokeTest });
   }
 }
 

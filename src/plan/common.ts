@@ -46,6 +46,8 @@ export const MEMORY_LIMITS_MIB = {
   qdrant: 4096,
   objectStore: 2048,
   modelDownload: 4096,
+  tlsProxy: 512,
+  smokeTest: 256,
 } as const;
 
 /** Log rotation for every container: json-file, 3 × 50 MB. */

@@ -20,6 +20,7 @@ import {
   type PlanContext,
 } from "./common";
 import type { ContainerSpec } from "./types";
+import { litellmMonitoring } from "../monitoring/litellm";
 
 export const LITELLM_CONFIG_PATH = "/app/config.yaml";
 
@@ -37,7 +38,7 @@ export function litellmConfigYaml(ctx: PlanContext): string {
         },
       },
     ],
-    litellm_settings: { drop_params: true },
+    litellm_settings: { drop_params: true, ...litellmMonitoring(ctx).settings },
     general_settings: {
       master_key: "os.environ/LITELLM_MASTER_KEY",
       database_url: "os.environ/DATABASE_URL",
@@ -49,6 +50,7 @@ export function litellmConfigYaml(ctx: PlanContext): string {
 export function planLitellm(ctx: PlanContext): ContainerSpec {
   const { config } = ctx;
   const workers = WORKER_COUNTS[config.gpu.mode].litellm;
+  const monitoring = litellmMonitoring(ctx);
   return {
     ...baseContainer(ctx),
     service: "litellm",
@@ -74,16 +76,21 @@ export function planLitellm(ctx: PlanContext): ContainerSpec {
         `@postgres:${INTERNAL_PORTS.postgres}/${PG_DB}`,
       ),
       STORE_MODEL_IN_DB: "False",
+      ...monitoring.env,
     },
+    volumes: monitoring.volumes,
     uploads: [{ file: LITELLM_CONFIG_PATH, content: litellmConfigYaml(ctx), permissions: "0444" }],
-    ports: [
-      {
-        internal: INTERNAL_PORTS.litellm,
-        external: config.gateway.port,
-        ip: config.gateway.bindAddress,
-        protocol: "tcp",
-      },
-    ],
+    // With TLS, Caddy is published and LiteLLM stays on the stack network.
+    ports: config.gateway.tls
+      ? []
+      : [
+          {
+            internal: INTERNAL_PORTS.litellm,
+            external: config.gateway.port,
+            ip: config.gateway.bindAddress,
+            protocol: "tcp",
+          },
+        ],
     healthcheck: healthcheck(pythonHttpProbe(`http://localhost:${INTERNAL_PORTS.litellm}/health/liveliness`), 120),
     memory: MEMORY_LIMITS_MIB.litellm,
     waitTimeout: 300,

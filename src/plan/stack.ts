@@ -2,10 +2,13 @@
  * planStack: a validated stack config → the StackPlan. Pure and deterministic: no Pulumi, no I/O.
  */
 import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schema";
+import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
+import { planSmokeTest } from "./smokeTest";
 import type { PlanContext } from "./common";
 import { planMultimodalWorker, planRetrievalProxy } from "./apps";
 import { DATA_VOLUMES, planObjectStore, planPostgres, planQdrant, planRedis } from "./dataStores";
 import { planLitellm } from "./litellm";
+import { planMonitoring } from "../monitoring/plan";
 import type { ContainerSpec, GpuMapEntry, SecretSpec, StackPlan, VolumeSpec } from "./types";
 import { HF_CACHE_VOLUME, planModelDownload, planVllm, vllmArgs } from "./vllm";
 
@@ -43,8 +46,14 @@ export function planStack(input: PlanInput): StackPlan {
     planMultimodalWorker(ctx),
     planRetrievalProxy(ctx),
   ];
+  if (config.gateway.tls) containers.push(planGatewayTls(ctx, config.gateway.tls));
+  if (config.smokeTest.enabled) containers.push(planSmokeTest(ctx, [...containers]));
   const protect = config.data?.protect ?? config.environment === "production";
-  const volumeKeys = [HF_CACHE_VOLUME, ...Object.values(DATA_VOLUMES)];
+  const volumeKeys = [
+    HF_CACHE_VOLUME,
+    ...Object.values(DATA_VOLUMES),
+    ...(config.gateway.tls ? [TLS_DATA_VOLUME] : []),
+  ];
   const volumes: VolumeSpec[] = volumeKeys.map((key) => ({
     key,
     name: `${input.project}-${input.stack}-${key}`,
@@ -62,8 +71,15 @@ export function planStack(input: PlanInput): StackPlan {
         optional: false,
       }),
     ),
-    { name: "hfToken" as SecretName, source: "config", present: hfToken, optional: true },
+    { name: "hfToken", source: "config", present: hfToken, optional: true },
+    ...(config.gateway.tls?.mode === "certificate"
+      ? (["tlsCertificate", "tlsPrivateKey"] as const).map(
+          (name): SecretSpec => ({ name, source: "config", present: input.secretsPresent.has(name), optional: false }),
+        )
+      : []),
   ];
+  // Appended after the GPU map: the DCGM exporter watches every GPU but is given none of their memory.
+  const monitoring = planMonitoring(ctx, { secretsPresent: input.secretsPresent, secretSource: source });
   const gpuMap: GpuMapEntry[] = containers
     .filter((c) => c.deviceRequests.length > 0)
     .map((c) => ({
@@ -71,7 +87,14 @@ export function planStack(input: PlanInput): StackPlan {
       hostDevices: c.deviceRequests.flatMap((d) => d.deviceIds),
       cudaVisibleDevices: String(c.env.CUDA_VISIBLE_DEVICES ?? ""),
     }));
-  const gatewayHost = config.gateway.bindAddress === "0.0.0.0" ? "localhost" : config.gateway.bindAddress;
+  const tls = config.gateway.tls;
+  const gatewayHost =
+    tls?.mode === "acme" || (tls?.mode === "certificate" && tls.domain)
+      ? tls.domain!
+      : config.gateway.bindAddress === "0.0.0.0" || config.gateway.bindAddress === "::"
+        ? "localhost"
+        : config.gateway.bindAddress;
+  const scheme = tls ? "https" : "http";
   return {
     project: input.project,
     stack: input.stack,
@@ -79,13 +102,13 @@ export function planStack(input: PlanInput): StackPlan {
     stackFile: input.stackFile,
     dockerHost: config.dockerHost,
     network: { name: `${input.project}-${input.stack}` },
-    volumes,
-    secrets,
-    containers,
+    volumes: [...volumes, ...monitoring.volumes],
+    secrets: [...secrets, ...monitoring.secrets],
+    containers: [...containers, ...monitoring.containers],
     gpuMap,
     vllmArgs: vllmArgs(ctx),
     servedModelName: config.model.servedModelName,
-    gatewayUrl: `http://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
+    gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
   };
 }
 

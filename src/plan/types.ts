@@ -14,7 +14,13 @@ export type ServiceName =
   | "postgres"
   | "redis"
   | "qdrant"
-  | "object-store";
+  | "object-store"
+  | "gateway-tls"
+  | "smoke-test"
+  | "dcgm-exporter"
+  | "prometheus"
+  | "alertmanager"
+  | "grafana";
 
 /** A reference to a stack secret; resolved by the deploy layer, masked by the offline render. */
 export interface SecretRef {

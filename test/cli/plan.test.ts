@@ -31,9 +31,10 @@ describe("llmstack plan", () => {
     expect(lines[0]).toBe("stack staging (staging) on unix:///var/run/docker.sock, from Pulumi.staging.yaml");
     expect(lines).toContain(
       "secrets missing: postgresPassword, redisPassword, qdrantApiKey, objectStoreSecretKey, litellmMasterKey, " +
-        "litellmSaltKey, vllmApiKey; run: npx llmstack secrets init --stack staging",
+        "litellmSaltKey, vllmApiKey, grafanaAdminPassword; run: npx llmstack secrets init --stack staging",
     );
-    expect(lines.find((l) => l.startsWith("litellm "))).toMatch(/ghcr\.io\/berriai\/litellm:v1\.84\.0\s+-\s+0\.0\.0\.0:4000->4000/);
+    expect(lines.find((l) => l.startsWith("litellm "))).toMatch(/^litellm\s+ghcr\.io\/berriai\/litellm:v1\.84\.0\s+-\s+-\s+4096 MiB\s+vllm,postgres$/);
+    expect(lines.find((l) => l.startsWith("gateway-tls "))).toMatch(/^gateway-tls\s+caddy:2\.10\.2\s+-\s+0\.0\.0\.0:443->443\s+512 MiB\s+litellm$/);
   });
 
   it("names an unknown stack and how to fix it", async () => {

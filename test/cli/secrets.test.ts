@@ -20,12 +20,12 @@ describe("llmstack secrets init", () => {
     expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(0);
     const sets = io.calls.filter((c) => c.args[0] === "config");
     expect(sets.map((c) => c.args)).toEqual(
-      ["postgresPassword", "redisPassword", "qdrantApiKey", "objectStoreSecretKey", "litellmMasterKey", "litellmSaltKey", "vllmApiKey"].map(
+      ["postgresPassword", "redisPassword", "qdrantApiKey", "objectStoreSecretKey", "litellmMasterKey", "litellmSaltKey", "vllmApiKey", "grafanaAdminPassword"].map(
         (n) => ["config", "set", "--secret", "--stack", "production", `llmstack:${n}`],
       ),
     );
     for (const c of sets) expect(c.opts?.input).toMatch(c.args[5] === "llmstack:litellmMasterKey" ? /^sk-[0-9a-f]{48}$/ : /^[0-9a-f]{48}$/);
-    expect(new Set(sets.map((c) => c.opts?.input)).size).toBe(7);
+    expect(new Set(sets.map((c) => c.opts?.input)).size).toBe(8);
   });
 
   it("never replaces a secret the stack file already has", async () => {
@@ -37,7 +37,7 @@ describe("llmstack secrets init", () => {
     const io = fakeIo(dir, () => ({ code: 0, stdout: "", stderr: "" }));
     expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(0);
     expect(io.calls.map((c) => c.args[5]).filter(Boolean)).not.toContain("llmstack:postgresPassword");
-    expect(io.calls.filter((c) => c.args[0] === "config")).toHaveLength(6);
+    expect(io.calls.filter((c) => c.args[0] === "config")).toHaveLength(7);
   });
 
   it("says how to install Pulumi when it is missing", async () => {

@@ -27,9 +27,13 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
     run = await runProgram(stack);
     expect(run.error).toBeUndefined();
     const types = run.registrations.map((r) => r.type);
-    expect(types.filter((t) => t === CONTAINER)).toHaveLength(9);
-    expect(types.filter((t) => t === "docker:index/remoteImage:RemoteImage")).toHaveLength(9);
-    expect(types.filter((t) => t === "docker:index/volume:Volume")).toHaveLength(5);
+    // 9 services and the smoke test; staging and production add Caddy (the gateway is published
+    // beyond loopback) and monitoring (DCGM exporter, Alertmanager, Prometheus, Grafana).
+    const count = plan.containers.length;
+    expect(count).toBe(stack === "development" ? 10 : 15);
+    expect(types.filter((t) => t === CONTAINER)).toHaveLength(count);
+    expect(types.filter((t) => t === "docker:index/remoteImage:RemoteImage")).toHaveLength(count);
+    expect(types.filter((t) => t === "docker:index/volume:Volume")).toHaveLength(plan.volumes.length);
     expect(types.filter((t) => t === "docker:index/network:Network")).toHaveLength(1);
     expect(run.byName(`${stack}-docker`).inputs.host).toBe("unix:///var/run/docker.sock");
     expect(run.byName(`${stack}-vllm`).type).toBe("llmstack:service:Vllm");
@@ -117,7 +121,8 @@ describe("a stack that cannot be deployed registers nothing", () => {
     expect(run.error?.message).toBe(
       "Pulumi.production.yaml: the stack needs these secrets, which the stack file does not have: " +
         "llmstack:postgresPassword, llmstack:redisPassword, llmstack:qdrantApiKey, llmstack:objectStoreSecretKey, " +
-        "llmstack:litellmMasterKey, llmstack:litellmSaltKey, llmstack:vllmApiKey. They open data that outlives the " +
+        "llmstack:litellmMasterKey, llmstack:litellmSaltKey, llmstack:vllmApiKey, llmstack:grafanaAdminPassword. " +
+        "They open data that outlives the " +
         'stack, so production keeps them in the stack file: run "npx llmstack secrets init --stack production" once ' +
         '(it generates and stores them with "pulumi config set --secret"), then run pulumi up again.',
     );

@@ -30,6 +30,7 @@ export const TEST_SECRETS: Record<string, string> = {
   litellmMasterKey: "sk-master-secret-55e1",
   litellmSaltKey: "salt-secret-0a7b3c",
   vllmApiKey: "vllm-secret-d4e5f6",
+  grafanaAdminPassword: "grafana-secret-8c1d2e",
 };
 
 /** Pulumi's flat config map for a stack file plus project defaults, as the CLI hands it to a program. */

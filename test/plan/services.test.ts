@@ -5,6 +5,8 @@ import { orderByDependencies } from "../../src/deploy/stack";
 import { container, planOf, STACKS } from "../helpers/stacks";
 
 const mask = (): string => MASK;
+/** Monitoring containers (on in staging and production) are covered by test/monitoring. */
+const MONITORING: readonly string[] = ["dcgm-exporter", "alertmanager", "prometheus", "grafana"];
 const WORKERS = { development: "8", staging: "8", production: "8" } as const;
 
 describe.each(STACKS)("the %s stack's other services", (stack) => {
@@ -26,7 +28,10 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
           },
         },
       ],
-      litellm_settings: { drop_params: true },
+      litellm_settings:
+        stack === "development"
+          ? { drop_params: true }
+          : { drop_params: true, callbacks: ["prometheus"], require_auth_for_metrics_endpoint: true },
       general_settings: { master_key: "os.environ/LITELLM_MASTER_KEY", database_url: "os.environ/DATABASE_URL" },
     });
     expect(litellm.command).toEqual([
@@ -36,6 +41,8 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
       `DATABASE_URL=postgresql://litellm:${MASK}@postgres:5432/litellm`,
       `LITELLM_MASTER_KEY=${MASK}`,
       `LITELLM_SALT_KEY=${MASK}`,
+      // The metrics of LiteLLM's workers meet in one directory when monitoring is on.
+      ...(stack === "development" ? [] : ["PROMETHEUS_MULTIPROC_DIR=/prometheus_multiproc"]),
       "STORE_MODEL_IN_DB=False",
       `VLLM_API_KEY=${MASK}`,
     ]);
@@ -47,12 +54,18 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
     ]);
   });
 
-  it("publishes only the gateway", () => {
-    const published = plan.containers.filter((c) => c.ports.length > 0);
-    expect(published.map((c) => c.service)).toEqual(["litellm"]);
-    expect(container(plan, "litellm").ports).toEqual([
-      { internal: 4000, external: 4000, ip: stack === "development" ? "127.0.0.1" : "0.0.0.0", protocol: "tcp" },
-    ]);
+  it("publishes only the gateway: LiteLLM on loopback, or Caddy with TLS beyond it", () => {
+    const published = plan.containers.filter((c) => c.ports.length > 0 && !MONITORING.includes(c.service));
+    if (stack === "development") {
+      expect(published.map((c) => c.service)).toEqual(["litellm"]);
+      expect(container(plan, "litellm").ports).toEqual([{ internal: 4000, external: 4000, ip: "127.0.0.1", protocol: "tcp" }]);
+      expect(plan.gatewayUrl).toBe("http://127.0.0.1:4000");
+    } else {
+      expect(published.map((c) => c.service)).toEqual(["gateway-tls"]);
+      expect(container(plan, "gateway-tls").ports).toEqual([{ internal: 443, external: 443, ip: "0.0.0.0", protocol: "tcp" }]);
+      expect(container(plan, "litellm").ports).toEqual([]);
+      expect(plan.gatewayUrl).toBe("https://localhost:443");
+    }
   });
 
   it("gives the multimodal worker host GPU 1 as its cuda:0, after vLLM is healthy", () => {
@@ -93,7 +106,8 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
   });
 
   it("orders containers so each starts after what it depends on", () => {
-    expect(orderByDependencies(plan.containers).map((c) => c.service)).toEqual([
+    const core = plan.containers.filter((c) => !MONITORING.includes(c.service));
+    expect(orderByDependencies(core).map((c) => c.service)).toEqual([
       "model-download",
       "vllm",
       "postgres",
@@ -103,12 +117,14 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
       "litellm",
       "multimodal-worker",
       "retrieval-proxy",
+      ...(stack === "development" ? [] : ["gateway-tls"]),
+      "smoke-test",
     ]);
     expect(container(plan, "litellm").dependsOn).toEqual(["vllm", "postgres"]);
   });
 
   it("gives every long-running service a health check, log rotation and no-new-privileges", () => {
-    for (const c of plan.containers.filter((x) => !x.oneShot)) {
+    for (const c of plan.containers.filter((x) => !x.oneShot && !MONITORING.includes(x.service))) {
       expect(c.healthcheck?.tests.length, c.service).toBeGreaterThan(1);
       expect(c.logOpts, c.service).toEqual({ "max-size": "50m", "max-file": "3" });
       expect(c.securityOpts, c.service).toEqual(["no-new-privileges:true"]);
@@ -133,8 +149,10 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
       plan.containers.map((c) => `llm-multimodal-stack-${stack}-${c.service}`),
     );
     expect(plan.network.name).toBe(`llm-multimodal-stack-${stack}`);
-    expect(plan.volumes.map((v) => [v.name, v.retainOnDelete, v.protect])).toEqual(
-      ["hf-cache", "postgres-data", "redis-data", "qdrant-data", "object-store-data"].map((k) => [
+    const keys = ["hf-cache", "postgres-data", "redis-data", "qdrant-data", "object-store-data"];
+    if (stack !== "development") keys.push("tls-data");
+    expect(plan.volumes.slice(0, keys.length).map((v) => [v.name, v.retainOnDelete, v.protect])).toEqual(
+      keys.map((k) => [
         `llm-multimodal-stack-${stack}-${k}`,
         true,
         stack === "production",

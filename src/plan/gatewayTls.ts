@@ -1,0 +1,78 @@
+/**
+ * Caddy in front of LiteLLM when the gateway is published beyond loopback, so the master key never
+ * crosses the network in clear. LiteLLM is then not published at all; Caddy is.
+ * https://caddyserver.com/docs/caddyfile/directives/tls
+ */
+import type { TlsConfig } from "../config/schema";
+import {
+  baseContainer,
+  healthcheck,
+  INTERNAL_PORTS,
+  join,
+  MEMORY_LIMITS_MIB,
+  physicalName,
+  secret,
+  type PlanContext,
+} from "./common";
+import type { ContainerSpec, PortSpec, UploadSpec } from "./types";
+
+export const CADDYFILE = "/etc/caddy/Caddyfile";
+export const TLS_DATA_VOLUME = "tls-data";
+/** A plain-HTTP listener inside the container for Docker's health check; never published. */
+const HEALTH_PORT = 8081;
+
+export function caddyfile(tls: TlsConfig): string {
+  const site =
+    tls.mode === "acme" ? tls.domain : tls.mode === "certificate" && tls.domain ? `${tls.domain}:443` : ":443";
+  const tlsLine =
+    tls.mode === "internal"
+      ? "tls internal"
+      : tls.mode === "acme"
+        ? `tls ${tls.email}`
+        : "tls /etc/caddy/tls/cert.pem /etc/caddy/tls/key.pem";
+  return [
+    "{",
+    "\tadmin off",
+    ...(tls.mode === "acme" ? [] : ["\tauto_https disable_redirects"]),
+    "}",
+    "",
+    `${site} {`,
+    `\t${tlsLine}`,
+    `\treverse_proxy litellm:${INTERNAL_PORTS.litellm}`,
+    "}",
+    "",
+    `:${HEALTH_PORT} {`,
+    "\trespond /healthz 200",
+    "}",
+    "",
+  ].join("\n");
+}
+
+export function planGatewayTls(ctx: PlanContext, tls: TlsConfig): ContainerSpec {
+  const { gateway } = ctx.config;
+  const ports: PortSpec[] = [{ internal: 443, external: gateway.port, ip: gateway.bindAddress, protocol: "tcp" }];
+  // ACME's HTTP-01 challenge arrives on port 80.
+  if (tls.mode === "acme") ports.push({ internal: 80, external: 80, ip: gateway.bindAddress, protocol: "tcp" });
+  const uploads: UploadSpec[] = [{ file: CADDYFILE, content: caddyfile(tls), permissions: "0444" }];
+  if (tls.mode === "certificate") {
+    uploads.push(
+      { file: "/etc/caddy/tls/cert.pem", content: join(secret("tlsCertificate")), permissions: "0444" },
+      { file: "/etc/caddy/tls/key.pem", content: join(secret("tlsPrivateKey")), permissions: "0400" },
+    );
+  }
+  return {
+    ...baseContainer(ctx),
+    service: "gateway-tls",
+    name: physicalName(ctx, "gateway-tls"),
+    image: ctx.config.images.tlsProxy,
+    command: ["caddy", "run", "--config", CADDYFILE, "--adapter", "caddyfile"],
+    env: {},
+    ports,
+    uploads,
+    volumes: [{ volume: TLS_DATA_VOLUME, containerPath: "/data" }],
+    healthcheck: healthcheck(["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${HEALTH_PORT}/healthz`], 30),
+    memory: MEMORY_LIMITS_MIB.tlsProxy,
+    waitTimeout: 120,
+    dependsOn: ["litellm"],
+  };
+}
