@@ -23,14 +23,21 @@ function envOf(d: PlanDoc, service: string, key: string): string {
 }
 
 describe("diffPlans on plans of the checked-in production stack", () => {
-  it("utilisation 0.9 → 0.85 replaces vLLM (downtime) and re-runs the smoke test; nothing else", () => {
+  it("utilisation 0.9 → 0.85 replaces vLLM (downtime), Prometheus's rules, re-runs the smoke test; nothing else", () => {
     const before = production();
     const after = production((v) => (v.gpu.memoryUtilization = 0.85));
     const d = diffPlans({ stack: "production", base: "main", before, after });
     const changed = d.containers.filter((c) => c.action !== "unchanged");
-    // The utilisation feeds vLLM's argv and env only (the worker carries its own fraction). The smoke
-    // test's PLAN_REVISION is a hash of every other container, so it runs again after any change.
-    expect(changed.map((c) => ({ ...c, changes: c.changes.map((x) => ({ ...x })) }))).toEqual([
+    // The utilisation feeds vLLM's argv and env (the worker carries its own fraction), and the GPU
+    // memory alert rule Prometheus gets as an upload (it compares used memory with what the plan
+    // books). The smoke test's PLAN_REVISION is a hash of every other container: it runs after any change.
+    const prometheus = changed.find((c) => c.service === "prometheus")!;
+    expect([prometheus.action, prometheus.downtime, prometheus.changes.map((c) => c.field)]).toEqual([
+      "replace",
+      false,
+      ["uploads"],
+    ]);
+    expect(changed.filter((c) => c.service !== "prometheus")).toEqual([
       {
         service: "vllm",
         name: "llm-multimodal-stack-production-vllm",
@@ -59,7 +66,7 @@ describe("diffPlans on plans of the checked-in production stack", () => {
       },
     ]);
     expect(envOf(before, "smoke-test", "PLAN_REVISION")).not.toBe(envOf(after, "smoke-test", "PLAN_REVISION"));
-    expect(d.counts).toEqual({ create: 0, update: 0, replace: 2, delete: 0, unchanged: services(after).length - 2 });
+    expect(d.counts).toEqual({ create: 0, update: 0, replace: 3, delete: 0, unchanged: services(after).length - 3 });
     expect(d.changed).toBe(true);
   });
 
@@ -178,7 +185,7 @@ describe("render", () => {
     );
     expect(lines[i + 1]).toBe("      command --gpu-memory-utilization: 0.9 → 0.85 (forces replacement)");
     expect(lines[i + 2]).toBe("      envs[VLLM_GPU_MEMORY_UTILIZATION]: 0.9 → 0.85 (forces replacement)");
-    expect(lines.at(-2)).toBe(`2 to replace, 0 to update in place, 0 to create, 0 to delete, ${services(after).length - 2} unchanged`);
+    expect(lines.at(-2)).toBe(`3 to replace, 0 to update in place, 0 to create, 0 to delete, ${services(after).length - 3} unchanged`);
   });
 
   it("markdown: marker for in-place updates, a downtime warning, a table and the old → new values", () => {

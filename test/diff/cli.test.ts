@@ -1,0 +1,223 @@
+/**
+ * `llmstack plan --diff` end to end: a temporary git repository holding a copy of the project, a
+ * commit, a real edit in the working tree, and the diff against that commit (rendered by the
+ * committed revision's own program in a temporary worktree).
+ */
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { realExec, type CliIo } from "../../src/cli/io";
+import { main } from "../../src/cli/main";
+import type { PlanDiff } from "../../src/diff/types";
+import { ROOT } from "../helpers/pulumiMocks";
+
+const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", ".gitignore", "bin", "src"];
+
+let scratch: string;
+let savedTmp: string | undefined;
+
+function git(repo: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd: repo, encoding: "utf8" }).trim();
+}
+
+/** A git repository with the project's files committed; returns its path. */
+function projectRepo(name: string, omit: readonly string[] = []): string {
+  const repo = join(scratch, name);
+  mkdirSync(repo);
+  for (const f of PROJECT_FILES) cpSync(join(ROOT, f), join(repo, f), { recursive: true });
+  for (const f of readdirSync(ROOT).filter((x) => /^Pulumi\.[\w.-]+\.yaml$/.test(x) && !omit.includes(x))) {
+    cpSync(join(ROOT, f), join(repo, f));
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(repo, "node_modules"), "dir");
+  git(repo, "init", "--quiet", "--initial-branch=main");
+  git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "add", "-A");
+  git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "--quiet", "-m", "base");
+  return repo;
+}
+
+function edit(file: string, from: string | RegExp, to: string): void {
+  const text = readFileSync(file, "utf8");
+  const next = text.replace(from, to);
+  if (next === text) throw new Error(`edit of ${file} changed nothing: ${String(from)} not found`);
+  writeFileSync(file, next);
+}
+
+async function run(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    env: process.env,
+    cwd,
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    exec: realExec,
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** Runs the repository's own CLI, so the working tree's program renders the working tree's side. */
+async function cli(argv: string[], repo: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return realExec(process.execPath, ["bin/llmstack.js", ...argv], { cwd: repo, timeoutMs: 120_000 });
+}
+
+async function jsonDiff(repo: string, stack: string, rev = "HEAD"): Promise<{ code: number; diff: PlanDiff }> {
+  const r = await cli(["plan", "--stack", stack, "--diff", rev, "--json"], repo);
+  if (r.code === 1) throw new Error(`plan --diff failed: ${r.stderr}`);
+  return { code: r.code, diff: JSON.parse(r.stdout) as PlanDiff };
+}
+
+/** The worktree and its temporary directory are gone after every run. */
+function expectCleanedUp(repo: string): void {
+  expect(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toEqual([
+    `worktree ${repo}`,
+  ]);
+  expect(readdirSync(process.env.TMPDIR!).filter((f) => f.startsWith("llmstack-diff-"))).toEqual([]);
+}
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), "llmstack-diff-test-"));
+  savedTmp = process.env.TMPDIR;
+  // The command's own temporary worktrees go here, so the test can see that they are removed.
+  process.env.TMPDIR = join(scratch, "tmp");
+  mkdirSync(process.env.TMPDIR);
+});
+
+afterAll(() => {
+  if (savedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = savedTmp;
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
+  it("production utilisation 0.9 → 0.85: vLLM replaced with downtime, Prometheus's GPU rule, the smoke test re-run", async () => {
+    const repo = projectRepo("utilisation");
+    edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 0.9\n", "memoryUtilization: 0.85\n");
+    const { code, diff } = await jsonDiff(repo, "production");
+    expect(code).toBe(2);
+    const changed = diff.containers.filter((c) => c.action !== "unchanged");
+    expect(changed.map((c) => [c.service, c.action, c.downtime, c.rerun])).toEqual([
+      ["vllm", "replace", true, false],
+      ["smoke-test", "replace", false, true],
+      // Its GPU memory alert compares used memory with the fraction the plan books (an upload).
+      ["prometheus", "replace", false, false],
+    ]);
+    expect(changed[0]!.changes).toEqual([
+      { field: "command --gpu-memory-utilization", effect: "replace", old: "0.9", new: "0.85" },
+      { field: "envs[VLLM_GPU_MEMORY_UTILIZATION]", effect: "replace", old: "0.9", new: "0.85" },
+    ]);
+    expect(changed[1]!.changes.map((c) => c.field)).toEqual(["envs[PLAN_REVISION]"]);
+    expect(changed[2]!.changes.map((c) => c.field)).toEqual(["uploads"]);
+    expectCleanedUp(repo);
+
+    const md = await cli(["plan", "--stack", "production", "--diff", "HEAD", "--markdown"], repo);
+    expect(md.code).toBe(2);
+    expect(md.stdout.split("\n")[0]).toBe("<!-- llmstack-plan-diff:production -->");
+    expect(md.stdout).toContain("> `vllm`: restart with downtime: GPU container, frees its GPUs and reloads the model.");
+    const text = await cli(["plan", "--stack", "production", "--diff", "HEAD"], repo);
+    expect(text.stdout).toContain("      envs[VLLM_GPU_MEMORY_UTILIZATION]: 0.9 → 0.85 (forces replacement)\n");
+    expectCleanedUp(repo);
+  });
+
+  it("a LiteLLM worker-count change in the program: only LiteLLM (and the smoke test re-run)", async () => {
+    const repo = projectRepo("workers");
+    edit(join(repo, "src", "plan", "common.ts"), "multi: { litellm: 8,", "multi: { litellm: 6,");
+    const { code, diff } = await jsonDiff(repo, "production");
+    expect(code).toBe(2);
+    const changed = diff.containers.filter((c) => c.action !== "unchanged");
+    expect(changed.map((c) => [c.service, c.action, c.downtime])).toEqual([
+      ["litellm", "replace", false],
+      ["smoke-test", "replace", false],
+    ]);
+    expect(changed[0]!.changes).toEqual([{ field: "command --num_workers", effect: "replace", old: "8", new: "6" }]);
+  });
+
+  it("the revision's own program renders the base: a program change committed shows against the older commit", async () => {
+    const repo = projectRepo("program");
+    edit(join(repo, "src", "plan", "common.ts"), "multi: { litellm: 8,", "multi: { litellm: 6,");
+    git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "--quiet", "-am", "fewer workers");
+    expect((await jsonDiff(repo, "production", "HEAD")).code).toBe(0);
+    const { code, diff } = await jsonDiff(repo, "production", "HEAD~1");
+    expect(code).toBe(2);
+    expect(diff.containers.find((c) => c.service === "litellm")!.changes).toEqual([
+      { field: "command --num_workers", effect: "replace", old: "8", new: "6" },
+    ]);
+    expect(diff.base).toBe("HEAD~1");
+  });
+
+  it("a comment-only edit changes nothing and exits 0", async () => {
+    const repo = projectRepo("comment");
+    edit(join(repo, "Pulumi.production.yaml"), /^# .*$/m, "# The production stack, reviewed in every pull request.");
+    const r = await cli(["plan", "--stack", "production", "--diff", "HEAD"], repo);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n").at(-2)).toMatch(/^no changes: 0 to replace, 0 to update in place, 0 to create, 0 to delete, \d+ unchanged$/);
+    expectCleanedUp(repo);
+  });
+
+  it("an added stack: every container is created", async () => {
+    const repo = projectRepo("added", ["Pulumi.staging.yaml"]);
+    cpSync(join(ROOT, "Pulumi.staging.yaml"), join(repo, "Pulumi.staging.yaml"));
+    const { code, diff } = await jsonDiff(repo, "staging");
+    expect(code).toBe(2);
+    expect(diff.stackAdded).toBe(true);
+    const planned = JSON.parse(
+      (await cli(["plan", "--stack", "staging", "--json"], repo)).stdout,
+    ) as { containers: { service: string }[] };
+    expect(diff.containers.map((c) => [c.service, c.action])).toEqual(planned.containers.map((c) => [c.service, "create"]));
+    expect(diff.counts.create).toBe(planned.containers.length);
+    expectCleanedUp(repo);
+  });
+});
+
+describe("llmstack plan --diff errors (exit 1, one message)", () => {
+  it("a revision that does not exist", async () => {
+    const repo = projectRepo("badrev");
+    const r = await run(["plan", "--stack", "production", "--diff", "no-such-branch"], repo);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `llmstack plan: --diff "no-such-branch": no such commit in ${repo}; give a branch, tag or commit such as origin/main or HEAD~1\n`,
+    );
+  });
+
+  it("a stack that exists neither here nor at the revision", async () => {
+    const repo = projectRepo("nostack");
+    const r = await run(["plan", "--stack", "qa", "--diff", "HEAD"], repo);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`llmstack plan: Pulumi.qa.yaml: no such stack file in ${repo} nor at HEAD; pick another --stack\n`);
+    expectCleanedUp(repo);
+  });
+
+  it("a stack file that is invalid at the revision names the revision and the error", async () => {
+    const repo = projectRepo("invalid");
+    edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 0.9\n", "memoryUtilization: 1.5\n");
+    git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "--quiet", "-am", "bad");
+    edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 1.5\n", "memoryUtilization: 0.9\n");
+    const r = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^llmstack plan: --diff HEAD: rendering stack production at that revision failed \(exit 1\): .*memoryUtilization/s);
+    expectCleanedUp(repo);
+  });
+
+  it("outside a git repository", async () => {
+    const dir = join(scratch, "plain");
+    mkdirSync(dir);
+    const r = await run(["plan", "--stack", "production", "--diff", "HEAD"], dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^llmstack plan: --diff needs a git repository, but ${dir} is not inside one`));
+  });
+
+  it("--markdown without --diff, and --markdown with --json", async () => {
+    const a = await run(["plan", "--stack", "production", "--markdown"], ROOT);
+    expect(a).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "llmstack plan: --markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown\n",
+    });
+    const b = await run(["plan", "--stack", "production", "--diff", "HEAD", "--markdown", "--json"], ROOT);
+    expect(b.stderr).toBe("llmstack plan: --markdown and --json print the diff two ways; pick one\n");
+    expect(existsSync(join(ROOT, "node_modules"))).toBe(true);
+  });
+});
