@@ -4,6 +4,7 @@
 import { processIo, UsageError, type CliIo } from "./io";
 import { capacityCommand } from "./capacity";
 import { planCommand } from "./plan";
+import { validateCommand } from "./validate";
 import { secretsCommand } from "./secrets";
 import { configureGpuCommand } from "./configureGpu";
 import { gpuCommand } from "./gpu";
@@ -35,6 +36,10 @@ const COMMANDS: Record<string, CommandEntry> = {
   secrets: {
     summary: "generate and store the stack's credentials: secrets init --stack NAME",
     run: secretsCommand,
+  },
+  validate: {
+    summary: "check the host against the stack: validate --stack NAME [--json]",
+    run: validateCommand,
   },
 };
 

@@ -15,6 +15,7 @@ import { Postgres } from "./postgres";
 import { Qdrant } from "./qdrant";
 import { Redis } from "./redis";
 import { RetrievalProxy } from "./retrievalProxy";
+import { preflightGate } from "./preflightGate";
 import { resolveSecrets } from "./secrets";
 import { SmokeTest } from "./smokeTest";
 import { Vllm } from "./vllm";
@@ -55,7 +56,8 @@ export class LlmStack extends pulumi.ComponentResource {
     super("llmstack:index:LlmStack", name, {}, opts);
     const { plan } = args;
     const secrets = resolveSecrets(plan, args.secret, this);
-    this.provider = new docker.Provider(`${name}-docker`, { host: plan.dockerHost }, { parent: this });
+    // The provider takes its host from the preflight gate, so no container is registered until the checks pass.
+    this.provider = new docker.Provider(`${name}-docker`, { host: preflightGate(plan, this) }, { parent: this });
     const child = { parent: this, provider: this.provider };
     this.network = new docker.Network(`${name}-network`, { name: plan.network.name, driver: "bridge" }, child);
     const volumes = new Map<string, docker.Volume>();

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Starts a throwaway Docker daemon for the tests that talk to a real daemon (test/preflight/daemon.test.ts).
+# Runs as root: installs Debian's docker.io when dockerd is missing, starts dockerd in the background with
+# the vfs storage driver and no iptables/NAT changes (works inside a CI container without privileges for
+# overlayfs or netfilter), waits until it answers, and prints the line to export:
+#   export LLMSTACK_TEST_DOCKER_HOST=unix:///tmp/llmstack-dockerd/docker.sock
+# The socket URL is also written to /tmp/llmstack-dockerd/host. Running it again while the daemon answers
+# only prints the line. Stop it with: kill "$(cat /tmp/llmstack-dockerd/dockerd.pid)"
+set -euo pipefail
+
+DIR="${LLMSTACK_DOCKERD_DIR:-/tmp/llmstack-dockerd}"
+SOCK="$DIR/docker.sock"
+HOST="unix://$SOCK"
+mkdir -p "$DIR"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "start-dockerd.sh: run as root (dockerd needs it): sudo bash .ci/start-dockerd.sh" >&2
+  exit 1
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "start-dockerd.sh: installing docker.io (apt-get)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq docker.io >&2
+fi
+
+if docker -H "$HOST" version >/dev/null 2>&1; then
+  echo "$HOST" >"$DIR/host"
+  echo "export LLMSTACK_TEST_DOCKER_HOST=$HOST"
+  exit 0
+fi
+
+rm -f "$SOCK" "$DIR/dockerd.pid"
+mkdir -p "$DIR/data" "$DIR/exec"
+# --bridge=none: no docker0 bridge to create, which needs netfilter; containers still run (host or none network).
+nohup dockerd \
+  --storage-driver=vfs \
+  --iptables=false \
+  --ip-masq=false \
+  --bridge=none \
+  --data-root "$DIR/data" \
+  --exec-root "$DIR/exec" \
+  -H "$HOST" \
+  --pidfile "$DIR/dockerd.pid" \
+  >"$DIR/dockerd.log" 2>&1 &
+
+for _ in $(seq 1 60); do
+  if docker -H "$HOST" version >/dev/null 2>&1; then
+    echo "$HOST" >"$DIR/host"
+    echo "export LLMSTACK_TEST_DOCKER_HOST=$HOST"
+    exit 0
+  fi
+  sleep 1
+done
+echo "start-dockerd.sh: dockerd did not answer on $HOST within 60 s; its log ($DIR/dockerd.log) ends with:" >&2
+tail -n 20 "$DIR/dockerd.log" >&2
+exit 1

@@ -1,0 +1,175 @@
+/**
+ * GPU checks against nvidia-smi facts (parsed by src/gpu): the stack's device IDs exist, each GPU is big
+ * enough, vLLM's GPUs are joined by NVLink when the stack says so, and memory other processes already hold
+ * leaves what vLLM asks for. vLLM refuses to start when `gpu_memory_utilization × VRAM` is not free
+ * (https://docs.vllm.ai/en/stable/configuration/conserving_memory.html); memory held by the stack's own
+ * running containers is the stack's and is given back when they are replaced.
+ */
+import type { DetectedGpu, Detection } from "../gpu/types";
+import type { StackNeeds } from "./needs";
+import { fail, gib, mibText, pass, warn, type CheckResult, type Section } from "./types";
+
+export interface ComputeApp {
+  readonly pid: number;
+  readonly usedMiB: number | null;
+  readonly gpuUuid: string;
+}
+
+/** `nvidia-smi --query-compute-apps=pid,used_memory,gpu_uuid --format=csv,noheader,nounits`. */
+export function parseComputeApps(section: Section | undefined): ComputeApp[] | null {
+  if (section === undefined || section.rc !== 0) return null;
+  return section.text
+    .split("\n")
+    .map((l) => l.split(",").map((c) => c.trim()))
+    .filter((c) => c.length === 3 && /^\d+$/.test(c[0] ?? ""))
+    .map(([pid, used, uuid]) => ({
+      pid: Number(pid),
+      usedMiB: /^\d+$/.test(used ?? "") ? Number(used) : null,
+      gpuUuid: uuid ?? "",
+    }));
+}
+
+/** `docker top` lines written by the probe: "<container> <pid>". */
+export function parseStackPids(section: Section | undefined): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const line of section?.text.split("\n") ?? []) {
+    const m = /^(\S+) +(\d+)\s*$/.exec(line);
+    if (m) out.set(Number(m[2]), m[1] ?? "");
+  }
+  return out;
+}
+
+/** Finds a stack GPU ID (index or UUID) among the host's GPUs. */
+export function resolveGpu(id: string, gpus: readonly DetectedGpu[]): DetectedGpu | undefined {
+  return /^\d+$/.test(id) ? gpus.find((g) => g.index === Number(id)) : gpus.find((g) => g.uuid === id);
+}
+
+function label(g: DetectedGpu): string {
+  return `GPU ${g.index}${g.name ? ` (${g.name})` : ""}`;
+}
+
+export function checkGpusPresent(needs: StackNeeds, det: Detection): CheckResult {
+  const name = "gpu.devices";
+  const file = `${needs.stackFile}: llmstack:gpu`;
+  if (det.problem !== null) {
+    return fail(name, det.problem, `fix the driver, or set ${file}.mode to cpu (llmstack configure-gpu cpu --stack ${needs.stack})`);
+  }
+  const missing = needs.gpus.filter((n) => resolveGpu(n.id, det.gpus) === undefined);
+  const have = det.gpus.map((g) => `${g.index}${g.uuid ? ` = ${g.uuid}` : ""}${g.name ? ` (${g.name})` : ""}`);
+  if (missing.length > 0) {
+    return fail(
+      name,
+      `the stack asks for GPU ${missing.map((m) => `${m.id} (${m.services.join(", ")})`).join(", ")}, which this host ` +
+        `does not have; it has ${det.gpus.length} GPU(s): ${have.join("; ") || "none"}`,
+      `list host GPUs that exist in ${file}.vllmDevices / workerDevices, or run llmstack configure-gpu auto --stack ${needs.stack}`,
+    );
+  }
+  return pass(name, `GPU ${needs.gpus.map((n) => n.id).join(", ")} found among the host's ${det.gpus.length}: ${have.join("; ")}`);
+}
+
+/** The model's weights, split over vLLM's GPUs, must fit in the share of each GPU vLLM takes. */
+export function checkGpuSize(needs: StackNeeds, det: Detection): CheckResult {
+  const name = "gpu.size";
+  const vllm = needs.vllmDevices.map((id) => resolveGpu(id, det.gpus)).filter((g): g is DetectedGpu => g !== undefined);
+  const util = needs.memoryUtilization ?? 0;
+  if (needs.modelBytes === null) {
+    return warn(name, `${needs.model} is not in the model catalog, so its weights were not compared with GPU memory`, null);
+  }
+  const perGpuMiB = needs.modelBytes / Math.max(1, needs.vllmDevices.length) / 2 ** 20;
+  const small = vllm.filter((g) => g.memoryMiB !== null && perGpuMiB > util * g.memoryMiB);
+  if (small.length > 0) {
+    const g = small[0]!;
+    return fail(
+      name,
+      `${needs.model} needs about ${mibText(perGpuMiB)} of weights per vLLM GPU, more than memoryUtilization ${util} × ` +
+        `${mibText(g.memoryMiB ?? 0)} = ${mibText(util * (g.memoryMiB ?? 0))} on ${label(g)}`,
+      `use a smaller model, more GPUs (tensorParallelSize) or GPUs with more memory in ${needs.stackFile}`,
+    );
+  }
+  return pass(
+    name,
+    `${needs.model} weights, about ${mibText(perGpuMiB)} per vLLM GPU, fit in ${util} of ` +
+      vllm.map((g) => `${label(g)} ${mibText(g.memoryMiB ?? 0)}`).join(", "),
+  );
+}
+
+export function checkNvlink(needs: StackNeeds, det: Detection, known: boolean): CheckResult | null {
+  const name = "gpu.nvlink";
+  if (!needs.nvlink || needs.vllmDevices.length < 2) return null;
+  const gpus = needs.vllmDevices.map((id) => resolveGpu(id, det.gpus));
+  if (gpus.some((g) => g === undefined)) return null; // gpu.devices already failed
+  const idx = gpus.map((g) => g!.index);
+  if (!known) {
+    return warn(name, "neither nvidia-smi topo -m nor nvlink --status answered, so NVLink between vLLM's GPUs is unknown", "check `nvidia-smi topo -m` on the host");
+  }
+  const linked = new Set(det.nvlinkPairs.map(([a, b]) => `${a}-${b}`));
+  const missing: string[] = [];
+  idx.forEach((a, i) =>
+    idx.slice(i + 1).forEach((b) => {
+      const [x, y] = a < b ? [a, b] : [b, a];
+      if (!linked.has(`${x}-${y}`)) missing.push(`GPU ${x}–GPU ${y} (${det.links?.[x]?.[y] ?? "no active NVLink"})`);
+    }),
+  );
+  if (missing.length > 0) {
+    return fail(
+      name,
+      `${needs.stackFile} says nvlink: true, but vLLM's GPUs ${idx.join(", ")} are not all joined by NVLink on this host: ` +
+        `${missing.join(", ")}`,
+      `set llmstack:gpu.nvlink to false in ${needs.stackFile} (llmstack configure-gpu auto --stack ${needs.stack} ` +
+        `writes what the host has), or seat the NVLink bridge`,
+    );
+  }
+  return pass(name, `vLLM's GPUs ${idx.join(", ")} are joined by NVLink`);
+}
+
+export function checkGpuMemoryInUse(
+  needs: StackNeeds,
+  det: Detection,
+  apps: readonly ComputeApp[] | null,
+  stackPids: ReadonlyMap<number, string>,
+): CheckResult {
+  const name = "gpu.memory-in-use";
+  const problems: string[] = [];
+  const fixes: string[] = [];
+  const ok: string[] = [];
+  for (const need of needs.gpus) {
+    const g = resolveGpu(need.id, det.gpus);
+    if (g === undefined || g.memoryMiB === null || g.memoryUsedMiB === null) continue;
+    const onGpu = (apps ?? []).filter((a) => a.gpuUuid === g.uuid);
+    const own = onGpu.filter((a) => stackPids.has(a.pid));
+    const ownMiB = own.reduce((s, a) => s + (a.usedMiB ?? 0), 0);
+    const otherMiB = Math.max(0, g.memoryUsedMiB - ownMiB);
+    const freeMiB = g.memoryMiB - otherMiB;
+    const wantMiB = need.fraction * g.memoryMiB;
+    const ownText = own.length
+      ? `; ${mibText(ownMiB)} held by the stack's own ${[...new Set(own.map((a) => stackPids.get(a.pid)))].join(", ")} counts as the stack's`
+      : "";
+    if (wantMiB > freeMiB) {
+      const others = onGpu.filter((a) => !stackPids.has(a.pid));
+      const listed = others.reduce((s, a) => s + (a.usedMiB ?? 0), 0);
+      const who = others.length
+        ? `by ${others.map((a) => `pid ${a.pid} (${mibText(a.usedMiB ?? 0)})`).join(", ")}` +
+          (otherMiB - listed > 256 ? ` and ${mibText(otherMiB - listed)} nvidia-smi cannot attribute` : "")
+        : "by processes nvidia-smi does not list (another container's or a display's)";
+      problems.push(
+        `${label(g)}: ${mibText(otherMiB)} of ${mibText(g.memoryMiB)} already used ${who}; the stack asks ` +
+          `${need.fraction} (${need.services.join(" + ")}) = ${mibText(wantMiB)} but only ${mibText(freeMiB)} is free${ownText}`,
+      );
+      const vllmShare = need.services.includes("vllm");
+      const rest = need.fraction - (vllmShare ? (needs.memoryUtilization ?? 0) : 0);
+      const maxUtil = Math.floor((freeMiB / g.memoryMiB - rest) * 100) / 100;
+      fixes.push(
+        vllmShare && maxUtil > 0
+          ? `stop what holds ${label(g)} or lower memoryUtilization to ${maxUtil} or less`
+          : `stop what holds ${label(g)} or give ${need.services.join(", ")} another GPU`,
+      );
+    } else {
+      ok.push(`${label(g)} ${mibText(freeMiB)} free for ${mibText(wantMiB)} asked${ownText}`);
+    }
+  }
+  if (problems.length > 0) {
+    return fail(name, problems.join("; "), `${[...new Set(fixes)].join("; ")} (${needs.stackFile}: llmstack:gpu)`);
+  }
+  const note = apps === null ? " (nvidia-smi listed no compute processes)" : "";
+  return pass(name, `${ok.join("; ")}${note}`);
+}

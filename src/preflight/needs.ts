@@ -1,0 +1,91 @@
+/**
+ * What a stack asks of its host, taken from the parsed stack config and its plan: the GPUs by host ID with
+ * the share of memory each needs, NVLink, the host ports, the containers that are the stack's own, and the
+ * sizes that must fit on Docker's disk.
+ */
+import { lookupModel } from "../capacity";
+import type { StackConfig } from "../config/schema";
+import type { ServiceName, StackPlan } from "../plan/types";
+
+export interface GpuNeed {
+  /** Host GPU ID as the stack file writes it: an index ("0") or a UUID. */
+  readonly id: string;
+  readonly services: readonly ServiceName[];
+  /** Fraction of the GPU's memory the stack takes (vLLM's utilisation, plus the worker's on a shared GPU). */
+  readonly fraction: number;
+}
+
+export interface PortNeed {
+  readonly service: ServiceName;
+  readonly ip: string;
+  readonly port: number;
+}
+
+export interface StackNeeds {
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly dockerHost: string;
+  readonly mode: "multi" | "single" | "cpu";
+  /** Physical names of the stack's containers (`<project>-<stack>-<service>`). */
+  readonly containerNames: readonly string[];
+  readonly gpus: readonly GpuNeed[];
+  readonly vllmDevices: readonly string[];
+  readonly nvlink: boolean;
+  readonly memoryUtilization: number | null;
+  readonly ports: readonly PortNeed[];
+  readonly vllmImage: string;
+  readonly model: string;
+  /** Bytes of the model's weights on disk; null when the model is not in the catalog. */
+  readonly modelBytes: number | null;
+  /** Rough bytes the vLLM image takes unpacked (a stated estimate, not a measurement). */
+  readonly vllmImageBytes: number;
+}
+
+const GIB = 1024 ** 3;
+/**
+ * Rough unpacked sizes: vllm/vllm-openai (CUDA, PyTorch, flash-attention) is about 10 GiB compressed on
+ * Docker Hub and roughly twice that unpacked; the CPU image is far smaller. Estimates, stated as such.
+ */
+export const VLLM_IMAGE_GIB = { gpu: 20, cpu: 6 } as const;
+
+const DTYPE_BYTES = { float16: 2, bfloat16: 2, float32: 4 } as const;
+
+export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
+  const gpus = new Map<string, { services: ServiceName[]; fraction: number }>();
+  if (config.gpu.mode !== "cpu") {
+    const g = config.gpu;
+    for (const id of g.vllmDevices) gpus.set(id, { services: ["vllm"], fraction: g.memoryUtilization });
+    for (const id of g.workerDevices) {
+      const cur = gpus.get(id) ?? { services: [], fraction: 0 };
+      gpus.set(id, { services: [...cur.services, "multimodal-worker"], fraction: cur.fraction + g.workerMemoryFraction });
+    }
+  }
+  let modelBytes: number | null = null;
+  try {
+    const m = lookupModel(config.model.name);
+    modelBytes = m.parameters * DTYPE_BYTES[m.dtype];
+  } catch {
+    modelBytes = null;
+  }
+  const vllm = plan.containers.find((c) => c.service === "vllm");
+  return {
+    stack: plan.stack,
+    stackFile: plan.stackFile,
+    dockerHost: plan.dockerHost,
+    mode: config.gpu.mode,
+    containerNames: plan.containers.map((c) => c.name),
+    gpus: [...gpus].map(([id, v]) => ({ id, services: v.services, fraction: round(v.fraction) })),
+    vllmDevices: config.gpu.mode === "cpu" ? [] : [...config.gpu.vllmDevices],
+    nvlink: config.gpu.mode === "cpu" ? false : config.gpu.nvlink,
+    memoryUtilization: config.gpu.mode === "cpu" ? null : config.gpu.memoryUtilization,
+    ports: plan.containers.flatMap((c) => c.ports.map((p) => ({ service: c.service, ip: p.ip, port: p.external }))),
+    vllmImage: vllm?.image ?? (config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm),
+    model: config.model.name,
+    modelBytes,
+    vllmImageBytes: (config.gpu.mode === "cpu" ? VLLM_IMAGE_GIB.cpu : VLLM_IMAGE_GIB.gpu) * GIB,
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
