@@ -5,6 +5,7 @@ const outputs = deployStack();
 export const gatewayUrl = outputs.gatewayUrl;
 export const servedModel = outputs.servedModel;
 export const gpuMap = outputs.gpuMap;
+export const capacity = outputs.capacity;
 export const vllmArgs = outputs.vllmArgs;
 export const network = outputs.network;
 export const smokeTest = outputs.smokeTest;

@@ -38,6 +38,10 @@ const gpuCommon = {
   pipelineParallelSize: z.number().int().gte(1).lte(64).default(1),
   /** Fraction of each vLLM GPU that vLLM takes (`--gpu-memory-utilization`). */
   memoryUtilization: z.number().gt(0).lte(0.95),
+  /** The GPUs' name as nvidia-smi shows it (e.g. "NVIDIA GeForce RTX 3090"), for the capacity check. */
+  gpuName: z.string().min(1).optional(),
+  /** Each GPU's memory in MiB as nvidia-smi reports it (memory.total), for the capacity check. */
+  memoryMiB: z.number().int().gte(1024).optional(),
   /** Fraction of a GPU the multimodal worker needs; must fit beside vLLM on a shared GPU. */
   workerMemoryFraction: z.number().gt(0).lte(1).default(0.1),
 };

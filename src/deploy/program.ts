@@ -3,7 +3,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { loadStack } from "../config/load";
+import { capacityViolationsMessage } from "../capacity";
 import { StackConfigError } from "../config/errors";
+import { budgetJson } from "../plan/capacity";
 import { missingSecrets, planStack } from "../plan/stack";
 import { missingSecretsMessage } from "./secrets";
 import { LlmStack } from "./stack";
@@ -12,6 +14,8 @@ export interface StackOutputs {
   readonly gatewayUrl: string;
   readonly servedModel: string;
   readonly gpuMap: unknown;
+  /** vLLM's memory budget per GPU. */
+  readonly capacity: Record<string, unknown>;
   readonly vllmArgs: readonly string[];
   readonly network: pulumi.Output<string>;
   readonly smokeTest: pulumi.Output<string>;
@@ -29,6 +33,10 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     secretsPresent: loaded.raw.secretsPresent,
   });
   // Everything is checked before the first resource is registered.
+  const violations = plan.capacity.result?.violations ?? [];
+  if (violations.length > 0) {
+    throw new StackConfigError(capacityViolationsMessage({ violations }, plan.stackFile));
+  }
   const missing = missingSecrets(plan);
   if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
   const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret }, opts);
@@ -36,6 +44,7 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     gatewayUrl: plan.gatewayUrl,
     servedModel: plan.servedModelName,
     gpuMap: plan.gpuMap,
+    capacity: budgetJson(plan.capacity),
     vllmArgs: plan.vllmArgs,
     network: stack.network.name,
     smokeTest: stack.smokeTest,

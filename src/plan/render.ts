@@ -2,6 +2,7 @@
  * Turns a StackPlan into what people and tools read: Docker Container input fields with secrets masked
  * (JSON), and a table. Also resolves Text into plain strings for any consumer that has the values.
  */
+import { budgetJson, budgetLine } from "./capacity";
 import type { ContainerSpec, SecretRef, StackPlan, Text } from "./types";
 
 export const MASK = "********";
@@ -87,6 +88,7 @@ export function planJson(plan: StackPlan): Record<string, unknown> {
     servedModelName: plan.servedModelName,
     vllmArgs: [...plan.vllmArgs],
     gpuMap: plan.gpuMap,
+    capacity: budgetJson(plan.capacity),
     volumes: plan.volumes,
     secrets: plan.secrets.map((s) => ({
       name: s.name,
@@ -122,6 +124,8 @@ export function planTable(plan: StackPlan): string {
     ...plan.gpuMap.map(
       (g) => `gpu: ${g.service} gets host GPU ${g.hostDevices.join(",")} (CUDA_VISIBLE_DEVICES=${g.cudaVisibleDevices})`,
     ),
+    budgetLine(plan.capacity),
+    ...(plan.capacity.result?.violations ?? []).map((v) => `  - ${v.message}`),
     missing.length
       ? `secrets missing: ${missing.join(", ")}; run: npx llmstack secrets init --stack ${plan.stack}`
       : "secrets: all present",

@@ -4,6 +4,7 @@
 import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schema";
 import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
+import { planCapacity } from "./capacity";
 import type { PlanContext } from "./common";
 import { planMultimodalWorker, planRetrievalProxy } from "./apps";
 import { DATA_VOLUMES, planObjectStore, planPostgres, planQdrant, planRedis } from "./dataStores";
@@ -108,6 +109,7 @@ export function planStack(input: PlanInput): StackPlan {
     gpuMap,
     vllmArgs: vllmArgs(ctx),
     servedModelName: config.model.servedModelName,
+    capacity: planCapacity(config),
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
   };
 }

@@ -4,6 +4,7 @@
  * one-to-one onto resources; the CLI prints it.
  */
 import type { Environment, SecretName } from "../config/schema";
+import type { CapacityBudget } from "./capacity";
 
 export type ServiceName =
   | "model-download"
@@ -153,4 +154,6 @@ export interface StackPlan {
   readonly vllmArgs: readonly string[];
   readonly servedModelName: string;
   readonly gatewayUrl: string;
+  /** vLLM's memory budget per GPU and the constraints it violates. */
+  readonly capacity: CapacityBudget;
 }

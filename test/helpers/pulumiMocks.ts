@@ -135,6 +135,7 @@ export async function runProgram(
       servedModel: out.servedModel,
       gpuMap: out.gpuMap,
       vllmArgs: out.vllmArgs,
+      capacity: out.capacity,
     });
     return run;
   } catch (err) {
