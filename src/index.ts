@@ -9,3 +9,4 @@ export const capacity = outputs.capacity;
 export const vllmArgs = outputs.vllmArgs;
 export const network = outputs.network;
 export const smokeTest = outputs.smokeTest;
+export const gatewayMasterKey = outputs.gatewayMasterKey;

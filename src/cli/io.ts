@@ -15,6 +15,8 @@ export interface ExecOptions {
   readonly timeoutMs?: number;
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Let the program write to this terminal directly (long commands such as `pulumi up`). */
+  readonly passthrough?: boolean;
 }
 
 /** Runs a program; resolves with code 127 and an ENOENT message when it is not installed. */
@@ -33,7 +35,7 @@ export const realExec: ExecFn = (file, args, opts = {}) =>
     const child = spawn(file, [...args], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: opts.passthrough ? ["inherit", "inherit", "inherit"] : ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
     let stderr = "";
@@ -41,8 +43,8 @@ export const realExec: ExecFn = (file, args, opts = {}) =>
     if (opts.timeoutMs !== undefined) {
       timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs);
     }
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", (err: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
       resolve({ code: err.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr + err.message });
@@ -51,8 +53,8 @@ export const realExec: ExecFn = (file, args, opts = {}) =>
       if (timer) clearTimeout(timer);
       resolve({ code: code ?? (signal ? 124 : 1), stdout, stderr });
     });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(opts.input ?? "");
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(opts.input ?? "");
   });
 
 export function processIo(): CliIo {

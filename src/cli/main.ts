@@ -5,6 +5,7 @@ import { processIo, UsageError, type CliIo } from "./io";
 import { capacityCommand } from "./capacity";
 import { planCommand } from "./plan";
 import { validateCommand } from "./validate";
+import { quickstartCommand } from "./quickstart";
 import { secretsCommand } from "./secrets";
 import { configureGpuCommand } from "./configureGpu";
 import { gpuCommand } from "./gpu";
@@ -32,6 +33,10 @@ const COMMANDS: Record<string, CommandEntry> = {
   plan: {
     summary: "render a stack offline: plan --stack NAME [--json]",
     run: planCommand,
+  },
+  quickstart: {
+    summary: "deploy a stack for this machine on local Docker with local state: quickstart [--dry-run]",
+    run: quickstartCommand,
   },
   secrets: {
     summary: "generate and store the stack's credentials: secrets init --stack NAME",

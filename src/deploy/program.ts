@@ -19,6 +19,7 @@ export interface StackOutputs {
   readonly vllmArgs: readonly string[];
   readonly network: pulumi.Output<string>;
   readonly smokeTest: pulumi.Output<string>;
+  readonly gatewayMasterKey: pulumi.Output<string>;
   /** The stack component, for tests and for programs that compose it further. */
   readonly component: LlmStack;
 }
@@ -48,6 +49,7 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     vllmArgs: plan.vllmArgs,
     network: stack.network.name,
     smokeTest: stack.smokeTest,
+    gatewayMasterKey: stack.masterKey,
     component: stack,
   };
 }

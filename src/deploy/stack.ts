@@ -49,6 +49,8 @@ export class LlmStack extends pulumi.ComponentResource {
   public readonly network: docker.Network;
   public readonly volumes: ReadonlyMap<string, docker.Volume>;
   public readonly containers: ReadonlyMap<ServiceName, docker.Container>;
+  /** LiteLLM's master key, a secret output (`pulumi stack output gatewayMasterKey --show-secrets`). */
+  public readonly masterKey: pulumi.Output<string>;
   /** "passed" once the smoke test answered, or "disabled". */
   public readonly smokeTest: pulumi.Output<string>;
 
@@ -56,6 +58,7 @@ export class LlmStack extends pulumi.ComponentResource {
     super("llmstack:index:LlmStack", name, {}, opts);
     const { plan } = args;
     const secrets = resolveSecrets(plan, args.secret, this);
+    this.masterKey = pulumi.secret(secrets.get("litellmMasterKey") ?? pulumi.output(""));
     // The provider takes its host from the preflight gate, so no container is registered until the checks pass.
     this.provider = new docker.Provider(`${name}-docker`, { host: preflightGate(plan, this) }, { parent: this });
     const child = { parent: this, provider: this.provider };

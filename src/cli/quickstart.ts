@@ -1,0 +1,120 @@
+/**
+ * `llmstack quickstart`: deploys a stack for this machine on its local Docker with a local state
+ * backend (no Pulumi account, no passphrase prompt). It writes `Pulumi.local.yaml` (git-ignored) for
+ * the GPUs it finds, or CPU mode with a small model when there are none, and leaves the checked-in
+ * stacks untouched.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { decideLayout } from "../gpu/layout";
+import { detectByRunning } from "../gpu/run";
+import type { GpuSection } from "../gpu/layout";
+import type { CliIo } from "./io";
+import { renderStack } from "./plan";
+
+export const LOCAL_STACK = "local";
+export const STATE_DIR = ".llmstack/state";
+
+export interface LocalModel {
+  readonly name: string;
+  readonly servedModelName: string;
+  readonly maxModelLen: number;
+  readonly dtype: "bfloat16";
+}
+
+/** Small enough for a laptop's CPU; a GPU gets a model worth serving. */
+export const QUICKSTART_MODELS: Record<"cpu" | "gpu", LocalModel> = {
+  cpu: { name: "Qwen/Qwen2.5-0.5B-Instruct", servedModelName: "qwen2.5-0.5b-instruct", maxModelLen: 2048, dtype: "bfloat16" },
+  gpu: { name: "Qwen/Qwen2.5-1.5B-Instruct", servedModelName: "qwen2.5-1.5b-instruct", maxModelLen: 4096, dtype: "bfloat16" },
+};
+
+export function localStackFile(gpu: GpuSection, note: string): string {
+  const model = gpu.mode === "cpu" ? QUICKSTART_MODELS.cpu : QUICKSTART_MODELS.gpu;
+  const config = {
+    "llmstack:environment": "development",
+    "llmstack:dockerHost": "unix:///var/run/docker.sock",
+    "llmstack:gpu": gpu,
+    "llmstack:model": model,
+    "llmstack:gateway": { bindAddress: "127.0.0.1", port: 4000 },
+  };
+  return `# Written by "llmstack quickstart" for this machine (${note}); not checked in.\n${stringify({ config })}`;
+}
+
+export async function quickstartCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { "dry-run": { type: "boolean", default: false } },
+    strict: true,
+  });
+  const pulumi = await io.exec("pulumi", ["version"]);
+  if (pulumi.code !== 0) {
+    io.stderr(
+      "quickstart needs the Pulumi CLI, which is not installed (no Pulumi account is needed):\n" +
+        "  curl -fsSL https://get.pulumi.com | sh\nthen open a new shell and run this again.\n",
+    );
+    return 1;
+  }
+  const docker = await io.exec("docker", ["version", "--format", "{{.Server.Version}}"]);
+  if (docker.code === 127) {
+    io.stderr("quickstart needs Docker, which is not installed: https://docs.docker.com/engine/install/\n");
+    return 1;
+  }
+  if (docker.code !== 0) {
+    io.stderr(
+      `Docker is installed but its daemon does not answer (${docker.stderr.trim().split("\n")[0]}): ` +
+        "start it (sudo systemctl start docker) and check that your user may use it (docker ps).\n",
+    );
+    return 1;
+  }
+
+  const file = join(io.cwd, `Pulumi.${LOCAL_STACK}.yaml`);
+  if (existsSync(file)) {
+    io.stdout(`Using the existing ${`Pulumi.${LOCAL_STACK}.yaml`}; delete it to detect this machine again.\n`);
+  } else {
+    let gpu: GpuSection;
+    let note: string;
+    try {
+      const detection = await detectByRunning(io.exec);
+      gpu = decideLayout(detection, detection.problem === null ? "auto" : "cpu", { environment: "development" });
+      note = gpu.mode === "cpu" ? `no usable GPU: ${detection.problem ?? "none found"}` : `${detection.gpus.length} GPU(s) found`;
+    } catch (err) {
+      gpu = { mode: "cpu" };
+      note = `no usable GPU: ${(err as Error).message.split("\n")[0]}`;
+    }
+    writeFileSync(file, localStackFile(gpu, note));
+    io.stdout(`Wrote Pulumi.${LOCAL_STACK}.yaml: ${note}; mode ${gpu.mode}.\n`);
+  }
+  // Render offline first: a bad file fails here with the key to fix, before Pulumi starts.
+  const plan = renderStack(io.cwd, LOCAL_STACK);
+  const stateDir = join(io.cwd, STATE_DIR);
+  const env = {
+    ...io.env,
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: io.env.PULUMI_CONFIG_PASSPHRASE ?? "",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+  };
+  const steps: [string, string[]][] = [
+    ["pulumi", ["stack", "select", "--create", LOCAL_STACK]],
+    ["pulumi", ["up", "--yes", "--stack", LOCAL_STACK]],
+  ];
+  if (values["dry-run"]) {
+    io.stdout(`Would run with PULUMI_BACKEND_URL=file://${stateDir}:\n${steps.map(([f, a]) => `  ${f} ${a.join(" ")}`).join("\n")}\n`);
+    return 0;
+  }
+  mkdirSync(stateDir, { recursive: true });
+  for (const [f, args] of steps) {
+    const r = await io.exec(f, args, { env, cwd: io.cwd, passthrough: true });
+    if (r.code !== 0) {
+      io.stderr(`${f} ${args.join(" ")} failed (exit ${r.code}); see its output above.\n`);
+      return 1;
+    }
+  }
+  io.stdout(
+    `The stack is up. Gateway: ${plan.gatewayUrl}, model "${plan.servedModelName}".\n` +
+      `Master key: PULUMI_BACKEND_URL=file://${stateDir} PULUMI_CONFIG_PASSPHRASE= pulumi stack output gatewayMasterKey --show-secrets --stack ${LOCAL_STACK}\n`,
+  );
+  return 0;
+}
+

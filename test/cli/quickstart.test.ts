@@ -1,0 +1,107 @@
+import { cpSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main";
+import { renderStack } from "../../src/cli/plan";
+import { fakeIo, type ExecCall } from "../helpers/fakeIo";
+import { ROOT } from "../helpers/pulumiMocks";
+
+const FIXTURES = join(ROOT, "test", "fixtures", "nvidia-smi");
+
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), "llmstack-quickstart-"));
+  for (const f of ["Pulumi.yaml", "Pulumi.production.yaml"]) cpSync(join(ROOT, f), join(dir, f));
+  return dir;
+}
+
+type Host = { pulumi: boolean; docker: "none" | "down" | "up"; smi: "missing" | "2x3090" };
+
+function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr: string } {
+  return (c) => {
+    if (c.file === "pulumi") return h.pulumi ? { code: 0, stdout: "v3.200.0\n", stderr: "" } : { code: 127, stdout: "", stderr: "spawn pulumi ENOENT" };
+    if (c.file === "docker") {
+      if (h.docker === "none") return { code: 127, stdout: "", stderr: "spawn docker ENOENT" };
+      if (h.docker === "down") return { code: 1, stdout: "", stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" };
+      return { code: 0, stdout: "28.2.2\n", stderr: "" };
+    }
+    if (c.file === "nvidia-smi") {
+      if (h.smi === "missing") return { code: 127, stdout: "", stderr: "spawn nvidia-smi ENOENT" };
+      if (c.args.includes("topo")) return { code: 0, stdout: readFileSync(join(FIXTURES, "topo-2x3090-nvlink-nv4.txt"), "utf8"), stderr: "" };
+      if (c.args.includes("nvlink")) return { code: 0, stdout: readFileSync(join(FIXTURES, "nvlink-2x3090-club3090.txt"), "utf8"), stderr: "" };
+      // The reference host's facts (bus IDs and memory from topo-2x3090-nvlink-nv4.json) in the
+      // 7-field query the detector asks for; the UUIDs from nvlink-2x3090-club3090.txt.
+      return {
+        code: 0,
+        stdout:
+          "0, GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0, 8.6\n" +
+          "1, GPU-fef3f583-99bd-ac7f-c761-eddb679067e0, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0, 8.6\n",
+        stderr: "",
+      };
+    }
+    return { code: 127, stdout: "", stderr: "not found" };
+  };
+}
+
+describe("llmstack quickstart", () => {
+  it("says how to install Pulumi when it is missing, and changes nothing", async () => {
+    const dir = project();
+    const io = fakeIo(dir, host({ pulumi: false, docker: "up", smi: "missing" }));
+    expect(await main(["quickstart"], io)).toBe(1);
+    expect(io.err()).toBe(
+      "quickstart needs the Pulumi CLI, which is not installed (no Pulumi account is needed):\n" +
+        "  curl -fsSL https://get.pulumi.com | sh\nthen open a new shell and run this again.\n",
+    );
+    expect(existsSync(join(dir, "Pulumi.local.yaml"))).toBe(false);
+  });
+
+  it("says plainly when Docker is missing or its daemon is down", async () => {
+    const none = fakeIo(project(), host({ pulumi: true, docker: "none", smi: "missing" }));
+    expect(await main(["quickstart"], none)).toBe(1);
+    expect(none.err()).toBe("quickstart needs Docker, which is not installed: https://docs.docker.com/engine/install/\n");
+    const down = fakeIo(project(), host({ pulumi: true, docker: "down", smi: "missing" }));
+    expect(await main(["quickstart"], down)).toBe(1);
+    expect(down.err()).toBe(
+      "Docker is installed but its daemon does not answer (Cannot connect to the Docker daemon at " +
+        "unix:///var/run/docker.sock. Is the docker daemon running?): start it (sudo systemctl start docker) " +
+        "and check that your user may use it (docker ps).\n",
+    );
+  });
+
+  it("deploys CPU mode with a small model on a machine without a GPU, with local state and no passphrase", async () => {
+    const dir = project();
+    const before = readFileSync(join(dir, "Pulumi.production.yaml"), "utf8");
+    const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "missing" }), { HOME: "/root" });
+    expect(await main(["quickstart"], io)).toBe(0);
+    const plan = renderStack(dir, "local");
+    expect(plan.environment).toBe("development");
+    expect(plan.containers.find((c) => c.service === "vllm")?.image).toBe("vllm/vllm-openai-cpu:v0.21.0");
+    expect(plan.vllmArgs.slice(0, 2)).toEqual(["--model", "Qwen/Qwen2.5-0.5B-Instruct"]);
+    expect(plan.gatewayUrl).toBe("http://127.0.0.1:4000");
+    const pulumiCalls = io.calls.filter((c) => c.file === "pulumi" && c.args[0] !== "version");
+    expect(pulumiCalls.map((c) => c.args)).toEqual([
+      ["stack", "select", "--create", "local"],
+      ["up", "--yes", "--stack", "local"],
+    ]);
+    for (const c of pulumiCalls) {
+      expect(c.opts?.env?.PULUMI_BACKEND_URL).toBe(`file://${join(dir, ".llmstack/state")}`);
+      expect(c.opts?.env?.PULUMI_CONFIG_PASSPHRASE).toBe("");
+      expect(c.opts?.passthrough).toBe(true);
+    }
+    expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(before);
+    expect(io.out()).toContain("The stack is up. Gateway: http://127.0.0.1:4000, model \"qwen2.5-0.5b-instruct\".");
+  });
+
+  it("uses the GPUs it finds: two NVLinked RTX 3090s give a TP 2 stack", async () => {
+    const dir = project();
+    const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "2x3090" }));
+    expect(await main(["quickstart", "--dry-run"], io)).toBe(0);
+    const plan = renderStack(dir, "local");
+    const vllm = plan.containers.find((c) => c.service === "vllm")!;
+    expect(vllm.env.VLLM_TENSOR_PARALLEL_SIZE).toBe("2");
+    expect(vllm.env.NCCL_P2P_LEVEL).toBe("NVL");
+    expect(vllm.env.VLLM_GPU_MEMORY_UTILIZATION).toBe("0.8");
+    expect(io.out()).toContain("mode multi.");
+    expect(io.calls.filter((c) => c.file === "pulumi").map((c) => c.args[0])).toEqual(["version"]);
+  });
+});
