@@ -131,7 +131,9 @@ export function checkGpuMemoryInUse(
   const name = "gpu.memory-in-use";
   const problems: string[] = [];
   const fixes: string[] = [];
+  const cautions: string[] = [];
   const ok: string[] = [];
+  const util = needs.memoryUtilization ?? 0;
   for (const need of needs.gpus) {
     const g = resolveGpu(need.id, det.gpus);
     if (g === undefined || g.memoryMiB === null || g.memoryUsedMiB === null) continue;
@@ -140,11 +142,13 @@ export function checkGpuMemoryInUse(
     const ownMiB = own.reduce((s, a) => s + (a.usedMiB ?? 0), 0);
     const otherMiB = Math.max(0, g.memoryUsedMiB - ownMiB);
     const freeMiB = g.memoryMiB - otherMiB;
-    const wantMiB = need.fraction * g.memoryMiB;
     const ownText = own.length
       ? `; ${mibText(ownMiB)} held by the stack's own ${[...new Set(own.map((a) => stackPids.get(a.pid)))].join(", ")} counts as the stack's`
       : "";
-    if (wantMiB > freeMiB) {
+    // vLLM refuses to start unless memoryUtilization × VRAM is free; that is the hard limit.
+    const vllmMiB = need.services.includes("vllm") ? util * g.memoryMiB : 0;
+    const workerMiB = (need.fraction - (need.services.includes("vllm") ? util : 0)) * g.memoryMiB;
+    if (vllmMiB > freeMiB) {
       const others = onGpu.filter((a) => !stackPids.has(a.pid));
       const listed = others.reduce((s, a) => s + (a.usedMiB ?? 0), 0);
       const who = others.length
@@ -152,24 +156,25 @@ export function checkGpuMemoryInUse(
           (otherMiB - listed > 256 ? ` and ${mibText(otherMiB - listed)} nvidia-smi cannot attribute` : "")
         : "by processes nvidia-smi does not list (another container's or a display's)";
       problems.push(
-        `${label(g)}: ${mibText(otherMiB)} of ${mibText(g.memoryMiB)} already used ${who}; the stack asks ` +
-          `${need.fraction} (${need.services.join(" + ")}) = ${mibText(wantMiB)} but only ${mibText(freeMiB)} is free${ownText}`,
+        `${label(g)}: ${mibText(otherMiB)} of ${mibText(g.memoryMiB)} already used ${who}; vLLM asks memoryUtilization ` +
+          `${util} = ${mibText(vllmMiB)} but only ${mibText(freeMiB)} is free${ownText}`,
       );
-      const vllmShare = need.services.includes("vllm");
-      const rest = need.fraction - (vllmShare ? (needs.memoryUtilization ?? 0) : 0);
-      const maxUtil = Math.floor((freeMiB / g.memoryMiB - rest) * 100) / 100;
-      fixes.push(
-        vllmShare && maxUtil > 0
-          ? `stop what holds ${label(g)} or lower memoryUtilization to ${maxUtil} or less`
-          : `stop what holds ${label(g)} or give ${need.services.join(", ")} another GPU`,
+      const maxUtil = Math.floor((freeMiB / g.memoryMiB) * 100) / 100;
+      fixes.push(maxUtil > 0 ? `stop what holds ${label(g)} or lower memoryUtilization to ${maxUtil} or less` : `stop what holds ${label(g)}`);
+    } else if (workerMiB > freeMiB - vllmMiB + 0.5) {
+      cautions.push(
+        `${label(g)}: ${mibText(freeMiB)} free; after vLLM's ${mibText(vllmMiB)} the multimodal worker's ` +
+          `${mibText(workerMiB)} (workerMemoryFraction) does not fit in the ${mibText(freeMiB - vllmMiB)} left${ownText}`,
       );
     } else {
-      ok.push(`${label(g)} ${mibText(freeMiB)} free for ${mibText(wantMiB)} asked${ownText}`);
+      ok.push(`${label(g)} ${mibText(freeMiB)} free for ${mibText(vllmMiB + workerMiB)} asked${ownText}`);
     }
   }
   if (problems.length > 0) {
-    return fail(name, problems.join("; "), `${[...new Set(fixes)].join("; ")} (${needs.stackFile}: llmstack:gpu)`);
+    return fail(name, [...problems, ...cautions].join("; "), `${fixes.join("; ")} (${needs.stackFile}: llmstack:gpu)`);
   }
-  const note = apps === null ? " (nvidia-smi listed no compute processes)" : "";
-  return pass(name, `${ok.join("; ")}${note}`);
+  if (cautions.length > 0) {
+    return warn(name, [...cautions, ...ok].join("; "), `lower memoryUtilization or workerMemoryFraction in ${needs.stackFile}, or give the worker its own GPU`);
+  }
+  return pass(name, ok.join("; "));
 }

@@ -1,0 +1,162 @@
+/**
+ * The gate inside the program, under Pulumi mocks: the mocks' `call` handler answers the
+ * `command:local:run` invoke with probe output built from real nvidia-smi captures.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { configFor, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
+import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
+
+interface GateRun {
+  readonly types: string[];
+  readonly containers: string[];
+  readonly invokes: { token: string; command: string }[];
+  readonly error: Error | null;
+}
+
+const CONTAINER = "docker:index/container:Container";
+
+async function runGate(
+  stack: string,
+  overrides: Record<string, unknown>,
+  stdout: string,
+  preview = false,
+): Promise<GateRun> {
+  const types: string[] = [];
+  const containers: string[] = [];
+  const invokes: { token: string; command: string }[] = [];
+  pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        types.push(args.type);
+        if (args.type === CONTAINER) containers.push(String(args.inputs.name));
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = args.inputs.name;
+        if (args.type === CONTAINER && args.inputs.attach) state.exitCode = 0;
+        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
+        return { id: `${args.name}-id`, state };
+      },
+      call(args) {
+        if (args.token === "command:local:run") {
+          invokes.push({ token: args.token, command: String(args.inputs.command) });
+          return { command: args.inputs.command, stdout, stderr: "", assets: {} };
+        }
+        return args.inputs;
+      },
+    },
+    "llm-multimodal-stack",
+    stack,
+    preview,
+  );
+  const { config, secretKeys } = configFor(stack, overrides, TEST_SECRETS);
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  const { deployStack } = await import("../../src/deploy/program");
+  // A failed gate rejects the provider's host input; the Pulumi runtime reports that as the program's error
+  // through an unhandled rejection (as `pulumi up` does), so the test listens for it in the runner's place.
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  let rejected: (err: Error) => void = () => undefined;
+  const failure = new Promise<Error>((resolve) => (rejected = resolve));
+  process.on("unhandledRejection", (reason) => rejected(reason as Error));
+  try {
+    const out = deployStack();
+    const done = Promise.all([
+      unwrap(out.component.provider.id),
+      ...[...out.component.containers.values()].map((c) => unwrap(c.id)),
+    ]).then(() => null);
+    const error = await Promise.race([done, failure]);
+    // Give anything still waiting on the provider a moment to (not) register.
+    await new Promise((r) => setTimeout(r, 200));
+    return { types, containers, invokes, error };
+  } catch (err) {
+    return { types, containers, invokes, error: err as Error };
+  } finally {
+    process.removeAllListeners("unhandledRejection");
+    for (const l of saved) process.on("unhandledRejection", l);
+  }
+}
+
+const GPU_CONTAINERS = [
+  "llm-multimodal-stack-production-model-download",
+  "llm-multimodal-stack-production-vllm",
+  "llm-multimodal-stack-production-multimodal-worker",
+];
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("the preflight gate in the program", () => {
+  it("registers no container, GPU or other, on a host without the NVLink the stack expects, and names the check", async () => {
+    const stdout = probeOutput({ hook: HOOK_FOUND, cdi: { text: "" }, ...HOST_A100, apps: { text: "" }, stackpids: { text: "" } });
+    const run = await runGate("production", {}, stdout);
+    expect(run.invokes).toHaveLength(1);
+    expect(run.invokes[0]!.command).toMatch(/^echo [A-Za-z0-9+/=]+ \| base64 -d \| sh -s 2>&1; echo "@@transport \$\?"; exit 0$/);
+    expect(run.error?.message).toBe(
+      'error serializing property "host": ' +
+        "Pulumi.production.yaml: preflight failed, so no GPU container was created and nothing was changed:\n" +
+        "  - gpu.nvlink: Pulumi.production.yaml says nvlink: true, but vLLM's GPUs 0, 1 are not all joined by NVLink on this host: GPU 0–GPU 1 (no active NVLink)\n" +
+        "    fix: set llmstack:gpu.nvlink to false in Pulumi.production.yaml (llmstack configure-gpu auto --stack production writes what the host has), or seat the NVLink bridge\n" +
+        "Run `llmstack validate --stack production` to see every check.",
+    );
+    expect(run.containers.filter((c) => GPU_CONTAINERS.includes(c))).toEqual([]);
+    expect(run.types.filter((t) => t.startsWith("docker:"))).toEqual([]);
+  });
+
+  it("stops on GPUs already used by something else (the 3090 rig at ~94%)", async () => {
+    const stdout = probeOutput({ hook: HOOK_FOUND, ...RIG_3090, apps: { text: "" }, stackpids: { text: "" } });
+    const run = await runGate("production", {}, stdout);
+    expect(run.error?.message.split("\n")[1]).toBe(
+      "  - gpu.memory-in-use: GPU 0 (NVIDIA GeForce RTX 3090): 23166 MiB of 24576 MiB already used by processes nvidia-smi does not list " +
+        "(another container's or a display's); vLLM asks memoryUtilization 0.9 = 22118 MiB but only 1410 MiB is free; GPU 1 (NVIDIA GeForce RTX 3090): " +
+        "22938 MiB of 24576 MiB already used by processes nvidia-smi does not list (another container's or a display's); vLLM asks memoryUtilization 0.9 = " +
+        "22118 MiB but only 1638 MiB is free",
+    );
+    expect(run.containers).toEqual([]);
+  });
+
+  it("lets the stack through when the memory in use is its own running vLLM's (an update)", async () => {
+    const apps = { text: `4242, 23000, ${RIG_3090_UUIDS[0]}\n4243, 22800, ${RIG_3090_UUIDS[1]}\n` };
+    const stackpids = { text: "llm-multimodal-stack-development-vllm 4242\nllm-multimodal-stack-development-vllm 4243\n" };
+    const stdout = probeOutput({ hook: HOOK_FOUND, ...RIG_3090, apps, stackpids });
+    const run = await runGate("development", {}, stdout);
+    expect(run.error).toBe(null);
+    expect(run.containers).toContain("llm-multimodal-stack-development-vllm");
+    expect(run.containers).toContain("llm-multimodal-stack-development-multimodal-worker");
+  });
+
+  it("skips the checks in a preview that cannot reach an ssh host, and says so", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    const stdout = "ssh: connect to host gpu-box port 22: Connection refused\n@@transport 255\n";
+    const run = await runGate("production", { "llmstack:dockerHost": "ssh://deploy@gpu-box" }, stdout, true);
+    expect(run.error).toBe(null);
+    expect(run.invokes[0]!.command).toContain("| ssh '-o' 'BatchMode=yes' '-o' 'ConnectTimeout=10' 'deploy@gpu-box' sh -s");
+    expect(warn.mock.calls.map((c) => c[0])).toContain(
+      "preflight: skipped the GPU checks during preview: could not reach gpu-box over ssh to check its GPUs (exit code 255 from ssh): " +
+        "ssh: connect to host gpu-box port 22: Connection refused",
+    );
+    expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
+  });
+
+  it("fails pulumi up when the ssh host cannot be reached", async () => {
+    const stdout = "ssh: connect to host gpu-box port 22: Connection refused\n@@transport 255\n";
+    const run = await runGate("production", { "llmstack:dockerHost": "ssh://deploy@gpu-box" }, stdout, false);
+    expect(run.error?.message).toBe(
+      'error serializing property "host": ' +
+        "Pulumi.production.yaml: preflight: could not reach gpu-box over ssh to check its GPUs (exit code 255 from ssh): " +
+        "ssh: connect to host gpu-box port 22: Connection refused. Nothing was changed. Make the host reachable " +
+        "(`ssh deploy@gpu-box` must log in without a prompt), or set llmstack:preflight.enabled to false for a host checked another way.",
+    );
+    expect(run.containers).toEqual([]);
+  });
+
+  it("runs no check when preflight.enabled is false, and says so", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    const run = await runGate("production", { "llmstack:preflight": { enabled: false } }, "");
+    expect(run.error).toBe(null);
+    expect(run.invokes).toEqual([]);
+    expect(warn.mock.calls.map((c) => c[0])).toContain(
+      "preflight: llmstack:preflight.enabled is false in Pulumi.production.yaml, so the host's GPUs are not checked before " +
+        "containers are created; run `llmstack validate --stack production` to check them",
+    );
+    expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
+  });
+});

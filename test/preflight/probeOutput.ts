@@ -1,0 +1,43 @@
+/**
+ * Builds the host probe's output from captures, the way the probe script prints it, so the checks and the
+ * gate read real nvidia-smi output (test/fixtures/nvidia-smi, each with its .json source) without running it.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SectionName } from "../../src/preflight/probe";
+
+export const SMI = join(__dirname, "..", "fixtures", "nvidia-smi");
+
+export function capture(file: string): string {
+  return readFileSync(join(SMI, file), "utf8");
+}
+
+export type ProbeSections = Partial<Record<SectionName, { rc?: number; text: string }>>;
+
+export function probeOutput(sections: ProbeSections, transport = 0): string {
+  const parts = Object.entries(sections).map(([name, s]) => {
+    const text = s!.text === "" || s!.text.endsWith("\n") ? s!.text : `${s!.text}\n`;
+    return `@@begin ${name}\n${text}@@end ${name} ${s!.rc ?? 0}\n`;
+  });
+  return `${parts.join("")}@@transport ${transport}\n`;
+}
+
+/** The NVIDIA hook found on dockerd's PATH (what a host with the container toolkit prints). */
+export const HOOK_FOUND = {
+  text: "path default /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nfound /usr/bin/nvidia-container-runtime-hook\n",
+};
+export const HOOK_MISSING = { text: "path default /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n" };
+
+/** The club-3090 rig (noonghunna/club-3090 issue 405): 2x RTX 3090 with NVLink NV4, ~94% of memory in use. */
+export const RIG_3090 = {
+  query: { text: capture("smi-2x3090-driver610-kmd.txt") },
+  topo: { text: capture("topo-2x3090-nvlink-nv4.txt") },
+  nvlink: { text: capture("nvlink-2x3090-club3090.txt") },
+};
+export const RIG_3090_UUIDS = ["GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0", "GPU-fef3f583-99bd-ac7f-c761-eddb679067e0"];
+
+/** HPE's 2x A100 PCIe 40GB host (HPE-Japan-Presales/e-learning): no NVLink, 1 MiB used per GPU. */
+export const HOST_A100 = {
+  query: { text: capture("smi-2xa100-pcie-40gb.txt") },
+  nvlink: { text: capture("nvlink-2xa100-pcie-none.txt") },
+};
