@@ -1,0 +1,69 @@
+/**
+ * Facts the monitoring planners share: service names (network aliases), ports inside the stack network,
+ * paths inside the containers, volume keys and memory limits. Each is written here once.
+ */
+import type { PlanContext } from "../plan/common";
+import type { MonitoringConfig } from "./schema";
+
+export const MONITORING_SERVICES = {
+  dcgmExporter: "dcgm-exporter",
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+  grafana: "grafana",
+} as const;
+
+/** Ports inside the stack network (each image's documented default). */
+export const MONITORING_PORTS = {
+  dcgmExporter: 9400,
+  prometheus: 9090,
+  alertmanager: 9093,
+  grafana: 3000,
+} as const;
+
+export const MONITORING_VOLUMES = {
+  prometheusData: "prometheus-data",
+  grafanaData: "grafana-data",
+  /** LiteLLM's shared prometheus_client directory: scratch, LiteLLM wipes its *.db files at start. */
+  litellmMetrics: "litellm-metrics",
+} as const;
+
+/** Memory limits in MiB. */
+export const MONITORING_MEMORY_MIB = {
+  dcgmExporter: 512,
+  prometheus: 2048,
+  alertmanager: 256,
+  grafana: 1024,
+} as const;
+
+export const PATHS = {
+  prometheusConfig: "/etc/prometheus/prometheus.yml",
+  prometheusRules: "/etc/prometheus/rules/llmstack.rules.yml",
+  prometheusLitellmKey: "/etc/prometheus/secrets/litellm-master-key",
+  prometheusData: "/prometheus",
+  alertmanagerConfig: "/etc/alertmanager/alertmanager.yml",
+  alertmanagerData: "/alertmanager",
+  dcgmCounters: "/etc/dcgm-exporter/llmstack-counters.csv",
+  grafanaData: "/var/lib/grafana",
+  grafanaDatasources: "/etc/grafana/provisioning/datasources/llmstack.yml",
+  grafanaDashboardProviders: "/etc/grafana/provisioning/dashboards/llmstack.yml",
+  grafanaDashboards: "/etc/grafana/dashboards",
+  litellmMetrics: "/prometheus_multiproc",
+} as const;
+
+/** The stack's monitoring settings when it is on, else undefined. */
+export function monitoringOf(ctx: PlanContext): MonitoringConfig | undefined {
+  const m = ctx.config.monitoring;
+  return m?.enabled ? m : undefined;
+}
+
+/** Every host GPU the stack uses (vLLM's and the worker's), each once, in the order first listed. */
+export function stackGpus(ctx: PlanContext): string[] {
+  const g = ctx.config.gpu;
+  if (g.mode === "cpu") return [];
+  return [...new Set([...g.vllmDevices, ...g.workerDevices])];
+}
+
+/** Busybox `wget` probe: the Prometheus, Alertmanager and Grafana images ship busybox, not curl or Python. */
+export function wgetProbe(url: string): readonly string[] {
+  return ["CMD", "wget", "-q", "-O", "/dev/null", url];
+}

@@ -1,0 +1,58 @@
+/**
+ * planMonitoring: the monitoring containers, their volumes and secrets, appended to the StackPlan when
+ * `llmstack:monitoring.enabled` is true. Pure, like the rest of the planner.
+ */
+import type { PlanContext } from "../plan/common";
+import type { ContainerSpec, SecretSpec, VolumeSpec } from "../plan/types";
+import { planAlertmanager } from "./alertmanager";
+import { monitoringOf, MONITORING_VOLUMES } from "./common";
+import { planDcgmExporter } from "./dcgm";
+import { planGrafana } from "./grafana";
+import { planPrometheus } from "./prometheus";
+import { MONITORING_SECRET_NAMES } from "./schema";
+
+export interface MonitoringPlan {
+  readonly containers: ContainerSpec[];
+  readonly volumes: VolumeSpec[];
+  readonly secrets: SecretSpec[];
+}
+
+export interface MonitoringPlanInput {
+  /** Secret keys that have a value in the stack file. */
+  readonly secretsPresent: ReadonlySet<string>;
+  /** Where missing secrets come from in this environment (generated only in development). */
+  readonly secretSource: SecretSpec["source"];
+}
+
+export function planMonitoring(ctx: PlanContext, input: MonitoringPlanInput): MonitoringPlan {
+  const m = monitoringOf(ctx);
+  if (!m) return { containers: [], volumes: [], secrets: [] };
+  const dcgm = planDcgmExporter(ctx, m);
+  const containers = [
+    ...(dcgm ? [dcgm] : []),
+    planAlertmanager(ctx, m),
+    planPrometheus(ctx, m),
+    planGrafana(ctx, m),
+  ];
+  const volume = (key: string, retainOnDelete: boolean): VolumeSpec => ({
+    key,
+    name: `${ctx.project}-${ctx.stack}-${key}`,
+    retainOnDelete,
+    // Metrics history and dashboards' state are worth keeping, not worth blocking a destroy.
+    protect: false,
+  });
+  return {
+    containers,
+    volumes: [
+      volume(MONITORING_VOLUMES.prometheusData, true),
+      volume(MONITORING_VOLUMES.grafanaData, true),
+      volume(MONITORING_VOLUMES.litellmMetrics, false),
+    ],
+    secrets: MONITORING_SECRET_NAMES.map((name) => ({
+      name,
+      source: input.secretsPresent.has(name) ? "config" : input.secretSource,
+      present: input.secretsPresent.has(name) || input.secretSource === "generated",
+      optional: false,
+    })),
+  };
+}

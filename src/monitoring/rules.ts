@@ -1,0 +1,121 @@
+/**
+ * The alert rules, as a Prometheus rule file: https://prometheus.io/docs/prometheus/latest/configuration/alerting_rules/
+ * Thresholds come from `llmstack:monitoring.alerts`; metric names from the DCGM counters table and vLLM's
+ * and LiteLLM's documented metrics (https://docs.vllm.ai/en/stable/usage/metrics/,
+ * https://docs.litellm.ai/docs/proxy/prometheus).
+ */
+import { stringify } from "yaml";
+import { StackConfigError } from "../config/errors";
+import type { PlanContext } from "../plan/common";
+import { stackGpus } from "./common";
+import type { MonitoringConfig } from "./schema";
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: "warning" | "critical" };
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** The largest fraction of one GPU's memory the plan books (vLLM plus the worker where they share). */
+export function largestBookedShare(ctx: PlanContext): number {
+  const g = ctx.config.gpu;
+  if (g.mode === "cpu") return 0;
+  return Math.max(
+    ...stackGpus(ctx).map(
+      (id) =>
+        (g.vllmDevices.includes(id) ? g.memoryUtilization : 0) +
+        (g.workerDevices.includes(id) ? g.workerMemoryFraction : 0),
+    ),
+  );
+}
+
+/** GpuMemoryNearFull's threshold: the configured one, or 0.03 above the largest booked share (≤ 0.99). */
+export function gpuMemoryThreshold(ctx: PlanContext, m: MonitoringConfig): number {
+  const booked = round(largestBookedShare(ctx));
+  const configured = m.alerts.gpuMemoryUsedFraction;
+  if (configured === undefined) return round(Math.min(0.99, booked + 0.03));
+  if (configured <= booked) {
+    throw new StackConfigError(
+      `${ctx.stackFile}: llmstack:monitoring.alerts.gpuMemoryUsedFraction is ${configured}, but the stack books ` +
+        `${booked} of a GPU's memory up front (vLLM's memoryUtilization plus the worker's share), so the ` +
+        `alert would always fire; set it above ${booked} (at most 0.99), or remove it to use ${round(Math.min(0.99, booked + 0.03))}`,
+    );
+  }
+  return configured;
+}
+
+export function alertRules(ctx: PlanContext, m: MonitoringConfig): AlertRule[] {
+  const a = m.alerts;
+  const forDuration = `${a.forMinutes}m`;
+  const rules: AlertRule[] = [];
+  if (stackGpus(ctx).length > 0) {
+    const memory = gpuMemoryThreshold(ctx, m);
+    rules.push(
+      {
+        alert: "GpuTemperatureHigh",
+        expr: `max by (gpu, UUID, modelName) (DCGM_FI_DEV_GPU_TEMP) > ${a.gpuTemperatureCelsius}`,
+        for: forDuration,
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "GPU {{ $labels.gpu }} is at {{ $value }} °C",
+          description: `GPU {{ $labels.gpu }} ({{ $labels.modelName }}) has been above ${a.gpuTemperatureCelsius} °C for ${forDuration}; it will throttle its clocks. Check airflow and fan curves.`,
+        },
+      },
+      {
+        alert: "GpuMemoryNearFull",
+        expr:
+          "max by (gpu, UUID, modelName) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) > " +
+          String(memory),
+        for: forDuration,
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "GPU {{ $labels.gpu }} memory is {{ $value | humanizePercentage }} used",
+          description: `GPU {{ $labels.gpu }} has used more than ${memory} of its memory for ${forDuration}; the stack books ${round(largestBookedShare(ctx))} of a GPU up front, so something else is growing (the multimodal worker, or a process outside the stack). The next allocation may fail with out-of-memory.`,
+        },
+      },
+    );
+  }
+  rules.push(
+    {
+      alert: "VllmDown",
+      expr: 'up{job="vllm"} == 0',
+      for: "2m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "vLLM is not answering /metrics",
+        description: "Prometheus has not reached vllm for 2 minutes: the gateway cannot serve the model. docker logs the vLLM container to see why (out of memory, NCCL, a crashed engine).",
+      },
+    },
+    {
+      alert: "KvCacheSaturated",
+      expr: `max(vllm:kv_cache_usage_perc) > ${a.kvCacheUsageFraction}`,
+      for: forDuration,
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "vLLM's KV cache is {{ $value | humanizePercentage }} full",
+        description: `vLLM has used more than ${a.kvCacheUsageFraction} of its KV cache for ${forDuration}: new requests wait in the queue (vllm:num_requests_waiting) or are preempted. Lower concurrency or maxModelLen, or give vLLM more GPU memory.`,
+      },
+    },
+    {
+      alert: "GatewayErrorRateHigh",
+      expr:
+        "sum(rate(litellm_proxy_failed_requests_metric_total[5m])) / " +
+        `clamp_min(sum(rate(litellm_proxy_total_requests_metric_total[5m])), 1e-9) > ${a.gatewayErrorRate}`,
+      for: forDuration,
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "{{ $value | humanizePercentage }} of gateway requests fail",
+        description: `More than ${a.gatewayErrorRate} of the requests through LiteLLM have failed for ${forDuration}. The LiteLLM dashboard shows which status codes; VllmDown or KvCacheSaturated often explain them.`,
+      },
+    },
+  );
+  return rules;
+}
+
+export function alertRulesYaml(ctx: PlanContext, m: MonitoringConfig): string {
+  return stringify({ groups: [{ name: "llmstack", rules: alertRules(ctx, m) }] }, { lineWidth: 0 });
+}

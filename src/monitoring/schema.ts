@@ -1,0 +1,107 @@
+/**
+ * `llmstack:monitoring`: GPU and service metrics (DCGM exporter, Prometheus, Grafana) and alerts
+ * (Prometheus rules routed by Alertmanager). Every object is strict so a misspelt key fails.
+ *
+ * This file imports nothing from config/schema.ts: that file imports this one, and a cycle would hand
+ * this module half-initialised exports under CommonJS.
+ */
+import { z } from "zod";
+
+/** Secrets the monitoring containers need; required in the stack file outside development. */
+export const MONITORING_SECRET_NAMES = ["grafanaAdminPassword"] as const;
+export type MonitoringSecretName = (typeof MONITORING_SECRET_NAMES)[number];
+
+/**
+ * A pinned image: repository with an explicit tag other than `latest`, optionally a digest. An image
+ * without a tag would change under a running stack on the next pull.
+ */
+const pinnedImage = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._\-/]*(:[0-9]+)?[a-z0-9._\-/]*:(?!latest(@|$))[\w][\w.-]*(@sha256:[0-9a-f]{64})?$/, {
+    message: "must be a pinned image such as prom/prometheus:v3.5.0 (a tag other than latest, optional @sha256 digest)",
+  });
+
+/** The images as pinned today; a stack file may override any of them. */
+export const DEFAULT_MONITORING_IMAGES = {
+  // https://docs.nvidia.com/datacenter/dcgm/latest/gpu-telemetry/dcgm-exporter.html: tags are
+  // <DCGM version>-<exporter version>-<platform>; the long form never moves.
+  dcgmExporter: "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
+  // Prometheus 3.5 is a long-term-support release.
+  prometheus: "prom/prometheus:v3.5.0",
+  alertmanager: "prom/alertmanager:v0.28.1",
+  grafana: "grafana/grafana:12.2.0",
+} as const;
+
+const port = z.number().int().gte(1).lte(65535);
+const fraction = z.number().gt(0).lt(1);
+
+export const monitoringImagesSchema = z.strictObject({
+  dcgmExporter: pinnedImage.default(DEFAULT_MONITORING_IMAGES.dcgmExporter),
+  prometheus: pinnedImage.default(DEFAULT_MONITORING_IMAGES.prometheus),
+  alertmanager: pinnedImage.default(DEFAULT_MONITORING_IMAGES.alertmanager),
+  grafana: pinnedImage.default(DEFAULT_MONITORING_IMAGES.grafana),
+});
+
+export const alertThresholdsSchema = z.strictObject({
+  /** °C a GPU may reach before the GpuTemperatureHigh alert fires (RTX 3090 slows down near 83 °C). */
+  gpuTemperatureCelsius: z.number().int().gte(40).lte(110).default(83),
+  /**
+   * Fraction of a GPU's memory in use that raises GpuMemoryNearFull. Unset: 0.03 above the largest share
+   * the plan books on one GPU (vLLM's memoryUtilization plus the worker where they share), at most 0.99;
+   * vLLM takes its share up front, so a threshold at or below it would fire all the time.
+   */
+  gpuMemoryUsedFraction: fraction.optional(),
+  /** Fraction of vLLM's KV cache in use that raises KvCacheSaturated (requests start to queue). */
+  kvCacheUsageFraction: fraction.default(0.9),
+  /** Fraction of gateway requests that fail before GatewayErrorRateHigh fires. */
+  gatewayErrorRate: fraction.default(0.05),
+  /** Minutes a condition must hold before its alert fires. */
+  forMinutes: z.number().int().gte(1).lte(60).default(5),
+});
+
+const email = z.email();
+
+/** Where Alertmanager sends alerts. */
+export const receiverSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("none") }),
+  z.strictObject({
+    type: z.literal("webhook"),
+    /** Alertmanager POSTs its JSON payload here (Slack/Teams bridges, PagerDuty's Events API v2, ...). */
+    url: z.url({ protocol: /^https?$/ }),
+  }),
+  z.strictObject({
+    type: z.literal("email"),
+    to: email,
+    from: email,
+    /** SMTP relay as host:port; it must accept mail from the Docker host without a password. */
+    smarthost: z.string().regex(/^[\w.-]+:\d{1,5}$/, { message: 'must be "host:port", e.g. "mail.example.com:587"' }),
+    requireTls: z.boolean().default(true),
+  }),
+]);
+
+export const monitoringSchema = z.strictObject({
+  /** Run the DCGM exporter, Prometheus, Alertmanager and Grafana beside the stack. */
+  enabled: z.boolean(),
+  images: monitoringImagesSchema.default(monitoringImagesSchema.parse({})),
+  grafana: z
+    .strictObject({
+      /** Host address Grafana is published on; the loopback default keeps it off the network (SSH tunnel). */
+      bindAddress: z.union([z.ipv4(), z.ipv6()]).default("127.0.0.1"),
+      /** Host port of Grafana. */
+      port: port.default(3000),
+    })
+    .default({ bindAddress: "127.0.0.1", port: 3000 }),
+  prometheus: z
+    .strictObject({
+      /** Days of metrics Prometheus keeps (`--storage.tsdb.retention.time`). */
+      retentionDays: z.number().int().gte(1).lte(3650).default(15),
+      /** Seconds between scrapes. */
+      scrapeIntervalSeconds: z.number().int().gte(1).lte(300).default(15),
+    })
+    .default({ retentionDays: 15, scrapeIntervalSeconds: 15 }),
+  alerts: alertThresholdsSchema.default(alertThresholdsSchema.parse({})),
+  receiver: receiverSchema.default({ type: "none" }),
+});
+
+export type MonitoringConfig = z.infer<typeof monitoringSchema>;
+export type ReceiverConfig = z.infer<typeof receiverSchema>;
