@@ -1,6 +1,7 @@
 /**
  * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file.
  */
+import { benchCommand } from "./bench";
 import { processIo, UsageError, type CliIo } from "./io";
 import { capacityCommand } from "./capacity";
 import { planCommand } from "./plan";
@@ -18,6 +19,11 @@ interface CommandEntry {
 }
 
 const COMMANDS: Record<string, CommandEntry> = {
+  bench: {
+    summary:
+      "measure the gateway: bench --stack NAME [--url URL] [--requests N] [--concurrency C] [--prompt-tokens P] [--output-tokens O] [--json] [--compare FILE]",
+    run: (argv, io) => benchCommand(argv, io),
+  },
   capacity: {
     summary: "will the model fit: capacity --model NAME|config.json --gpu NAME|MiB [--tp N] [--json]",
     run: capacityCommand,

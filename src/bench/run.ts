@@ -1,0 +1,39 @@
+/** Runs N timed chat requests with C in flight at a time and summarizes them. */
+import { performance } from "node:perf_hooks";
+import { promptOf, timedChat } from "./client";
+import { summarize, type BenchSummary, type Sample } from "./stats";
+
+export interface BenchOptions {
+  readonly url: string;
+  readonly apiKey: string;
+  readonly model: string;
+  readonly requests: number;
+  readonly concurrency: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+  readonly timeoutMs: number;
+}
+
+export async function runBench(
+  opts: BenchOptions,
+  onDone: (done: number, total: number) => void = () => undefined,
+): Promise<{ summary: BenchSummary; samples: Sample[] }> {
+  const prompt = promptOf(opts.promptTokens);
+  const samples: Sample[] = [];
+  let next = 0;
+  const now = (): number => performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < opts.requests) {
+      next += 1;
+      samples.push(
+        await timedChat(
+          { url: opts.url, apiKey: opts.apiKey, model: opts.model, prompt, maxTokens: opts.outputTokens, timeoutMs: opts.timeoutMs },
+          now,
+        ),
+      );
+      onDone(samples.length, opts.requests);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.requests) }, worker));
+  return { summary: summarize(samples, opts.concurrency), samples };
+}

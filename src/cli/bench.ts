@@ -1,0 +1,102 @@
+/**
+ * `llmstack bench --stack NAME [--url URL] [--model NAME] [--requests N] [--concurrency C]
+ * [--prompt-tokens P] [--output-tokens O] [--api-key-env NAME] [--timeout-seconds S] [--json] [--compare FILE]`:
+ * streams OpenAI-compatible chat requests through the stack's gateway and reports request throughput,
+ * output tokens/s, time to first token and latency percentiles. `--compare FILE` sets a saved
+ * `--json` run beside this one and prints the speedup (one GPU against two, say).
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { compareText, parseBenchResult, progressBar, reportText, type BenchResult } from "../bench/report";
+import { runBench } from "../bench/run";
+import { UsageError, type CliIo } from "./io";
+import { renderStack } from "./plan";
+
+const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
+
+function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = process.stderr.isTTY === true): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      stack: { type: "string" },
+      url: { type: "string" },
+      model: { type: "string" },
+      requests: { type: "string" },
+      concurrency: { type: "string" },
+      "prompt-tokens": { type: "string" },
+      "output-tokens": { type: "string" },
+      "api-key-env": { type: "string" },
+      "timeout-seconds": { type: "string" },
+      json: { type: "boolean", default: false },
+      compare: { type: "string" },
+      dir: { type: "string" },
+    },
+    strict: true,
+  });
+  if (values.stack === undefined) {
+    throw new UsageError("--stack is required, e.g. llmstack bench --stack production");
+  }
+  const requests = positiveInt("requests", values.requests, DEFAULTS.requests, 100_000);
+  const concurrency = positiveInt("concurrency", values.concurrency, DEFAULTS.concurrency, 4096);
+  const promptTokens = positiveInt("prompt-tokens", values["prompt-tokens"], DEFAULTS.promptTokens, 1_000_000);
+  const outputTokens = positiveInt("output-tokens", values["output-tokens"], DEFAULTS.outputTokens, 1_000_000);
+  const timeoutSeconds = positiveInt("timeout-seconds", values["timeout-seconds"], DEFAULTS.timeoutSeconds, 86_400);
+  const keyEnv = values["api-key-env"] ?? "LITELLM_MASTER_KEY";
+  const apiKey = io.env[keyEnv];
+  if (!apiKey) {
+    throw new UsageError(
+      `${keyEnv} is not set: export the gateway's key first (pulumi config get --stack ${values.stack} llmstack:litellmMasterKey), or name another variable with --api-key-env`,
+    );
+  }
+  if (values.url !== undefined && !/^https?:\/\/[^\s/]+/.test(values.url)) {
+    throw new UsageError(`--url must be an http(s) URL such as http://localhost:4000, got "${values.url}"`);
+  }
+  // Read the comparison first: a bad file should fail before minutes of load.
+  const before =
+    values.compare === undefined
+      ? undefined
+      : parseBenchResult(readFileSync(resolve(io.cwd, values.compare), "utf8"), values.compare);
+  const plan = renderStack(values.dir ?? io.cwd, values.stack);
+  const url = values.url ?? plan.gatewayUrl;
+  const model = values.model ?? plan.servedModelName;
+
+  let last = -1;
+  const progress = (done: number, total: number): void => {
+    if (stderrIsTty) {
+      io.stderr(`\r${progressBar(done, total)}${done === total ? "\n" : ""}`);
+      return;
+    }
+    // Not a terminal (CI logs): a line at each tenth, not a redraw per request.
+    const tenth = Math.floor((done / total) * 10);
+    if (tenth !== last) {
+      last = tenth;
+      io.stderr(`${progressBar(done, total)}\n`);
+    }
+  };
+  const { summary } = await runBench(
+    { url, apiKey, model, requests, concurrency, promptTokens, outputTokens, timeoutMs: timeoutSeconds * 1000 },
+    progress,
+  );
+  const result: BenchResult = {
+    format: "llmstack-bench/1",
+    stack: values.stack,
+    url,
+    model,
+    settings: { requests, concurrency, promptTokens, outputTokens },
+    summary,
+  };
+  if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  else io.stdout(reportText(result));
+  if (before !== undefined) (values.json ? io.stderr : io.stdout)(compareText(before, result, values.compare!));
+  return summary.failed === 0 ? 0 : 1;
+}
