@@ -19,7 +19,7 @@ const CONTAINER = "docker:index/container:Container";
 async function runGate(
   stack: string,
   overrides: Record<string, unknown>,
-  stdout: string,
+  stdout: string | undefined,
   preview = false,
 ): Promise<GateRun> {
   const types: string[] = [];
@@ -39,7 +39,7 @@ async function runGate(
       call(args) {
         if (args.token === "command:local:run") {
           invokes.push({ token: args.token, command: String(args.inputs.command) });
-          return { command: args.inputs.command, stdout, stderr: "", assets: {} };
+          return stdout === undefined ? args.inputs : { command: args.inputs.command, stdout, stderr: "", assets: {} };
         }
         return args.inputs;
       },
@@ -156,6 +156,16 @@ describe("the preflight gate in the program", () => {
     expect(warn.mock.calls.map((c) => c[0])).toContain(
       "preflight: llmstack:preflight.enabled is false in Pulumi.production.yaml, so the host's GPUs are not checked before " +
         "containers are created; run `llmstack validate --stack production` to check them",
+    );
+    expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
+  });
+
+  it("says the checks did not run when the invoke answers without output (a mock that echoes inputs)", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    const run = await runGate("production", {}, undefined);
+    expect(run.error).toBe(null);
+    expect(warn.mock.calls.map((c) => c[0])).toContain(
+      "preflight: the command provider returned no output, so the GPU checks did not run",
     );
     expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
   });
