@@ -1,0 +1,285 @@
+/**
+ * The policies as pure functions over `@pulumi/docker` inputs (what the program registers, secrets
+ * unwrapped as CrossGuard hands them over). Each returns the violation messages: empty means it passes.
+ * `index.ts` wires them into the CrossGuard pack; tests call them directly.
+ */
+
+export type Environment = "development" | "staging" | "production";
+
+export interface PortInput {
+  readonly internal?: number;
+  readonly external?: number;
+  readonly ip?: string;
+}
+
+export interface DeviceRequestInput {
+  readonly deviceIds?: readonly string[];
+  readonly count?: number;
+  readonly capabilities?: readonly string[];
+}
+
+/** The `docker:index/container:Container` inputs the policies read. */
+export interface ContainerInputs {
+  readonly name?: string;
+  readonly image?: string;
+  readonly entrypoints?: readonly string[];
+  readonly command?: readonly string[];
+  readonly envs?: readonly string[];
+  readonly ports?: readonly PortInput[];
+  readonly ipcMode?: string;
+  readonly shmSize?: number;
+  readonly deviceRequests?: readonly DeviceRequestInput[];
+  readonly networksAdvanced?: readonly { readonly aliases?: readonly string[] }[];
+  readonly healthcheck?: { readonly tests?: readonly string[] };
+}
+
+/** Services allowed on a non-loopback address: the gateway, and the TLS proxy in front of it. */
+export const GATEWAY_SERVICES: readonly string[] = ["litellm", "gateway-tls"];
+
+/**
+ * Shared memory for tensor parallelism without host IPC. NCCL and vLLM's workers exchange data through
+ * /dev/shm; Docker's default 64 MB makes NCCL fail. NVIDIA's NCCL guide runs containers with
+ * `--shm-size=1g` (https://docs.nvidia.com/deeplearning/nccl/user-guide/docs/troubleshooting.html#docker),
+ * vLLM's Docker guide says "use --ipc=host or --shm-size" (https://docs.vllm.ai/en/stable/deployment/docker/).
+ */
+export const MIN_TP_SHM_MIB = 1024;
+
+/**
+ * Production bounds for vLLM's `--gpu-memory-utilization`. vLLM's default is 0.9
+ * (https://docs.vllm.ai/en/stable/configuration/engine_args/); above 0.92 leaves too little for the CUDA
+ * context, NCCL buffers and activation spikes beside the KV cache, so a load can OOM; below 0.6 the
+ * KV cache holds too few sequences for production traffic on the reference 24 GB cards.
+ */
+export const PRODUCTION_UTILISATION = { min: 0.6, max: 0.92 } as const;
+
+/** Containers that watch GPUs through NVML and hold no CUDA context: no memory share (DCGM exporter). */
+export const GPU_MEMORY_FREE_IMAGES = /(^|\/)dcgm-exporter(:|@|$)/;
+
+const FLOATING_TAGS = new Set(["latest", "stable", "nightly", "edge", "dev"]);
+
+/** The service a container serves: its network alias, else the last part of its physical name. */
+export function serviceOf(c: ContainerInputs): string {
+  const alias = c.networksAdvanced?.flatMap((n) => n.aliases ?? [])[0];
+  return alias ?? c.name ?? "(unnamed)";
+}
+
+const who = (c: ContainerInputs): string => `container ${c.name ?? serviceOf(c)}`;
+
+export function envRecord(envs: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of envs ?? []) {
+    const i = e.indexOf("=");
+    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
+/** The value of `--flag N` or `--flag=N` in an argv. */
+export function flagValue(argv: readonly string[], flag: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === flag) return argv[i + 1];
+    if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+const argvOf = (c: ContainerInputs): string[] => [...(c.entrypoints ?? []), ...(c.command ?? [])];
+
+/** repository[:tag][@digest] → its tag and digest; a registry port (`host:5000/x`) is not a tag. */
+export function parseImage(ref: string): { repository: string; tag?: string; digest?: string } {
+  const [nameTag, digest] = ref.split("@", 2) as [string, string | undefined];
+  const slash = nameTag.lastIndexOf("/");
+  const colon = nameTag.lastIndexOf(":");
+  const tag = colon > slash ? nameTag.slice(colon + 1) : undefined;
+  const repository = colon > slash ? nameTag.slice(0, colon) : nameTag;
+  return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+}
+
+export interface ImageFinding {
+  readonly level: "mandatory" | "advisory";
+  readonly message: string;
+}
+
+/**
+ * Floating tags move under a running stack: the same stack file deploys different code tomorrow.
+ * Staging and production pin a release tag or a digest; development may float. `owner` names the
+ * container or image resource in the message.
+ */
+export function imageTagFindings(image: string | undefined, owner: string, env: Environment): ImageFinding[] {
+  if (env === "development" || image === undefined || image.startsWith("sha256:")) return [];
+  const { repository, tag, digest } = parseImage(image);
+  if (digest !== undefined) return [];
+  const fix =
+    `pin a release tag (e.g. ${repository}:<version>) or a digest (${repository}@sha256:...) ` +
+    `in llmstack:images (Pulumi.yaml or the stack file)`;
+  if (tag === undefined) {
+    return [{ level: "mandatory", message: `${owner}: image "${image}" has no tag, so it floats on "latest" in ${env}; ${fix}` }];
+  }
+  if (FLOATING_TAGS.has(tag) || /^main/.test(tag)) {
+    return [{ level: "mandatory", message: `${owner}: image "${image}" uses the floating tag "${tag}" in ${env}; ${fix}` }];
+  }
+  if (/^v?\d+$/.test(tag)) {
+    return [
+      {
+        level: "advisory",
+        message: `${owner}: image "${image}" has the major-only tag "${tag}", which moves with every minor release; ${fix}`,
+      },
+    ];
+  }
+  return [];
+}
+
+const LOOPBACK = (ip: string): boolean => /^127\./.test(ip) || ip === "::1" || ip === "localhost";
+
+/** Only the gateway faces the network; everything else is reached on the stack network or loopback. */
+export function publishedPortFindings(c: ContainerInputs, gateways: readonly string[] = GATEWAY_SERVICES): string[] {
+  if (gateways.includes(serviceOf(c))) return [];
+  return (c.ports ?? [])
+    .filter((p) => !LOOPBACK(p.ip === undefined || p.ip === "" ? "0.0.0.0" : p.ip))
+    .map(
+      (p) =>
+        `${who(c)} publishes port ${p.internal} on ${p.ip || "0.0.0.0"}:${p.external ?? p.internal}; only the gateway ` +
+        `(${gateways.join(", ")}) may listen on a non-loopback address: bind it to 127.0.0.1 or remove the port ` +
+        `and reach it on the stack network`,
+    );
+}
+
+export function tensorParallelSize(c: ContainerInputs): number {
+  const env = envRecord(c.envs).VLLM_TENSOR_PARALLEL_SIZE;
+  const argv = argvOf(c);
+  const flag = flagValue(argv, "--tensor-parallel-size") ?? flagValue(argv, "-tp");
+  return Math.max(Number(env ?? 1) || 1, Number(flag ?? 1) || 1);
+}
+
+export function tensorParallelShmFindings(c: ContainerInputs, minShmMiB = MIN_TP_SHM_MIB): string[] {
+  const tp = tensorParallelSize(c);
+  if (tp <= 1 || c.ipcMode === "host" || (c.shmSize ?? 0) >= minShmMiB) return [];
+  return [
+    `${who(c)} runs tensor parallelism ${tp} with ${c.shmSize === undefined ? "Docker's default 64 MB" : `${c.shmSize} MiB`} ` +
+      `of shared memory; NCCL needs more: set llmstack:vllm.ipcHost: true (ipcMode "host") or shmSizeMiB >= ${minShmMiB}`,
+  ];
+}
+
+/** vLLM's share of each of its GPUs, from its argv or env; undefined when the container is not vLLM. */
+export function vllmUtilisation(c: ContainerInputs): number | undefined {
+  const flag = flagValue(argvOf(c), "--gpu-memory-utilization");
+  const env = envRecord(c.envs).VLLM_GPU_MEMORY_UTILIZATION;
+  const v = flag ?? env;
+  return v === undefined ? undefined : Number(v);
+}
+
+export function productionUtilisationFindings(
+  c: ContainerInputs,
+  env: Environment,
+  bounds: { min: number; max: number } = PRODUCTION_UTILISATION,
+): string[] {
+  const u = vllmUtilisation(c);
+  if (env !== "production" || u === undefined) return [];
+  if (Number.isFinite(u) && u >= bounds.min && u <= bounds.max) return [];
+  return [
+    `${who(c)} sets --gpu-memory-utilization ${u} in production; allowed ${bounds.min}..${bounds.max}: set ` +
+      `llmstack:gpu.memoryUtilization within those bounds in the stack file`,
+  ];
+}
+
+/** A container's declared share of each GPU it gets; undefined when it declares none. */
+export function gpuShare(c: ContainerInputs): number | undefined {
+  if (c.image !== undefined && GPU_MEMORY_FREE_IMAGES.test(c.image)) return 0;
+  const u = vllmUtilisation(c);
+  if (u !== undefined) return u;
+  const e = envRecord(c.envs);
+  const f = e.WORKER_GPU_MEMORY_FRACTION ?? e.GPU_MEMORY_FRACTION;
+  return f === undefined ? undefined : Number(f);
+}
+
+/** Sum the memory shares per host GPU across containers; every GPU must stay at or under 1. */
+export function gpuOversubscriptionFindings(containers: readonly ContainerInputs[]): string[] {
+  const perGpu = new Map<string, { total: number; parts: string[] }>();
+  const out: string[] = [];
+  for (const c of containers) {
+    const ids = (c.deviceRequests ?? []).flatMap((d) => (d.deviceIds?.length ? d.deviceIds : ["all"]));
+    if (ids.length === 0) continue;
+    const share = gpuShare(c);
+    if (share === undefined || !Number.isFinite(share)) {
+      out.push(
+        `${who(c)} gets GPU ${ids.join(",")} but declares no memory share; set WORKER_GPU_MEMORY_FRACTION ` +
+          `(or GPU_MEMORY_FRACTION) in its env so the GPU budget can be checked`,
+      );
+      continue;
+    }
+    if (share === 0) continue;
+    for (const id of ids) {
+      const g = perGpu.get(id) ?? { total: 0, parts: [] };
+      g.total += share;
+      g.parts.push(`${serviceOf(c)} ${share}`);
+      perGpu.set(id, g);
+    }
+  }
+  const all = perGpu.get("all");
+  for (const [id, g] of perGpu) {
+    const total = id === "all" ? g.total : g.total + (all?.total ?? 0);
+    const parts = id === "all" ? g.parts : [...g.parts, ...(all?.parts ?? [])];
+    if (total > 1 + 1e-9) {
+      out.push(
+        `GPU ${id} is over-subscribed: ${parts.join(" + ")} = ${Math.round(total * 1000) / 1000} of its memory; ` +
+          `lower llmstack:gpu.memoryUtilization or workerMemoryFraction, or give the worker a GPU vLLM does not use`,
+      );
+    }
+  }
+  return out;
+}
+
+const SECRET_KEY = /(KEY|TOKEN|PASSWORD|SECRET|SALT|CREDENTIAL)/i;
+const SECRET_LOOKING = [
+  /\bsk-[A-Za-z0-9_-]{8,}/, // OpenAI/LiteLLM style keys
+  /\bhf_[A-Za-z0-9]{10,}/, // Hugging Face tokens
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/, // GitHub tokens
+  /\bAKIA[0-9A-Z]{16}\b/, // AWS access key IDs
+  /:\/\/[^/\s:@]+:[^/\s@]+@/, // credentials in a URL
+];
+const SECRET_FLAGS = /^--?(api[-_]?key|token|password|secret|master[-_]?key|hf[-_]?token)(=.+)?$/i;
+
+/** Values of the env entries that hold secrets: secret-named keys and passwords inside URLs. */
+export function secretValues(envs: readonly string[] | undefined): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  for (const [key, value] of Object.entries(envRecord(envs))) {
+    if (SECRET_KEY.test(key) && value.length >= 6) out.push({ key, value });
+    const m = /:\/\/[^/\s:@]+:([^/\s@]+)@/.exec(value);
+    if (m && m[1]!.length >= 6) out.push({ key, value: m[1]! });
+  }
+  return out;
+}
+
+/** Argv is world-readable (`docker inspect`, `ps`); secrets belong in the env. Messages never print the value. */
+export function secretInCommandFindings(c: ContainerInputs): string[] {
+  const fix = "pass it in the container's env (a secret in the stack file) and read it there, never in argv";
+  const lists: [string, readonly string[]][] = [
+    ["entrypoints", c.entrypoints ?? []],
+    ["command", c.command ?? []],
+    ["healthcheck", c.healthcheck?.tests ?? []],
+  ];
+  const secrets = secretValues(c.envs);
+  const out: string[] = [];
+  for (const [field, argv] of lists) {
+    argv.forEach((arg, i) => {
+      const hit = secrets.find((s) => arg.includes(s.value));
+      if (hit) out.push(`${who(c)}: ${field}[${i}] contains the value of the secret env ${hit.key}; ${fix}`);
+      else if (SECRET_LOOKING.some((r) => r.test(arg))) out.push(`${who(c)}: ${field}[${i}] looks like a key or password; ${fix}`);
+      else if (SECRET_FLAGS.test(arg) && (arg.includes("=") || argv[i + 1] !== undefined)) {
+        out.push(`${who(c)}: ${field}[${i}] passes "${arg.split("=")[0]}" on the command line; ${fix}`);
+      }
+    });
+  }
+  return out;
+}
+
+/** Environment for the environment-dependent policies: explicit config, else the strictest. */
+export function resolveEnvironment(configured: string | undefined, envVar: string | undefined): Environment {
+  const v = configured ?? envVar;
+  if (v === "development" || v === "staging" || v === "production") return v;
+  if (v !== undefined && v !== "") {
+    throw new Error(`policy config "environment" is "${v}"; use development, staging or production`);
+  }
+  return "production";
+}

@@ -1,0 +1,170 @@
+/**
+ * The pack's policies, as CrossGuard runs them, over what the real program registers (Pulumi mocks)
+ * for every checked-in stack, and over a deliberately bad production stack.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { CONTAINER, policies } from "../../policy/policies";
+import { ROOT, runProgram, type Registration } from "../helpers/pulumiMocks";
+import { STACKS } from "../helpers/stacks";
+
+interface Violation {
+  readonly policy: string;
+  readonly level: string;
+  readonly message: string;
+}
+
+/** CrossGuard hands policies plain values: secrets unwrapped (what @pulumi/policy's deserialize does). */
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (o[specialSigKey] === specialSecretSig) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
+function runPolicies(registrations: readonly Registration[], environment: string): Violation[] {
+  const out: Violation[] = [];
+  const resources = registrations.map((r) => ({ type: r.type, name: r.name, props: unwrapSecrets(r.inputs) as Record<string, any> }));
+  const common = { getConfig: () => ({ environment }), notApplicable: () => undefined, stackTags: new Map() };
+  for (const p of policies) {
+    const level = p.enforcementLevel ?? "advisory";
+    const report = (message: string) => out.push({ policy: p.name, level, message });
+    if ("validateResource" in p) {
+      const validate = (p as ResourceValidationPolicy).validateResource as (a: any, r: typeof report) => void;
+      for (const r of resources) validate({ ...common, ...r, urn: `urn:${r.name}`, opts: {} }, report);
+    } else {
+      const validate = (p as StackValidationPolicy).validateStack as (a: any, r: typeof report) => void;
+      validate({ ...common, resources: resources.map((r) => ({ ...r, urn: `urn:${r.name}` })) }, report);
+    }
+  }
+  return out;
+}
+
+/** The project's pinned images, so the bad stack changes only the ones it means to. */
+function projectImages(): Record<string, string> {
+  const doc = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { value: unknown }> };
+  return doc.config["llmstack:images"]!.value as Record<string, string>;
+}
+
+async function registrations(stack: string, overrides: Record<string, unknown> = {}): Promise<Registration[]> {
+  const run = await runProgram(stack, overrides);
+  if (run.error) throw run.error;
+  return run.registrations;
+}
+
+describe("the pack over what the real program registers", () => {
+  it.each(STACKS)("%s: every policy passes, advisories included", async (stack) => {
+    const regs = await registrations(stack);
+    expect(regs.filter((r) => r.type === CONTAINER).length).toBeGreaterThan(5);
+    expect(runPolicies(regs, stack)).toEqual([]);
+  });
+
+  it("a deliberately bad production stack violates the policies it should, naming container and fix", async () => {
+    const regs = await registrations("production", {
+      "llmstack:images": {
+        ...projectImages(),
+        vllm: "vllm/vllm-openai:latest",
+        litellm: "ghcr.io/berriai/litellm:main-stable",
+        postgres: "postgres:16",
+      },
+      "llmstack:vllm": { ipcHost: false, shmSizeMiB: 256 },
+      "llmstack:gpu": {
+        mode: "multi",
+        vllmDevices: ["0", "1"],
+        workerDevices: ["1"],
+        nvlink: true,
+        cardClass: "consumer",
+        tensorParallelSize: 2,
+        pipelineParallelSize: 1,
+        memoryUtilization: 0.5,
+        workerMemoryFraction: 0.1,
+      },
+      "llmstack:services": {
+        workerCommand: ["python3", "-m", "multimodal_worker", "--api-key", "sk-live-0123456789abcdef"],
+        retrievalCommand: ["python3", "-m", "retrieval_proxy"],
+        workerPort: 8090,
+        retrievalPort: 8080,
+      },
+    });
+    const found = runPolicies(regs, "production");
+    const pin = (repo: string) =>
+      `pin a release tag (e.g. ${repo}:<version>) or a digest (${repo}@sha256:...) in llmstack:images (Pulumi.yaml or the stack file)`;
+    const fix = "pass it in the container's env (a secret in the stack file) and read it there, never in argv";
+    const expected: Violation[] = [
+      ...["production-vllm-model-download-image", "production-vllm-image"].map((img) => ({
+        policy: "no-floating-image-tags",
+        level: "mandatory",
+        message: `image ${img}: image "vllm/vllm-openai:latest" uses the floating tag "latest" in production; ${pin("vllm/vllm-openai")}`,
+      })),
+      {
+        policy: "tensor-parallel-shared-memory",
+        level: "mandatory",
+        message:
+          "container llm-multimodal-stack-production-vllm runs tensor parallelism 2 with 256 MiB of shared memory; NCCL needs " +
+          'more: set llmstack:vllm.ipcHost: true (ipcMode "host") or shmSizeMiB >= 1024',
+      },
+      {
+        policy: "production-gpu-memory-utilization",
+        level: "mandatory",
+        message:
+          "container llm-multimodal-stack-production-vllm sets --gpu-memory-utilization 0.5 in production; allowed 0.6..0.92: " +
+          "set llmstack:gpu.memoryUtilization within those bounds in the stack file",
+      },
+      {
+        policy: "no-secret-in-command-line",
+        level: "mandatory",
+        message: `container llm-multimodal-stack-production-multimodal-worker: command[3] passes "--api-key" on the command line; ${fix}`,
+      },
+      {
+        policy: "no-secret-in-command-line",
+        level: "mandatory",
+        message: `container llm-multimodal-stack-production-multimodal-worker: command[4] looks like a key or password; ${fix}`,
+      },
+    ];
+    for (const v of expected) expect(found).toContainEqual(v);
+    // LiteLLM's image is used by the gateway and the smoke test: both image resources are named.
+    expect(found.filter((v) => v.message.includes('floating tag "main-stable"')).map((v) => v.message.split(":")[0])).toEqual(
+      regs.filter((r) => r.type.endsWith("RemoteImage") && r.inputs.name === "ghcr.io/berriai/litellm:main-stable").map((r) => `image ${r.name}`),
+    );
+    expect(found.filter((v) => v.policy === "no-major-only-image-tags").map((v) => v.message)).toEqual([
+      `image production-postgres-image: image "postgres:16" has the major-only tag "16", which moves with every minor release; ${pin("postgres")}`,
+    ]);
+  });
+
+  it("program regressions the schema cannot express: a published data store, an over-subscribed GPU", async () => {
+    const regs = await registrations("production");
+    const bad = regs.map((r) => {
+      if (r.name === "production-qdrant-container") {
+        return { ...r, inputs: { ...r.inputs, ports: [{ internal: 6333, external: 6333, ip: "0.0.0.0", protocol: "tcp" }] } };
+      }
+      if (r.name === "production-multimodal-worker-container") {
+        const envs = unwrapSecrets(r.inputs.envs) as string[];
+        return { ...r, inputs: { ...r.inputs, envs: envs.map((e) => (e.startsWith("WORKER_GPU_MEMORY_FRACTION=") ? "WORKER_GPU_MEMORY_FRACTION=0.2" : e)) } };
+      }
+      return r;
+    });
+    expect(runPolicies(bad, "production")).toEqual([
+      {
+        policy: "only-gateway-published",
+        level: "mandatory",
+        message:
+          "container llm-multimodal-stack-production-qdrant publishes port 6333 on 0.0.0.0:6333; only the gateway (litellm, " +
+          "gateway-tls) may listen on a non-loopback address: bind it to 127.0.0.1 or remove the port and reach it on the stack network",
+      },
+      {
+        policy: "gpu-not-oversubscribed",
+        level: "mandatory",
+        message:
+          "GPU 1 is over-subscribed: vllm 0.9 + multimodal-worker 0.2 = 1.1 of its memory; lower llmstack:gpu.memoryUtilization " +
+          "or workerMemoryFraction, or give the worker a GPU vLLM does not use",
+      },
+    ]);
+  });
+});

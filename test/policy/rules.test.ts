@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import {
+  gpuOversubscriptionFindings,
+  imageTagFindings,
+  MIN_TP_SHM_MIB,
+  parseImage,
+  productionUtilisationFindings,
+  publishedPortFindings,
+  resolveEnvironment,
+  secretInCommandFindings,
+  tensorParallelShmFindings,
+  type ContainerInputs,
+} from "../../policy/rules";
+
+const vllm: ContainerInputs = {
+  name: "p-vllm",
+  image: "vllm/vllm-openai:v0.21.0",
+  entrypoints: ["vllm", "serve"],
+  command: ["--tensor-parallel-size", "2", "--gpu-memory-utilization", "0.9"],
+  envs: ["VLLM_TENSOR_PARALLEL_SIZE=2", "VLLM_GPU_MEMORY_UTILIZATION=0.9", "VLLM_API_KEY=vllm-secret-d4e5f6"],
+  ipcMode: "host",
+  deviceRequests: [{ deviceIds: ["0", "1"], capabilities: ["gpu"] }],
+  networksAdvanced: [{ aliases: ["vllm"] }],
+};
+const worker: ContainerInputs = {
+  name: "p-multimodal-worker",
+  envs: ["WORKER_GPU_MEMORY_FRACTION=0.1"],
+  deviceRequests: [{ deviceIds: ["1"], capabilities: ["gpu"] }],
+  networksAdvanced: [{ aliases: ["multimodal-worker"] }],
+};
+
+describe("image tags", () => {
+  it("parses repository, tag and digest; a registry port is not a tag", () => {
+    expect(parseImage("localhost:5000/team/app")).toEqual({ repository: "localhost:5000/team/app" });
+    expect(parseImage("postgres:16@sha256:abc")).toEqual({ repository: "postgres", tag: "16", digest: "sha256:abc" });
+  });
+
+  it.each([
+    ["vllm/vllm-openai:v0.21.0"],
+    ["postgres:16.10"],
+    ["vllm/vllm-openai@sha256:" + "a".repeat(64)],
+    ["redis:latest@sha256:" + "b".repeat(64)],
+    ["sha256:" + "c".repeat(64)],
+  ])("%s passes in production", (image) => {
+    expect(imageTagFindings(image, "container p-x", "production")).toEqual([]);
+  });
+
+  it.each([
+    ["vllm/vllm-openai:latest", 'container p-x: image "vllm/vllm-openai:latest" uses the floating tag "latest" in production'],
+    ["ghcr.io/o/worker:main-4f2a", 'container p-x: image "ghcr.io/o/worker:main-4f2a" uses the floating tag "main-4f2a" in production'],
+    ["qdrant/qdrant:nightly", 'container p-x: image "qdrant/qdrant:nightly" uses the floating tag "nightly" in production'],
+    ["redis:stable", 'container p-x: image "redis:stable" uses the floating tag "stable" in production'],
+    ["localhost:5000/app", 'container p-x: image "localhost:5000/app" has no tag, so it floats on "latest" in production'],
+  ])("%s fails in production, naming the container and the fix", (image, start) => {
+    const [f] = imageTagFindings(image, "container p-x", "production");
+    const repo = parseImage(image).repository;
+    expect(f).toEqual({
+      level: "mandatory",
+      message: `${start}; pin a release tag (e.g. ${repo}:<version>) or a digest (${repo}@sha256:...) in llmstack:images (Pulumi.yaml or the stack file)`,
+    });
+  });
+
+  it("a major-only tag warns; development may float", () => {
+    expect(imageTagFindings("postgres:16", "image p-postgres-image", "staging")).toEqual([
+      {
+        level: "advisory",
+        message:
+          'image p-postgres-image: image "postgres:16" has the major-only tag "16", which moves with every minor release; ' +
+          "pin a release tag (e.g. postgres:<version>) or a digest (postgres@sha256:...) in llmstack:images (Pulumi.yaml or the stack file)",
+      },
+    ]);
+    expect(imageTagFindings("vllm/vllm-openai:latest", "container p-x", "development")).toEqual([]);
+  });
+});
+
+describe("published ports", () => {
+  const qdrant: ContainerInputs = { name: "p-qdrant", networksAdvanced: [{ aliases: ["qdrant"] }], ports: [{ internal: 6333, external: 6333, ip: "0.0.0.0" }] };
+  it("only the gateway may listen on a non-loopback address", () => {
+    expect(publishedPortFindings(qdrant)).toEqual([
+      "container p-qdrant publishes port 6333 on 0.0.0.0:6333; only the gateway (litellm, gateway-tls) may listen on a " +
+        "non-loopback address: bind it to 127.0.0.1 or remove the port and reach it on the stack network",
+    ]);
+    expect(publishedPortFindings({ ...qdrant, ports: [{ internal: 6333, external: 6333 }] })).toHaveLength(1);
+    expect(publishedPortFindings({ ...qdrant, ports: [{ internal: 6333, external: 6333, ip: "127.0.0.1" }] })).toEqual([]);
+    expect(publishedPortFindings({ ...qdrant, ports: [{ internal: 6333, external: 6333, ip: "::1" }] })).toEqual([]);
+    expect(publishedPortFindings({ ...qdrant, networksAdvanced: [{ aliases: ["litellm"] }] })).toEqual([]);
+  });
+});
+
+describe("tensor parallelism and shared memory", () => {
+  it("passes with host IPC or enough shm, or without TP", () => {
+    expect(tensorParallelShmFindings(vllm)).toEqual([]);
+    expect(tensorParallelShmFindings({ ...vllm, ipcMode: undefined, shmSize: MIN_TP_SHM_MIB })).toEqual([]);
+    expect(tensorParallelShmFindings({ name: "x", command: ["--tensor-parallel-size", "1"] })).toEqual([]);
+  });
+  it("fails on TP > 1 from env or argv (--flag N, --flag=N) without them", () => {
+    expect(tensorParallelShmFindings({ ...vllm, ipcMode: undefined })).toEqual([
+      "container p-vllm runs tensor parallelism 2 with Docker's default 64 MB of shared memory; NCCL needs more: " +
+        "set llmstack:vllm.ipcHost: true (ipcMode \"host\") or shmSizeMiB >= 1024",
+    ]);
+    expect(tensorParallelShmFindings({ name: "v", command: ["--tensor-parallel-size=4"], shmSize: 64 })).toEqual([
+      "container v runs tensor parallelism 4 with 64 MiB of shared memory; NCCL needs more: " +
+        "set llmstack:vllm.ipcHost: true (ipcMode \"host\") or shmSizeMiB >= 1024",
+    ]);
+  });
+});
+
+describe("production utilisation", () => {
+  it("within 0.6..0.92 passes; outside fails in production only", () => {
+    expect(productionUtilisationFindings(vllm, "production")).toEqual([]);
+    const high = { ...vllm, command: ["--gpu-memory-utilization", "0.95"] };
+    expect(productionUtilisationFindings(high, "production")).toEqual([
+      "container p-vllm sets --gpu-memory-utilization 0.95 in production; allowed 0.6..0.92: set " +
+        "llmstack:gpu.memoryUtilization within those bounds in the stack file",
+    ]);
+    expect(productionUtilisationFindings(high, "staging")).toEqual([]);
+    expect(productionUtilisationFindings({ ...vllm, command: [], envs: ["VLLM_GPU_MEMORY_UTILIZATION=0.5"] }, "production")).toHaveLength(1);
+    expect(productionUtilisationFindings(worker, "production")).toEqual([]);
+  });
+});
+
+describe("GPU budget across containers", () => {
+  const dcgm: ContainerInputs = {
+    name: "p-dcgm-exporter",
+    image: "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
+    deviceRequests: [{ deviceIds: ["0", "1"], capabilities: ["gpu", "utility"] }],
+  };
+  it("vLLM 0.9 + worker 0.1 on GPU 1 is exactly full: passes; the DCGM exporter takes no share", () => {
+    expect(gpuOversubscriptionFindings([vllm, worker, dcgm])).toEqual([]);
+  });
+  it("0.95 + 0.1 over-subscribes GPU 1 only", () => {
+    const big = { ...vllm, command: ["--gpu-memory-utilization", "0.95"] };
+    expect(gpuOversubscriptionFindings([big, worker, dcgm])).toEqual([
+      "GPU 1 is over-subscribed: vllm 0.95 + multimodal-worker 0.1 = 1.05 of its memory; lower " +
+        "llmstack:gpu.memoryUtilization or workerMemoryFraction, or give the worker a GPU vLLM does not use",
+    ]);
+  });
+  it("a GPU container that declares no share is named", () => {
+    expect(gpuOversubscriptionFindings([{ name: "p-other", deviceRequests: [{ count: -1 }] }])).toEqual([
+      "container p-other gets GPU all but declares no memory share; set WORKER_GPU_MEMORY_FRACTION (or " +
+        "GPU_MEMORY_FRACTION) in its env so the GPU budget can be checked",
+    ]);
+  });
+});
+
+describe("no secret on the command line", () => {
+  it("the real shape passes: secrets in env, none in argv", () => {
+    expect(secretInCommandFindings(vllm)).toEqual([]);
+  });
+  it("a secret env value, a key-looking value, a secret flag and URL credentials fail without printing the value", () => {
+    const bad: ContainerInputs = {
+      name: "p-litellm",
+      envs: ["LITELLM_MASTER_KEY=sk-master-secret-55e1", "DATABASE_URL=postgresql://litellm:pg-secret-7f3a9c@postgres:5432/x"],
+      command: ["--master", "sk-master-secret-55e1", "--db", "postgresql://litellm:pg-secret-7f3a9c@postgres/x"],
+      entrypoints: ["run", "--api-key", "abc"],
+      healthcheck: { tests: ["CMD", "curl", "-H", "Authorization: Bearer hf_abcdefghijklmnop"] },
+    };
+    const fix = "pass it in the container's env (a secret in the stack file) and read it there, never in argv";
+    const found = secretInCommandFindings(bad);
+    expect(found).toEqual([
+      `container p-litellm: entrypoints[1] passes "--api-key" on the command line; ${fix}`,
+      `container p-litellm: command[1] contains the value of the secret env LITELLM_MASTER_KEY; ${fix}`,
+      `container p-litellm: command[3] contains the value of the secret env DATABASE_URL; ${fix}`,
+      `container p-litellm: healthcheck[3] looks like a key or password; ${fix}`,
+    ]);
+    expect(found.join("\n")).not.toMatch(/sk-master-secret|pg-secret|hf_abc/);
+  });
+});
+
+describe("environment resolution", () => {
+  it("config wins over the env var; nothing set means production; a typo is an error", () => {
+    expect(resolveEnvironment("staging", "development")).toBe("staging");
+    expect(resolveEnvironment(undefined, "development")).toBe("development");
+    expect(resolveEnvironment(undefined, undefined)).toBe("production");
+    expect(() => resolveEnvironment("prod", undefined)).toThrow(
+      'policy config "environment" is "prod"; use development, staging or production',
+    );
+  });
+});
