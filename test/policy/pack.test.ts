@@ -4,12 +4,9 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { CONTAINER, policies } from "../../policy/policies";
-import { ROOT, runProgram, type Registration } from "../helpers/pulumiMocks";
+import { runProgram, type Registration } from "../helpers/pulumiMocks";
 import { STACKS } from "../helpers/stacks";
 
 interface Violation {
@@ -47,12 +44,6 @@ function runPolicies(registrations: readonly Registration[], environment: string
   return out;
 }
 
-/** The project's pinned images, so the bad stack changes only the ones it means to. */
-function projectImages(): Record<string, string> {
-  const doc = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { value: unknown }> };
-  return doc.config["llmstack:images"]!.value as Record<string, string>;
-}
-
 async function registrations(stack: string, overrides: Record<string, unknown> = {}): Promise<Registration[]> {
   const run = await runProgram(stack, overrides);
   if (run.error) throw run.error;
@@ -68,12 +59,6 @@ describe("the pack over what the real program registers", () => {
 
   it("a deliberately bad production stack violates the policies it should, naming container and fix", async () => {
     const regs = await registrations("production", {
-      "llmstack:images": {
-        ...projectImages(),
-        vllm: "vllm/vllm-openai:latest",
-        litellm: "ghcr.io/berriai/litellm:main-stable",
-        postgres: "postgres:16",
-      },
       "llmstack:vllm": { ipcHost: false, shmSizeMiB: 256 },
       "llmstack:gpu": {
         mode: "multi",
@@ -93,7 +78,19 @@ describe("the pack over what the real program registers", () => {
         retrievalPort: 8080,
       },
     });
-    const found = runPolicies(regs, "production");
+    // The stack schema already refuses floating tags in production; the pack also holds when an image
+    // reaches the program another way (a changed default, a new service), so those are set on the inputs.
+    const images: Record<string, string> = {
+      "vllm/vllm-openai:v0.21.0": "vllm/vllm-openai:latest",
+      "ghcr.io/berriai/litellm:v1.84.0": "ghcr.io/berriai/litellm:main-stable",
+      "postgres:16.10": "postgres:16",
+    };
+    const floated = regs.map((r) =>
+      r.type.endsWith("RemoteImage") && images[r.inputs.name as string]
+        ? { ...r, inputs: { ...r.inputs, name: images[r.inputs.name as string] } }
+        : r,
+    );
+    const found = runPolicies(floated, "production");
     const pin = (repo: string) =>
       `pin a release tag (e.g. ${repo}:<version>) or a digest (${repo}@sha256:...) in llmstack:images (Pulumi.yaml or the stack file)`;
     const fix = "pass it in the container's env (a secret in the stack file) and read it there, never in argv";
@@ -131,7 +128,7 @@ describe("the pack over what the real program registers", () => {
     for (const v of expected) expect(found).toContainEqual(v);
     // LiteLLM's image is used by the gateway and the smoke test: both image resources are named.
     expect(found.filter((v) => v.message.includes('floating tag "main-stable"')).map((v) => v.message.split(":")[0])).toEqual(
-      regs.filter((r) => r.type.endsWith("RemoteImage") && r.inputs.name === "ghcr.io/berriai/litellm:main-stable").map((r) => `image ${r.name}`),
+      floated.filter((r) => r.type.endsWith("RemoteImage") && r.inputs.name === "ghcr.io/berriai/litellm:main-stable").map((r) => `image ${r.name}`),
     );
     expect(found.filter((v) => v.policy === "no-major-only-image-tags").map((v) => v.message)).toEqual([
       `image production-postgres-image: image "postgres:16" has the major-only tag "16", which moves with every minor release; ${pin("postgres")}`,
