@@ -18,11 +18,13 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-if ! command -v dockerd >/dev/null 2>&1; then
-  echo "start-dockerd.sh: installing docker.io (apt-get)" >&2
+# docker.io for the daemon; busybox-static gives the tests a static binary to `docker import` as an
+# image (nothing can be pulled in CI).
+if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /bin/busybox ]; then
+  echo "start-dockerd.sh: installing docker.io and busybox-static (apt-get)" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq docker.io >&2
+  apt-get install -y -qq docker.io busybox-static >&2
 fi
 
 if docker -H "$HOST" version >/dev/null 2>&1; then

@@ -36,6 +36,8 @@ describe("checked-in stack files", () => {
       workerDevices: ["1"],
       nvlink: true,
       cardClass: "consumer",
+      gpuName: "NVIDIA GeForce RTX 3090",
+      memoryMiB: 24576,
       tensorParallelSize: 2,
       pipelineParallelSize: 1,
       memoryUtilization: { development: 0.8, staging: 0.85, production: 0.9 }[stack],
