@@ -30,14 +30,14 @@ export async function secretsCommand(argv: string[], io: CliIo): Promise<number>
   const raw = { stackFile: plan.stackFile };
   // Secrets the stack generates itself (development) or that are optional are left alone.
   const needed = missingSecrets(plan);
-  const fromFiles = needed.filter((n) => n === "tlsCertificate" || n === "tlsPrivateKey");
+  const fromFiles = needed.filter((n): n is "tlsCertificate" | "tlsPrivateKey" => n === "tlsCertificate" || n === "tlsPrivateKey");
   for (const name of fromFiles) {
     io.stdout(
       `llmstack:${name} cannot be generated: store your PEM file with ` +
         `"pulumi config set --secret --stack ${values.stack} llmstack:${name} < ${name === "tlsCertificate" ? "cert.pem" : "key.pem"}"\n`,
     );
   }
-  const missing = needed.filter((n) => !fromFiles.includes(n));
+  const missing = needed.filter((n) => n !== "tlsCertificate" && n !== "tlsPrivateKey");
   if (missing.length === 0) {
     io.stdout(`${raw.stackFile}: every secret is already set; nothing to do.\n`);
     return 0;

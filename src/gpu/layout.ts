@@ -31,6 +31,10 @@ export interface GpuLayout {
   readonly vllmDevices: readonly string[];
   readonly workerDevices: readonly string[];
   readonly nccl: NcclSettings;
+  /** vLLM's GPUs' name when they all share one, for the capacity check; null when unknown or mixed. */
+  readonly gpuName: string | null;
+  /** The smallest memory.total (MiB) among vLLM's GPUs, for the capacity check; null when unknown. */
+  readonly memoryMiB: number | null;
   /** Sentences explaining the choice, for CLI output. */
   readonly reasons: readonly string[];
 }
@@ -54,6 +58,8 @@ const CPU_LAYOUT: Omit<GpuLayout, "reasons"> = {
   vllmDevices: [],
   workerDevices: [],
   nccl: ncclSettings({ gpuCount: 0, nvlink: false, cardClass: "consumer" }),
+  gpuName: null,
+  memoryMiB: null,
 };
 
 export function chooseLayout(detection: Detection, requested: RequestedMode): GpuLayout {
@@ -116,6 +122,8 @@ export function chooseLayout(detection: Detection, requested: RequestedMode): Gp
     vllmDevices: group.gpus.map(id),
     workerDevices: [id(workerGpu)],
     nccl,
+    gpuName: sharedName(group.gpus.map((i) => gpus[i]?.name ?? null)),
+    memoryMiB: smallest(group.gpus.map((i) => gpus[i]?.memoryMiB ?? null)),
     reasons,
   };
 }
@@ -164,7 +172,19 @@ export function sectionFor(layout: GpuLayout, options: DecideOptions = {}): GpuS
     ...(pp === undefined ? {} : { pipelineParallelSize: pp }),
     memoryUtilization: util,
     ...(fraction === undefined ? {} : { workerMemoryFraction: fraction }),
+    ...(layout.gpuName === null ? {} : { gpuName: layout.gpuName }),
+    ...(layout.memoryMiB === null ? {} : { memoryMiB: layout.memoryMiB }),
   };
+}
+
+function sharedName(names: readonly (string | null)[]): string | null {
+  const first = names[0] ?? null;
+  return first !== null && names.every((n) => n === first) ? first : null;
+}
+
+function smallest(values: readonly (number | null)[]): number | null {
+  if (values.length === 0 || values.some((v) => v === null)) return null;
+  return Math.min(...(values as number[]));
 }
 
 function modeReason(mode: DetectedMode, group: GroupChoice, total: number): string {

@@ -70,6 +70,10 @@ describe("configure-gpu", () => {
         'vllmDevices: ["0", "1"]\n    workerDevices: ["1"]\n    nvlink: true\n    cardClass: consumer',
         'vllmDevices: ["GPU-5baec991-de63-c196-1766-04c38407e133", "GPU-39fc2446-cb50-2067-2867-d95efd470a2c"]\n' +
           '    workerDevices: ["GPU-02c05ee3-bdb5-aac7-f9e8-a4c8f3f725b3"]\n    nvlink: true\n    cardClass: datacenter',
+      ).replace(
+        "    workerMemoryFraction: 0.1\n",
+        // nvlink --status names the cards but gives no memory: only the name is written.
+        "    workerMemoryFraction: 0.1\n    gpuName: NVIDIA RTX A6000\n",
       ),
     );
     const text = out.join("");

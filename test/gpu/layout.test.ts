@@ -42,6 +42,9 @@ describe("decideLayout", () => {
       cardClass: "consumer",
       tensorParallelSize: 2,
       memoryUtilization: 0.9,
+      // The capacity check's facts: the cards' shared name and smallest memory.
+      gpuName: "NVIDIA GeForce RTX 3090",
+      memoryMiB: 24576,
     });
   });
 
@@ -59,6 +62,8 @@ describe("decideLayout", () => {
       pipelineParallelSize: 2,
       memoryUtilization: 0.7,
       workerMemoryFraction: 0.2,
+      gpuName: "NVIDIA GeForce RTX 3090",
+      memoryMiB: 24576,
     });
     expect(decideLayout(twoNv, "cpu", { previous })).toEqual({ mode: "cpu", kvCacheSpaceGiB: 8 });
   });
@@ -75,6 +80,8 @@ describe("decideLayout", () => {
       cardClass: "consumer",
       tensorParallelSize: 1,
       memoryUtilization: 0.8,
+      gpuName: "NVIDIA GeForce RTX 3090",
+      memoryMiB: 24576,
     });
   });
 
