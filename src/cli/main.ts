@@ -8,6 +8,7 @@ import { planCommand } from "./plan";
 import { validateCommand } from "./validate";
 import { quickstartCommand } from "./quickstart";
 import { secretsCommand } from "./secrets";
+import { upCommand } from "./up";
 import { configureGpuCommand } from "./configureGpu";
 import { gpuCommand } from "./gpu";
 
@@ -51,6 +52,10 @@ const COMMANDS: Record<string, CommandEntry> = {
   validate: {
     summary: "check the host against the stack: validate --stack NAME [--json]",
     run: validateCommand,
+  },
+  up: {
+    summary: "validate the host, then pulumi up: up --stack NAME [-- PULUMI_ARGS]",
+    run: upCommand,
   },
 };
 

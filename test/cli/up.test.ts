@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main";
+import { fakeIo } from "../helpers/fakeIo";
+import { ROOT } from "../helpers/pulumiMocks";
+
+describe("llmstack up", () => {
+  it("does not run pulumi up when the host fails a check", async () => {
+    // No docker, no nvidia-smi, no pulumi: the daemon check fails.
+    const io = fakeIo(ROOT);
+    expect(await main(["up", "--stack", "production"], io)).toBe(1);
+    expect(io.err()).toContain("up: the host failed a check above, so pulumi up was not run; fix it and run this again.\n");
+    expect(io.calls.some((c) => c.file === "pulumi" && c.args[0] === "up")).toBe(false);
+  });
+
+  it("requires --stack", async () => {
+    const io = fakeIo(ROOT);
+    expect(await main(["up"], io)).toBe(1);
+    expect(io.err()).toBe("llmstack up: --stack is required, e.g. npm run up -- --stack production\n");
+  });
+});
