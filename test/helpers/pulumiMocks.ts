@@ -9,6 +9,10 @@ import { parse } from "yaml";
 
 export const ROOT = join(__dirname, "..", "..");
 
+// The SDK's own wait for its RPC queue to drain (what `pulumi.runtime.disconnect` waits on).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+
 export interface Registration {
   readonly type: string;
   readonly name: string;
@@ -130,6 +134,10 @@ export async function runProgram(
     });
     await Promise.all([...out.component.containers.values()].map((c) => unwrap(c.id)));
     await Promise.all([...out.component.volumes.values()].map((v) => unwrap(v.id)));
+    await unwrap(out.smokeTest);
+    // Let every pending registration (component outputs included) reach this run's mock monitor
+    // before the next run replaces it.
+    await waitForRPCs();
     Object.assign(run.outputs, {
       gatewayUrl: out.gatewayUrl,
       servedModel: out.servedModel,
