@@ -12,7 +12,7 @@
  * (A100, H100, ...) report it. The GPU dashboard shows the panel either way and says so.
  */
 import type { PlanContext } from "../plan/common";
-import { baseContainer, physicalName } from "../plan/common";
+import { baseContainer, healthcheck, physicalName } from "../plan/common";
 import type { ContainerSpec, ServiceName } from "../plan/types";
 import { MONITORING_MEMORY_MIB, MONITORING_PORTS, MONITORING_SERVICES, PATHS, stackGpus } from "./common";
 import type { MonitoringConfig } from "./schema";
@@ -63,7 +63,10 @@ export function planDcgmExporter(ctx: PlanContext, m: MonitoringConfig): Contain
     deviceRequests: [{ driver: "nvidia", deviceIds: gpus, capabilities: ["gpu", "utility"] }],
     uploads: [{ file: PATHS.dcgmCounters, content: dcgmCountersCsv(), permissions: "0444" }],
     memory: MONITORING_MEMORY_MIB.dcgmExporter,
-    // The image has neither curl nor wget for a probe; Docker waiting for "running" is what is possible.
-    wait: false,
+    // The image (Ubuntu) has neither curl nor wget, but has bash: the probe opens the metrics port.
+    healthcheck: healthcheck(
+      ["CMD", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${MONITORING_PORTS.dcgmExporter}`],
+      60,
+    ),
   };
 }

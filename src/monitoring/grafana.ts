@@ -67,8 +67,17 @@ export function dashboardsFor(ctx: PlanContext): DashboardSpec[] {
   return [...(stackGpus(ctx).length > 0 ? [GPU_DASHBOARD] : []), VLLM_DASHBOARD, LITELLM_DASHBOARD];
 }
 
+/** The path Grafana is served under by the gateway's TLS proxy. */
+export const GRAFANA_SUB_PATH = "/grafana";
+
+/**
+ * With TLS in front of the gateway, Caddy serves Grafana under /grafana/ and Grafana is not published
+ * at all (only the gateway is); without it Grafana is published on `grafana.bindAddress` (loopback by
+ * default, reached over an SSH tunnel).
+ */
 export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpec {
   const port = MONITORING_PORTS.grafana;
+  const behindGateway = ctx.config.gateway.tls !== undefined;
   const dashboards: UploadSpec[] = dashboardsFor(ctx).map((d) => ({
     file: `${PATHS.grafanaDashboards}/${d.uid}.json`,
     content: `${JSON.stringify(dashboardJson(d), null, 2)}\n`,
@@ -86,8 +95,16 @@ export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpe
       GF_USERS_ALLOW_SIGN_UP: "false",
       GF_ANALYTICS_REPORTING_ENABLED: "false",
       GF_SERVER_HTTP_PORT: String(port),
+      ...(behindGateway
+        ? {
+            GF_SERVER_ROOT_URL: `%(protocol)s://%(domain)s${GRAFANA_SUB_PATH}/`,
+            GF_SERVER_SERVE_FROM_SUB_PATH: "true",
+          }
+        : {}),
     },
-    ports: [{ internal: port, external: m.grafana.port, ip: m.grafana.bindAddress, protocol: "tcp" }],
+    ports: behindGateway
+      ? []
+      : [{ internal: port, external: m.grafana.port, ip: m.grafana.bindAddress, protocol: "tcp" }],
     volumes: [{ volume: MONITORING_VOLUMES.grafanaData, containerPath: PATHS.grafanaData }],
     uploads: [
       { file: PATHS.grafanaDatasources, content: grafanaDatasourcesYaml(), permissions: "0444" },

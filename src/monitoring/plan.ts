@@ -2,7 +2,7 @@
  * planMonitoring: the monitoring containers, their volumes and secrets, appended to the StackPlan when
  * `llmstack:monitoring.enabled` is true. Pure, like the rest of the planner.
  */
-import type { PlanContext } from "../plan/common";
+import { protectData, type PlanContext } from "../plan/common";
 import type { ContainerSpec, SecretSpec, VolumeSpec } from "../plan/types";
 import { planAlertmanager } from "./alertmanager";
 import { monitoringOf, MONITORING_VOLUMES } from "./common";
@@ -38,8 +38,8 @@ export function planMonitoring(ctx: PlanContext, input: MonitoringPlanInput): Mo
     key,
     name: `${ctx.project}-${ctx.stack}-${key}`,
     retainOnDelete,
-    // Metrics history and dashboards' state are worth keeping, not worth blocking a destroy.
-    protect: false,
+    // Metrics history and Grafana's state are data like the rest: protected where the stack's data is.
+    protect: retainOnDelete && protectData(ctx.config),
   });
   return {
     containers,

@@ -61,6 +61,11 @@ export const PG_USER = "litellm";
 export const PG_DB = "litellm";
 export const OBJECT_STORE_ACCESS_KEY = "llmstack";
 
+/** Retained data volumes are protected (a destroy refuses) in production unless `data.protect` says otherwise. */
+export function protectData(config: StackConfig): boolean {
+  return config.data?.protect ?? config.environment === "production";
+}
+
 export function secret(name: SecretRef["secret"]): SecretRef {
   return { secret: name };
 }

@@ -4,6 +4,8 @@
  * https://caddyserver.com/docs/caddyfile/directives/tls
  */
 import type { TlsConfig } from "../config/schema";
+import { MONITORING_PORTS } from "../monitoring/common";
+import { GRAFANA_SUB_PATH } from "../monitoring/grafana";
 import {
   baseContainer,
   healthcheck,
@@ -21,7 +23,7 @@ export const TLS_DATA_VOLUME = "tls-data";
 /** A plain-HTTP listener inside the container for Docker's health check; never published. */
 const HEALTH_PORT = 8081;
 
-export function caddyfile(tls: TlsConfig): string {
+export function caddyfile(tls: TlsConfig, grafana = false): string {
   const site =
     tls.mode === "acme" ? tls.domain : tls.mode === "certificate" && tls.domain ? `${tls.domain}:443` : ":443";
   const tlsLine =
@@ -38,6 +40,8 @@ export function caddyfile(tls: TlsConfig): string {
     "",
     `${site} {`,
     `\t${tlsLine}`,
+    // Caddy orders the routes: the path-matched one before the catch-all.
+    ...(grafana ? [`\treverse_proxy ${GRAFANA_SUB_PATH}* grafana:${MONITORING_PORTS.grafana}`] : []),
     `\treverse_proxy litellm:${INTERNAL_PORTS.litellm}`,
     "}",
     "",
@@ -53,7 +57,8 @@ export function planGatewayTls(ctx: PlanContext, tls: TlsConfig): ContainerSpec 
   const ports: PortSpec[] = [{ internal: 443, external: gateway.port, ip: gateway.bindAddress, protocol: "tcp" }];
   // ACME's HTTP-01 challenge arrives on port 80.
   if (tls.mode === "acme") ports.push({ internal: 80, external: 80, ip: gateway.bindAddress, protocol: "tcp" });
-  const uploads: UploadSpec[] = [{ file: CADDYFILE, content: caddyfile(tls), permissions: "0444" }];
+  const grafana = ctx.config.monitoring?.enabled === true;
+  const uploads: UploadSpec[] = [{ file: CADDYFILE, content: caddyfile(tls, grafana), permissions: "0444" }];
   if (tls.mode === "certificate") {
     uploads.push(
       { file: "/etc/caddy/tls/cert.pem", content: join(secret("tlsCertificate")), permissions: "0444" },

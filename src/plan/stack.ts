@@ -5,7 +5,7 @@ import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schem
 import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
 import { planCapacity } from "./capacity";
-import type { PlanContext } from "./common";
+import { protectData, type PlanContext } from "./common";
 import { planMultimodalWorker, planRetrievalProxy } from "./apps";
 import { DATA_VOLUMES, planObjectStore, planPostgres, planQdrant, planRedis } from "./dataStores";
 import { planLitellm } from "./litellm";
@@ -49,7 +49,7 @@ export function planStack(input: PlanInput): StackPlan {
   ];
   if (config.gateway.tls) containers.push(planGatewayTls(ctx, config.gateway.tls));
   if (config.smokeTest.enabled) containers.push(planSmokeTest(ctx, [...containers]));
-  const protect = config.data?.protect ?? config.environment === "production";
+  const protect = protectData(config);
   const volumeKeys = [
     HF_CACHE_VOLUME,
     ...Object.values(DATA_VOLUMES),

@@ -121,7 +121,10 @@ describe("monitoring in the staging plan", () => {
       present: false,
       optional: false,
     });
-    expect(grafana.ports).toEqual([{ internal: 3000, external: 3000, ip: "127.0.0.1", protocol: "tcp" }]);
+    // Staging's gateway has TLS: Caddy serves Grafana under /grafana/, so Grafana is not published.
+    expect(grafana.ports).toEqual([]);
+    expect(grafana.env.GF_SERVER_ROOT_URL).toBe("%(protocol)s://%(domain)s/grafana/");
+    expect(grafana.env.GF_SERVER_SERVE_FROM_SUB_PATH).toBe("true");
     expect(grafana.dependsOn).toEqual(["prometheus"]);
   });
 

@@ -80,12 +80,19 @@ describe("monitoring under Pulumi mocks (staging)", () => {
     expect(argv).not.toContain(TEST_SECRETS.grafanaAdminPassword!);
   });
 
-  it("gives DCGM both GPUs and waits for Prometheus and Grafana to turn healthy", () => {
+  it("gives DCGM both GPUs and waits for DCGM, Prometheus and Grafana to turn healthy", () => {
     expect(containerNamed("dcgm-exporter").inputs.deviceRequests).toEqual([
       { driver: "nvidia", deviceIds: ["0", "1"], capabilities: ["gpu", "utility"] },
     ]);
     expect(containerNamed("prometheus").inputs.wait).toBe(true);
     expect(containerNamed("grafana").inputs.wait).toBe(true);
-    expect(containerNamed("dcgm-exporter").inputs.wait).toBe(false);
+    expect(containerNamed("dcgm-exporter").inputs.wait).toBe(true);
+    expect(containerNamed("dcgm-exporter").inputs.healthcheck).toEqual({
+      tests: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9400"],
+      interval: "15s",
+      timeout: "10s",
+      retries: 5,
+      startPeriod: "60s",
+    });
   });
 });

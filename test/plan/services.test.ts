@@ -2,7 +2,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { envList, MASK, planJson } from "../../src/plan/render";
 import { orderByDependencies } from "../../src/deploy/stack";
-import { container, planOf, STACKS } from "../helpers/stacks";
+import { container, planFromValues, planOf, rawValues, STACKS } from "../helpers/stacks";
 
 const mask = (): string => MASK;
 /** Monitoring containers (on in staging and production) are covered by test/monitoring. */
@@ -158,5 +158,84 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
         stack === "production",
       ]),
     );
+  });
+});
+
+describe("the gateway's TLS proxy", () => {
+  it("serves LiteLLM with Caddy's internal CA and Grafana under /grafana/ in production", () => {
+    const caddy = container(planOf("production"), "gateway-tls");
+    expect(caddy.uploads[0]).toEqual({
+      file: "/etc/caddy/Caddyfile",
+      content:
+        "{\n\tadmin off\n\tauto_https disable_redirects\n}\n\n:443 {\n\ttls internal\n" +
+        "\treverse_proxy /grafana* grafana:3000\n\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
+      permissions: "0444",
+    });
+    expect(caddy.volumes).toEqual([{ volume: "tls-data", containerPath: "/data" }]);
+  });
+
+  it("gets a certificate by ACME for a domain, with port 80 for the challenge", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.gateway = { bindAddress: "0.0.0.0", port: 443, tls: { mode: "acme", domain: "llm.example.org", email: "ops@example.org" } };
+    values.monitoring = { enabled: false };
+    const plan = planFromValues(values);
+    const caddy = container(plan, "gateway-tls");
+    expect(caddy.ports).toEqual([
+      { internal: 443, external: 443, ip: "0.0.0.0", protocol: "tcp" },
+      { internal: 80, external: 80, ip: "0.0.0.0", protocol: "tcp" },
+    ]);
+    expect(caddy.uploads[0]!.content).toBe(
+      "{\n\tadmin off\n}\n\nllm.example.org {\n\ttls ops@example.org\n\treverse_proxy litellm:4000\n}\n\n" +
+        ":8081 {\n\trespond /healthz 200\n}\n",
+    );
+    expect(plan.gatewayUrl).toBe("https://llm.example.org:443");
+  });
+
+  it("serves the PEM files from the stack's secrets in certificate mode, and needs them", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.gateway = { bindAddress: "0.0.0.0", port: 8443, tls: { mode: "certificate" } };
+    const plan = planFromValues(values);
+    const caddy = container(plan, "gateway-tls");
+    expect(caddy.uploads.slice(1)).toEqual([
+      { file: "/etc/caddy/tls/cert.pem", content: { parts: [{ secret: "tlsCertificate" }] }, permissions: "0444" },
+      { file: "/etc/caddy/tls/key.pem", content: { parts: [{ secret: "tlsPrivateKey" }] }, permissions: "0400" },
+    ]);
+    expect(plan.secrets.filter((s) => s.name.startsWith("tls")).map((s) => [s.name, s.optional])).toEqual([
+      ["tlsCertificate", false],
+      ["tlsPrivateKey", false],
+    ]);
+  });
+});
+
+describe("the smoke test", () => {
+  it("sends one chat completion through LiteLLM with the master key after every other service", () => {
+    const plan = planOf("production");
+    const smoke = container(plan, "smoke-test");
+    expect(smoke.oneShot).toBe(true);
+    expect(smoke.entrypoints?.slice(0, 2)).toEqual(["python3", "-c"]);
+    expect(envList(smoke.env, mask).filter((e) => !e.startsWith("PLAN_REVISION="))).toEqual([
+      "GATEWAY_URL=http://litellm:4000",
+      `LITELLM_MASTER_KEY=${MASK}`,
+      "MODEL=qwen2.5-7b-instruct",
+      "SMOKE_TIMEOUT_SECONDS=300",
+    ]);
+    expect(smoke.dependsOn).toEqual([
+      "vllm", "postgres", "redis", "qdrant", "object-store", "litellm", "multimodal-worker", "retrieval-proxy", "gateway-tls",
+    ]);
+  });
+
+  it("runs again when another container changes, and not otherwise", () => {
+    const revision = (values: Record<string, unknown>): unknown => container(planFromValues(values), "smoke-test").env.PLAN_REVISION;
+    const base = rawValues("production");
+    const changed = rawValues("production") as Record<string, any>;
+    changed.gpu.memoryUtilization = 0.85;
+    expect(revision(base)).toBe(revision(rawValues("production")));
+    expect(revision(changed)).not.toBe(revision(base));
+  });
+
+  it("is left out when smokeTest.enabled is false", () => {
+    const values = rawValues("production");
+    values.smokeTest = { enabled: false };
+    expect(planFromValues(values).containers.map((c) => c.service)).not.toContain("smoke-test");
   });
 });
