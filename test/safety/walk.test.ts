@@ -47,6 +47,12 @@ const SCENARIOS: Scenario[] = [
     secrets: { ...TEST_SECRETS, ...OPTIONAL_SECRETS },
   },
   { label: "development generating its own credentials", stack: "development", overrides: {}, secrets: {} },
+  {
+    label: "development with monitoring",
+    stack: "development",
+    overrides: { "llmstack:monitoring": { enabled: true } },
+    secrets: TEST_SECRETS,
+  },
 ];
 
 function envOf(inputs: Record<string, unknown>): { entries: string[]; secret: boolean } {
