@@ -253,6 +253,19 @@ function exposedWithoutTls(): fc.Arbitrary<Mutation> {
   }));
 }
 
+/** Grafana published beyond loopback with no TLS in front of the gateway: its login would cross in clear. */
+function grafanaExposed(): fc.Arbitrary<Mutation> {
+  return NON_LOOPBACK.map((addr) => ({
+    kind: "Grafana beyond loopback without TLS",
+    path: ["monitoring", "grafana", "bindAddress"],
+    apply: (cfg: Raw) => {
+      del(cfg, ["gateway", "tls"]);
+      set(cfg, ["gateway", "bindAddress"], "127.0.0.1");
+      set(cfg, ["monitoring"], { enabled: true, grafana: { bindAddress: addr, port: 3000 } });
+    },
+  }));
+}
+
 /** Strings that break a format: no slash in a model ID, a space in a served name, an unknown scheme. */
 function badString(): fc.Arbitrary<Mutation> {
   const s = fc.string({ maxLength: 10 });
@@ -283,6 +296,7 @@ function forStack(stack: string): fc.Arbitrary<InvalidCase> {
     { arbitrary: stateFree(base), weight: 6 },
     { arbitrary: gpuRule(base), weight: 2 },
     { arbitrary: exposedWithoutTls(), weight: 1 },
+    { arbitrary: grafanaExposed(), weight: 1 },
     { arbitrary: badString(), weight: 2 },
     ...(stack === "development" ? [] : [{ arbitrary: floatingImage(base), weight: 2 }]),
   );

@@ -254,6 +254,14 @@ describe("damage the fuzzing found mishandled", () => {
     );
   });
 
+  it("rejects Grafana published beyond loopback when no TLS fronts the gateway", () => {
+    const values = rawValues("development");
+    values.monitoring = { enabled: true, grafana: { bindAddress: "0.0.0.0", port: 3000 } };
+    expect(() => parseStackConfig(values, "Pulumi.development.yaml")).toThrow(
+      /^Pulumi\.development\.yaml: invalid stack config:\n {2}- llmstack:monitoring\.grafana\.bindAddress: /,
+    );
+  });
+
   it("rejects an NVLink speed with two decimal points instead of reading NaN GB/s", () => {
     const text = "GPU 0: NVIDIA GeForce RTX 3090 (UUID: GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0)\n\t Link 0: 14.0.62 GB/s\n";
     expect(() => parseNvlinkStatus(text, "nvlink.txt")).toThrow(
