@@ -185,11 +185,15 @@ export const stackConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     if (cfg.environment !== "development") {
-      for (const [key, ref] of Object.entries(cfg.images)) {
-        if (imageTagProblem(ref) === "floating") {
+      // Outside development every image is pinned: a floating tag changes under a running stack.
+      const groups: [string[], Record<string, string>][] = [[["images"], cfg.images]];
+      if (cfg.monitoring?.enabled) groups.push([["monitoring", "images"], cfg.monitoring.images]);
+      for (const [path, images] of groups) {
+        for (const [key, ref] of Object.entries(images)) {
+          if (imageTagProblem(ref) !== "floating") continue;
           ctx.addIssue({
             code: "custom",
-            path: ["images", key],
+            path: [...path, key],
             message: `${cfg.environment} needs a pinned image version; "${ref}" floats: use a version tag such as ${ref.split(/[:@]/)[0]}:1.2.3 (optionally with @sha256:<digest>)`,
           });
         }

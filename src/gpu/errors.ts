@@ -84,3 +84,13 @@ export function throwIfFailure(text: string, where: string): void {
   const failure = smiFailure(text, where);
   if (failure !== null) throw failure;
 }
+
+/**
+ * A count or size read from nvidia-smi output: digits that fit a safe integer. Damaged output (400
+ * digits, a run-together cell) is refused with `problem`, never read as Infinity or a rounded number.
+ */
+export function wholeNumber(digits: string, problem: () => string): number {
+  const n = Number(digits);
+  if (!/^\d+$/.test(digits) || !Number.isSafeInteger(n)) throw new Error(problem());
+  return n;
+}

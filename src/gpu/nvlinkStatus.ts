@@ -4,11 +4,11 @@
  * "Link k: <inactive>" for a link that is down, or an NVML message when the GPU has no active link.
  * It says how many links each GPU has up, not which GPU is at the other end; `topo -m` says that.
  */
-import { throwIfFailure } from "./errors";
+import { throwIfFailure, wholeNumber } from "./errors";
 import type { NvlinkGpu } from "./types";
 
 const GPU_LINE = /^GPU (\d+): (.+?)(?: \(UUID: (\S+)\))?$/;
-const LINK_LINE = /^Link (\d+): (?:([\d.]+) GB\/s|<?(inactive)>?)$/i;
+const LINK_LINE = /^Link (\d+): (?:(\d+(?:\.\d+)?) GB\/s|<?(inactive)>?)$/i;
 const NO_LINKS = /^NVML: Unable to retrieve NVLink information as all links are inActive$/i;
 
 export function parseNvlinkStatus(text: string, where: string): NvlinkGpu[] {
@@ -19,7 +19,8 @@ export function parseNvlinkStatus(text: string, where: string): NvlinkGpu[] {
     if (line === "") return;
     const gpu = GPU_LINE.exec(line);
     if (gpu !== null) {
-      gpus.push({ index: Number(gpu[1]), name: gpu[2] ?? "", uuid: gpu[3] ?? null, links: [] });
+      const index = wholeNumber(gpu[1]!, () => `${where}: line ${i + 1} "${line}": GPU index ${gpu[1]} is not a GPU number`);
+      gpus.push({ index, name: gpu[2] ?? "", uuid: gpu[3] ?? null, links: [] });
       return;
     }
     const current = gpus[gpus.length - 1];
@@ -30,7 +31,12 @@ export function parseNvlinkStatus(text: string, where: string): NvlinkGpu[] {
     }
     const link = LINK_LINE.exec(line);
     if (link !== null) {
-      current.links.push({ link: Number(link[1]), speedGBs: link[2] === undefined ? null : Number(link[2]) });
+      const n = wholeNumber(link[1]!, () => `${where}: line ${i + 1} "${line}": link ${link[1]} is not a link number`);
+      const speed = link[2] === undefined ? null : Number(link[2]);
+      if (speed !== null && !Number.isFinite(speed)) {
+        throw new Error(`${where}: line ${i + 1} "${line}": ${link[2]} GB/s is not a link speed`);
+      }
+      current.links.push({ link: n, speedGBs: speed });
       return;
     }
     if (NO_LINKS.test(line)) return;
@@ -50,7 +56,8 @@ export function parseNvlinkStatus(text: string, where: string): NvlinkGpu[] {
       uuid: g.uuid,
       links: g.links,
       activeLinks: speeds.length,
-      linkSpeedGBs: speeds.length === 0 ? null : Math.min(...speeds),
+      // reduce, not Math.min(...speeds): a damaged capture with huge link lists must not overflow the stack.
+      linkSpeedGBs: speeds.length === 0 ? null : speeds.reduce((a, b) => Math.min(a, b)),
     };
   });
 }

@@ -3,7 +3,7 @@
  * (https://docs.nvidia.com/deploy/nvidia-smi/index.html, "GPU attributes"). With a header the columns are
  * named by it; without one the caller says which fields it asked for, in order.
  */
-import { throwIfFailure } from "./errors";
+import { throwIfFailure, wholeNumber } from "./errors";
 import type { QueryGpu } from "./types";
 
 /** The fields detection asks for; compute_cap is left out by the fallback on old drivers. */
@@ -50,6 +50,12 @@ export function parseQueryCsv(text: string, where: string, fields?: readonly str
     throw new Error(
       `${where}: the CSV has no header line, so its columns are unknown; capture it with ` +
         `--format=csv (with the header) or run: nvidia-smi ${queryArgs(QUERY_FIELDS).join(" ")}`,
+    );
+  }
+  if (lines.length === 0) {
+    throw new Error(
+      `${where}: the header has no GPU rows under it (cut off?); capture the whole output of ` +
+        `nvidia-smi ${queryArgs(QUERY_FIELDS).join(" ")}`,
     );
   }
   if (!columns.includes("name") && !columns.includes("uuid") && !columns.includes("index")) {
@@ -101,10 +107,7 @@ function value(cell: string): string | null {
 }
 
 function int(text: string, field: string, where: string, row: number): number {
-  if (!/^\d+$/.test(text)) {
-    throw new Error(`${where}: row ${row + 1}: ${field} "${text}" is not a whole number`);
-  }
-  return Number(text);
+  return wholeNumber(text, () => `${where}: row ${row + 1}: ${field} "${text}" is not a whole number`);
 }
 
 /** "40960 MiB" or "40960" (nounits) → 40960. */
@@ -114,5 +117,5 @@ function mib(text: string | null, field: string, where: string, row: number): nu
   if (m === null) {
     throw new Error(`${where}: row ${row + 1}: ${field} "${text}" is not a size in MiB such as "24576 MiB"`);
   }
-  return Number(m[1]);
+  return wholeNumber(m[1]!, () => `${where}: row ${row + 1}: ${field} "${text}" is not a size in MiB such as "24576 MiB"`);
 }

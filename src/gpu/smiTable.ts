@@ -2,7 +2,7 @@
  * Parser for plain `nvidia-smi` (the default table), for users who paste that instead of the CSV query.
  * It gives index, name, bus ID and memory; UUIDs and compute capability are not in the table (null).
  */
-import { throwIfFailure } from "./errors";
+import { throwIfFailure, wholeNumber } from "./errors";
 import type { QueryGpu } from "./types";
 
 /** True when the text is nvidia-smi's default table rather than CSV. */
@@ -29,12 +29,14 @@ export function parseSmiTable(text: string, where: string): QueryGpu[] {
           `"${(lines[i + 1] ?? "").trim()}"; capture the whole nvidia-smi output`,
       );
     }
+    const num = (digits: string | undefined, what: string): number =>
+      wholeNumber(digits ?? "", () => `${where}: line ${i + 1}: ${what} "${digits}" is not a whole number; capture the whole nvidia-smi output`);
     gpus.push({
-      index: Number(m[1]),
+      index: num(m[1], "GPU index"),
       uuid: null,
       name: (m[2] ?? "").trim(),
-      memoryMiB: Number(mem[2]),
-      memoryUsedMiB: Number(mem[1]),
+      memoryMiB: num(mem[2], "memory total"),
+      memoryUsedMiB: num(mem[1], "memory used"),
       busId: m[4] ?? null,
       computeCapability: null,
     });

@@ -8,7 +8,7 @@
  * and whatever follows a GPU row's cells is its affinity. The GPU-to-GPU block decides the result, and it
  * must be a consistent matrix (X on the diagonal, symmetric) or the parser refuses with the cell it doubts.
  */
-import { throwIfFailure } from "./errors";
+import { throwIfFailure, wholeNumber } from "./errors";
 import type { LinkType, TopoCell, TopoGpu, Topology } from "./types";
 
 const LINK = /X|NV\d+|PIX|PXB|PHB|NODE|SYS|SOC/g;
@@ -65,7 +65,7 @@ export function parseTopo(text: string, where: string): Topology {
       if (cells.length + parts.length > devices.length) {
         throw new Error(`${where}: row ${label}: "${token}" runs past the last of the ${devices.length} columns`);
       }
-      cells.push(...parts.map(cell));
+      cells.push(...parts.map((raw) => cell(raw, `${where}: row ${label}`)));
       pos++;
     }
     const extra: string[] = [];
@@ -80,7 +80,7 @@ export function parseTopo(text: string, where: string): Topology {
           `${where}: row ${label} has more link cells ("${stray}") than the ${devices.length} header columns`,
         );
       }
-      gpus.push(affinity(r, extra.slice(0, affinityColumns.length), affinityColumns));
+      gpus.push(affinity(r, extra.slice(0, affinityColumns.length), affinityColumns, `${where}: row ${label}`));
       rows.push(cells);
     }
   }
@@ -120,20 +120,26 @@ function readHeader(
   return { devices, affinityColumns, next: i };
 }
 
-function cell(raw: string): TopoCell {
-  if (raw.startsWith("NV")) return { type: "NV", nvlinks: Number(raw.slice(2)), raw };
+function cell(raw: string, where: string): TopoCell {
+  if (raw.startsWith("NV")) {
+    const nvlinks = wholeNumber(raw.slice(2), () => `${where}: "${raw}" is not an NVLink count such as NV4`);
+    return { type: "NV", nvlinks, raw };
+  }
   // SOC is what drivers before 384 called SYS.
   return { type: (raw === "SOC" ? "SYS" : raw) as LinkType, nvlinks: null, raw };
 }
 
-function affinity(index: number, values: string[], columns: string[]): TopoGpu {
+function affinity(index: number, values: string[], columns: string[], where: string): TopoGpu {
   const known = (v: string | undefined): string | null => (v === undefined || v === "N/A" ? null : v);
   const cpu = known(values[columns.indexOf("CPU Affinity")]);
   const numa = known(values[columns.indexOf("NUMA Affinity")]);
   return {
     index,
     cpuAffinity: columns.includes("CPU Affinity") ? cpu : null,
-    numaNode: columns.includes("NUMA Affinity") && numa !== null && /^\d+$/.test(numa) ? Number(numa) : null,
+    numaNode:
+      columns.includes("NUMA Affinity") && numa !== null && /^\d+$/.test(numa)
+        ? wholeNumber(numa, () => `${where}: NUMA Affinity "${numa}" is not a NUMA node number`)
+        : null,
   };
 }
 

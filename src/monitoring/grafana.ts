@@ -71,9 +71,8 @@ export function dashboardsFor(ctx: PlanContext): DashboardSpec[] {
 export const GRAFANA_SUB_PATH = "/grafana";
 
 /**
- * With TLS in front of the gateway, Caddy serves Grafana under /grafana/ and Grafana is not published
- * at all (only the gateway is); without it Grafana is published on `grafana.bindAddress` (loopback by
- * default, reached over an SSH tunnel).
+ * Grafana is never published: only the gateway is. With TLS in front of the gateway, Caddy serves it
+ * under /grafana/; without, it is reached at its address on the stack network (an SSH tunnel to it).
  */
 export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpec {
   const port = MONITORING_PORTS.grafana;
@@ -102,9 +101,7 @@ export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpe
           }
         : {}),
     },
-    ports: behindGateway
-      ? []
-      : [{ internal: port, external: m.grafana.port, ip: m.grafana.bindAddress, protocol: "tcp" }],
+    ports: [],
     volumes: [{ volume: MONITORING_VOLUMES.grafanaData, containerPath: PATHS.grafanaData }],
     uploads: [
       { file: PATHS.grafanaDatasources, content: grafanaDatasourcesYaml(), permissions: "0444" },

@@ -83,14 +83,6 @@ export const monitoringSchema = z.strictObject({
   /** Run the DCGM exporter, Prometheus, Alertmanager and Grafana beside the stack. */
   enabled: z.boolean(),
   images: monitoringImagesSchema.default(monitoringImagesSchema.parse({})),
-  grafana: z
-    .strictObject({
-      /** Host address Grafana is published on; the loopback default keeps it off the network (SSH tunnel). */
-      bindAddress: z.union([z.ipv4(), z.ipv6()]).default("127.0.0.1"),
-      /** Host port of Grafana. */
-      port: port.default(3000),
-    })
-    .default({ bindAddress: "127.0.0.1", port: 3000 }),
   prometheus: z
     .strictObject({
       /** Days of metrics Prometheus keeps (`--storage.tsdb.retention.time`). */

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { HOOK_FOUND, probeOutput, RIG_3090, RIG_3090_UUIDS } from "../preflight/probeOutput";
 
 export const ROOT = join(__dirname, "..", "..");
 
@@ -24,6 +25,24 @@ export interface CapturedOptions {
   readonly name: string;
   readonly opts: pulumi.ResourceOptions;
 }
+
+/**
+ * What the preflight probe prints on the reference host with nothing running: the NVIDIA hook on
+ * dockerd's PATH, two RTX 3090s with 1 MiB used (UUIDs and bus IDs from the club-3090 captures), the
+ * NV4 bridge (topo -m and nvlink --status captures), no compute processes.
+ */
+export const IDLE_REFERENCE_HOST_PROBE = probeOutput({
+  hook: HOOK_FOUND,
+  query: {
+    text:
+      `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0\n` +
+      `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0\n`,
+  },
+  topo: RIG_3090.topo,
+  nvlink: RIG_3090.nvlink,
+  apps: { text: "" },
+  stackpids: { text: "" },
+});
 
 /** Values the tests use for the stack's secrets; each is distinctive so a leak is easy to find. */
 export const TEST_SECRETS: Record<string, string> = {
@@ -99,6 +118,10 @@ export async function runProgram(
         return { id: `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
+        // The preflight gate's host probe: the reference host, idle and ready.
+        if (args.token === "command:local:run") {
+          return { command: args.inputs.command, stdout: IDLE_REFERENCE_HOST_PROBE, stderr: "", assets: {} };
+        }
         return args.inputs;
       },
     },

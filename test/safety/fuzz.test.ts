@@ -254,11 +254,11 @@ describe("damage the fuzzing found mishandled", () => {
     );
   });
 
-  it("rejects Grafana published beyond loopback when no TLS fronts the gateway", () => {
+  it("rejects a stack file that publishes Grafana on its own", () => {
     const values = rawValues("development");
     values.monitoring = { enabled: true, grafana: { bindAddress: "0.0.0.0", port: 3000 } };
     expect(() => parseStackConfig(values, "Pulumi.development.yaml")).toThrow(
-      /^Pulumi\.development\.yaml: invalid stack config:\n {2}- llmstack:monitoring\.grafana\.bindAddress: /,
+      /^Pulumi\.development\.yaml: invalid stack config:\n {2}- llmstack:monitoring\.grafana: unknown key/,
     );
   });
 
