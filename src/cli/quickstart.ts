@@ -13,6 +13,7 @@ import { detectByRunning } from "../gpu/run";
 import type { GpuSection } from "../gpu/layout";
 import type { CliIo } from "./io";
 import { renderStack } from "./plan";
+import { secretsCommand } from "./secrets";
 
 export const LOCAL_STACK = "local";
 export const STATE_DIR = ".llmstack/state";
@@ -95,22 +96,25 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
     PULUMI_CONFIG_PASSPHRASE: io.env.PULUMI_CONFIG_PASSPHRASE ?? "",
     PULUMI_SKIP_UPDATE_CHECK: "true",
   };
-  const steps: [string, string[]][] = [
-    ["pulumi", ["stack", "select", "--create", LOCAL_STACK]],
-    ["pulumi", ["up", "--yes", "--stack", LOCAL_STACK]],
-  ];
+  const select: [string, string[]] = ["pulumi", ["stack", "select", "--create", LOCAL_STACK]];
+  const up: [string, string[]] = ["pulumi", ["up", "--yes", "--stack", LOCAL_STACK]];
   if (values["dry-run"]) {
-    io.stdout(`Would run with PULUMI_BACKEND_URL=file://${stateDir}:\n${steps.map(([f, a]) => `  ${f} ${a.join(" ")}`).join("\n")}\n`);
+    io.stdout(
+      `Would run with PULUMI_BACKEND_URL=file://${stateDir}:\n  ${select.flat().join(" ")}\n` +
+        `  llmstack secrets init --stack ${LOCAL_STACK}\n  ${up.flat().join(" ")}\n`,
+    );
     return 0;
   }
   mkdirSync(stateDir, { recursive: true });
-  for (const [f, args] of steps) {
+  const run = async ([f, args]: [string, string[]]): Promise<boolean> => {
     const r = await io.exec(f, args, { env, cwd: io.cwd, passthrough: true });
-    if (r.code !== 0) {
-      io.stderr(`${f} ${args.join(" ")} failed (exit ${r.code}); see its output above.\n`);
-      return 1;
-    }
-  }
+    if (r.code !== 0) io.stderr(`${f} ${args.join(" ")} failed (exit ${r.code}); see its output above.\n`);
+    return r.code === 0;
+  };
+  if (!(await run(select))) return 1;
+  // Credentials go into the stack file, so the retained data volumes open again after a destroy.
+  if ((await secretsCommand(["init", "--stack", LOCAL_STACK], io, env)) !== 0) return 1;
+  if (!(await run(up))) return 1;
   io.stdout(
     `The stack is up. Gateway: ${plan.gatewayUrl}, model "${plan.servedModelName}".\n` +
       `Master key: PULUMI_BACKEND_URL=file://${stateDir} PULUMI_CONFIG_PASSPHRASE= pulumi stack output gatewayMasterKey --show-secrets --stack ${LOCAL_STACK}\n`,

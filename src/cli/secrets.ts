@@ -15,7 +15,7 @@ export function generateSecret(name: string, bytes = randomBytes(24)): string {
   return name === "litellmMasterKey" ? `sk-${value}` : value;
 }
 
-export async function secretsCommand(argv: string[], io: CliIo): Promise<number> {
+export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.ProcessEnv): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: { stack: { type: "string" }, "dry-run": { type: "boolean", default: false } },
@@ -28,8 +28,10 @@ export async function secretsCommand(argv: string[], io: CliIo): Promise<number>
   if (values.stack === undefined) throw new UsageError("--stack is required, e.g. llmstack secrets init --stack production");
   const plan = renderStack(io.cwd, values.stack);
   const raw = { stackFile: plan.stackFile };
-  // Secrets the stack generates itself (development) or that are optional are left alone.
-  const needed = missingSecrets(plan);
+  // Every required secret the stack file lacks, development's too: a credential kept in the stack file
+  // survives `pulumi destroy`, as the data volumes it opens do; a generated one does not.
+  const needed = plan.secrets.filter((s) => !s.optional && s.source !== "config").map((s) => s.name)
+    .concat(missingSecrets(plan));
   const fromFiles = needed.filter((n): n is "tlsCertificate" | "tlsPrivateKey" => n === "tlsCertificate" || n === "tlsPrivateKey");
   for (const name of fromFiles) {
     io.stdout(
@@ -46,7 +48,7 @@ export async function secretsCommand(argv: string[], io: CliIo): Promise<number>
     io.stdout(`${raw.stackFile}: would generate and store ${missing.map((m) => `llmstack:${m}`).join(", ")}\n`);
     return 0;
   }
-  const version = await io.exec("pulumi", ["version"]);
+  const version = await io.exec("pulumi", ["version"], env ? { env } : {});
   if (version.code !== 0) {
     io.stderr(
       "secrets init stores the secrets with the Pulumi CLI, which is not installed: " +
@@ -59,7 +61,7 @@ export async function secretsCommand(argv: string[], io: CliIo): Promise<number>
     const r = await io.exec(
       "pulumi",
       ["config", "set", "--secret", "--stack", values.stack, `llmstack:${name}`],
-      { input: generateSecret(name), cwd: io.cwd },
+      { input: generateSecret(name), cwd: io.cwd, ...(env ? { env } : {}) },
     );
     if (r.code !== 0) {
       io.stderr(`pulumi config set llmstack:${name} failed (exit ${r.code}): ${r.stderr.trim()}\n`);

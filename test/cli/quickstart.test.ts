@@ -79,15 +79,19 @@ describe("llmstack quickstart", () => {
     expect(plan.vllmArgs.slice(0, 2)).toEqual(["--model", "Qwen/Qwen2.5-0.5B-Instruct"]);
     expect(plan.gatewayUrl).toBe("http://127.0.0.1:4000");
     const pulumiCalls = io.calls.filter((c) => c.file === "pulumi" && c.args[0] !== "version");
+    // The credentials go into Pulumi.local.yaml (so the retained volumes open again after a destroy).
     expect(pulumiCalls.map((c) => c.args)).toEqual([
       ["stack", "select", "--create", "local"],
+      ...["postgresPassword", "redisPassword", "qdrantApiKey", "objectStoreSecretKey", "litellmMasterKey", "litellmSaltKey", "vllmApiKey"].map(
+        (n) => ["config", "set", "--secret", "--stack", "local", `llmstack:${n}`],
+      ),
       ["up", "--yes", "--stack", "local"],
     ]);
     for (const c of pulumiCalls) {
       expect(c.opts?.env?.PULUMI_BACKEND_URL).toBe(`file://${join(dir, ".llmstack/state")}`);
       expect(c.opts?.env?.PULUMI_CONFIG_PASSPHRASE).toBe("");
-      expect(c.opts?.passthrough).toBe(true);
     }
+    expect(pulumiCalls.filter((c) => c.args[0] !== "config").every((c) => c.opts?.passthrough === true)).toBe(true);
     expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(before);
     expect(io.out()).toContain("The stack is up. Gateway: http://127.0.0.1:4000, model \"qwen2.5-0.5b-instruct\".");
   });

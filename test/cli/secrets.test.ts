@@ -40,6 +40,18 @@ describe("llmstack secrets init", () => {
     expect(io.calls.filter((c) => c.args[0] === "config")).toHaveLength(7);
   });
 
+  it("stores development's credentials too, so they outlive a destroy like its data volumes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-secrets-"));
+    for (const f of ["Pulumi.yaml", "Pulumi.development.yaml"]) cpSync(join(ROOT, f), join(dir, f));
+    const io = fakeIo(dir, () => ({ code: 0, stdout: "", stderr: "" }));
+    expect(await main(["secrets", "init", "--stack", "development"], io)).toBe(0);
+    expect(io.calls.filter((c) => c.args[0] === "config").map((c) => c.args[5])).toEqual(
+      ["postgresPassword", "redisPassword", "qdrantApiKey", "objectStoreSecretKey", "litellmMasterKey", "litellmSaltKey", "vllmApiKey"].map(
+        (n) => `llmstack:${n}`,
+      ),
+    );
+  });
+
   it("says how to install Pulumi when it is missing", async () => {
     const io = fakeIo(project());
     expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(1);
