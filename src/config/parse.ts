@@ -37,6 +37,9 @@ export function formatIssues(
     if (value === undefined && issue.code === "invalid_type") {
       return `${keyName(issue.path)}: required, but missing (expected ${issue.expected})`;
     }
+    if (value === undefined && issue.code === "invalid_value") {
+      return `${keyName(issue.path)}: required, but missing (one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")})`;
+    }
     return `${keyName(issue.path)}: ${issue.message} (got ${JSON.stringify(value)})`;
   });
   return (

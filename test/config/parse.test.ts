@@ -136,3 +136,13 @@ describe("invalid stack config", () => {
     );
   });
 });
+
+describe("a missing enum key", () => {
+  it("says it is required and lists the allowed values", () => {
+    const values = rawValues("production");
+    delete values.environment;
+    expect(() => parseStackConfig(values, "Pulumi.production.yaml")).toThrow(
+      '  - llmstack:environment: required, but missing (one of "development", "staging", "production")\n',
+    );
+  });
+});
