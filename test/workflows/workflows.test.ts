@@ -79,7 +79,11 @@ describe("workflow structure", () => {
   it("CI installs with npm ci and runs npm test on every pull request", () => {
     const ci = workflow("ci.yml");
     expect(Object.keys(ci.on)).toEqual(["pull_request", "push"]);
-    expect(ci.jobs.test!.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
+    const runs = ci.jobs.test!.steps.map((s) => s.run).filter(Boolean);
+    // The install and test commands are the README's; before them the runner gets what the daemon and
+    // alert-rule tests need.
+    expect(runs.slice(-2)).toEqual(["npm ci", "npm test"]);
+    expect(runs[0]).toContain("echo \"LLMSTACK_TEST_DOCKER_HOST=unix:///var/run/docker.sock\" >> \"$GITHUB_ENV\"");
   });
 
   it("the plan diff is computed on pull_request with a read-only token and uploaded as an artifact", () => {
