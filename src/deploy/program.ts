@@ -40,7 +40,7 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
   }
   const missing = missingSecrets(plan);
   if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
-  const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret }, opts);
+  const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret, config: loaded.config }, opts);
   return {
     gatewayUrl: plan.gatewayUrl,
     servedModel: plan.servedModelName,

@@ -4,6 +4,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/schema";
 import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
 import type { ContainerDeps } from "./container";
 import { GatewayTls } from "./gatewayTls";
@@ -24,6 +25,8 @@ export interface LlmStackArgs {
   readonly plan: StackPlan;
   /** Reads a secret from the stack file. */
   readonly secret: (name: string) => pulumi.Output<string>;
+  /** The parsed stack config, for the preflight gate (read from Pulumi config when absent). */
+  readonly config?: StackConfig;
 }
 
 type ServiceCtor = new (
@@ -60,7 +63,7 @@ export class LlmStack extends pulumi.ComponentResource {
     const secrets = resolveSecrets(plan, args.secret, this);
     this.masterKey = pulumi.secret(secrets.get("litellmMasterKey") ?? pulumi.output(""));
     // The provider takes its host from the preflight gate, so no container is registered until the checks pass.
-    this.provider = new docker.Provider(`${name}-docker`, { host: preflightGate(plan, this) }, { parent: this });
+    this.provider = new docker.Provider(`${name}-docker`, { host: preflightGate(plan, this, args.config) }, { parent: this });
     const child = { parent: this, provider: this.provider };
     this.network = new docker.Network(`${name}-network`, { name: plan.network.name, driver: "bridge" }, child);
     const volumes = new Map<string, docker.Volume>();
