@@ -239,3 +239,22 @@ describe("the smoke test", () => {
     expect(planFromValues(values).containers.map((c) => c.service)).not.toContain("smoke-test");
   });
 });
+
+describe("worker counts by GPU mode", () => {
+  it.each([
+    ["multi", "8", "4", "8"],
+    ["single", "4", "2", "4"],
+    ["cpu", "2", "1", "2"],
+  ])("%s: LiteLLM %s, multimodal worker %s, retrieval proxy %s", (mode, litellm, worker, retrieval) => {
+    const values = rawValues("development") as Record<string, any>;
+    if (mode === "single") {
+      values.gpu = { ...values.gpu, mode, vllmDevices: ["0"], nvlink: false, tensorParallelSize: 1 };
+    } else if (mode === "cpu") {
+      values.gpu = { mode: "cpu" };
+    }
+    const plan = planFromValues(values, "development");
+    expect(container(plan, "litellm").command.at(-1)).toBe(litellm);
+    expect(container(plan, "multimodal-worker").env.WORKER_PROCESSES).toBe(worker);
+    expect(container(plan, "retrieval-proxy").env.RETRIEVAL_WORKERS).toBe(retrieval);
+  });
+});
