@@ -115,7 +115,14 @@ const port = z.number().int().gte(1).lte(65535);
  * `certificate` serves the PEM files kept as the stack secrets tlsCertificate and tlsPrivateKey.
  */
 export const tlsSchema = z.discriminatedUnion("mode", [
-  z.strictObject({ mode: z.literal("internal") }),
+  z.strictObject({
+    mode: z.literal("internal"),
+    /** Names and addresses clients use to reach the gateway; the certificate covers them. */
+    hosts: z
+      .array(z.string().regex(/^[a-z0-9.:-]+$/i, { message: "must be a host name or IP address such as gpu-box.lan" }))
+      .min(1)
+      .default(["localhost", "127.0.0.1"]),
+  }),
   z.strictObject({
     mode: z.literal("acme"),
     domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, { message: "must be a DNS name such as llm.example.org" }),

@@ -24,8 +24,16 @@ export const TLS_DATA_VOLUME = "tls-data";
 const HEALTH_PORT = 8081;
 
 export function caddyfile(tls: TlsConfig, grafana = false): string {
+  // Caddy issues certificates for the names in the site address; `tls internal` signs them with its own
+  // CA. A client that sends no SNI (a bare IP) gets the first name's certificate (default_sni).
   const site =
-    tls.mode === "acme" ? tls.domain : tls.mode === "certificate" && tls.domain ? `${tls.domain}:443` : ":443";
+    tls.mode === "acme"
+      ? tls.domain
+      : tls.mode === "internal"
+        ? tls.hosts.map((h) => (h.includes(":") ? `[${h}]:443` : `${h}:443`)).join(", ")
+        : tls.domain
+          ? `${tls.domain}:443`
+          : ":443";
   const tlsLine =
     tls.mode === "internal"
       ? "tls internal"
@@ -36,6 +44,7 @@ export function caddyfile(tls: TlsConfig, grafana = false): string {
     "{",
     "\tadmin off",
     ...(tls.mode === "acme" ? [] : ["\tauto_https disable_redirects"]),
+    ...(tls.mode === "internal" ? [`\tdefault_sni ${tls.hosts[0]}`] : []),
     "}",
     "",
     `${site} {`,

@@ -92,7 +92,9 @@ export function planStack(input: PlanInput): StackPlan {
   const gatewayHost =
     tls?.mode === "acme" || (tls?.mode === "certificate" && tls.domain)
       ? tls.domain!
-      : config.gateway.bindAddress === "0.0.0.0" || config.gateway.bindAddress === "::"
+      : tls?.mode === "internal"
+        ? tls.hosts[0]!
+        : config.gateway.bindAddress === "0.0.0.0" || config.gateway.bindAddress === "::"
         ? "localhost"
         : config.gateway.bindAddress;
   const scheme = tls ? "https" : "http";

@@ -167,7 +167,8 @@ describe("the gateway's TLS proxy", () => {
     expect(caddy.uploads[0]).toEqual({
       file: "/etc/caddy/Caddyfile",
       content:
-        "{\n\tadmin off\n\tauto_https disable_redirects\n}\n\n:443 {\n\ttls internal\n" +
+        "{\n\tadmin off\n\tauto_https disable_redirects\n\tdefault_sni localhost\n}\n\n" +
+        "localhost:443, 127.0.0.1:443 {\n\ttls internal\n" +
         "\treverse_proxy /grafana* grafana:3000\n\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
       permissions: "0444",
     });
