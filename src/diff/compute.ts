@@ -113,6 +113,72 @@ export function argvChanges(field: string, oldV: unknown, newV: unknown, effect:
   return out;
 }
 
+interface UploadJson {
+  readonly file: string;
+  readonly content?: string;
+  readonly permissions?: string;
+}
+
+const isUploadList = (v: unknown): v is UploadJson[] =>
+  Array.isArray(v) && v.every((u) => u !== null && typeof u === "object" && typeof (u as UploadJson).file === "string");
+
+/** The lines only in `a` and the lines only in `b`, in order (a longest-common-subsequence diff). */
+export function lineChanges(a: string, b: string): { removed: string[]; added: string[] } {
+  const x = a.split("\n");
+  const y = b.split("\n");
+  const lcs: number[][] = Array.from({ length: x.length + 1 }, () => new Array<number>(y.length + 1).fill(0));
+  for (let i = x.length - 1; i >= 0; i--) {
+    for (let j = y.length - 1; j >= 0; j--) {
+      lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  const removed: string[] = [];
+  const added: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length || j < y.length) {
+    if (i < x.length && j < y.length && x[i] === y[j]) {
+      i++;
+      j++;
+    } else if (j < y.length && (i >= x.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
+      added.push(y[j++]!);
+    } else {
+      removed.push(x[i++]!);
+    }
+  }
+  return { removed, added };
+}
+
+/**
+ * Per-file changes of an uploads list, with only the lines that changed: a one-line Caddyfile or
+ * LiteLLM config edit stays readable instead of two whole files side by side.
+ */
+export function uploadChanges(oldV: unknown, newV: unknown): FieldChange[] {
+  if (!isUploadList(oldV) || !isUploadList(newV)) {
+    return [{ field: "uploads", effect: "replace", ...(oldV !== undefined ? { old: oldV } : {}), ...(newV !== undefined ? { new: newV } : {}) }];
+  }
+  const a = new Map(oldV.map((u) => [u.file, u]));
+  const b = new Map(newV.map((u) => [u.file, u]));
+  const out: FieldChange[] = [];
+  for (const file of [...new Set([...a.keys(), ...b.keys()])]) {
+    const o = a.get(file);
+    const n = b.get(file);
+    if (canonical(o) === canonical(n)) continue;
+    if (o === undefined || n === undefined) {
+      out.push({ field: `uploads[${file}]`, effect: "replace", ...(o ? { old: o.content } : {}), ...(n ? { new: n.content } : {}) });
+      continue;
+    }
+    if (o.content !== n.content) {
+      const { removed, added } = lineChanges(o.content ?? "", n.content ?? "");
+      out.push({ field: `uploads[${file}] lines`, effect: "replace", old: removed, new: added });
+    }
+    if (o.permissions !== n.permissions) {
+      out.push({ field: `uploads[${file}] permissions`, effect: "replace", old: o.permissions, new: n.permissions });
+    }
+  }
+  return out;
+}
+
 function fieldChanges(before: ContainerJson, after: ContainerJson): FieldChange[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !PLAN_ONLY_FIELDS.has(k));
   const out: FieldChange[] = [];
@@ -122,6 +188,7 @@ function fieldChanges(before: ContainerJson, after: ContainerJson): FieldChange[
     if (canonical(o) === canonical(n)) continue;
     const effect = effectOf(k);
     if (k === "envs") out.push(...envChanges(o, n));
+    else if (k === "uploads") out.push(...uploadChanges(o, n));
     else if (k === "command" || k === "entrypoints") out.push(...argvChanges(k, o, n, effect));
     else out.push({ field: k, effect, ...(o !== undefined ? { old: o } : {}), ...(n !== undefined ? { new: n } : {}) });
   }

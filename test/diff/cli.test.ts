@@ -109,7 +109,7 @@ describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
       { field: "envs[VLLM_GPU_MEMORY_UTILIZATION]", effect: "replace", old: "0.9", new: "0.85" },
     ]);
     expect(changed[1]!.changes.map((c) => c.field)).toEqual(["envs[PLAN_REVISION]"]);
-    expect(changed[2]!.changes.map((c) => c.field)).toEqual(["uploads"]);
+    expect(changed[2]!.changes.map((c) => c.field)).toEqual(["uploads[/etc/prometheus/rules/llmstack.rules.yml] lines"]);
     expectCleanedUp(repo);
 
     const md = await cli(["plan", "--stack", "production", "--diff", "HEAD", "--markdown"], repo);

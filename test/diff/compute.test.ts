@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { argvChanges, diffContainer, diffPlans, effectOf, envChanges } from "../../src/diff/compute";
+import { argvChanges, diffContainer, diffPlans, effectOf, envChanges, lineChanges, uploadChanges } from "../../src/diff/compute";
 import { diffMarkdown, diffText, formatChange } from "../../src/diff/render";
 import type { ContainerJson, PlanDoc } from "../../src/diff/types";
 import { planJson } from "../../src/plan/render";
@@ -35,8 +35,16 @@ describe("diffPlans on plans of the checked-in production stack", () => {
     expect([prometheus.action, prometheus.downtime, prometheus.changes.map((c) => c.field)]).toEqual([
       "replace",
       false,
-      ["uploads"],
+      ["uploads[/etc/prometheus/rules/llmstack.rules.yml] lines"],
     ]);
+    // Only the GPU memory rule's two lines: its threshold (0.03 above the 0.95 now booked) and text.
+    const rule = prometheus.changes[0]!;
+    expect((rule.old as string[]).map((l) => l.trim().slice(0, 30))).toEqual([
+      "expr: max by (gpu, UUID, model",
+      "description: GPU {{ $labels.g",
+    ]);
+    expect((rule.new as string[])[0]).toMatch(/ > 0\.98$/);
+    expect((rule.old as string[])[0]).toMatch(/ > 0\.99$/);
     expect(changed.filter((c) => c.service !== "prometheus")).toEqual([
       {
         service: "vllm",
@@ -214,5 +222,34 @@ describe("render", () => {
     expect(formatChange({ field: "command", effect: "replace", old: ["a b"], new: ["c"] })).toBe(
       'command: "a b" → c (forces replacement)',
     );
+  });
+});
+
+describe("uploads are compared per file, by line", () => {
+  it("shows only the lines that changed in an uploaded file", () => {
+    const before = [{ file: "/etc/caddy/Caddyfile", content: "{\n\tadmin off\n}\n\n:443 {\n\ttls internal\n}\n", permissions: "0444" }];
+    const after = [{ file: "/etc/caddy/Caddyfile", content: "{\n\tadmin off\n\tdefault_sni localhost\n}\n\nlocalhost:443 {\n\ttls internal\n}\n", permissions: "0444" }];
+    expect(uploadChanges(before, after)).toEqual([
+      {
+        field: "uploads[/etc/caddy/Caddyfile] lines",
+        effect: "replace",
+        old: [":443 {"],
+        new: ["\tdefault_sni localhost", "localhost:443 {"],
+      },
+    ]);
+  });
+
+  it("names an added or removed file, and a permissions change", () => {
+    const a = [{ file: "/a", content: "x", permissions: "0444" }];
+    const b = [{ file: "/a", content: "x", permissions: "0400" }, { file: "/b", content: "y" }];
+    expect(uploadChanges(a, b)).toEqual([
+      { field: "uploads[/a] permissions", effect: "replace", old: "0444", new: "0400" },
+      { field: "uploads[/b]", effect: "replace", new: "y" },
+    ]);
+  });
+
+  it("finds the lines only in each side, in order", () => {
+    expect(lineChanges("a\nb\nc\nd", "a\nc\nd\ne")).toEqual({ removed: ["b"], added: ["e"] });
+    expect(lineChanges("same", "same")).toEqual({ removed: [], added: [] });
   });
 });
