@@ -41,7 +41,7 @@ describe("diffPlans on plans of the checked-in production stack", () => {
     const rule = prometheus.changes[0]!;
     expect((rule.old as string[]).map((l) => l.trim().slice(0, 30))).toEqual([
       "expr: max by (gpu, UUID, model",
-      "description: GPU {{ $labels.g",
+      "description: GPU {{ $labels.gp",
     ]);
     expect((rule.new as string[])[0]).toMatch(/ > 0\.98$/);
     expect((rule.old as string[])[0]).toMatch(/ > 0\.99$/);
