@@ -33,16 +33,22 @@ export function largestBookedShare(ctx: PlanContext): number {
   );
 }
 
-/** GpuMemoryNearFull's threshold: the configured one, or 0.03 above the largest booked share (≤ 0.99). */
+/**
+ * GpuMemoryNearFull's default threshold. A constant, not derived from the booking: a utilisation edit
+ * then replaces vLLM alone, and Prometheus keeps running with the rules it has.
+ */
+export const DEFAULT_GPU_MEMORY_THRESHOLD = 0.99;
+
+/** GpuMemoryNearFull's threshold: the configured one (above what the stack books), or 0.99. */
 export function gpuMemoryThreshold(ctx: PlanContext, m: MonitoringConfig): number {
   const booked = round(largestBookedShare(ctx));
   const configured = m.alerts.gpuMemoryUsedFraction;
-  if (configured === undefined) return round(Math.min(0.99, booked + 0.03));
+  if (configured === undefined) return DEFAULT_GPU_MEMORY_THRESHOLD;
   if (configured <= booked) {
     throw new StackConfigError(
       `${ctx.stackFile}: llmstack:monitoring.alerts.gpuMemoryUsedFraction is ${configured}, but the stack books ` +
         `${booked} of a GPU's memory up front (vLLM's memoryUtilization plus the worker's share), so the ` +
-        `alert would always fire; set it above ${booked} (at most 0.99), or remove it to use ${round(Math.min(0.99, booked + 0.03))}`,
+        `alert would always fire; set it above ${booked} (at most 0.99), or remove it to use ${DEFAULT_GPU_MEMORY_THRESHOLD}`,
     );
   }
   return configured;
@@ -74,7 +80,7 @@ export function alertRules(ctx: PlanContext, m: MonitoringConfig): AlertRule[] {
         labels: { severity: "warning" },
         annotations: {
           summary: "GPU {{ $labels.gpu }} memory is {{ $value | humanizePercentage }} used",
-          description: `GPU {{ $labels.gpu }} has used more than ${memory} of its memory for ${forDuration}; the stack books ${round(largestBookedShare(ctx))} of a GPU up front, so something else is growing (the multimodal worker, or a process outside the stack). The next allocation may fail with out-of-memory.`,
+          description: `GPU {{ $labels.gpu }} has used more than ${memory} of its memory for ${forDuration}; vLLM and the multimodal worker book their shares up front, so something else is growing (the worker beyond its share, or a process outside the stack). The next allocation may fail with out-of-memory.`,
         },
       },
     );

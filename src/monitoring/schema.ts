@@ -46,8 +46,8 @@ export const alertThresholdsSchema = z.strictObject({
   /** °C a GPU may reach before the GpuTemperatureHigh alert fires (RTX 3090 slows down near 83 °C). */
   gpuTemperatureCelsius: z.number().int().gte(40).lte(110).default(83),
   /**
-   * Fraction of a GPU's memory in use that raises GpuMemoryNearFull. Unset: 0.03 above the largest share
-   * the plan books on one GPU (vLLM's memoryUtilization plus the worker where they share), at most 0.99;
+   * Fraction of a GPU's memory in use that raises GpuMemoryNearFull; default 0.99. It must be above the
+   * largest share the plan books on one GPU (vLLM's memoryUtilization plus the worker where they share):
    * vLLM takes its share up front, so a threshold at or below it would fire all the time.
    */
   gpuMemoryUsedFraction: fraction.optional(),

@@ -92,7 +92,7 @@ afterAll(() => {
 });
 
 describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
-  it("production utilisation 0.9 → 0.85: vLLM replaced with downtime, Prometheus's GPU rule, the smoke test re-run", async () => {
+  it("production utilisation 0.9 → 0.85: vLLM replaced with downtime, the smoke test re-run, nothing else", async () => {
     const repo = projectRepo("utilisation");
     edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 0.9\n", "memoryUtilization: 0.85\n");
     const { code, diff } = await jsonDiff(repo, "production");
@@ -101,15 +101,12 @@ describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
     expect(changed.map((c) => [c.service, c.action, c.downtime, c.rerun])).toEqual([
       ["vllm", "replace", true, false],
       ["smoke-test", "replace", false, true],
-      // Its GPU memory alert compares used memory with the fraction the plan books (an upload).
-      ["prometheus", "replace", false, false],
     ]);
     expect(changed[0]!.changes).toEqual([
       { field: "command --gpu-memory-utilization", effect: "replace", old: "0.9", new: "0.85" },
       { field: "envs[VLLM_GPU_MEMORY_UTILIZATION]", effect: "replace", old: "0.9", new: "0.85" },
     ]);
     expect(changed[1]!.changes.map((c) => c.field)).toEqual(["envs[PLAN_REVISION]"]);
-    expect(changed[2]!.changes.map((c) => c.field)).toEqual(["uploads[/etc/prometheus/rules/llmstack.rules.yml] lines"]);
     expectCleanedUp(repo);
 
     const md = await cli(["plan", "--stack", "production", "--diff", "HEAD", "--markdown"], repo);
