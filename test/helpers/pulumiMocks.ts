@@ -85,6 +85,18 @@ export function configFor(
   return { config, secretKeys };
 }
 
+/**
+ * What the mock engine answers for a new resource: its inputs as state, plus the outputs the program
+ * reads back (a pulled image's ID, a finished one-shot container's exit code, a generated password).
+ */
+export function mockResourceState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+  const state: Record<string, unknown> = { ...args.inputs };
+  if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = args.inputs.name;
+  if (args.type === "docker:index/container:Container" && args.inputs.attach) state.exitCode = 0;
+  if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
+  return { id: `${args.name}-id`, state };
+}
+
 export interface MockRun {
   readonly registrations: Registration[];
   readonly options: CapturedOptions[];
@@ -111,11 +123,7 @@ export async function runProgram(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         registrations.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = args.inputs.name;
-        if (args.type === "docker:index/container:Container" && args.inputs.attach) state.exitCode = 0;
-        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
-        return { id: `${args.name}-id`, state };
+        return mockResourceState(args);
       },
       call(args: pulumi.runtime.MockCallArgs) {
         // The preflight gate's host probe: the reference host, idle and ready.

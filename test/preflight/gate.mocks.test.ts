@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { configFor, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
+import { configFor, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
 import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
 
 interface GateRun {
@@ -30,11 +30,7 @@ async function runGate(
       newResource(args) {
         types.push(args.type);
         if (args.type === CONTAINER) containers.push(String(args.inputs.name));
-        const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = args.inputs.name;
-        if (args.type === CONTAINER && args.inputs.attach) state.exitCode = 0;
-        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
-        return { id: `${args.name}-id`, state };
+        return mockResourceState(args);
       },
       call(args) {
         if (args.token === "command:local:run") {

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import type { StackPlan } from "../../src/plan/types";
-import { configFor } from "../helpers/pulumiMocks";
+import { configFor, mockResourceState } from "../helpers/pulumiMocks";
 import { planFromValues, rawValues } from "../helpers/stacks";
 import { resolveOutput, settle } from "./walker";
 
@@ -31,13 +31,7 @@ export function scenarioPlan(s: Scenario): StackPlan {
 export async function stackOutputs(s: Scenario): Promise<Record<string, unknown>> {
   pulumi.runtime.setMocks(
     {
-      newResource(args: pulumi.runtime.MockResourceArgs) {
-        const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = args.inputs.name;
-        if (args.type === "docker:index/container:Container" && args.inputs.attach) state.exitCode = 0;
-        if (args.type === "random:index/randomPassword:RandomPassword") state.result = `generated-${args.name}`;
-        return { id: `${args.name}-id`, state };
-      },
+      newResource: mockResourceState,
       call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
       },
