@@ -44,6 +44,7 @@ describe.each(STACKS)("vLLM in the %s stack", (stack) => {
       "HF_HOME=/root/.cache/huggingface",
       "HF_HUB_OFFLINE=1",
       "NCCL_P2P_LEVEL=NVL",
+      "NVIDIA_DRIVER_CAPABILITIES=compute,utility",
       "NVIDIA_VISIBLE_DEVICES=0,1",
       `VLLM_API_KEY=${MASK}`,
       `VLLM_GPU_MEMORY_UTILIZATION=${UTILISATION[stack]}`,
