@@ -36,7 +36,7 @@ describe.each(STACKS)("vLLM in the %s stack", (stack) => {
     expect(vllm.deviceRequests).toEqual([{ driver: "nvidia", deviceIds: ["0", "1"], capabilities: ["gpu"] }]);
   });
 
-  it("sets the GPU, NCCL and seed environment, with the API key as a secret", () => {
+  it("sets the GPU, NCCL and operator-facing environment, with the API key as a secret", () => {
     expect(envList(vllm.env, mask)).toEqual([
       "CUDA_DEVICE_ORDER=PCI_BUS_ID",
       "CUDA_VISIBLE_DEVICES=0,1",
