@@ -1,0 +1,92 @@
+/**
+ * The config files the program writes into containers are checked by the programs that read them:
+ * Caddy (`caddy validate`) for the gateway's TLS front in each mode, and Alertmanager (`amtool
+ * check-config`) for each receiver. Both come from Debian's packages (caddy, prometheus-alertmanager),
+ * which .ci/run installs; without them these tests fail and say what to install.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { StackPlan } from "../../src/plan/types";
+import { container, planFromValues, rawValues } from "../helpers/stacks";
+
+function tool(name: string, pkg: string): string {
+  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  if (found.status !== 0) throw new Error(`${name} is not installed: apt-get install -y ${pkg} (or run .ci/run)`);
+  return found.stdout.trim();
+}
+
+function upload(plan: StackPlan, service: "gateway-tls" | "alertmanager", file: string): string {
+  const u = container(plan, service).uploads.find((x) => x.file === file);
+  if (!u || typeof u.content !== "string") throw new Error(`${service} has no plain ${file}`);
+  return u.content;
+}
+
+function production(edit: (v: Record<string, any>) => void = () => undefined): StackPlan {
+  const values = rawValues("production") as Record<string, any>;
+  edit(values);
+  return planFromValues(values, "production");
+}
+
+describe("caddy validate accepts the gateway's Caddyfile", () => {
+  const caddy = tool("caddy", "caddy");
+  const dir = mkdtempSync(join(tmpdir(), "llmstack-caddy-"));
+
+  function validate(text: string, rewrite: (t: string) => string = (t) => t): string {
+    const file = join(dir, `Caddyfile-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, rewrite(text));
+    const r = spawnSync(caddy, ["validate", "--config", file, "--adapter", "caddyfile"], {
+      encoding: "utf8",
+      env: { ...process.env, XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config") },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout + r.stderr;
+  }
+
+  it("tls internal (the checked-in stacks), with Grafana under /grafana/", () => {
+    expect(validate(upload(production(), "gateway-tls", "/etc/caddy/Caddyfile"))).toContain("Valid configuration");
+  });
+
+  it("tls by ACME for a domain", () => {
+    const plan = production((v) => {
+      v.gateway = { bindAddress: "0.0.0.0", port: 443, tls: { mode: "acme", domain: "llm.example.org", email: "ops@example.org" } };
+    });
+    expect(validate(upload(plan, "gateway-tls", "/etc/caddy/Caddyfile"))).toContain("Valid configuration");
+  });
+
+  it("tls from certificate files", () => {
+    // A throwaway self-signed pair where the container would find the stack's PEM secrets.
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=llm.example.org",
+      "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
+    ], { stdio: "ignore" });
+    const plan = production((v) => {
+      v.gateway = { bindAddress: "0.0.0.0", port: 443, tls: { mode: "certificate", domain: "llm.example.org" } };
+    });
+    const text = upload(plan, "gateway-tls", "/etc/caddy/Caddyfile");
+    expect(text).toContain("tls /etc/caddy/tls/cert.pem /etc/caddy/tls/key.pem");
+    expect(validate(text, (t) => t.replaceAll("/etc/caddy/tls/", `${dir}/`))).toContain("Valid configuration");
+  });
+});
+
+describe("amtool check-config accepts Alertmanager's config", () => {
+  const amtool = tool("amtool", "prometheus-alertmanager");
+
+  it.each([
+    ["no receiver", undefined],
+    ["a webhook", { type: "webhook", url: "https://hooks.example.org/llm" }],
+    ["e-mail", { type: "email", to: "ops@example.org", from: "llm@example.org", smarthost: "mail.example.org:587" }],
+  ])("with %s", (_name, receiver) => {
+    const plan = production((v) => {
+      v.monitoring = receiver ? { enabled: true, receiver } : { enabled: true };
+    });
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-am-"));
+    const file = join(dir, "alertmanager.yml");
+    writeFileSync(file, upload(plan, "alertmanager", "/etc/alertmanager/alertmanager.yml"));
+    const r = spawnSync(amtool, ["check-config", file], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("SUCCESS");
+  });
+});
