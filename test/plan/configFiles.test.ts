@@ -1,8 +1,9 @@
 /**
  * The config files the program writes into containers are checked by the programs that read them:
- * Caddy (`caddy validate`) for the gateway's TLS front in each mode, and Alertmanager (`amtool
- * check-config`) for each receiver. Both come from Debian's packages (caddy, prometheus-alertmanager),
- * which .ci/run installs; without them these tests fail and say what to install.
+ * Caddy (`caddy validate`) for the gateway's TLS front in each mode, Prometheus (`promtool check
+ * config`, which also checks the rule file it names) and Alertmanager (`amtool check-config`) for each
+ * receiver. They come from Debian's packages (caddy, prometheus, prometheus-alertmanager), which
+ * .ci/run installs; without them these tests fail and say what to install.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -18,7 +19,7 @@ function tool(name: string, pkg: string): string {
   return found.stdout.trim();
 }
 
-function upload(plan: StackPlan, service: "gateway-tls" | "alertmanager", file: string): string {
+function upload(plan: StackPlan, service: "gateway-tls" | "alertmanager" | "prometheus", file: string): string {
   const u = container(plan, service).uploads.find((x) => x.file === file);
   if (!u || typeof u.content !== "string") throw new Error(`${service} has no plain ${file}`);
   return u.content;
@@ -88,5 +89,24 @@ describe("amtool check-config accepts Alertmanager's config", () => {
     const r = spawnSync(amtool, ["check-config", file], { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("SUCCESS");
+  });
+});
+
+describe("promtool check config accepts Prometheus's config and the rules it names", () => {
+  const promtool = tool("promtool", "prometheus");
+
+  it("with every scrape target and the LiteLLM key file", () => {
+    const plan = production();
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-prom-"));
+    // The files sit where the config names them, under this directory instead of /etc/prometheus.
+    const here = (t: string): string => t.replaceAll("/etc/prometheus/", `${dir}/`);
+    for (const sub of ["rules", "secrets"]) execFileSync("mkdir", ["-p", join(dir, sub)]);
+    writeFileSync(join(dir, "prometheus.yml"), here(upload(plan, "prometheus", "/etc/prometheus/prometheus.yml")));
+    writeFileSync(join(dir, "rules", "llmstack.rules.yml"), upload(plan, "prometheus", "/etc/prometheus/rules/llmstack.rules.yml"));
+    writeFileSync(join(dir, "secrets", "litellm-master-key"), "sk-test\n");
+    const r = spawnSync(promtool, ["check", "config", join(dir, "prometheus.yml")], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("is valid prometheus config file syntax");
+    expect(r.stdout).toContain("SUCCESS: 5 rules found");
   });
 });
