@@ -12,6 +12,7 @@ import { decideLayout } from "../gpu/layout";
 import { detectByRunning } from "../gpu/run";
 import type { GpuSection } from "../gpu/layout";
 import type { CliIo } from "./io";
+import { readProjectConfig } from "../config/stackFile";
 import { renderStack } from "./plan";
 import { secretsCommand } from "./secrets";
 
@@ -31,7 +32,7 @@ export const QUICKSTART_MODELS: Record<"cpu" | "gpu", LocalModel> = {
   gpu: { name: "Qwen/Qwen2.5-1.5B-Instruct", servedModelName: "qwen2.5-1.5b-instruct", maxModelLen: 4096, dtype: "bfloat16" },
 };
 
-export function localStackFile(gpu: GpuSection, note: string): string {
+export function localStackFile(gpu: GpuSection, note: string, services?: Record<string, unknown>): string {
   const model = gpu.mode === "cpu" ? QUICKSTART_MODELS.cpu : QUICKSTART_MODELS.gpu;
   const config = {
     "llmstack:environment": "development",
@@ -39,8 +40,30 @@ export function localStackFile(gpu: GpuSection, note: string): string {
     "llmstack:gpu": gpu,
     "llmstack:model": model,
     "llmstack:gateway": { bindAddress: "127.0.0.1", port: 4000 },
+    ...(services ? { "llmstack:services": services } : {}),
   };
   return `# Written by "llmstack quickstart" for this machine (${note}); not checked in.\n${stringify({ config })}`;
+}
+
+/**
+ * The multimodal worker and retrieval proxy run your images. Those not on this machine (nothing to pull
+ * them from) are left out, so the stack still comes up: vLLM, the gateway and the stores.
+ */
+async function appServices(io: CliIo): Promise<{ services?: Record<string, unknown>; left: string[] }> {
+  const project = readProjectConfig(io.cwd);
+  const images = project.images as Record<string, string> | undefined;
+  const services = { ...(project.services as Record<string, unknown> | undefined) };
+  const left: string[] = [];
+  for (const [flag, key] of [["workerEnabled", "multimodalWorker"], ["retrievalEnabled", "retrievalProxy"]] as const) {
+    const image = images?.[key];
+    if (image === undefined) continue;
+    const r = await io.exec("docker", ["image", "inspect", "--format", "{{.Id}}", image]);
+    if (r.code !== 0) {
+      services[flag] = false;
+      left.push(`${key} (${image})`);
+    }
+  }
+  return left.length ? { services, left } : { left };
 }
 
 export async function quickstartCommand(argv: string[], io: CliIo): Promise<number> {
@@ -84,8 +107,15 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
       gpu = { mode: "cpu" };
       note = `no usable GPU: ${(err as Error).message.split("\n")[0]}`;
     }
-    writeFileSync(file, localStackFile(gpu, note));
+    const apps = await appServices(io);
+    writeFileSync(file, localStackFile(gpu, note, apps.services));
     io.stdout(`Wrote Pulumi.${LOCAL_STACK}.yaml: ${note}; mode ${gpu.mode}.\n`);
+    if (apps.left.length) {
+      io.stdout(
+        `Left out (image not on this machine): ${apps.left.join(", ")}. Build or pull your image, then set ` +
+          `llmstack:services.workerEnabled / retrievalEnabled to true in Pulumi.${LOCAL_STACK}.yaml.\n`,
+      );
+    }
   }
   // Render offline first: a bad file fails here with the key to fix, before Pulumi starts.
   const plan = renderStack(io.cwd, LOCAL_STACK);

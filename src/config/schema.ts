@@ -149,6 +149,10 @@ export function isLoopback(address: string): boolean {
 }
 
 export const servicesSchema = z.strictObject({
+  /** Run the multimodal worker (your image); off leaves vLLM, the gateway and the stores. */
+  workerEnabled: z.boolean().default(true),
+  /** Run the retrieval proxy (your image). */
+  retrievalEnabled: z.boolean().default(true),
   /** Command of the multimodal worker image (run after vLLM answers /health). */
   workerCommand: z.array(z.string().min(1)).min(1),
   /** Command of the retrieval proxy image. */
@@ -259,7 +263,7 @@ export const stackConfigSchema = z
     }
     const shared = g.workerDevices.filter((d) => g.vllmDevices.includes(d));
     const utilisationValid = g.memoryUtilization > 0 && g.memoryUtilization <= 0.95;
-    if (utilisationValid && shared.length > 0 && g.memoryUtilization + g.workerMemoryFraction > 1.0 + 1e-9) {
+    if (cfg.services.workerEnabled && utilisationValid && shared.length > 0 && g.memoryUtilization + g.workerMemoryFraction > 1.0 + 1e-9) {
       ctx.addIssue({
         code: "custom",
         path: ["gpu", "workerMemoryFraction"],

@@ -77,6 +77,16 @@ export function fromEntries(
   return { project, stack, stackFile, values, secretsPresent };
 }
 
+/** The project defaults in `Pulumi.yaml` for our namespace, keyed without it (`images`, `services`, ...). */
+export function readProjectConfig(dir: string): Record<string, unknown> {
+  const project = readYaml(join(dir, "Pulumi.yaml"), "Pulumi.yaml") as { config?: unknown };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(projectDefaults(project.config))) {
+    if (key.startsWith(`${NAMESPACE}:`)) out[key.slice(NAMESPACE.length + 1)] = value;
+  }
+  return out;
+}
+
 function projectDefaults(config: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (config === null || typeof config !== "object") return out;

@@ -46,7 +46,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
       result: null,
     };
   }
-  const shared = g.workerDevices.some((d) => g.vllmDevices.includes(d));
+  const shared = config.services.workerEnabled && g.workerDevices.some((d) => g.vllmDevices.includes(d));
   const result = estimateCapacity({
     model,
     gpuMemoryMiB: memoryMiB,

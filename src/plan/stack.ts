@@ -44,8 +44,8 @@ export function planStack(input: PlanInput): StackPlan {
     planQdrant(ctx),
     planObjectStore(ctx),
     planLitellm(ctx),
-    planMultimodalWorker(ctx),
-    planRetrievalProxy(ctx),
+    ...(config.services.workerEnabled ? [planMultimodalWorker(ctx)] : []),
+    ...(config.services.retrievalEnabled ? [planRetrievalProxy(ctx)] : []),
   ];
   if (config.gateway.tls) containers.push(planGatewayTls(ctx, config.gateway.tls));
   if (config.smokeTest.enabled) containers.push(planSmokeTest(ctx, [...containers]));

@@ -15,7 +15,7 @@ function project(): string {
   return dir;
 }
 
-type Host = { pulumi: boolean; docker: "none" | "down" | "up"; smi: "missing" | "2x3090" };
+type Host = { pulumi: boolean; docker: "none" | "down" | "up"; smi: "missing" | "2x3090"; appImages?: boolean };
 
 function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr: string } {
   return (c) => {
@@ -23,6 +23,9 @@ function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr:
     if (c.file === "docker") {
       if (h.docker === "none") return { code: 127, stdout: "", stderr: "spawn docker ENOENT" };
       if (h.docker === "down") return { code: 1, stdout: "", stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" };
+      if (c.args[0] === "image") {
+        return h.appImages ? { code: 0, stdout: "sha256:0123\n", stderr: "" } : { code: 1, stdout: "", stderr: `Error: No such image: ${c.args.at(-1)}` };
+      }
       return { code: 0, stdout: "28.2.2\n", stderr: "" };
     }
     if (c.file === "nvidia-smi") {
@@ -94,11 +97,20 @@ describe("llmstack quickstart", () => {
     expect(pulumiCalls.filter((c) => c.args[0] !== "config").every((c) => c.opts?.passthrough === true)).toBe(true);
     expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(before);
     expect(io.out()).toContain("The stack is up. Gateway: http://127.0.0.1:4000, model \"qwen2.5-0.5b-instruct\".");
+    // Your worker and retrieval images are not on this machine: left out, and said so.
+    expect(plan.containers.map((c) => c.service)).toEqual([
+      "model-download", "vllm", "postgres", "redis", "qdrant", "object-store", "litellm", "smoke-test",
+    ]);
+    expect(io.out()).toContain(
+      "Left out (image not on this machine): multimodalWorker (ghcr.io/llm-multimodal-stack/multimodal-worker:0.1.0), " +
+        "retrievalProxy (ghcr.io/llm-multimodal-stack/retrieval-proxy:0.1.0). Build or pull your image, then set " +
+        "llmstack:services.workerEnabled / retrievalEnabled to true in Pulumi.local.yaml.\n",
+    );
   });
 
   it("uses the GPUs it finds: two NVLinked RTX 3090s give a TP 2 stack", async () => {
     const dir = project();
-    const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "2x3090" }));
+    const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "2x3090", appImages: true }));
     expect(await main(["quickstart", "--dry-run"], io)).toBe(0);
     const plan = renderStack(dir, "local");
     const vllm = plan.containers.find((c) => c.service === "vllm")!;
@@ -106,6 +118,8 @@ describe("llmstack quickstart", () => {
     expect(vllm.env.NCCL_P2P_LEVEL).toBe("NVL");
     expect(vllm.env.VLLM_GPU_MEMORY_UTILIZATION).toBe("0.8");
     expect(io.out()).toContain("mode multi.");
+    expect(io.out()).not.toContain("Left out");
+    expect(plan.containers.map((c) => c.service)).toContain("multimodal-worker");
     expect(io.calls.filter((c) => c.file === "pulumi").map((c) => c.args[0])).toEqual(["version"]);
   });
 });

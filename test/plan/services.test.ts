@@ -259,3 +259,19 @@ describe("worker counts by GPU mode", () => {
     expect(container(plan, "retrieval-proxy").env.RETRIEVAL_WORKERS).toBe(retrieval);
   });
 });
+
+describe("running without your application images", () => {
+  it("leaves out the worker and the retrieval proxy, and the worker's GPU share with it", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.services = { ...values.services, workerEnabled: false, retrievalEnabled: false };
+    // Over budget with the worker, but the worker does not run.
+    values.gpu.workerMemoryFraction = 0.5;
+    const plan = planFromValues(values);
+    expect(plan.containers.map((c) => c.service)).not.toContain("multimodal-worker");
+    expect(plan.containers.map((c) => c.service)).not.toContain("retrieval-proxy");
+    expect(container(plan, "smoke-test").dependsOn).toEqual([
+      "vllm", "postgres", "redis", "qdrant", "object-store", "litellm", "gateway-tls",
+    ]);
+    expect(plan.gpuMap).toEqual([{ service: "vllm", hostDevices: ["0", "1"], cudaVisibleDevices: "0,1" }]);
+  });
+});
