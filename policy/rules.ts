@@ -4,7 +4,10 @@
  * `index.ts` wires them into the CrossGuard pack; tests call them directly.
  */
 
-export type Environment = "development" | "staging" | "production";
+import { imageTagProblem, parseImage } from "../src/config/images";
+import type { Environment } from "../src/config/schema";
+
+export type { Environment };
 
 export interface PortInput {
   readonly internal?: number;
@@ -55,8 +58,6 @@ export const PRODUCTION_UTILISATION = { min: 0.6, max: 0.92 } as const;
 /** Containers that watch GPUs through NVML and hold no CUDA context: no memory share (DCGM exporter). */
 export const GPU_MEMORY_FREE_IMAGES = /(^|\/)dcgm-exporter(:|@|$)/;
 
-const FLOATING_TAGS = new Set(["latest", "stable", "nightly", "edge", "dev"]);
-
 /** The service a container serves: its network alias, else the last part of its physical name. */
 export function serviceOf(c: ContainerInputs): string {
   const alias = c.networksAdvanced?.flatMap((n) => n.aliases ?? [])[0];
@@ -86,16 +87,6 @@ export function flagValue(argv: readonly string[], flag: string): string | undef
 
 const argvOf = (c: ContainerInputs): string[] => [...(c.entrypoints ?? []), ...(c.command ?? [])];
 
-/** repository[:tag][@digest] → its tag and digest; a registry port (`host:5000/x`) is not a tag. */
-export function parseImage(ref: string): { repository: string; tag?: string; digest?: string } {
-  const [nameTag, digest] = ref.split("@", 2) as [string, string | undefined];
-  const slash = nameTag.lastIndexOf("/");
-  const colon = nameTag.lastIndexOf(":");
-  const tag = colon > slash ? nameTag.slice(colon + 1) : undefined;
-  const repository = colon > slash ? nameTag.slice(0, colon) : nameTag;
-  return { repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
-}
-
 export interface ImageFinding {
   readonly level: "mandatory" | "advisory";
   readonly message: string;
@@ -108,26 +99,25 @@ export interface ImageFinding {
  */
 export function imageTagFindings(image: string | undefined, owner: string, env: Environment): ImageFinding[] {
   if (env === "development" || image === undefined || image.startsWith("sha256:")) return [];
-  const { repository, tag, digest } = parseImage(image);
-  if (digest !== undefined) return [];
+  // The stack schema's own rule (src/config/images.ts) decides what floats; the policy says it per resource.
+  const problem = imageTagProblem(image);
+  if (problem === null) return [];
+  const { repository, tag } = parseImage(image);
   const fix =
     `pin a release tag (e.g. ${repository}:<version>) or a digest (${repository}@sha256:...) ` +
     `in llmstack:images (Pulumi.yaml or the stack file)`;
-  if (tag === undefined) {
+  if (tag === null) {
     return [{ level: "mandatory", message: `${owner}: image "${image}" has no tag, so it floats on "latest" in ${env}; ${fix}` }];
   }
-  if (FLOATING_TAGS.has(tag) || /^main/.test(tag)) {
+  if (problem === "floating") {
     return [{ level: "mandatory", message: `${owner}: image "${image}" uses the floating tag "${tag}" in ${env}; ${fix}` }];
   }
-  if (/^v?\d+$/.test(tag)) {
-    return [
-      {
-        level: "advisory",
-        message: `${owner}: image "${image}" has the major-only tag "${tag}", which moves with every minor release; ${fix}`,
-      },
-    ];
-  }
-  return [];
+  return [
+    {
+      level: "advisory",
+      message: `${owner}: image "${image}" has the major-only tag "${tag}", which moves with every minor release; ${fix}`,
+    },
+  ];
 }
 
 const LOOPBACK = (ip: string): boolean => /^127\./.test(ip) || ip === "::1" || ip === "localhost";

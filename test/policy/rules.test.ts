@@ -3,7 +3,6 @@ import {
   gpuOversubscriptionFindings,
   imageTagFindings,
   MIN_TP_SHM_MIB,
-  parseImage,
   productionUtilisationFindings,
   publishedPortFindings,
   resolveEnvironment,
@@ -11,6 +10,7 @@ import {
   tensorParallelShmFindings,
   type ContainerInputs,
 } from "../../policy/rules";
+import { parseImage } from "../../src/config/images";
 
 const vllm: ContainerInputs = {
   name: "p-vllm",
@@ -31,7 +31,7 @@ const worker: ContainerInputs = {
 
 describe("image tags", () => {
   it("parses repository, tag and digest; a registry port is not a tag", () => {
-    expect(parseImage("localhost:5000/team/app")).toEqual({ repository: "localhost:5000/team/app" });
+    expect(parseImage("localhost:5000/team/app")).toEqual({ repository: "localhost:5000/team/app", tag: null, digest: null });
     expect(parseImage("postgres:16@sha256:abc")).toEqual({ repository: "postgres", tag: "16", digest: "sha256:abc" });
   });
 
