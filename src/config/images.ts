@@ -3,6 +3,15 @@
  * change under a running stack; a major-only tag (`16`) moves with every minor release. A digest pins
  * whatever the tag says.
  */
+import { z } from "zod";
+
+/** An image reference: repository[:tag][@sha256:digest]. */
+export const imageRef = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](@sha256:[0-9a-f]{64})?$/, {
+    message: "must be an image reference such as postgres:16.4 or repo/name:1.2.3@sha256:<64 hex>",
+  });
+
 export type TagProblem = "floating" | "major-only";
 
 export interface ParsedImage {

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { monitoringSchema, type MonitoringSecretName } from "../monitoring/schema";
 import { preflightSchema } from "../preflight/schema";
-import { imageTagProblem } from "./images";
+import { imageRef, imageTagProblem } from "./images";
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -85,12 +85,6 @@ export const vllmSchema = z.strictObject({
   ipcHost: z.boolean().default(true),
 });
 
-/** An image reference: repository[:tag][@sha256:digest]. */
-export const imageRef = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](@sha256:[0-9a-f]{64})?$/, {
-    message: "must be an image reference such as postgres:16.4 or repo/name:1.2.3@sha256:<64 hex>",
-  });
 
 export const imagesSchema = z.strictObject({
   vllm: imageRef,

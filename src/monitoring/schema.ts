@@ -6,20 +6,12 @@
  * this module half-initialised exports under CommonJS.
  */
 import { z } from "zod";
+import { imageRef } from "../config/images";
 
 /** Secrets the monitoring containers need; required in the stack file outside development. */
 export const MONITORING_SECRET_NAMES = ["grafanaAdminPassword"] as const;
 export type MonitoringSecretName = (typeof MONITORING_SECRET_NAMES)[number];
 
-/**
- * A pinned image: repository with an explicit tag other than `latest`, optionally a digest. An image
- * without a tag would change under a running stack on the next pull.
- */
-const pinnedImage = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._\-/]*(:[0-9]+)?[a-z0-9._\-/]*:(?!latest(@|$))[\w][\w.-]*(@sha256:[0-9a-f]{64})?$/, {
-    message: "must be a pinned image such as prom/prometheus:v3.5.0 (a tag other than latest, optional @sha256 digest)",
-  });
 
 /** The images as pinned today; a stack file may override any of them. */
 export const DEFAULT_MONITORING_IMAGES = {
@@ -35,11 +27,12 @@ export const DEFAULT_MONITORING_IMAGES = {
 const port = z.number().int().gte(1).lte(65535);
 const fraction = z.number().gt(0).lt(1);
 
+/** Checked like the stack's other images: the form here; outside development no floating tag (config/schema.ts). */
 export const monitoringImagesSchema = z.strictObject({
-  dcgmExporter: pinnedImage.default(DEFAULT_MONITORING_IMAGES.dcgmExporter),
-  prometheus: pinnedImage.default(DEFAULT_MONITORING_IMAGES.prometheus),
-  alertmanager: pinnedImage.default(DEFAULT_MONITORING_IMAGES.alertmanager),
-  grafana: pinnedImage.default(DEFAULT_MONITORING_IMAGES.grafana),
+  dcgmExporter: imageRef.default(DEFAULT_MONITORING_IMAGES.dcgmExporter),
+  prometheus: imageRef.default(DEFAULT_MONITORING_IMAGES.prometheus),
+  alertmanager: imageRef.default(DEFAULT_MONITORING_IMAGES.alertmanager),
+  grafana: imageRef.default(DEFAULT_MONITORING_IMAGES.grafana),
 });
 
 export const alertThresholdsSchema = z.strictObject({

@@ -193,7 +193,8 @@ describe("monitoring options", () => {
 
   it("rejects a floating image and a misspelt key with the key named", () => {
     expect(() => withMonitoring("staging", { enabled: true, images: { grafana: "grafana/grafana:latest" } })).toThrow(
-      "llmstack:monitoring.images.grafana: must be a pinned image such as prom/prometheus:v3.5.0 (a tag other than latest, optional @sha256 digest)",
+      'llmstack:monitoring.images.grafana: staging needs a pinned image version; "grafana/grafana:latest" floats: ' +
+        "use a version tag such as grafana/grafana:1.2.3 (optionally with @sha256:<digest>)",
     );
     expect(() => withMonitoring("staging", { enabled: true, alert: {} })).toThrow("llmstack:monitoring.alert: unknown key");
   });
