@@ -2,7 +2,7 @@
  * planMonitoring: the monitoring containers, their volumes and secrets, appended to the StackPlan when
  * `llmstack:monitoring.enabled` is true. Pure, like the rest of the planner.
  */
-import { protectData, type PlanContext } from "../plan/common";
+import { physicalName, protectData, type PlanContext } from "../plan/common";
 import type { ContainerSpec, SecretSpec, VolumeSpec } from "../plan/types";
 import { planAlertmanager } from "./alertmanager";
 import { monitoringOf, MONITORING_VOLUMES } from "./common";
@@ -36,7 +36,7 @@ export function planMonitoring(ctx: PlanContext, input: MonitoringPlanInput): Mo
   ];
   const volume = (key: string, retainOnDelete: boolean): VolumeSpec => ({
     key,
-    name: `${ctx.project}-${ctx.stack}-${key}`,
+    name: physicalName(ctx, key),
     retainOnDelete,
     // Metrics history and Grafana's state are data like the rest: protected where the stack's data is.
     protect: retainOnDelete && protectData(ctx.config),

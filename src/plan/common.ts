@@ -12,7 +12,7 @@ export interface PlanContext {
   readonly config: StackConfig;
 }
 
-/** Physical names are scoped to the stack: `<project>-<stack>-<service>`. */
+/** Physical names (containers, volumes) are scoped to the stack: `<project>-<stack>-<service or volume>`. */
 export function physicalName(ctx: PlanContext, service: string): string {
   return `${ctx.project}-${ctx.stack}-${service}`;
 }

@@ -5,7 +5,7 @@ import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schem
 import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
 import { planCapacity } from "./capacity";
-import { protectData, type PlanContext } from "./common";
+import { physicalName, protectData, type PlanContext } from "./common";
 import { planMultimodalWorker, planRetrievalProxy } from "./apps";
 import { DATA_VOLUMES, planObjectStore, planPostgres, planQdrant, planRedis } from "./dataStores";
 import { planLitellm } from "./litellm";
@@ -57,7 +57,7 @@ export function planStack(input: PlanInput): StackPlan {
   ];
   const volumes: VolumeSpec[] = volumeKeys.map((key) => ({
     key,
-    name: `${input.project}-${input.stack}-${key}`,
+    name: physicalName(ctx, key),
     retainOnDelete: true,
     protect,
   }));
