@@ -1,10 +1,12 @@
 /**
  * Maps one ContainerSpec onto `@pulumi/docker` resources: the pulled image (kept locally) and the
- * container. Field names match the plan's, so what `llmstack plan --json` prints is what is registered.
+ * container. The settings come from the same `dockerSettings` the offline render prints; only the
+ * secrets, the image and the network and volume resources are resolved here.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, StackPlan } from "../plan/types";
+import { dockerSettings } from "../plan/render";
 import { resolveText, type SecretValues } from "./secrets";
 
 export interface ContainerDeps {
@@ -32,19 +34,9 @@ export function containerArgs(
     return v.name;
   };
   return {
-    name: spec.name,
     image,
-    ...(spec.entrypoints ? { entrypoints: [...spec.entrypoints] } : {}),
-    command: [...spec.command],
+    ...dockerSettings(spec),
     envs,
-    deviceRequests: spec.deviceRequests.map((d) => ({
-      driver: d.driver,
-      deviceIds: [...d.deviceIds],
-      capabilities: [...d.capabilities],
-    })),
-    ...(spec.ipcMode ? { ipcMode: spec.ipcMode } : {}),
-    ...(spec.shmSize !== undefined ? { shmSize: spec.shmSize } : {}),
-    ports: spec.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip, protocol: p.protocol })),
     volumes: spec.volumes.map((m) => ({
       volumeName: volume(m.volume),
       containerPath: m.containerPath,
@@ -56,27 +48,6 @@ export function containerArgs(
       ...(u.permissions ? { permissions: u.permissions } : {}),
     })),
     networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }],
-    ...(spec.healthcheck
-      ? {
-          healthcheck: {
-            tests: [...spec.healthcheck.tests],
-            interval: spec.healthcheck.interval,
-            timeout: spec.healthcheck.timeout,
-            retries: spec.healthcheck.retries,
-            startPeriod: spec.healthcheck.startPeriod,
-          },
-        }
-      : {}),
-    restart: spec.restart,
-    ...(spec.memory !== undefined ? { memory: spec.memory } : {}),
-    logDriver: spec.logDriver,
-    logOpts: { ...spec.logOpts },
-    securityOpts: [...spec.securityOpts],
-    ...(spec.capAdd ? { capabilities: { adds: [...spec.capAdd] } } : {}),
-    stopTimeout: spec.stopTimeout,
-    ...(spec.oneShot
-      ? { attach: true, logs: true, mustRun: false }
-      : { wait: spec.wait, ...(spec.waitTimeout !== undefined ? { waitTimeout: spec.waitTimeout } : {}) }),
   };
 }
 

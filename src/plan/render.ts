@@ -33,18 +33,15 @@ export function envList(env: ContainerSpec["env"], resolve: (ref: SecretRef) => 
 
 const mask = (): string => MASK;
 
-/** The JSON view of one container: `@pulumi/docker` Container input names, secret values masked. */
-export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string, unknown> {
-  const volumeName = (key: string): string => plan.volumes.find((v) => v.key === key)?.name ?? key;
+/**
+ * The Container inputs that hold no secret and name no other resource, in `@pulumi/docker`'s field
+ * names: the one mapping both the JSON view and the deploy layer use.
+ */
+export function dockerSettings(c: ContainerSpec) {
   return {
-    service: c.service,
-    dependsOn: [...c.dependsOn],
     name: c.name,
-    image: c.image,
-    host: c.host,
     ...(c.entrypoints ? { entrypoints: [...c.entrypoints] } : {}),
     command: [...c.command],
-    envs: envList(c.env, mask),
     deviceRequests: c.deviceRequests.map((d) => ({
       driver: d.driver,
       deviceIds: [...d.deviceIds],
@@ -52,7 +49,31 @@ export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string,
     })),
     ...(c.ipcMode ? { ipcMode: c.ipcMode } : {}),
     ...(c.shmSize !== undefined ? { shmSize: c.shmSize } : {}),
-    ports: c.ports.map((p) => ({ ...p })),
+    ports: c.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip, protocol: p.protocol })),
+    ...(c.healthcheck ? { healthcheck: { ...c.healthcheck, tests: [...c.healthcheck.tests] } } : {}),
+    restart: c.restart,
+    ...(c.memory !== undefined ? { memory: c.memory } : {}),
+    logDriver: c.logDriver,
+    logOpts: { ...c.logOpts },
+    securityOpts: [...c.securityOpts],
+    ...(c.capAdd ? { capabilities: { adds: [...c.capAdd] } } : {}),
+    stopTimeout: c.stopTimeout,
+    ...(c.oneShot
+      ? { attach: true, logs: true, mustRun: false }
+      : { wait: c.wait, ...(c.waitTimeout !== undefined ? { waitTimeout: c.waitTimeout } : {}) }),
+  };
+}
+
+/** The JSON view of one container: `@pulumi/docker` Container input names, secret values masked. */
+export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string, unknown> {
+  const volumeName = (key: string): string => plan.volumes.find((v) => v.key === key)?.name ?? key;
+  return {
+    service: c.service,
+    dependsOn: [...c.dependsOn],
+    image: c.image,
+    host: c.host,
+    ...dockerSettings(c),
+    envs: envList(c.env, mask),
     volumes: c.volumes.map((v) => ({
       volumeName: volumeName(v.volume),
       containerPath: v.containerPath,
@@ -64,15 +85,6 @@ export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string,
       ...(u.permissions ? { permissions: u.permissions } : {}),
     })),
     networksAdvanced: [{ name: plan.network.name, aliases: [c.service] }],
-    ...(c.healthcheck ? { healthcheck: { ...c.healthcheck, tests: [...c.healthcheck.tests] } } : {}),
-    restart: c.restart,
-    ...(c.memory !== undefined ? { memory: c.memory } : {}),
-    logDriver: c.logDriver,
-    logOpts: { ...c.logOpts },
-    securityOpts: [...c.securityOpts],
-    ...(c.capAdd ? { capabilities: { adds: [...c.capAdd] } } : {}),
-    stopTimeout: c.stopTimeout,
-    ...(c.oneShot ? { attach: true, mustRun: false } : { wait: c.wait, waitTimeout: c.waitTimeout }),
     gpu: c.gpu,
     deleteBeforeReplace: c.deleteBeforeReplace,
   };

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { containerJson } from "../../src/plan/render";
+import { containerJson, dockerSettings } from "../../src/plan/render";
 import { runProgram, TEST_SECRETS, unwrap, type MockRun } from "../helpers/pulumiMocks";
 import { planOf, STACKS } from "../helpers/stacks";
 
@@ -46,8 +46,10 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
       const resource = spec.service === "model-download" ? `${stack}-vllm-model-download` : `${stack}-${spec.service}`;
       const inputs = inputsOf(run, `${resource}-container`);
       const shown = containerJson(spec, plan);
-      for (const field of ["name", "image", "command", "deviceRequests", "ports", "volumes", "healthcheck", "restart",
-        "memory", "logOpts", "securityOpts", "stopTimeout", "ipcMode", "shmSize", "networksAdvanced", "entrypoints"]) {
+      // Every Docker setting the plan prints, plus the fields that name other resources.
+      const fields = [...Object.keys(dockerSettings(spec)), "image", "volumes", "networksAdvanced"];
+      expect(fields).toEqual(expect.arrayContaining(["name", "command", "deviceRequests", "ports", "restart", "logOpts", "securityOpts"]));
+      for (const field of fields) {
         expect(inputs[field], `${spec.service}.${field}`).toEqual(shown[field]);
       }
       const envs = reveal(inputs.envs);
