@@ -5,7 +5,7 @@
  */
 
 import { imageTagProblem, parseImage } from "../src/config/images";
-import type { Environment } from "../src/config/schema";
+import { isLoopback, type Environment } from "../src/config/schema";
 
 export type { Environment };
 
@@ -120,13 +120,11 @@ export function imageTagFindings(image: string | undefined, owner: string, env: 
   ];
 }
 
-const LOOPBACK = (ip: string): boolean => /^127\./.test(ip) || ip === "::1" || ip === "localhost";
-
 /** Only the gateway faces the network; everything else is reached on the stack network or loopback. */
 export function publishedPortFindings(c: ContainerInputs, gateways: readonly string[] = GATEWAY_SERVICES): string[] {
   if (gateways.includes(serviceOf(c))) return [];
   return (c.ports ?? [])
-    .filter((p) => !LOOPBACK(p.ip === undefined || p.ip === "" ? "0.0.0.0" : p.ip))
+    .filter((p) => !isLoopback(p.ip === undefined || p.ip === "" ? "0.0.0.0" : p.ip))
     .map(
       (p) =>
         `${who(c)} publishes port ${p.internal} on ${p.ip || "0.0.0.0"}:${p.external ?? p.internal}; only the gateway ` +
