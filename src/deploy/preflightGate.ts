@@ -50,14 +50,8 @@ export function preflightGate(plan: StackPlan, parent: pulumi.Resource, config?:
   });
   const preview = pulumi.runtime.isDryRun();
   return command.local.runOutput({ command: probeCommandLine(script, transport) }, { parent }).apply((r) => {
-    // The command provider always returns stdout as text, and the probe always prints a transport line; a
-    // result without stdout did not come from it (Pulumi's mock runtime echoes the invoke's inputs back), so
-    // there is nothing to judge: say the checks did not run rather than fail or pass the host.
-    if (typeof r.stdout !== "string") {
-      pulumi.log.warn("preflight: the command provider returned no output, so the GPU checks did not run", parent);
-      return plan.dockerHost;
-    }
-    const verdict = gateVerdict(needs, r.stdout, transport, preview);
+    // No output is a host the probe could not reach: the verdict skips in preview and stops `pulumi up`.
+    const verdict = gateVerdict(needs, typeof r.stdout === "string" ? r.stdout : "", transport, preview);
     if (verdict.skipped !== null) {
       pulumi.log.warn(`preflight: skipped the GPU checks during preview: ${verdict.skipped}`, parent);
     } else if (verdict.error !== null) {

@@ -32,9 +32,11 @@ export function gateVerdict(needs: StackNeeds, probeOutput: string, transport: T
       skipped: null,
       results: [],
       error:
-        `${needs.stackFile}: preflight: ${why}. Nothing was changed. Make the host reachable ` +
-        `(\`ssh ${transport.sshArgs.slice(-1)[0] ?? ""}\` must log in without a prompt), or set llmstack:preflight.enabled to false ` +
-        `for a host checked another way.`,
+        `${needs.stackFile}: preflight: ${why}. Nothing was changed. ` +
+        (transport.kind === "ssh"
+          ? `Make the host reachable (\`ssh ${transport.sshArgs.slice(-1)[0] ?? ""}\` must log in without a prompt)`
+          : "Check that sh, docker and nvidia-smi run on this machine (`llmstack validate` shows which does not)") +
+        `, or set llmstack:preflight.enabled to false for a host checked another way.`,
     };
   }
   const results = gpuCheckResults(needs, sections, null, transport.where);

@@ -156,13 +156,13 @@ describe("the preflight gate in the program", () => {
     expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
   });
 
-  it("says the checks did not run when the invoke answers without output (a mock that echoes inputs)", async () => {
-    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+  it("stops pulumi up when the probe printed nothing: the host's GPUs cannot be told ready", async () => {
     const run = await runGate("production", {}, undefined);
-    expect(run.error).toBe(null);
-    expect(warn.mock.calls.map((c) => c[0])).toContain(
-      "preflight: the command provider returned no output, so the GPU checks did not run",
+    expect(run.error?.message).toBe(
+      'error serializing property "host": Pulumi.production.yaml: preflight: could not reach this machine to check its ' +
+        "GPUs: no output. Nothing was changed. Check that sh, docker and nvidia-smi run on this machine (`llmstack validate` " +
+        "shows which does not), or set llmstack:preflight.enabled to false for a host checked another way.",
     );
-    expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
+    expect(run.containers).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import type { StackPlan } from "../../src/plan/types";
-import { configFor, mockResourceState } from "../helpers/pulumiMocks";
+import { configFor, IDLE_REFERENCE_HOST_PROBE, mockResourceState } from "../helpers/pulumiMocks";
 import { planFromValues, rawValues } from "../helpers/stacks";
 import { resolveOutput, settle } from "./walker";
 
@@ -33,6 +33,7 @@ export async function stackOutputs(s: Scenario): Promise<Record<string, unknown>
     {
       newResource: mockResourceState,
       call(args: pulumi.runtime.MockCallArgs) {
+        if (args.token === "command:local:run") return { stdout: IDLE_REFERENCE_HOST_PROBE, stderr: "" };
         return args.inputs;
       },
     },
