@@ -1,8 +1,11 @@
 import { defineConfig } from "vitest/config";
 
+// `npm test`: hermetic. Nothing but `npm ci`: no Docker daemon, no external program, no network.
+// Whatever needs a daemon or another program lives under test/integration (`npm run test:integration`).
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: ["test/integration/**", "**/node_modules/**"],
     // Mock tests import the Pulumi program, which registers resources on module load.
     isolate: true,
     testTimeout: 60_000,

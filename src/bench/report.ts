@@ -46,7 +46,7 @@ export function parseBenchResult(text: string, file: string): BenchResult {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--compare ${file}: not JSON (${(err as Error).message}); save a run with "llmstack bench --json > ${file}"`);
+    throw new Error(`--compare ${file}: not JSON (${(err as Error).message}); save a run with "llmstack bench --json > ${file}"`, { cause: err });
   }
   const d = doc as Partial<BenchResult>;
   if (d?.format !== "llmstack-bench/1" || typeof d.summary?.outputTokensPerSecond !== "number") {

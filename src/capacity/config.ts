@@ -103,13 +103,13 @@ export function readModelConfig(path: string): ModelFacts {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(`cannot read model config ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read model config ${path}: ${(err as Error).message}`, { cause: err });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   return parseModelConfig(raw, path);
 }

@@ -24,7 +24,6 @@ export const DEFAULT_MONITORING_IMAGES = {
   grafana: "grafana/grafana:12.2.0",
 } as const;
 
-const port = z.number().int().gte(1).lte(65535);
 const fraction = z.number().gt(0).lt(1);
 
 /** Checked like the stack's other images: the form here; outside development no floating tag (config/schema.ts). */

@@ -5,7 +5,7 @@
  */
 import type { ExecResult } from "../cli/io";
 import { CDI_DIRS, NVIDIA_HOOK } from "./probe";
-import { fail, pass, warn, type CheckResult, type Section } from "./types";
+import { fail, pass, type CheckResult, type Section } from "./types";
 
 /** Device requests (`HostConfig.DeviceRequests`) arrived in Engine API 1.40 (Docker 19.03). */
 export const MIN_DEVICE_REQUEST_API = "1.40";
@@ -25,7 +25,7 @@ export function parseDockerVersion(host: string, res: ExecResult): DaemonFacts {
     return { host, serverVersion: null, apiVersion: null, error: "the docker CLI is not installed" };
   }
   type Server = { Version?: string; ApiVersion?: string };
-  let server: Server | null = null;
+  let server: Server | null;
   try {
     server = (JSON.parse(res.stdout) as { Server?: Server | null }).Server ?? null;
   } catch {

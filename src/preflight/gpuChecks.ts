@@ -7,7 +7,7 @@
  */
 import type { DetectedGpu, Detection } from "../gpu/types";
 import type { StackNeeds } from "./needs";
-import { fail, gib, mibText, pass, warn, type CheckResult, type Section } from "./types";
+import { fail, mibText, pass, warn, type CheckResult, type Section } from "./types";
 
 export interface ComputeApp {
   readonly pid: number;

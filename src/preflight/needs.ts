@@ -60,7 +60,7 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
       gpus.set(id, { services: [...cur.services, "multimodal-worker"], fraction: cur.fraction + g.workerMemoryFraction });
     }
   }
-  let modelBytes: number | null = null;
+  let modelBytes: number | null;
   try {
     const m = lookupModel(config.model.name);
     modelBytes = m.parameters * DTYPE_BYTES[m.dtype];

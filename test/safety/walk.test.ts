@@ -26,7 +26,6 @@ import {
   type Leaf,
 } from "./walker";
 
-const CONTAINER = "docker:index/container:Container";
 const IMAGE = "docker:index/remoteImage:RemoteImage";
 
 /** Optional secrets, each distinctive like TEST_SECRETS. */
