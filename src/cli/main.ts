@@ -11,6 +11,7 @@ import { secretsCommand } from "./secrets";
 import { upCommand } from "./up";
 import { configureGpuCommand } from "./configureGpu";
 import { gpuCommand } from "./gpu";
+import { imagesCommand } from "./images";
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -36,6 +37,10 @@ const COMMANDS: Record<string, CommandEntry> = {
   gpu: {
     summary: "show the host's GPUs, NVLink and layout: gpu detect [--topo F] [--query F] [--nvlink F] [--ssh HOST] [--json]",
     run: gpuCommand,
+  },
+  images: {
+    summary: "pin each image tag to its digest (staging and production need it): images pin [--stack NAME] [--dry-run]",
+    run: (argv, io) => imagesCommand(argv, io),
   },
   plan: {
     summary: "render a stack offline: plan --stack NAME [--json]",

@@ -3,6 +3,7 @@
  * (JSON), and a table. Also resolves Text into plain strings for any consumer that has the values.
  */
 import { budgetJson, budgetLine } from "./capacity";
+import { digestLine } from "./digests";
 import type { ContainerSpec, SecretRef, StackPlan, Text } from "./types";
 
 export const MASK = "********";
@@ -141,6 +142,7 @@ export function planTable(plan: StackPlan): string {
     missing.length
       ? `secrets missing: ${missing.join(", ")}; run: npx llmstack secrets init --stack ${plan.stack}`
       : "secrets: all present",
+    ...[digestLine(plan)].filter((l) => l !== null),
     "",
   ].join("\n");
 }

@@ -6,7 +6,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import { CONTAINER, policies } from "../../policy/policies";
-import { runProgram, type Registration } from "../helpers/pulumiMocks";
+import { runProgram, testPinned, type Registration } from "../helpers/pulumiMocks";
 import { STACKS } from "../helpers/stacks";
 
 interface Violation {
@@ -81,9 +81,9 @@ describe("the pack over what the real program registers", () => {
     // The stack schema already refuses floating tags in production; the pack also holds when an image
     // reaches the program another way (a changed default, a new service), so those are set on the inputs.
     const images: Record<string, string> = {
-      "vllm/vllm-openai:v0.21.0": "vllm/vllm-openai:latest",
-      "ghcr.io/berriai/litellm:v1.84.0": "ghcr.io/berriai/litellm:main-stable",
-      "postgres:16.10": "postgres:16",
+      [testPinned("vllm/vllm-openai:v0.21.0")]: "vllm/vllm-openai:latest",
+      [testPinned("ghcr.io/berriai/litellm:v1.84.0")]: "ghcr.io/berriai/litellm:main-stable",
+      [testPinned("postgres:16.10")]: "postgres:16",
     };
     const floated = regs.map((r) =>
       r.type.endsWith("RemoteImage") && images[r.inputs.name as string]
