@@ -1,0 +1,20 @@
+// `npm run docs`: writes the configuration reference and the stack file's JSON Schema from the zod schema.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import {
+  CONFIG_REFERENCE_FILE,
+  configReferenceMarkdown,
+  STACK_JSON_SCHEMA_FILE,
+  stackFileJsonSchema,
+} from "../src/config/reference";
+
+const root = join(__dirname, "..");
+const files: [string, string][] = [
+  [CONFIG_REFERENCE_FILE, configReferenceMarkdown()],
+  [STACK_JSON_SCHEMA_FILE, `${JSON.stringify(stackFileJsonSchema(), null, 2)}\n`],
+];
+for (const [file, text] of files) {
+  mkdirSync(dirname(join(root, file)), { recursive: true });
+  writeFileSync(join(root, file), text);
+  console.log(`wrote ${file}`);
+}
