@@ -10,6 +10,8 @@
 import type { ImageFacts } from "./images";
 
 const ROOT = { uid: 0, gid: 0, name: "root" } as const;
+/** Prometheus and Alertmanager: USER nobody, whose id comes from the busybox base's /etc/passwd. */
+const NOBODY = { uid: 65534, gid: 65534, name: "nobody", how: "USER nobody (busybox passwd: nobody:x:65534:65534)" };
 /** Debian's essential packages give every Debian/Ubuntu image these. */
 const DEBIAN_BASE = ["bash", "grep", "sh", "sleep", "timeout"] as const;
 /**
@@ -48,7 +50,8 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
       paths: ["docker/Dockerfile (target vllm-openai)", "docker/versions.json", "docs/deployment/docker.md"],
       note:
         "the Dockerfile was not readable at the tag itself: ENTRYPOINT [\"vllm\", \"serve\"], no USER and " +
-        "python3 on PATH hold in every version read (2025-2026); Ubuntu 22.04 base",
+        "python3 on PATH hold in every version read (2025-2026); Ubuntu 22.04 base; docs/deployment/docker.md " +
+        "read at 02319794a1415e663baaf6de2f8197f795bd8c03",
     },
   },
   {
@@ -181,7 +184,7 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
   },
   {
     ref: "prom/prometheus:v3.5.0",
-    user: { uid: 65534, gid: 65534, name: "nobody", how: "USER nobody (busybox passwd: nobody:x:65534:65534)" },
+    user: NOBODY,
     entrypoint: ["/bin/prometheus"],
     cmd: ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"],
     commandRole: "args",
@@ -197,7 +200,7 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
   },
   {
     ref: "prom/alertmanager:v0.28.1",
-    user: { uid: 65534, gid: 65534, name: "nobody", how: "USER nobody (busybox passwd: nobody:x:65534:65534)" },
+    user: NOBODY,
     entrypoint: ["/bin/alertmanager"],
     cmd: ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"],
     commandRole: "args",
