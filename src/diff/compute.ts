@@ -37,7 +37,15 @@ export const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Plan facts next to the Docker inputs in `plan --json`: they describe, they are not sent to Docker. */
-export const PLAN_ONLY_FIELDS: ReadonlySet<string> = new Set(["service", "dependsOn", "gpu", "deleteBeforeReplace"]);
+export const PLAN_ONLY_FIELDS: ReadonlySet<string> = new Set([
+  "service",
+  "dependsOn",
+  "gpu",
+  "deleteBeforeReplace",
+  // Pulumi resource options: a changed timeout changes nothing on the host.
+  "customTimeouts",
+  "imageCustomTimeouts",
+]);
 
 export function effectOf(field: string): Effect {
   return IN_PLACE_FIELDS.has(field) ? "update" : "replace";
@@ -117,6 +125,8 @@ interface UploadJson {
   readonly file: string;
   readonly content?: string;
   readonly permissions?: string;
+  readonly owner?: string;
+  readonly group?: string;
 }
 
 const isUploadList = (v: unknown): v is UploadJson[] =>
@@ -172,8 +182,8 @@ export function uploadChanges(oldV: unknown, newV: unknown): FieldChange[] {
       const { removed, added } = lineChanges(o.content ?? "", n.content ?? "");
       out.push({ field: `uploads[${file}] lines`, effect: "replace", old: removed, new: added });
     }
-    if (o.permissions !== n.permissions) {
-      out.push({ field: `uploads[${file}] permissions`, effect: "replace", old: o.permissions, new: n.permissions });
+    for (const key of ["permissions", "owner", "group"] as const) {
+      if (o[key] !== n[key]) out.push({ field: `uploads[${file}] ${key}`, effect: "replace", old: o[key], new: n[key] });
     }
   }
   return out;
