@@ -80,24 +80,25 @@ export function envMap(envs: unknown): Map<string, string> {
   return m;
 }
 
+/** The keys whose values differ between two maps, sorted, with each side's value (undefined: absent). */
+export function mapChanges<V>(
+  a: ReadonlyMap<string, V>,
+  b: ReadonlyMap<string, V>,
+): { key: string; old: V | undefined; new: V | undefined }[] {
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .sort()
+    .filter((k) => a.get(k) !== b.get(k))
+    .map((k) => ({ key: k, old: a.get(k), new: b.get(k) }));
+}
+
 /** Per-entry changes of an env list: Pulumi shows the whole list as secret, this shows each key. */
 export function envChanges(oldEnvs: unknown, newEnvs: unknown): FieldChange[] {
-  const a = envMap(oldEnvs);
-  const b = envMap(newEnvs);
-  const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
-  const out: FieldChange[] = [];
-  for (const k of keys) {
-    const o = a.get(k);
-    const n = b.get(k);
-    if (o === n) continue;
-    out.push({
-      field: `envs[${k}]`,
-      effect: "replace",
-      ...(o !== undefined ? { old: o } : {}),
-      ...(n !== undefined ? { new: n } : {}),
-    });
-  }
-  return out;
+  return mapChanges(envMap(oldEnvs), envMap(newEnvs)).map((c) => ({
+    field: `envs[${c.key}]`,
+    effect: "replace",
+    ...(c.old !== undefined ? { old: c.old } : {}),
+    ...(c.new !== undefined ? { new: c.new } : {}),
+  }));
 }
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");

@@ -9,6 +9,7 @@
 import { parse } from "yaml";
 import { NAMESPACE, SECRET_KEYS } from "../config/parse";
 import { isSecretRef } from "../plan/render";
+import { mapChanges } from "./compute";
 import type { StackPlan, Text } from "../plan/types";
 import type { SecretChange } from "./types";
 
@@ -99,17 +100,13 @@ export function diffSecrets(
   after: StackSecrets | null,
   users: ReadonlyMap<string, readonly string[]>,
 ): { secrets: SecretChange[]; encryptionChanged: boolean } {
-  const b = before?.values ?? new Map<string, string>();
-  const a = after?.values ?? new Map<string, string>();
-  const names = [...new Set([...b.keys(), ...a.keys()])].sort();
-  const secrets: SecretChange[] = [];
-  for (const name of names) {
-    const o = b.get(name);
-    const n = a.get(name);
-    if (o === n) continue;
-    const change = o === undefined ? "added" : n === undefined ? "removed" : "changed";
-    secrets.push({ name, change, usedBy: [...(users.get(name) ?? [])] });
-  }
+  const secrets = mapChanges(before?.values ?? new Map<string, string>(), after?.values ?? new Map<string, string>()).map(
+    (c): SecretChange => ({
+      name: c.key,
+      change: c.old === undefined ? "added" : c.new === undefined ? "removed" : "changed",
+      usedBy: [...(users.get(c.key) ?? [])],
+    }),
+  );
   const encryptionChanged = before !== null && after !== null && before.encryption !== after.encryption;
   return { secrets, encryptionChanged };
 }
