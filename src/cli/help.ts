@@ -89,12 +89,14 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
     examples: ["llmstack gpu detect", "llmstack gpu detect --topo topo.txt --query query.csv --json"],
   },
   plan: {
-    usage: "--stack NAME [--json] [--diff REV [--markdown]] [--dir DIR]",
+    usage: "--stack NAME [--json] [--diff REV [--render-with revision|current] [--head REV2] [--markdown]] [--dir DIR]",
     summary: "render a stack offline (no Pulumi CLI, backend or Docker), or diff it against a git revision",
     options: {
       "--stack NAME": "the stack to render (required)",
       "--json": "the containers as @pulumi/docker inputs, secrets masked",
       "--diff REV": "compare with the stack at git revision REV",
+      "--render-with WHAT": "revision (default): REV's own program renders REV (it runs); current: this checkout's program renders REV's stack files (nothing of REV runs: use it for untrusted revisions)",
+      "--head REV2": "compare with REV2's stack files instead of the working tree (needs --render-with current)",
       "--markdown": "print the diff as markdown (for a pull-request comment)",
       "--dir DIR": "the project directory (default: the current one)",
     },
@@ -102,6 +104,7 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
       "llmstack plan --stack production",
       "llmstack plan --stack production --json",
       "llmstack plan --stack production --diff origin/main",
+      "llmstack plan --stack production --diff origin/main --head pr-42 --render-with current",
     ],
   },
   quickstart: {
