@@ -59,7 +59,10 @@ export function utilisationRange(env: Environment): string {
   return l.min === null ? `above 0 and at most ${l.max}` : `${l.min} to ${l.max}`;
 }
 
-const deviceList = z.array(gpuId).min(1, { message: "must list at least one GPU" });
+const deviceList = z
+  .array(gpuId)
+  .min(1, { message: "must list at least one GPU" })
+  .describe("host GPU indices or UUIDs; one naming for the whole GPU section, each GPU once");
 
 /** Card class decides NCCL's peer-to-peer setting on PCIe: GeForce cards lack PCIe P2P. */
 export const cardClass = z.enum(["consumer", "datacenter"]);
@@ -76,13 +79,33 @@ const gpuCommon = {
   tensorParallelSize: z.number().int().gte(1).lte(64),
   pipelineParallelSize: z.number().int().gte(1).lte(64).default(1),
   /** Fraction of each vLLM GPU that vLLM takes (`--gpu-memory-utilization`). */
-  memoryUtilization: z.number().gt(0).lte(MEMORY_UTILISATION_MAX),
+  memoryUtilization: z
+    .number()
+    .gt(0)
+    .lte(MEMORY_UTILISATION_MAX)
+    .describe(
+      `vLLM's \`--gpu-memory-utilization\`; production allows ${utilisationRange("production")}; on each GPU, with the worker's share ` +
+        "and a CUDA context per process, it must fit what CUDA can allocate (docs/gpu-budget.md)",
+    ),
   /** The GPUs' name as nvidia-smi shows it (e.g. "NVIDIA GeForce RTX 3090"), for the capacity check. */
   gpuName: z.string().min(1).optional(),
   /** Each GPU's memory in MiB as nvidia-smi reports it (memory.total), for the capacity check. */
-  memoryMiB: z.number().int().gte(1024).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .gte(1024)
+    .optional()
+    .describe("each GPU's `memory.total` from nvidia-smi; required on a GPU vLLM shares with the worker"),
   /** Fraction of a GPU the multimodal worker needs; must fit beside vLLM on a shared GPU. */
-  workerMemoryFraction: z.number().gt(0).lte(1).default(0.1),
+  workerMemoryFraction: z
+    .number()
+    .gt(0)
+    .lte(1)
+    .default(0.1)
+    .describe(
+      "the worker's share of its GPU (its env `WORKER_GPU_MEMORY_FRACTION`; Docker cannot enforce it); on a GPU " +
+        "shared with vLLM it must leave vLLM room to restart (docs/gpu-budget.md)",
+    ),
 };
 
 export const gpuSchema = z.discriminatedUnion("mode", [
