@@ -40,7 +40,7 @@ export function formatIssues(
     if (value === undefined && issue.code === "invalid_value") {
       return `${keyName(issue.path)}: required, but missing (one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")})`;
     }
-    return `${keyName(issue.path)}: ${issue.message} (got ${JSON.stringify(value)})`;
+    return `${keyName(issue.path)}: ${issue.message} (${value === undefined ? "not set" : `got ${JSON.stringify(value)}`})`;
   });
   return (
     `${stackFile}: invalid stack config:\n` +

@@ -39,7 +39,8 @@ export const alertThresholdsSchema = z.strictObject({
   gpuTemperatureCelsius: z.number().int().gte(40).lte(110).default(83),
   /**
    * Fraction of a GPU's memory in use that raises GpuMemoryNearFull; default 0.99. It must be above the
-   * largest share the plan books on one GPU (vLLM's memoryUtilization plus the worker where they share):
+   * largest share the plan books on one GPU (vLLM's memoryUtilization, the worker's share where they share, and
+   * their CUDA contexts; src/config/gpuBookings.ts):
    * vLLM takes its share up front, so a threshold at or below it would fire all the time.
    */
   gpuMemoryUsedFraction: fraction.optional(),

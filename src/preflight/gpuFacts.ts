@@ -6,7 +6,15 @@ import { detectFromCaptures } from "../gpu/detect";
 import { smiFailure } from "../gpu/errors";
 import type { Detection } from "../gpu/types";
 import { checkNvidiaRuntime, parseRuntime, type InfoFacts } from "./docker";
-import { checkGpuMemoryInUse, checkGpusPresent, checkGpuSize, checkNvlink, parseComputeApps, parseStackPids } from "./gpuChecks";
+import {
+  checkGpuBudget,
+  checkGpuMemoryInUse,
+  checkGpusPresent,
+  checkGpuSize,
+  checkNvlink,
+  parseComputeApps,
+  parseStackPids,
+} from "./gpuChecks";
 import type { StackNeeds } from "./needs";
 import { PROBE_QUERY_FIELDS, type SectionName } from "./probe";
 import type { CheckResult, Section } from "./types";
@@ -45,6 +53,7 @@ export function gpuCheckResults(needs: StackNeeds, sections: Sections, info: Inf
   const present = checkGpusPresent(needs, det);
   out.push(present);
   if (present.status === "fail") return out;
+  out.push(checkGpuBudget(needs, det));
   out.push(checkGpuSize(needs, det));
   const nv = checkNvlink(needs, det, det.links !== null || sections.nvlink?.rc === 0);
   if (nv !== null) out.push(nv);

@@ -144,10 +144,12 @@ describe("configure-gpu", () => {
   });
 
   it("a section the stack would reject is not written (vLLM and the worker overfill a shared GPU)", async () => {
-    const stack = STACK.replace("memoryUtilization: 0.85", "memoryUtilization: 0.95");
+    const stack = STACK.replace("memoryUtilization: 0.85", "memoryUtilization: 0.92");
     const dir = project(stack, { "topo.txt": "topo-2x3090-nvlink-nv4.txt" });
     await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], io(dir).io)).rejects.toThrow(
-      "Pulumi.production.yaml: the new llmstack:gpu would be rejected, nothing was written: gpu.workerMemoryFraction: GPU 1 is shared",
+      "Pulumi.production.yaml: the new llmstack:gpu would be rejected, nothing was written: gpu.workerMemoryFraction: " +
+        "GPU 1 is shared by vLLM (memoryUtilization 0.92) and the multimodal worker (workerMemoryFraction 0.1): 0.92 + 0.1 " +
+        "= 1.02 of its memory leaves nothing for a 512 MiB CUDA context per process;",
     );
     expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(stack);
   });

@@ -201,7 +201,7 @@ describe("monitoring options", () => {
 
   it("rejects a GPU memory threshold the plan's own booking would always cross", () => {
     expect(() => withMonitoring("staging", { enabled: true, alerts: { gpuMemoryUsedFraction: 0.9 } })).toThrow(
-      "Pulumi.staging.yaml: llmstack:monitoring.alerts.gpuMemoryUsedFraction is 0.9, but the stack books 0.95 of a GPU's memory up front (vLLM's memoryUtilization plus the worker's share), so the alert would always fire; set it above 0.95 (at most 0.99), or remove it to use 0.99",
+      "Pulumi.staging.yaml: llmstack:monitoring.alerts.gpuMemoryUsedFraction is 0.9, but the stack books 0.932 of a GPU's memory up front (vLLM's memoryUtilization, the worker's share and their CUDA contexts), so the alert would always fire; set it above 0.932 (at most 0.99), or remove it to use 0.99",
     );
   });
 

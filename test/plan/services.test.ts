@@ -75,7 +75,7 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
     expect(worker.env.NVIDIA_VISIBLE_DEVICES).toBe("1");
     expect(worker.env.DEVICE).toBe("cuda:0");
     expect(worker.env.WORKER_PROCESSES).toBe("4");
-    expect(worker.env.WORKER_GPU_MEMORY_FRACTION).toBe("0.1");
+    expect(worker.env.WORKER_GPU_MEMORY_FRACTION).toBe({ development: "0.1", staging: "0.04", production: "0.04" }[stack]);
     expect(worker.dependsOn).toEqual(["vllm", "postgres", "redis", "qdrant", "object-store"]);
     expect(worker.entrypoints?.[0]).toBe("/bin/sh");
     expect(worker.entrypoints?.[2]).toContain("VLLM_HEALTH_URL");

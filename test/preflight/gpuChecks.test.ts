@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { sectionTenants } from "../../src/config/gpuBookings";
+import { checkGpuBudget } from "../../src/preflight/gpuChecks";
 import { detectionFrom, gpuCheckResults } from "../../src/preflight/gpuFacts";
 import { stackNeeds } from "../../src/preflight/needs";
 import { parseProbe } from "../../src/preflight/probe";
@@ -38,11 +40,12 @@ describe("GPU checks on real nvidia-smi captures", () => {
     expect(results.map((r) => [r.check, r.status])).toEqual([
       ["docker.nvidia", "pass"],
       ["gpu.devices", "pass"],
+      ["gpu.budget", "pass"],
       ["gpu.size", "pass"],
       ["gpu.nvlink", "pass"],
       ["gpu.memory-in-use", "fail"],
     ]);
-    const mem = results[4]!;
+    const mem = results[5]!;
     expect(mem.found).toBe(
       "GPU 0 (NVIDIA GeForce RTX 3090): 23166 MiB of 24576 MiB already used by processes nvidia-smi does not list " +
         "(another container's or a display's); vLLM asks memoryUtilization 0.9 = 22118 MiB but only 1410 MiB is free; " +
@@ -59,7 +62,7 @@ describe("GPU checks on real nvidia-smi captures", () => {
     // Constructed process list for the same rig: the 23166 MiB on GPU 0 split between two foreign pids.
     const apps = { text: `4242, 20000, ${RIG_3090_UUIDS[0]}\n5151, 3166, ${RIG_3090_UUIDS[0]}\n` };
     const results = run("production", { hook: HOOK_FOUND, ...RIG_3090, apps });
-    expect(results[4]!.found).toContain(
+    expect(results.find((r) => r.check === "gpu.memory-in-use")!.found).toContain(
       "GPU 0 (NVIDIA GeForce RTX 3090): 23166 MiB of 24576 MiB already used by pid 4242 (20000 MiB), pid 5151 (3166 MiB); vLLM asks memoryUtilization 0.9 = 22118 MiB but only 1410 MiB is free; ",
     );
   });
@@ -71,7 +74,7 @@ describe("GPU checks on real nvidia-smi captures", () => {
       text: "llm-multimodal-stack-development-vllm 4242\nllm-multimodal-stack-development-vllm 4243\n",
     };
     const results = run("development", { hook: HOOK_FOUND, ...RIG_3090, apps, stackpids });
-    expect(results[4]).toEqual({
+    expect(results.find((r) => r.check === "gpu.memory-in-use")).toEqual({
       check: "gpu.memory-in-use",
       status: "pass",
       found:
@@ -95,7 +98,29 @@ describe("GPU checks on real nvidia-smi captures", () => {
         "set llmstack:gpu.nvlink to false in Pulumi.production.yaml (llmstack configure-gpu auto --stack production " +
         "writes what the host has), or seat the NVLink bridge",
     });
-    // 0.9 + 0.1 on the shared GPU leaves the worker 1 MiB short once the driver's 1 MiB is counted.
+    // The budget runs with the host's memory.total (40960 MiB), not the stack file's 24576.
+    expect(results.find((r) => r.check === "gpu.budget")).toEqual({
+      check: "gpu.budget",
+      status: "pass",
+      found:
+        "GPU 0: vLLM 0.9 of 40520 MiB and 1 CUDA context of 512 MiB = 36980 MiB of 40520 MiB; " +
+        "GPU 1: vLLM 0.9 + the multimodal worker 0.04 of 40520 MiB and 2 CUDA contexts of 512 MiB = 39113 MiB of 40520 MiB",
+      fix: null,
+    });
+    expect(results.find((r) => r.check === "gpu.memory-in-use")).toEqual({
+      check: "gpu.memory-in-use",
+      status: "pass",
+      found:
+        "GPU 0 (NVIDIA A100-PCIE-40GB) 40959 MiB free for 36864 MiB asked; GPU 1 (NVIDIA A100-PCIE-40GB) 40959 MiB free for 38502 MiB asked",
+      fix: null,
+    });
+  });
+
+  it("warns when the worker's share does not fit beside vLLM's in what is free (needs built past the schema)", () => {
+    // The stack schema refuses 0.9 + 0.1 on one GPU; the check still guards what the host leaves free.
+    const needs = needsFor("production");
+    const shared = { ...needs, gpus: needs.gpus.map((g) => (g.id === "1" ? { ...g, fraction: 1 } : g)) };
+    const results = gpuCheckResults(shared, parseProbe(probeOutput({ hook: HOOK_FOUND, ...HOST_A100, apps: { text: "" } })), null, "gpu-box");
     expect(results.find((r) => r.check === "gpu.memory-in-use")).toEqual({
       check: "gpu.memory-in-use",
       status: "warn",
@@ -103,6 +128,36 @@ describe("GPU checks on real nvidia-smi captures", () => {
         "GPU 1 (NVIDIA A100-PCIE-40GB): 40959 MiB free; after vLLM's 36864 MiB the multimodal worker's 4096 MiB " +
         "(workerMemoryFraction) does not fit in the 4095 MiB left; GPU 0 (NVIDIA A100-PCIE-40GB) 40959 MiB free for 36864 MiB asked",
       fix: "lower memoryUtilization or workerMemoryFraction in Pulumi.production.yaml, or give the worker its own GPU",
+    });
+  });
+
+  it("resolves UUIDs to the host's GPUs before the budget: one GPU under two names fails there", () => {
+    // The stack schema refuses a section that mixes indices and UUIDs; with the host known, they resolve.
+    const needs = needsFor("production");
+    const tenants = sectionTenants(
+      { vllmDevices: ["0", "1"], workerDevices: [RIG_3090_UUIDS[1]!], memoryUtilization: 0.95, workerMemoryFraction: 1 },
+      true,
+    );
+    const det = detectionFrom(parseProbe(probeOutput(RIG_3090)), "gpu-box");
+    expect(checkGpuBudget({ ...needs, budget: { tenants, memoryMiB: 24576 } }, det)).toEqual({
+      check: "gpu.budget",
+      status: "fail",
+      found:
+        "workerMemoryFraction: GPU 1 is shared by vLLM (memoryUtilization 0.95) and the multimodal worker " +
+        "(workerMemoryFraction 1): 0.95 + 1 of the 24136 MiB CUDA can allocate (memory.total 24576 MiB less 440 MiB " +
+        "the driver keeps) plus a 512 MiB CUDA context per process come to 48089 MiB, 23953 MiB more than there is; " +
+        "vLLM starts only when its whole share is free, so it could not start again while the multimodal worker holds its share",
+      fix: "give the multimodal worker a GPU vLLM does not use (Pulumi.production.yaml: llmstack:gpu)",
+    });
+    const twice = sectionTenants(
+      { vllmDevices: ["1", RIG_3090_UUIDS[1]!], workerDevices: ["0"], memoryUtilization: 0.8, workerMemoryFraction: 0.1 },
+      true,
+    );
+    expect(checkGpuBudget({ ...needs, budget: { tenants: twice, memoryMiB: 24576 } }, det)).toEqual({
+      check: "gpu.budget",
+      status: "fail",
+      found: `vllmDevices: lists GPU 1 twice, as "1" and "${RIG_3090_UUIDS[1]}"`,
+      fix: "list each GPU once (Pulumi.production.yaml: llmstack:gpu)",
     });
   });
 
@@ -119,9 +174,14 @@ describe("GPU checks on real nvidia-smi captures", () => {
     expect(results.map((r) => [r.check, r.status])).toEqual([
       ["docker.nvidia", "pass"],
       ["gpu.devices", "pass"],
+      ["gpu.budget", "pass"],
       ["gpu.size", "pass"],
       ["gpu.memory-in-use", "pass"],
     ]);
+    expect(results[2]!.found).toBe(
+      "GPU 0: vLLM 0.85 of 40520 MiB and 1 CUDA context of 512 MiB = 34954 MiB of 40520 MiB; " +
+        "GPU 1: vLLM 0.85 + the multimodal worker 0.04 of 40520 MiB and 2 CUDA contexts of 512 MiB = 37087 MiB of 40520 MiB",
+    );
   });
 
   it("fails a device ID the host does not have, listing what it has", () => {

@@ -4,6 +4,7 @@
  * the top-level keys it touched, so a test can check that the error names one of them.
  */
 import fc from "fast-check";
+import { CUDA_CONTEXT_MIB, CUDA_RESERVED_MIB } from "../../src/config/gpuBookings";
 import { rawValues, STACKS } from "../helpers/stacks";
 
 export type Raw = Record<string, unknown>;
@@ -167,9 +168,9 @@ function badEnum(): fc.Arbitrary<Mutation> {
     .chain(([p, arb]) => arb.map((v) => ({ kind: "bad enum", path: p, apply: (cfg: Raw) => set(cfg, p, v) })));
 }
 
-const GPU_ID = /^(\d+|GPU-[0-9a-fA-F-]{8,}|MIG-[0-9a-fA-F-]{8,})$/;
+const GPU_ID = /^(0|[1-9]\d*|GPU-[0-9a-fA-F-]{8,}|MIG-[0-9a-fA-F-]{8,})$/;
 const BAD_GPU_ID = fc.oneof(
-  fc.constantFrom("gpu0", "-1", "GPU-xyz", "", " 0", "0 ", "1.5", "GPU-1234567", "cuda:0", "all", "0,1"),
+  fc.constantFrom("gpu0", "-1", "GPU-xyz", "", " 0", "0 ", "1.5", "GPU-1234567", "cuda:0", "all", "0,1", "01", "00"),
   fc.string({ maxLength: 14 }).filter((s) => !GPU_ID.test(s)),
 );
 
@@ -181,6 +182,15 @@ function badGpuId(base: Raw): fc.Arbitrary<Mutation> {
   return fc
     .tuple(fc.constantFrom(...lists), BAD_GPU_ID)
     .map(([p, id]) => ({ kind: "bad GPU ID", path: p, apply: (cfg: Raw) => set(cfg, p, id) }));
+}
+
+/** The reference rig's GPU UUIDs (test/fixtures/nvidia-smi, the club-3090 captures). */
+const RIG_UUIDS = ["GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0", "GPU-fef3f583-99bd-ac7f-c761-eddb679067e0"] as const;
+
+/** Thousandths of a shared GPU at and above which vLLM's and the worker's shares overflow it with two CUDA contexts. */
+function overBudgetFrom(base: Raw): number {
+  const usable = (get(base, ["gpu", "memoryMiB"]) as number) - CUDA_RESERVED_MIB;
+  return Math.floor((1 - (2 * CUDA_CONTEXT_MIB) / usable) * 1000) + 1;
 }
 
 /** Compound edits of the GPU section that break one cross-key rule each (only from a valid base). */
@@ -196,11 +206,31 @@ function gpuRule(base: Raw): fc.Arbitrary<Mutation> {
       .tuple(int(1, 8), int(1, 8))
       .filter(([tp, pp]) => tp * pp !== devices)
       .map(([tp, pp]) => gpu({ tensorParallelSize: tp, pipelineParallelSize: pp }, "TP × PP mismatch", ["gpu", "tensorParallelSize"])),
-    int(51, 950).chain((u) =>
-      int(1002 - u, 1000).map((w) =>
+    // Over the budget of the shared GPU: vLLM's share and the worker's of what CUDA can allocate, plus a
+    // CUDA context each, exceed it. Utilisation stays within every environment's bounds, and many cases
+    // keep the two shares at or under 1, which passed before the contexts were counted.
+    int(600, 920).chain((u) =>
+      int(Math.max(1, overBudgetFrom(base) - u), 1000).map((w) =>
         gpu({ memoryUtilization: u / 1000, workerMemoryFraction: w / 1000 }, "over-budget shared GPU", ["gpu", "workerMemoryFraction"]),
       ),
     ),
+    fc.constant(gpu({ workerDevices: [RIG_UUIDS[1]] }, "one GPU under two names (index and UUID)", ["gpu", "workerDevices"])),
+    fc.constant(
+      gpu(
+        { vllmDevices: [RIG_UUIDS[0], RIG_UUIDS[0].toUpperCase()], workerDevices: [RIG_UUIDS[1]] },
+        "one GPU under two spellings of its UUID",
+        ["gpu", "vllmDevices"],
+      ),
+    ),
+    fc.constant({ kind: "shared GPU without memoryMiB", path: ["gpu", "memoryMiB"], apply: (cfg: Raw) => del(cfg, ["gpu", "memoryMiB"]) }),
+    ...(base.environment === "production"
+      ? [
+          fc.oneof(int(921, 950), int(1, 599)).map((u) => {
+            const own = { workerDevices: ["0"], vllmDevices: ["1"], mode: "single", nvlink: false, tensorParallelSize: 1 };
+            return gpu({ ...own, memoryUtilization: u / 1000 }, "production utilisation out of bounds", ["gpu", "memoryUtilization"]);
+          }),
+        ]
+      : []),
     fc.constant(gpu({ mode: "single" }, "single mode with two GPUs", ["gpu", "vllmDevices"])),
     fc.constant(gpu({ vllmDevices: ["0"], tensorParallelSize: 1, workerDevices: ["0"] }, "multi mode with one GPU", ["gpu", "vllmDevices"])),
     fc.constant(gpu({ vllmDevices: ["0", "0"] }, "a GPU listed twice", ["gpu", "vllmDevices"])),
