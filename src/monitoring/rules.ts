@@ -6,6 +6,7 @@
  */
 import { stringify } from "yaml";
 import { StackConfigError } from "../config/errors";
+import { workerEnabled } from "../config/schema";
 import type { PlanContext } from "../plan/common";
 import { stackGpus } from "./common";
 import type { MonitoringConfig } from "./schema";
@@ -20,15 +21,16 @@ export interface AlertRule {
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
-/** The largest fraction of one GPU's memory the plan books (vLLM plus the worker where they share). */
+/** The largest fraction of one GPU's memory the plan books (vLLM plus the worker, when it runs, where they share). */
 export function largestBookedShare(ctx: PlanContext): number {
   const g = ctx.config.gpu;
   if (g.mode === "cpu") return 0;
+  const worker = workerEnabled(ctx.config);
   return Math.max(
     ...stackGpus(ctx).map(
       (id) =>
         (g.vllmDevices.includes(id) ? g.memoryUtilization : 0) +
-        (g.workerDevices.includes(id) ? g.workerMemoryFraction : 0),
+        (worker && g.workerDevices.includes(id) ? g.workerMemoryFraction : 0),
     ),
   );
 }

@@ -4,7 +4,7 @@
  * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the catalog.
  */
 import { estimateCapacity, lookupGpu, lookupModel, type CapacityResult, type GpuFacts, type ModelFacts } from "../capacity";
-import type { StackConfig } from "../config/schema";
+import { workerEnabled, type StackConfig } from "../config/schema";
 
 export interface CapacityBudget {
   /** "checked": the estimate ran; "unknown": a fact is missing, with `note` saying which. */
@@ -46,7 +46,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
       result: null,
     };
   }
-  const shared = config.services.workerEnabled && g.workerDevices.some((d) => g.vllmDevices.includes(d));
+  const shared = workerEnabled(config) && g.workerDevices.some((d) => g.vllmDevices.includes(d));
   const result = estimateCapacity({
     model,
     gpuMemoryMiB: memoryMiB,

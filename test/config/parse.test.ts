@@ -4,7 +4,7 @@ import { parseStackConfig } from "../../src/config/parse";
 import { stackConfigSchema } from "../../src/config/schema";
 import { readStack } from "../../src/config/stackFile";
 import { ROOT } from "../helpers/pulumiMocks";
-import { rawValues, STACKS } from "../helpers/stacks";
+import { rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 function errorOf(values: Record<string, unknown>, file = "Pulumi.production.yaml"): string {
   try {
@@ -96,13 +96,22 @@ describe("invalid stack config", () => {
   });
 
   it("rejects a GPU shared by vLLM and the worker beyond the memory budget", () => {
-    expect(errorOf(production((v) => (v.gpu.workerMemoryFraction = 0.2)))).toBe(
+    const values = production((v) => {
+      v.gpu.workerMemoryFraction = 0.2;
+      withAppImages(v);
+    });
+    expect(errorOf(values)).toBe(
       "Pulumi.production.yaml: invalid stack config:\n" +
         "  - llmstack:gpu.workerMemoryFraction: GPU 1 is shared by vLLM (memoryUtilization 0.9) and the " +
         "multimodal worker (workerMemoryFraction 0.2): together 1.1 of the GPU, more than 1.0; lower " +
         "memoryUtilization to 0.8 or less, or give the worker a GPU vLLM does not use (got 0.2)\n" +
         FOOTER,
     );
+  });
+
+  it("books no share for a worker that does not run (no llmstack:images.multimodalWorker)", () => {
+    const values = production((v) => (v.gpu.workerMemoryFraction = 0.2));
+    expect(parseStackConfig(values, "Pulumi.production.yaml").gpu).toMatchObject({ workerMemoryFraction: 0.2 });
   });
 
   it("accepts the same share on a GPU vLLM does not use", () => {

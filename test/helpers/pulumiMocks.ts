@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { HOOK_FOUND, probeOutput, RIG_3090, RIG_3090_UUIDS } from "../preflight/probeOutput";
+import { APP_IMAGES } from "./stacks";
 
 export const ROOT = join(__dirname, "..", "..");
 
@@ -28,15 +29,15 @@ export interface CapturedOptions {
 
 /**
  * What the preflight probe prints on the reference host with nothing running: the NVIDIA hook on
- * dockerd's PATH, two RTX 3090s with 1 MiB used (UUIDs and bus IDs from the club-3090 captures), the
- * NV4 bridge (topo -m and nvlink --status captures), no compute processes.
+ * dockerd's PATH, two RTX 3090s with 1 MiB used (UUIDs, bus IDs and driver 610.43.02 from the club-3090
+ * captures), the NV4 bridge (topo -m and nvlink --status captures), no compute processes.
  */
 export const IDLE_REFERENCE_HOST_PROBE = probeOutput({
   hook: HOOK_FOUND,
   query: {
     text:
-      `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0\n` +
-      `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0\n`,
+      `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0, 610.43.02\n` +
+      `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0, 610.43.02\n`,
   },
   topo: RIG_3090.topo,
   nvlink: RIG_3090.nvlink,
@@ -83,6 +84,12 @@ export function configFor(
     secretKeys.push(`llmstack:${k}`);
   }
   return { config, secretKeys };
+}
+
+/** A `configFor` override that sets your application images on the stack's images (see APP_IMAGES). */
+export function appImagesOverride(stack: string, dir = ROOT): Record<string, unknown> {
+  const images = JSON.parse(configFor(stack, {}, {}, dir).config["llmstack:images"]!) as Record<string, string>;
+  return { "llmstack:images": { ...images, ...APP_IMAGES } };
 }
 
 /**

@@ -4,7 +4,7 @@
  * the top-level keys it touched, so a test can check that the error names one of them.
  */
 import fc from "fast-check";
-import { rawValues, STACKS } from "../helpers/stacks";
+import { APP_IMAGES, rawValues, STACKS } from "../helpers/stacks";
 
 export type Raw = Record<string, unknown>;
 type Path = readonly (string | number)[];
@@ -106,8 +106,7 @@ const REQUIRED: Path[] = [
   ["environment"], ["gpu"], ["model"], ["images"], ["gateway"], ["services"],
   ["gpu", "mode"], ["gpu", "vllmDevices"], ["gpu", "workerDevices"], ["gpu", "nvlink"], ["gpu", "tensorParallelSize"],
   ["gpu", "memoryUtilization"], ["model", "name"], ["model", "servedModelName"], ["model", "maxModelLen"],
-  ["images", "vllm"], ["images", "vllmCpu"], ["images", "litellm"], ["images", "multimodalWorker"],
-  ["images", "retrievalProxy"], ["images", "postgres"], ["images", "redis"], ["images", "qdrant"],
+  ["images", "vllm"], ["images", "vllmCpu"], ["images", "litellm"], ["images", "postgres"], ["images", "redis"], ["images", "qdrant"],
   ["images", "objectStore"], ["images", "tlsProxy"], ["services", "workerCommand"], ["services", "retrievalCommand"],
   ["monitoring", "enabled"], ["gateway", "tls"], ["gateway", "tls", "mode"],
 ];
@@ -195,10 +194,16 @@ function gpuRule(base: Raw): fc.Arbitrary<Mutation> {
       .tuple(int(1, 8), int(1, 8))
       .filter(([tp, pp]) => tp * pp !== devices)
       .map(([tp, pp]) => gpu({ tensorParallelSize: tp, pipelineParallelSize: pp }, "TP × PP mismatch", ["gpu", "tensorParallelSize"])),
+    // The worker's share counts only when it runs, so its image is set too.
     int(51, 950).chain((u) =>
-      int(1002 - u, 1000).map((w) =>
-        gpu({ memoryUtilization: u / 1000, workerMemoryFraction: w / 1000 }, "over-budget shared GPU", ["gpu", "workerMemoryFraction"]),
-      ),
+      int(1002 - u, 1000).map((w) => ({
+        kind: "over-budget shared GPU",
+        path: ["gpu", "workerMemoryFraction"],
+        apply: (cfg: Raw) => {
+          Object.assign(cfg.gpu as Raw, { memoryUtilization: u / 1000, workerMemoryFraction: w / 1000 });
+          set(cfg, ["images", "multimodalWorker"], APP_IMAGES.multimodalWorker);
+        },
+      })),
     ),
     fc.constant(gpu({ mode: "single" }, "single mode with two GPUs", ["gpu", "vllmDevices"])),
     fc.constant(gpu({ vllmDevices: ["0"], tensorParallelSize: 1, workerDevices: ["0"] }, "multi mode with one GPU", ["gpu", "vllmDevices"])),
@@ -219,9 +224,9 @@ const repoOf = (ref: string): string => {
   return colon > name.lastIndexOf("/") ? name.slice(0, colon) : name;
 };
 
-/** A floating tag on any image, core or monitoring (staging and production only). */
+/** A floating tag on any image, core, your own (worker, retrieval proxy) or monitoring (staging and production only). */
 function floatingImage(base: Raw): fc.Arbitrary<Mutation> {
-  const core = Object.keys(base.images as Raw).map((k): Path => ["images", k]);
+  const core = [...new Set([...Object.keys(base.images as Raw), ...Object.keys(APP_IMAGES)])].map((k): Path => ["images", k]);
   const monitoring = base.monitoring
     ? ["dcgmExporter", "prometheus", "alertmanager", "grafana"].map((k): Path => ["monitoring", "images", k])
     : [];
@@ -232,7 +237,8 @@ function floatingImage(base: Raw): fc.Arbitrary<Mutation> {
     grafana: "grafana/grafana",
   };
   return fc.tuple(fc.constantFrom(...core, ...monitoring), FLOATING).map(([p, tag]) => {
-    const repo = p[0] === "images" ? repoOf(String(get(base, p))) : refs[String(p[2])]!;
+    const ref = p[0] === "images" ? String(get(base, p) ?? APP_IMAGES[p[1] as keyof typeof APP_IMAGES]) : undefined;
+    const repo = ref !== undefined ? repoOf(ref) : refs[String(p[2])]!;
     return { kind: "floating image tag", path: p, apply: (cfg: Raw) => set(cfg, p, `${repo}${tag}`) };
   });
 }
@@ -277,6 +283,11 @@ function badString(): fc.Arbitrary<Mutation> {
     [["monitoring", "receiver"], s.map((x) => ({ type: "webhook", url: `ftp://${x}` }))],
     [["monitoring", "receiver"], s.map((x) => ({ type: "email", to: "a@example.org", from: "b@example.org", smarthost: `${x.replace(/:/g, "")}` }))],
     [["services", "workerCommand"], fc.constantFrom([], [""], ["python3", ""])],
+    // Your own images are optional, but one that is set must be a reference.
+    ...(["multimodalWorker", "retrievalProxy"] as const).map((k): [Path, fc.Arbitrary<unknown>] => [
+      ["images", k],
+      fc.oneof(s.map((x) => `${x} ${x}`), fc.constantFrom("", "Registry.example.com/acme/worker:1", "ghcr.io/acme/worker:", "-worker:1")),
+    ]),
   ];
   return fc
     .constantFrom(...cases)
