@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { HOOK_FOUND, probeOutput, RIG_3090, RIG_3090_UUIDS } from "../preflight/probeOutput";
+import { HOOK_FOUND, probeOutput, RIG_3090, rigQuery } from "../preflight/probeOutput";
 import { APP_IMAGES } from "./stacks";
 
 export const ROOT = join(__dirname, "..", "..");
@@ -29,21 +29,21 @@ export interface CapturedOptions {
 
 /**
  * What the preflight probe prints on the reference host with nothing running: the NVIDIA hook on
- * dockerd's PATH, two RTX 3090s with 1 MiB used (UUIDs, bus IDs and driver 610.43.02 from the club-3090
- * captures), the NV4 bridge (topo -m and nvlink --status captures), no compute processes.
+ * dockerd's PATH, two idle RTX 3090s (rigQuery; driver 610.43.02 unless another is given), the NV4 bridge
+ * (topo -m and nvlink --status captures), no compute processes.
  */
-export const IDLE_REFERENCE_HOST_PROBE = probeOutput({
-  hook: HOOK_FOUND,
-  query: {
-    text:
-      `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0, 610.43.02\n` +
-      `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0, 610.43.02\n`,
-  },
-  topo: RIG_3090.topo,
-  nvlink: RIG_3090.nvlink,
-  apps: { text: "" },
-  stackpids: { text: "" },
-});
+export function idleReferenceHostProbe(driver = "610.43.02"): string {
+  return probeOutput({
+    hook: HOOK_FOUND,
+    query: rigQuery(driver),
+    topo: RIG_3090.topo,
+    nvlink: RIG_3090.nvlink,
+    apps: { text: "" },
+    stackpids: { text: "" },
+  });
+}
+
+export const IDLE_REFERENCE_HOST_PROBE = idleReferenceHostProbe();
 
 /** Values the tests use for the stack's secrets; each is distinctive so a leak is easy to find. */
 export const TEST_SECRETS: Record<string, string> = {

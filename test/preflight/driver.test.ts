@@ -11,7 +11,7 @@ import { gpuCheckResults } from "../../src/preflight/gpuFacts";
 import { stackNeeds } from "../../src/preflight/needs";
 import { parseProbe, probeScript } from "../../src/preflight/probe";
 import { planFromValues, rawValues } from "../helpers/stacks";
-import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS, type ProbeSections } from "./probeOutput";
+import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, rigQuery, type ProbeSections } from "./probeOutput";
 
 function driverCheck(sections: ProbeSections, vllmImage?: string, stack = "production") {
   const values = rawValues(stack);
@@ -22,16 +22,7 @@ function driverCheck(sections: ProbeSections, vllmImage?: string, stack = "produ
 
 /** The reference host's two RTX 3090s in the probe's CSV, with a given driver (constructed rows). */
 function rig(driver: string): ProbeSections {
-  return {
-    hook: HOOK_FOUND,
-    query: {
-      text:
-        `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0, ${driver}\n` +
-        `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0, ${driver}\n`,
-    },
-    topo: RIG_3090.topo,
-    nvlink: RIG_3090.nvlink,
-  };
+  return { hook: HOOK_FOUND, query: rigQuery(driver), topo: RIG_3090.topo, nvlink: RIG_3090.nvlink };
 }
 
 const KEEP_EVERY_IMAGE = "(its llmstack:images replaces Pulumi.yaml's, so list every image there)";

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { appImagesOverride, configFor, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
+import { appImagesOverride, configFor, idleReferenceHostProbe, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
 import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
 
 interface GateRun {
@@ -78,19 +78,8 @@ const GPU_CONTAINERS = [
   "llm-multimodal-stack-production-multimodal-worker",
 ];
 
-/** The reference host's 3090s as the probe reads them, with a constructed R575 driver: CUDA 12.9, not 13.0. */
-const R575_RIG = probeOutput({
-  hook: HOOK_FOUND,
-  query: {
-    text:
-      `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0, 575.51.03\n` +
-      `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0, 575.51.03\n`,
-  },
-  topo: RIG_3090.topo,
-  nvlink: RIG_3090.nvlink,
-  apps: { text: "" },
-  stackpids: { text: "" },
-});
+/** The reference host idle, with a constructed R575 driver: CUDA 12.9, not 13.0. */
+const R575_RIG = idleReferenceHostProbe("575.51.03");
 
 afterEach(() => vi.restoreAllMocks());
 
