@@ -6,7 +6,7 @@
 import { lookupModel } from "../capacity";
 import { workerEnabled, type StackConfig } from "../config/schema";
 import type { ServiceName, StackPlan } from "../plan/types";
-import { vllmImageCuda } from "./driver";
+import { vllmImageCuda } from "./imageCuda";
 
 export interface GpuNeed {
   /** Host GPU ID as the stack file writes it: an index ("0") or a UUID. */

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../src/config/parse";
 import { compareDriverVersions, CUDA_DRIVER_FLOORS, minimumDriver } from "../../src/facts/cudaDrivers";
 import { PROBE_QUERY_FIELDS } from "../../src/gpu/query";
-import { vllmImageCuda } from "../../src/preflight/driver";
+import { vllmImageCuda } from "../../src/preflight/imageCuda";
 import { gpuCheckResults } from "../../src/preflight/gpuFacts";
 import { stackNeeds } from "../../src/preflight/needs";
 import { parseProbe, probeScript } from "../../src/preflight/probe";
@@ -52,13 +52,16 @@ describe("the CUDA → driver table (NVIDIA's CUDA Toolkit release notes)", () =
 
 describe("vllmImageCuda: the CUDA a vLLM image reference is built on", () => {
   it.each([
+    // The record of the pinned image (src/facts/imageRecords.ts).
     ["vllm/vllm-openai:v0.21.0", "13.0"],
-    ["docker.io/vllm/vllm-openai:v0.20.0", "13.0"],
-    ["vllm/vllm-openai:v1.0.0", "13.0"],
+    ["docker.io/vllm/vllm-openai:v0.21.0", "13.0"],
+    // Variant tags name their CUDA.
     ["vllm/vllm-openai:v0.21.0-cu129", "12.9"],
     ["vllm/vllm-openai:v0.21.0-cu129-ubuntu2404", "12.9"],
     ["vllm/vllm-openai:v0.19.1-cu130", "13.0"],
     [`vllm/vllm-openai:v0.21.0@sha256:${"a".repeat(64)}`, "13.0"],
+    // Unrecorded and unsuffixed: not known.
+    ["vllm/vllm-openai:v0.22.0", null],
     ["vllm/vllm-openai:v0.19.1", null],
     ["vllm/vllm-openai:latest", null],
     [`vllm/vllm-openai@sha256:${"a".repeat(64)}`, null],
