@@ -13,6 +13,7 @@ import { detectByRunning } from "../gpu/run";
 import type { GpuSection } from "../gpu/layout";
 import type { CliIo } from "./io";
 import { readProjectConfig } from "../config/stackFile";
+import { imageStates } from "../preflight/run";
 import { renderStack } from "./plan";
 import { secretsCommand } from "./secrets";
 
@@ -32,7 +33,7 @@ export const QUICKSTART_MODELS: Record<"cpu" | "gpu", LocalModel> = {
   gpu: { name: "Qwen/Qwen2.5-1.5B-Instruct", servedModelName: "qwen2.5-1.5b-instruct", maxModelLen: 4096, dtype: "bfloat16" },
 };
 
-export function localStackFile(gpu: GpuSection, note: string, services?: Record<string, unknown>): string {
+export function localStackFile(gpu: GpuSection, note: string): string {
   const model = gpu.mode === "cpu" ? QUICKSTART_MODELS.cpu : QUICKSTART_MODELS.gpu;
   const config = {
     "llmstack:environment": "development",
@@ -40,30 +41,26 @@ export function localStackFile(gpu: GpuSection, note: string, services?: Record<
     "llmstack:gpu": gpu,
     "llmstack:model": model,
     "llmstack:gateway": { bindAddress: "127.0.0.1", port: 4000 },
-    ...(services ? { "llmstack:services": services } : {}),
   };
   return `# Written by "llmstack quickstart" for this machine (${note}); not checked in.\n${stringify({ config })}`;
 }
 
+/** Your own images: the worker and retrieval proxy run only when Pulumi.yaml sets them. */
+const APP_IMAGE_KEYS = ["multimodalWorker", "retrievalProxy"] as const;
+
 /**
- * The multimodal worker and retrieval proxy run your images. Those not on this machine (nothing to pull
- * them from) are left out, so the stack still comes up: vLLM, the gateway and the stores.
+ * The app images Pulumi.yaml sets that this machine can neither find nor pull without a login, as
+ * "key (ref): why" lines; and whether any is set at all.
  */
-async function appServices(io: CliIo): Promise<{ services?: Record<string, unknown>; left: string[] }> {
-  const project = readProjectConfig(io.cwd);
-  const images = project.images as Record<string, string> | undefined;
-  const services = { ...(project.services as Record<string, unknown> | undefined) };
-  const left: string[] = [];
-  for (const [flag, key] of [["workerEnabled", "multimodalWorker"], ["retrievalEnabled", "retrievalProxy"]] as const) {
-    const image = images?.[key];
-    if (image === undefined) continue;
-    const r = await io.exec("docker", ["image", "inspect", "--format", "{{.Id}}", image]);
-    if (r.code !== 0) {
-      services[flag] = false;
-      left.push(`${key} (${image})`);
-    }
-  }
-  return left.length ? { services, left } : { left };
+async function appImages(io: CliIo): Promise<{ set: boolean; unavailable: string[] }> {
+  const images = (readProjectConfig(io.cwd).images ?? {}) as Record<string, string | undefined>;
+  const set = APP_IMAGE_KEYS.flatMap((key) => (images[key] === undefined ? [] : [{ key, ref: images[key]! }]));
+  const states = await imageStates(set.map((i) => i.ref), (args) => io.exec("docker", args), io.exec, io.env);
+  const unavailable = set.flatMap((i, n) => {
+    const st = states[n]!;
+    return st.kind === "on-host" || st.kind === "pullable" ? [] : [`llmstack:images.${i.key} (${i.ref}): ${st.detail}`];
+  });
+  return { set: set.length > 0, unavailable };
 }
 
 export async function quickstartCommand(argv: string[], io: CliIo): Promise<number> {
@@ -93,6 +90,16 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
     return 1;
   }
 
+  // Before anything is written: an image of yours that cannot be had would stop `pulumi up` at its pull.
+  const apps = await appImages(io);
+  if (apps.unavailable.length > 0) {
+    io.stderr(
+      `Pulumi.yaml sets images that are neither on this machine nor pullable without a login: ${apps.unavailable.join("; ")}. ` +
+        "Build them here (docker build -t <image> .) or pull them (docker login, then docker pull <image>), or remove them " +
+        "from llmstack:images in Pulumi.yaml to run the stack without them; nothing was written.\n",
+    );
+    return 1;
+  }
   const file = join(io.cwd, `Pulumi.${LOCAL_STACK}.yaml`);
   if (existsSync(file)) {
     io.stdout(`Using the existing ${`Pulumi.${LOCAL_STACK}.yaml`}; delete it to detect this machine again.\n`);
@@ -107,15 +114,14 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
       gpu = { mode: "cpu" };
       note = `no usable GPU: ${(err as Error).message.split("\n")[0]}`;
     }
-    const apps = await appServices(io);
-    writeFileSync(file, localStackFile(gpu, note, apps.services));
+    writeFileSync(file, localStackFile(gpu, note));
     io.stdout(`Wrote Pulumi.${LOCAL_STACK}.yaml: ${note}; mode ${gpu.mode}.\n`);
-    if (apps.left.length) {
-      io.stdout(
-        `Left out (image not on this machine): ${apps.left.join(", ")}. Build or pull your image, then set ` +
-          `llmstack:services.workerEnabled / retrievalEnabled to true in Pulumi.${LOCAL_STACK}.yaml.\n`,
-      );
-    }
+  }
+  if (!apps.set) {
+    io.stdout(
+      "The multimodal worker and retrieval proxy are off: they run once llmstack:images.multimodalWorker / " +
+        "retrievalProxy in Pulumi.yaml name your images.\n",
+    );
   }
   // Render offline first: a bad file fails here with the key to fix, before Pulumi starts.
   const plan = renderStack(io.cwd, LOCAL_STACK);

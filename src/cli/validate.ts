@@ -27,7 +27,7 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   const config = parseStackConfig(raw.values, raw.stackFile);
   const plan = planStack({ project: raw.project, stack: raw.stack, stackFile: raw.stackFile, config, secretsPresent: raw.secretsPresent });
   const needs = stackNeeds(config, plan);
-  const results = await runPreflight(needs, io.exec);
+  const results = await runPreflight(needs, io.exec, io.env);
   const bad = failed(results);
   if (values.json) {
     io.stdout(`${JSON.stringify({ stack: raw.stack, dockerHost: needs.dockerHost, ok: bad.length === 0, checks: results }, null, 2)}\n`);

@@ -157,8 +157,10 @@ export const imagesSchema = z.strictObject({
   vllm: imageRef,
   vllmCpu: imageRef,
   litellm: imageRef,
-  multimodalWorker: imageRef,
-  retrievalProxy: imageRef,
+  /** Your multimodal worker image; the worker runs only when it is set (there is no public default). */
+  multimodalWorker: imageRef.optional(),
+  /** Your retrieval proxy image; the proxy runs only when it is set (there is no public default). */
+  retrievalProxy: imageRef.optional(),
   postgres: imageRef,
   redis: imageRef,
   qdrant: imageRef,
@@ -210,10 +212,6 @@ export function isLoopback(address: string): boolean {
 }
 
 export const servicesSchema = z.strictObject({
-  /** Run the multimodal worker (your image); off leaves vLLM, the gateway and the stores. */
-  workerEnabled: z.boolean().default(true),
-  /** Run the retrieval proxy (your image). */
-  retrievalEnabled: z.boolean().default(true),
   /** Command of the multimodal worker image (run after vLLM answers /health). */
   workerCommand: z.array(z.string().min(1)).min(1),
   /** Command of the retrieval proxy image. */
@@ -223,6 +221,24 @@ export const servicesSchema = z.strictObject({
   /** Port the multimodal worker listens on inside the stack network. */
   workerPort: port.default(8090),
 });
+
+/** What decides whether the stack's own application images run: only whether their image is set. */
+interface AppImages {
+  readonly images: { readonly multimodalWorker?: string; readonly retrievalProxy?: string };
+}
+
+/**
+ * The multimodal worker runs only when `llmstack:images.multimodalWorker` is set: the image is the switch,
+ * so a stack never pulls an image that was never built. Its GPU share counts only then.
+ */
+export function workerEnabled(config: AppImages): boolean {
+  return config.images.multimodalWorker !== undefined;
+}
+
+/** The retrieval proxy runs only when `llmstack:images.retrievalProxy` is set. */
+export function retrievalEnabled(config: AppImages): boolean {
+  return config.images.retrievalProxy !== undefined;
+}
 
 export const smokeTestSchema = z.strictObject({
   /** Send one chat completion through the gateway after each update that changes the stack. */
@@ -258,11 +274,11 @@ export const stackConfigSchema = z
   .superRefine((cfg, ctx) => {
     if (cfg.environment !== "development") {
       // Outside development every image is pinned: a floating tag changes under a running stack.
-      const groups: [string[], Record<string, string>][] = [[["images"], cfg.images]];
+      const groups: [string[], Record<string, string | undefined>][] = [[["images"], cfg.images]];
       if (cfg.monitoring?.enabled) groups.push([["monitoring", "images"], cfg.monitoring.images]);
       for (const [path, images] of groups) {
         for (const [key, ref] of Object.entries(images)) {
-          if (imageTagProblem(ref) !== "floating") continue;
+          if (ref === undefined || imageTagProblem(ref) !== "floating") continue;
           ctx.addIssue({
             code: "custom",
             path: [...path, key],
@@ -283,7 +299,7 @@ export const stackConfigSchema = z
     if (cfg.gpu.mode === "cpu") return;
     const g = cfg.gpu;
     const gpus = g.vllmDevices.length;
-    refineGpuBudget(g, cfg.environment, cfg.services.workerEnabled, ctx);
+    refineGpuBudget(g, cfg.environment, workerEnabled(cfg), ctx);
     if (g.tensorParallelSize * g.pipelineParallelSize !== gpus) {
       ctx.addIssue({
         code: "custom",

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Captures } from "./detect";
+import { QUERY_FIELDS } from "./query";
 
 export interface CaptureFiles {
   readonly topo?: string;
@@ -17,8 +18,7 @@ export const CAPTURE_NAMES = {
   topo: { file: "topo.txt", command: "nvidia-smi topo -m > topo.txt" },
   query: {
     file: "query.csv",
-    command:
-      "nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,pci.bus_id,compute_cap --format=csv > query.csv",
+    command: `nvidia-smi --query-gpu=${QUERY_FIELDS.join(",")} --format=csv > query.csv`,
   },
   nvlink: { file: "nvlink.txt", command: "nvidia-smi nvlink --status > nvlink.txt" },
 } as const;

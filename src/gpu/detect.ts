@@ -117,6 +117,7 @@ function mergeGpu(
     memoryUsedMiB: q?.memoryUsedMiB ?? null,
     busId: q?.busId ?? null,
     computeCapability: q?.computeCapability ?? null,
+    driverVersion: q?.driverVersion ?? null,
     numaNode: t?.numaNode ?? null,
     cpuAffinity: t?.cpuAffinity ?? null,
     activeNvlinks: l?.activeLinks ?? null,

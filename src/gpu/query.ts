@@ -6,16 +6,17 @@
 import { throwIfFailure, wholeNumber } from "./errors";
 import type { QueryGpu } from "./types";
 
+/** The fields every query asks for; every nvidia-smi with --query-gpu knows them. */
+const GPU_FIELDS = ["index", "uuid", "name", "memory.total", "memory.used", "pci.bus_id"] as const;
+
 /** The fields detection asks for; compute_cap is left out by the fallback on old drivers. */
-export const QUERY_FIELDS = [
-  "index",
-  "uuid",
-  "name",
-  "memory.total",
-  "memory.used",
-  "pci.bus_id",
-  "compute_cap",
-] as const;
+export const QUERY_FIELDS = [...GPU_FIELDS, "compute_cap"] as const;
+
+/**
+ * The fields the preflight probe asks for: the driver version, compared with the CUDA the vLLM image needs;
+ * no compute_cap, which old drivers reject (the probe runs one query and cannot fall back).
+ */
+export const PROBE_QUERY_FIELDS = [...GPU_FIELDS, "driver_version"] as const;
 
 /** nvidia-smi accepts these aliases but prints the canonical name in the header. */
 const ALIASES: Readonly<Record<string, string>> = {
@@ -85,6 +86,7 @@ export function parseQueryCsv(text: string, where: string, fields?: readonly str
       memoryUsedMiB: mib(get("memory.used"), "memory.used", where, row),
       busId: get("pci.bus_id"),
       computeCapability: get("compute_cap"),
+      driverVersion: get("driver_version"),
     };
   });
 }

@@ -1,6 +1,7 @@
 /**
  * Parser for plain `nvidia-smi` (the default table), for users who paste that instead of the CSV query.
- * It gives index, name, bus ID and memory; UUIDs and compute capability are not in the table (null).
+ * It gives index, name, bus ID, memory and the driver version of the header; UUIDs and compute capability
+ * are not in the table (null).
  */
 import { throwIfFailure, wholeNumber } from "./errors";
 import type { QueryGpu } from "./types";
@@ -15,9 +16,13 @@ const GPU_LINE = /^\|\s+(\d+)\s+(.+?)\s+(On|Off|N\/A)\s+\|\s+([0-9A-Fa-f]{4,8}:[
 // "| 33%   28C    P8            188W /  350W |   23166MiB /  24576MiB |      0%      Default |"
 const MEMORY = /\|\s+(\d+)MiB\s+\/\s+(\d+)MiB\s+\|/;
 
+// "Driver Version: 555.42.02" up to driver 5xx; "KMD Version: 610.43.02" from driver 610 on.
+const DRIVER = /\b(?:Driver|KMD) Version:\s*(\d+(?:\.\d+)+)/;
+
 export function parseSmiTable(text: string, where: string): QueryGpu[] {
   throwIfFailure(text, where);
   const lines = text.split(/\r?\n/);
+  const driverVersion = DRIVER.exec(text)?.[1] ?? null;
   const gpus: QueryGpu[] = [];
   lines.forEach((line, i) => {
     const m = GPU_LINE.exec(line);
@@ -39,6 +44,7 @@ export function parseSmiTable(text: string, where: string): QueryGpu[] {
       memoryUsedMiB: num(mem[1], "memory used"),
       busId: m[4] ?? null,
       computeCapability: null,
+      driverVersion,
     });
   });
   if (gpus.length === 0) {

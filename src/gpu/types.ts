@@ -39,6 +39,8 @@ export interface QueryGpu {
   readonly busId: string | null;
   /** "8.6" style; null when the driver cannot report it (old nvidia-smi rejects compute_cap). */
   readonly computeCapability: string | null;
+  /** The NVIDIA driver version ("580.65.06"); null when the capture does not include it. */
+  readonly driverVersion: string | null;
 }
 
 export interface NvlinkGpu {

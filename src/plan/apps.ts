@@ -48,7 +48,8 @@ export function backendEnv(): Record<string, Text> {
   };
 }
 
-export function planMultimodalWorker(ctx: PlanContext): ContainerSpec {
+/** The worker's container; `image` is `llmstack:images.multimodalWorker`, planned only when it is set. */
+export function planMultimodalWorker(ctx: PlanContext, image: string): ContainerSpec {
   const { config } = ctx;
   const port = config.services.workerPort;
   const env: Record<string, Text> = {
@@ -62,7 +63,7 @@ export function planMultimodalWorker(ctx: PlanContext): ContainerSpec {
     ...baseContainer(ctx),
     service: "multimodal-worker" as const,
     name: physicalName(ctx, "multimodal-worker"),
-    image: config.images.multimodalWorker,
+    image,
     entrypoints: ["/bin/sh", "-c", WAIT_FOR_VLLM, "wait-for-vllm"],
     command: [...config.services.workerCommand],
     healthcheck: healthcheck(pythonHttpProbe(`http://localhost:${port}/health`), 120),
@@ -87,14 +88,15 @@ export function planMultimodalWorker(ctx: PlanContext): ContainerSpec {
   };
 }
 
-export function planRetrievalProxy(ctx: PlanContext): ContainerSpec {
+/** The retrieval proxy's container; `image` is `llmstack:images.retrievalProxy`, planned only when it is set. */
+export function planRetrievalProxy(ctx: PlanContext, image: string): ContainerSpec {
   const { config } = ctx;
   const port = config.services.retrievalPort;
   return {
     ...baseContainer(ctx),
     service: "retrieval-proxy",
     name: physicalName(ctx, "retrieval-proxy"),
-    image: config.images.retrievalProxy,
+    image,
     command: [...config.services.retrievalCommand],
     env: {
       ...backendEnv(),

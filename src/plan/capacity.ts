@@ -4,7 +4,7 @@
  * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the catalog.
  */
 import { estimateCapacity, lookupGpu, lookupModel, type CapacityResult, type GpuFacts, type ModelFacts } from "../capacity";
-import { MEMORY_UTILISATION_LIMITS, type StackConfig } from "../config/schema";
+import { MEMORY_UTILISATION_LIMITS, workerEnabled, type StackConfig } from "../config/schema";
 
 export interface CapacityBudget {
   /** "checked": the estimate ran; "unknown": a fact is missing, with `note` saying which. */
@@ -46,7 +46,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
       result: null,
     };
   }
-  const shared = config.services.workerEnabled ? g.workerDevices.find((d) => g.vllmDevices.includes(d)) : undefined;
+  const shared = workerEnabled(config) ? g.workerDevices.find((d) => g.vllmDevices.includes(d)) : undefined;
   const result = estimateCapacity({
     model,
     gpuMemoryMiB: memoryMiB,

@@ -1,7 +1,7 @@
 /**
  * planStack: a validated stack config → the StackPlan. Pure and deterministic: no Pulumi, no I/O.
  */
-import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schema";
+import { retrievalEnabled, SECRET_NAMES, workerEnabled, type SecretName, type StackConfig } from "../config/schema";
 import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
 import { planCapacity } from "./capacity";
@@ -47,8 +47,9 @@ export function planStack(input: PlanInput): StackPlan {
     planQdrant(ctx),
     planObjectStore(ctx),
     planLitellm(ctx),
-    ...(config.services.workerEnabled ? [planMultimodalWorker(ctx)] : []),
-    ...(config.services.retrievalEnabled ? [planRetrievalProxy(ctx)] : []),
+    // Your own images run only when set for the stack (there is no public default to pull).
+    ...(workerEnabled(config) ? [planMultimodalWorker(ctx, config.images.multimodalWorker!)] : []),
+    ...(retrievalEnabled(config) ? [planRetrievalProxy(ctx, config.images.retrievalProxy!)] : []),
   ];
   if (config.gateway.tls) containers.push(planGatewayTls(ctx, config.gateway.tls));
   const finalize = (c: ContainerSpec): ContainerSpec => finalizeContainer(c, ctx, input.imageFacts);

@@ -6,6 +6,7 @@ import { detectFromCaptures } from "../gpu/detect";
 import { smiFailure } from "../gpu/errors";
 import type { Detection } from "../gpu/types";
 import { checkNvidiaRuntime, parseRuntime, type InfoFacts } from "./docker";
+import { checkDriver } from "./driver";
 import {
   checkGpuBudget,
   checkGpuMemoryInUse,
@@ -16,7 +17,8 @@ import {
   parseStackPids,
 } from "./gpuChecks";
 import type { StackNeeds } from "./needs";
-import { PROBE_QUERY_FIELDS, type SectionName } from "./probe";
+import { PROBE_QUERY_FIELDS } from "../gpu/query";
+import type { SectionName } from "./probe";
 import type { CheckResult, Section } from "./types";
 
 export type Sections = Partial<Record<SectionName, Section>>;
@@ -50,6 +52,9 @@ export function gpuCheckResults(needs: StackNeeds, sections: Sections, info: Inf
   const empty: Section = { rc: 0, text: "" };
   out.push(checkNvidiaRuntime(parseRuntime(sections.hook ?? empty, sections.cdi ?? empty), info, where));
   const det = detectionFrom(sections, where);
+  // Before the device checks: a driver too old for the image fails whatever GPUs the stack asks for.
+  const driver = checkDriver(needs, det, needs.vllmCuda, where);
+  if (driver !== null) out.push(driver);
   const present = checkGpusPresent(needs, det);
   out.push(present);
   if (present.status === "fail") return out;

@@ -5,8 +5,9 @@
  */
 import { lookupModel } from "../capacity";
 import { gpuBookings, round3, sectionTenants, VLLM_TENANT, type GpuTenant } from "../config/gpuBookings";
-import type { StackConfig } from "../config/schema";
+import { workerEnabled, type StackConfig } from "../config/schema";
 import type { ServiceName, StackPlan } from "../plan/types";
+import { vllmImageCuda } from "./imageCuda";
 
 export interface GpuNeed {
   /** Host GPU ID as the stack file writes it: an index ("0") or a UUID. */
@@ -29,6 +30,18 @@ export interface PortNeed {
   readonly port: number;
 }
 
+/** One image the stack runs, and where the stack sets it. */
+export interface ImageNeed {
+  readonly ref: string;
+  /** The key that sets it, e.g. "llmstack:images.vllm" or "llmstack:monitoring.images.grafana". */
+  readonly key: string;
+  /** Whether the stack runs without it when it is unset (your worker and retrieval proxy images). */
+  readonly optional: boolean;
+}
+
+/** Images the stack runs only when set: unsetting one is a way out of a missing image. */
+const OPTIONAL_IMAGES: readonly string[] = ["multimodalWorker", "retrievalProxy"];
+
 export interface StackNeeds {
   readonly stack: string;
   readonly stackFile: string;
@@ -43,6 +56,10 @@ export interface StackNeeds {
   readonly memoryUtilization: number | null;
   readonly ports: readonly PortNeed[];
   readonly vllmImage: string;
+  /** CUDA major.minor the vLLM image is built on; null in cpu mode or when it is not known. */
+  readonly vllmCuda: string | null;
+  /** Every image of the plan, once each, in plan order. */
+  readonly images: readonly ImageNeed[];
   readonly model: string;
   /** Bytes of the model's weights on disk; null when the model is not in the catalog. */
   readonly modelBytes: number | null;
@@ -64,7 +81,7 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
   const budget: GpuBudgetInput =
     g.mode === "cpu"
       ? { tenants: [], memoryMiB: null }
-      : { tenants: sectionTenants(g, config.services.workerEnabled), memoryMiB: g.memoryMiB ?? null };
+      : { tenants: sectionTenants(g, workerEnabled(config)), memoryMiB: g.memoryMiB ?? null };
   const gpus = gpuBookings(budget.tenants, { memoryMiB: budget.memoryMiB }).gpus.map(
     (b): GpuNeed => ({
       id: b.names[0] ?? b.gpu,
@@ -80,6 +97,7 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
     modelBytes = null;
   }
   const vllm = plan.containers.find((c) => c.service === "vllm");
+  const vllmImage = vllm?.image ?? (config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm);
   return {
     stack: plan.stack,
     stackFile: plan.stackFile,
@@ -92,9 +110,25 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
     nvlink: config.gpu.mode === "cpu" ? false : config.gpu.nvlink,
     memoryUtilization: config.gpu.mode === "cpu" ? null : config.gpu.memoryUtilization,
     ports: plan.containers.flatMap((c) => c.ports.map((p) => ({ service: c.service, ip: p.ip, port: p.external }))),
-    vllmImage: vllm?.image ?? (config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm),
+    vllmImage,
+    vllmCuda: config.gpu.mode === "cpu" ? null : vllmImageCuda(vllmImage),
+    images: imageNeeds(config, plan),
     model: config.model.name,
     modelBytes,
     vllmImageBytes: (config.gpu.mode === "cpu" ? VLLM_IMAGE_GIB.cpu : VLLM_IMAGE_GIB.gpu) * GIB,
   };
 }
+
+/** The plan's images, each with the key that sets it (images first, then monitoring's). */
+export function imageNeeds(config: StackConfig, plan: StackPlan): ImageNeed[] {
+  const keys: [string, string | undefined][] = [
+    ...Object.entries(config.images).map(([k, v]): [string, string | undefined] => [`llmstack:images.${k}`, v]),
+    ...Object.entries(config.monitoring?.images ?? {}).map(([k, v]): [string, string | undefined] => [`llmstack:monitoring.images.${k}`, v]),
+  ];
+  const refs = [...new Set(plan.containers.map((c) => c.image))];
+  return refs.map((ref) => {
+    const key = keys.find(([, v]) => v === ref)?.[0] ?? "llmstack:images";
+    return { ref, key, optional: OPTIONAL_IMAGES.some((k) => key === `llmstack:images.${k}`) };
+  });
+}
+

@@ -4,12 +4,11 @@
  * between markers with its exit code. It always exits 0, so a missing tool is a fact, not a failure.
  * The CLI runs it with `sh -s` (locally or over ssh); the Pulumi gate runs it through `command.local.run`.
  */
+import { PROBE_QUERY_FIELDS } from "../gpu/query";
 import type { Section } from "./types";
 
 export type SectionName = "hook" | "cdi" | "query" | "topo" | "nvlink" | "apps" | "stackpids" | "listeners" | "disk";
 
-/** Fields asked of `nvidia-smi --query-gpu`; compute_cap is left out because old drivers reject it. */
-export const PROBE_QUERY_FIELDS = ["index", "uuid", "name", "memory.total", "memory.used", "pci.bus_id"] as const;
 export const APPS_FIELDS = ["pid", "used_memory", "gpu_uuid"] as const;
 
 /**

@@ -1,8 +1,12 @@
 /**
- * `llmstack validate`'s gathering: the docker CLI (`docker --host <host> version|info|ps|image inspect`)
- * through the CLI's exec, and the host probe run with `sh -s` locally or over ssh. Then the pure checks.
+ * `llmstack validate`'s gathering: the docker CLI (`docker --host <host> version|info|ps|image inspect`, and
+ * `docker manifest inspect` for images the host lacks) through the CLI's exec, and the host probe run with
+ * `sh -s` locally or over ssh. Then the pure checks.
  */
-import type { ExecFn } from "../cli/io";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ExecFn, ExecResult } from "../cli/io";
 import {
   checkApiVersion,
   checkDaemon,
@@ -15,16 +19,46 @@ import {
 import { gpuCheckResults, type Sections } from "./gpuFacts";
 import { parseStackPids } from "./gpuChecks";
 import { checkDisk, checkPorts, checkPulumiCli, parseDf, parseListeners } from "./hostChecks";
+import { checkImages, imageState, type ImageState } from "./images";
 import type { StackNeeds } from "./needs";
 import { parseProbe, probeScript, transportFor, type SectionName } from "./probe";
 import { fail, warn, type CheckResult } from "./types";
 
 const TIMEOUT_MS = 60_000;
+/** A registry that has not answered a manifest request in this long is taken as unreachable. */
+const MANIFEST_TIMEOUT_MS = 30_000;
 
-export async function runPreflight(needs: StackNeeds, exec: ExecFn): Promise<CheckResult[]> {
+/** Runs the docker CLI against the stack's daemon. */
+export type Docker = (args: string[]) => Promise<ExecResult>;
+
+/**
+ * Each image's state: on the host, else what its registry says to a request without credentials (a Docker
+ * config directory of its own, empty), as the Docker provider's pull will ask. The requests run together.
+ */
+export async function imageStates(refs: readonly string[], docker: Docker, exec: ExecFn, env: NodeJS.ProcessEnv): Promise<ImageState[]> {
+  const anonymous = mkdtempSync(join(tmpdir(), "llmstack-no-credentials-"));
+  try {
+    return await Promise.all(
+      refs.map(async (ref) => {
+        const inspect = await docker(["image", "inspect", "--format", "{{.Id}}", ref]);
+        if (inspect.code === 0) return imageState(inspect, null);
+        const manifest = await exec("docker", ["manifest", "inspect", ref], {
+          timeoutMs: MANIFEST_TIMEOUT_MS,
+          env: { ...env, DOCKER_CONFIG: anonymous },
+        });
+        return imageState(inspect, manifest);
+      }),
+    );
+  } finally {
+    rmSync(anonymous, { recursive: true, force: true });
+  }
+}
+
+/** `env` is the environment the docker CLI runs with (PATH, proxies); the manifest requests add DOCKER_CONFIG. */
+export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
   const host = needs.dockerHost;
   const transport = transportFor(host);
-  const docker = (args: string[]) => exec("docker", ["--host", host, ...args], { timeoutMs: TIMEOUT_MS });
+  const docker: Docker = (args) => exec("docker", ["--host", host, ...args], { timeoutMs: TIMEOUT_MS });
   const results: CheckResult[] = [];
 
   const daemon = parseDockerVersion(host, await docker(["version", "--format", "json"]));
@@ -38,7 +72,9 @@ export async function runPreflight(needs: StackNeeds, exec: ExecFn): Promise<Che
     info = parseDockerInfo(await docker(["info", "--format", "json"]));
     const ps = await docker(["ps", "-a", "--format", "json"]);
     containers = ps.code === 0 ? parseDockerPs(ps.stdout) : [];
-    imagePresent = (await docker(["image", "inspect", "--format", "{{.Id}}", needs.vllmImage])).code === 0;
+    const states = await imageStates(needs.images.map((i) => i.ref), docker, exec, env);
+    results.push(checkImages(needs.images, states, host));
+    imagePresent = states[needs.images.findIndex((i) => i.ref === needs.vllmImage)]?.kind === "on-host";
   }
 
   const gpu = needs.mode !== "cpu";

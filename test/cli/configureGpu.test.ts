@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configureGpuCommand } from "../../src/cli/configureGpu";
 import type { CliIo } from "../../src/cli/io";
+import { readProjectConfig } from "../../src/config/stackFile";
+import { APP_IMAGES } from "../helpers/stacks";
 
 const FIX = join(__dirname, "../fixtures/nvidia-smi");
 const ROOT = join(__dirname, "../..");
@@ -144,7 +146,12 @@ describe("configure-gpu", () => {
   });
 
   it("a section the stack would reject is not written (vLLM and the worker overfill a shared GPU)", async () => {
-    const stack = STACK.replace("memoryUtilization: 0.85", "memoryUtilization: 0.92");
+    // The worker runs (its image set; a stack's llmstack:images replaces Pulumi.yaml's, so every image is listed).
+    const images = { ...(readProjectConfig(ROOT).images as object), multimodalWorker: APP_IMAGES.multimodalWorker };
+    const stack = STACK.replace("memoryUtilization: 0.85", "memoryUtilization: 0.92").replace(
+      "  llmstack:gateway:",
+      `  llmstack:images: ${JSON.stringify(images)}\n  llmstack:gateway:`,
+    );
     const dir = project(stack, { "topo.txt": "topo-2x3090-nvlink-nv4.txt" });
     await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], io(dir).io)).rejects.toThrow(
       "Pulumi.production.yaml: the new llmstack:gpu would be rejected, nothing was written: gpu.workerMemoryFraction: " +

@@ -1,17 +1,28 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { main } from "../../src/cli/main";
 import { renderStack } from "../../src/cli/plan";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/pulumiMocks";
+import { APP_IMAGES } from "../helpers/stacks";
 
 const FIXTURES = join(ROOT, "test", "fixtures", "nvidia-smi");
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "llmstack-quickstart-"));
   for (const f of ["Pulumi.yaml", "Pulumi.production.yaml"]) cpSync(join(ROOT, f), join(dir, f));
+  return dir;
+}
+
+/** A project whose Pulumi.yaml sets your worker and retrieval proxy images. */
+function projectWithAppImages(): string {
+  const dir = project();
+  const doc = parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")) as { config: Record<string, { value: Record<string, string> }> };
+  Object.assign(doc.config["llmstack:images"]!.value, APP_IMAGES);
+  writeFileSync(join(dir, "Pulumi.yaml"), stringify(doc));
   return dir;
 }
 
@@ -25,6 +36,10 @@ function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr:
       if (h.docker === "down") return { code: 1, stdout: "", stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" };
       if (c.args[0] === "image") {
         return h.appImages ? { code: 0, stdout: "sha256:0123\n", stderr: "" } : { code: 1, stdout: "", stderr: `Error: No such image: ${c.args.at(-1)}` };
+      }
+      if (c.args[0] === "manifest") {
+        // What the docker CLI prints when the registry has no such image (docker/cli manifest inspect).
+        return { code: 1, stdout: "", stderr: `no such manifest: ${c.args.at(-1)}\n` };
       }
       return { code: 0, stdout: "28.2.2\n", stderr: "" };
     }
@@ -97,19 +112,34 @@ describe("llmstack quickstart", () => {
     expect(pulumiCalls.filter((c) => c.args[0] !== "config").every((c) => c.opts?.passthrough === true)).toBe(true);
     expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(before);
     expect(io.out()).toContain("The stack is up. Gateway: http://127.0.0.1:4000, model \"qwen2.5-0.5b-instruct\".");
-    // Your worker and retrieval images are not on this machine: left out, and said so.
+    // Pulumi.yaml sets no worker or retrieval image: neither runs, and that is said.
     expect(plan.containers.map((c) => c.service)).toEqual([
       "model-download", "vllm", "postgres", "redis", "qdrant", "object-store", "litellm", "smoke-test",
     ]);
     expect(io.out()).toContain(
-      "Left out (image not on this machine): multimodalWorker (ghcr.io/llm-multimodal-stack/multimodal-worker:0.1.0), " +
-        "retrievalProxy (ghcr.io/llm-multimodal-stack/retrieval-proxy:0.1.0). Build or pull your image, then set " +
-        "llmstack:services.workerEnabled / retrievalEnabled to true in Pulumi.local.yaml.\n",
+      "The multimodal worker and retrieval proxy are off: they run once llmstack:images.multimodalWorker / " +
+        "retrievalProxy in Pulumi.yaml name your images.\n",
     );
+    expect(io.calls.filter((c) => c.file === "docker" && (c.args[0] === "image" || c.args[0] === "manifest"))).toEqual([]);
   });
 
-  it("uses the GPUs it finds: two NVLinked RTX 3090s give a TP 2 stack", async () => {
-    const dir = project();
+  it("stops before writing anything when Pulumi.yaml sets an image of yours that cannot be had", async () => {
+    const dir = projectWithAppImages();
+    const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "missing" }));
+    expect(await main(["quickstart"], io)).toBe(1);
+    expect(io.err()).toBe(
+      "Pulumi.yaml sets images that are neither on this machine nor pullable without a login: " +
+        `llmstack:images.multimodalWorker (${APP_IMAGES.multimodalWorker}): no such manifest: ${APP_IMAGES.multimodalWorker}; ` +
+        `llmstack:images.retrievalProxy (${APP_IMAGES.retrievalProxy}): no such manifest: ${APP_IMAGES.retrievalProxy}. ` +
+        "Build them here (docker build -t <image> .) or pull them (docker login, then docker pull <image>), or remove them " +
+        "from llmstack:images in Pulumi.yaml to run the stack without them; nothing was written.\n",
+    );
+    expect(existsSync(join(dir, "Pulumi.local.yaml"))).toBe(false);
+    expect(io.calls.filter((c) => c.file === "pulumi").map((c) => c.args[0])).toEqual(["version"]);
+  });
+
+  it("uses the GPUs it finds: two NVLinked RTX 3090s give a TP 2 stack, with your images found on this machine", async () => {
+    const dir = projectWithAppImages();
     const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "2x3090", appImages: true }));
     expect(await main(["quickstart", "--dry-run"], io)).toBe(0);
     const plan = renderStack(dir, "local");
@@ -118,8 +148,9 @@ describe("llmstack quickstart", () => {
     expect(vllm.env.NCCL_P2P_LEVEL).toBe("NVL");
     expect(vllm.env.VLLM_GPU_MEMORY_UTILIZATION).toBe("0.8");
     expect(io.out()).toContain("mode multi.");
-    expect(io.out()).not.toContain("Left out");
+    expect(io.out()).not.toContain("are off");
     expect(plan.containers.map((c) => c.service)).toContain("multimodal-worker");
+    expect(plan.containers.map((c) => c.service)).toContain("retrieval-proxy");
     expect(io.calls.filter((c) => c.file === "pulumi").map((c) => c.args[0])).toEqual(["version"]);
   });
 });

@@ -17,7 +17,7 @@ import {
 import { parseStackConfig } from "../../src/config/parse";
 import type { GpuModeConfig } from "../../src/config/schema";
 import { DEFAULT_GPU_MEMORY_THRESHOLD } from "../../src/monitoring/rules";
-import { rawValues, STACKS } from "../helpers/stacks";
+import { rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 // The reference rig's UUIDs (test/fixtures/nvidia-smi, the club-3090 captures).
 const UUIDS = ["GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0", "GPU-fef3f583-99bd-ac7f-c761-eddb679067e0"] as const;
@@ -34,8 +34,9 @@ function gpuOf(stack: string, edit: (g: Record<string, unknown>) => void = () =>
   return gpu;
 }
 
+/** Parses the stack with the multimodal worker running (its image set) after editing its GPU section. */
 function rejection(stack: string, edit: (g: Record<string, unknown>) => void): string[] {
-  const values = rawValues(stack);
+  const values = withAppImages(rawValues(stack));
   edit(values.gpu as Record<string, unknown>);
   try {
     parseStackConfig(values, `Pulumi.${stack}.yaml`);

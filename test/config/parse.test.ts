@@ -4,7 +4,7 @@ import { parseStackConfig } from "../../src/config/parse";
 import { stackConfigSchema } from "../../src/config/schema";
 import { readStack } from "../../src/config/stackFile";
 import { ROOT } from "../helpers/pulumiMocks";
-import { rawValues, STACKS } from "../helpers/stacks";
+import { rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 function errorOf(values: Record<string, unknown>, file = "Pulumi.production.yaml"): string {
   try {
@@ -101,7 +101,10 @@ describe("invalid stack config", () => {
     [0.2, "27574 MiB, 3438", "0.75"],
     [0.1, "25160 MiB, 1024", "0.85"],
   ])("rejects worker share %s beside vLLM's 0.9 on GPU 1: beyond the memory budget", (w, over, maxUtil) => {
-    expect(errorOf(production((v) => (v.gpu.workerMemoryFraction = w)))).toBe(
+    expect(errorOf(production((v) => {
+      v.gpu.workerMemoryFraction = w;
+      withAppImages(v);
+    }))).toBe(
       "Pulumi.production.yaml: invalid stack config:\n" +
         "  - llmstack:gpu.workerMemoryFraction: GPU 1 is shared by vLLM (memoryUtilization 0.9) and the multimodal " +
         `worker (workerMemoryFraction ${w}): 0.9 + ${w} of the 24136 MiB CUDA can allocate (memory.total 24576 MiB ` +
@@ -134,7 +137,10 @@ describe("invalid stack config", () => {
   });
 
   it("needs memoryMiB on a GPU vLLM shares with the worker, to count the CUDA contexts", () => {
-    expect(errorOf(production((v) => delete v.gpu.memoryMiB))).toBe(
+    expect(errorOf(production((v) => {
+      delete v.gpu.memoryMiB;
+      withAppImages(v);
+    }))).toBe(
       "Pulumi.production.yaml: invalid stack config:\n" +
         "  - llmstack:gpu.memoryMiB: GPU 1 is shared by vLLM and the multimodal worker, and the budget counts each " +
         "process's 512 MiB CUDA context against the GPU's memory, so it needs memoryMiB; set it to the GPU's " +
@@ -154,6 +160,11 @@ describe("invalid stack config", () => {
     const staging = rawValues("staging") as Record<string, any>;
     staging.gpu.memoryUtilization = 0.5;
     expect(parseStackConfig(staging, "Pulumi.staging.yaml").gpu).toMatchObject({ memoryUtilization: 0.5 });
+  });
+
+  it("books no share for a worker that does not run (no llmstack:images.multimodalWorker)", () => {
+    const values = production((v) => (v.gpu.workerMemoryFraction = 0.2));
+    expect(parseStackConfig(values, "Pulumi.production.yaml").gpu).toMatchObject({ workerMemoryFraction: 0.2 });
   });
 
   it("accepts the same share on a GPU vLLM does not use", () => {

@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { containerJson, dockerSettings } from "../../src/plan/render";
-import { pinImagesForTests, runProgram, TEST_SECRETS, testPinned, unwrap, type MockRun } from "../helpers/pulumiMocks";
+import { appImagesOverride, pinImagesForTests, runProgram, TEST_SECRETS, testPinned, unwrap, type MockRun } from "../helpers/pulumiMocks";
 import { planFromValues, rawValues, STACKS } from "../helpers/stacks";
 
 const CONTAINER = "docker:index/container:Container";
@@ -28,10 +28,11 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
     run = await runProgram(stack);
     expect(run.error).toBeUndefined();
     const types = run.registrations.map((r) => r.type);
-    // 9 services and the smoke test; staging and production add Caddy (the gateway is published
-    // beyond loopback) and monitoring (DCGM exporter, Alertmanager, Prometheus, Grafana).
+    // The model download, vLLM, LiteLLM, the four stores and the smoke test (no worker or retrieval proxy:
+    // the checked-in stacks set no image for them); staging and production add Caddy (the gateway is
+    // published beyond loopback) and monitoring (DCGM exporter, Alertmanager, Prometheus, Grafana).
     const count = plan.containers.length;
-    expect(count).toBe(stack === "development" ? 10 : 15);
+    expect(count).toBe(stack === "development" ? 8 : 13);
     expect(types.filter((t) => t === CONTAINER)).toHaveLength(count);
     expect(types.filter((t) => t === "docker:index/remoteImage:RemoteImage")).toHaveLength(count);
     expect(types.filter((t) => t === "docker:index/volume:Volume")).toHaveLength(plan.volumes.length);
@@ -173,7 +174,11 @@ describe("a stack that cannot be deployed registers nothing", () => {
   it.each([
     ["utilisation 1.2", { "llmstack:gpu": { ...gpu(), memoryUtilization: 1.2 } }, "llmstack:gpu.memoryUtilization: Too big"],
     ["TP 3 on 2 GPUs", { "llmstack:gpu": { ...gpu(), tensorParallelSize: 3 } }, "llmstack:gpu.tensorParallelSize: tensorParallelSize 3"],
-    ["a shared GPU over budget", { "llmstack:gpu": { ...gpu(), workerMemoryFraction: 0.3 } }, "llmstack:gpu.workerMemoryFraction: GPU 1 is shared"],
+    [
+      "a shared GPU over budget",
+      { "llmstack:gpu": { ...gpu(), workerMemoryFraction: 0.3 }, ...appImagesOverride("production") },
+      "llmstack:gpu.workerMemoryFraction: GPU 1 is shared",
+    ],
     ["an unknown key", { "llmstack:gpuu": {} }, "llmstack:gpuu: unknown key"],
     ["a wrong type", { "llmstack:gateway": { bindAddress: "127.0.0.1", port: "4000" } }, "llmstack:gateway.port: Invalid input: expected number, received string"],
   ])("rejects %s", async (_name, overrides, text) => {
@@ -181,6 +186,18 @@ describe("a stack that cannot be deployed registers nothing", () => {
     expect(run.error?.message).toContain("Pulumi.production.yaml: invalid stack config:\n");
     expect(run.error?.message).toContain(text);
     expect(run.registrations).toEqual([]);
+  });
+});
+
+describe("your application images", () => {
+  it("registers the worker and the retrieval proxy, pulling their images, once the images are set", async () => {
+    const run = await runProgram("development", appImagesOverride("development"));
+    expect(run.error).toBeUndefined();
+    const images = run.registrations.filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => r.inputs.name);
+    expect(images).toContain("registry.example.com/acme/multimodal-worker:1.0.0");
+    expect(images).toContain("registry.example.com/acme/retrieval-proxy:1.0.0");
+    expect(inputsOf(run, "development-multimodal-worker-container").name).toBe("llm-multimodal-stack-development-multimodal-worker");
+    expect(inputsOf(run, "development-retrieval-proxy-container").name).toBe("llm-multimodal-stack-development-retrieval-proxy");
   });
 });
 

@@ -10,9 +10,10 @@ import { durationMinutes, type PlannedContainer } from "../../src/facts/planned"
 import { programsInArgv, programsInScript } from "../../src/facts/shellPrograms";
 import { WAIT_FOR_VLLM } from "../../src/plan/apps";
 import { containerJson } from "../../src/plan/render";
-import { container, planOf } from "../helpers/stacks";
+import { APP_IMAGES, container, planFromValues, rawValues, withAppImages } from "../helpers/stacks";
 
-const prod = planOf("production");
+/** Production with your own worker and retrieval proxy images, so every service is planned. */
+const prod = planFromValues(withAppImages(rawValues("production")));
 const planned = (service: Parameters<typeof container>[1]): PlannedContainer =>
   containerJson(container(prod, service), prod) as unknown as PlannedContainer;
 
@@ -108,7 +109,7 @@ describe("what the checks report", () => {
   it("reports an upload into the user's own image, whose user is unknown", () => {
     const worker = { ...planned("multimodal-worker"), uploads: [{ file: "/app/config.yaml" }] };
     expect(imageProblems(worker, OWN_IMAGE_CONTRACT)).toEqual([
-      "multimodal-worker: uploads /app/config.yaml, but ghcr.io/llm-multimodal-stack/multimodal-worker:0.1.0 " +
+      `multimodal-worker: uploads /app/config.yaml, but ${APP_IMAGES.multimodalWorker} ` +
         "(the user's own image) has no record of the user it runs as",
     ]);
   });

@@ -16,7 +16,7 @@ import { planJson } from "../../src/plan/render";
 import { planStack } from "../../src/plan/stack";
 import type { StackPlan } from "../../src/plan/types";
 import { ROOT } from "../helpers/pulumiMocks";
-import { planFromValues, planOf, rawValues, STACKS } from "../helpers/stacks";
+import { planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 /** The worker's and the retrieval proxy's images are the user's own: held to their contract. */
 const OWN_SERVICES = new Set(["multimodal-worker", "retrieval-proxy"]);
@@ -34,6 +34,7 @@ function variant(stack: string, edit: (v: Record<string, any>) => void): StackPl
 
 const VARIANTS: [string, StackPlan][] = [
   ...STACKS.map((s): [string, StackPlan] => [s, planOf(s)]),
+  ["production with your own worker and retrieval proxy images", variant("production", (v) => withAppImages(v))],
   ["development on a CPU host", variant("development", (v) => (v.gpu = { mode: "cpu" }))],
   ["development with monitoring", variant("development", (v) => (v.monitoring = { enabled: true }))],
   [

@@ -125,6 +125,7 @@ describe("--query-gpu captures", () => {
     expect(gpus.map((g) => g.busId)).toEqual(truth.rows.map((r: { pciBusId?: string }) => r.pciBusId ?? null));
     expect(gpus.map((g) => g.memoryMiB)).toEqual(truth.rows.map((r: { memoryTotalMiB?: number }) => r.memoryTotalMiB ?? null));
     expect(gpus.map((g) => g.memoryUsedMiB)).toEqual(truth.rows.map((r: { memoryUsedMiB?: number }) => r.memoryUsedMiB ?? null));
+    expect(gpus.map((g) => g.driverVersion)).toEqual(truth.rows.map((r: { driverVersion?: string }) => r.driverVersion ?? null));
     const layout = chooseLayout(detectFromCaptures({ query: text, queryFields: fields }), "auto");
     const want = EXPECTED[file];
     expect({ mode: layout.mode, group: layout.tensorParallelGroup, worker: layout.workerGpu }).toEqual(want);
@@ -160,6 +161,7 @@ describe("plain nvidia-smi captures", () => {
         memoryUsedMiB: g.memoryUsedMiB,
         busId: g.busId,
         computeCapability: null,
+        driverVersion: truth.driverVersion,
       })),
     );
     const layout = chooseLayout(detectFromCaptures({ query: text }), "auto");

@@ -15,6 +15,7 @@ function gpu(index: number, over: Partial<DetectedGpu> = {}): DetectedGpu {
     memoryUsedMiB: 0,
     busId: null,
     computeCapability: "8.6",
+    driverVersion: null,
     numaNode: 0,
     cpuAffinity: null,
     activeNvlinks: null,

@@ -97,6 +97,7 @@ describe("parseQueryCsv", () => {
     memoryUsedMiB: 23166,
     busId: "00000000:17:00.0",
     computeCapability: "8.6",
+    driverVersion: null,
   };
 
   it("with header and units", () => expect(parseQueryCsv(header, "q")).toEqual([expected]));

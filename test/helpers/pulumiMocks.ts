@@ -9,7 +9,8 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { DEFAULT_MONITORING_IMAGES } from "../../src/monitoring/schema";
 import { DIGEST_ENVIRONMENTS, hasDigest } from "../../src/plan/digests";
-import { HOOK_FOUND, probeOutput, RIG_3090, RIG_3090_UUIDS } from "../preflight/probeOutput";
+import { HOOK_FOUND, probeOutput, RIG_3090, rigQuery } from "../preflight/probeOutput";
+import { APP_IMAGES } from "./stacks";
 
 export const ROOT = join(__dirname, "..", "..");
 
@@ -31,21 +32,21 @@ export interface CapturedOptions {
 
 /**
  * What the preflight probe prints on the reference host with nothing running: the NVIDIA hook on
- * dockerd's PATH, two RTX 3090s with 1 MiB used (UUIDs and bus IDs from the club-3090 captures), the
- * NV4 bridge (topo -m and nvlink --status captures), no compute processes.
+ * dockerd's PATH, two idle RTX 3090s (rigQuery; driver 610.43.02 unless another is given), the NV4 bridge
+ * (topo -m and nvlink --status captures), no compute processes.
  */
-export const IDLE_REFERENCE_HOST_PROBE = probeOutput({
-  hook: HOOK_FOUND,
-  query: {
-    text:
-      `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0\n` +
-      `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0\n`,
-  },
-  topo: RIG_3090.topo,
-  nvlink: RIG_3090.nvlink,
-  apps: { text: "" },
-  stackpids: { text: "" },
-});
+export function idleReferenceHostProbe(driver = "610.43.02"): string {
+  return probeOutput({
+    hook: HOOK_FOUND,
+    query: rigQuery(driver),
+    topo: RIG_3090.topo,
+    nvlink: RIG_3090.nvlink,
+    apps: { text: "" },
+    stackpids: { text: "" },
+  });
+}
+
+export const IDLE_REFERENCE_HOST_PROBE = idleReferenceHostProbe();
 
 /** Values the tests use for the stack's secrets; each is distinctive so a leak is easy to find. */
 export const TEST_SECRETS: Record<string, string> = {
@@ -119,6 +120,18 @@ export function configFor(
     secretKeys.push(`llmstack:${k}`);
   }
   return { config, secretKeys };
+}
+
+/** A `configFor` override that sets your application images on the stack's images (see APP_IMAGES). */
+export function appImagesOverride(stack: string, dir = ROOT): Record<string, unknown> {
+  const { config } = configFor(stack, {}, {}, dir);
+  const images = JSON.parse(config["llmstack:images"]!) as Record<string, string>;
+  // Staging and production get them pinned like the stack's other images.
+  const environment = config["llmstack:environment"];
+  const apps = DIGEST_ENVIRONMENTS.includes(environment as never)
+    ? Object.fromEntries(Object.entries(APP_IMAGES).map(([k, ref]) => [k, testPinned(ref)]))
+    : APP_IMAGES;
+  return { "llmstack:images": { ...images, ...apps } };
 }
 
 /**

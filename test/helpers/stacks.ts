@@ -22,6 +22,21 @@ export function planFromValues(
   return planStack({ project: "llm-multimodal-stack", stack, stackFile, config, secretsPresent: secrets });
 }
 
+/**
+ * Images for your own multimodal worker and retrieval proxy, as a stack that runs them sets them. Test values:
+ * no such image is published (the checked-in stacks set none, so neither service runs there).
+ */
+export const APP_IMAGES = {
+  multimodalWorker: "registry.example.com/acme/multimodal-worker:1.0.0",
+  retrievalProxy: "registry.example.com/acme/retrieval-proxy:1.0.0",
+} as const;
+
+/** Sets your application images on raw stack values (in place), so the worker and retrieval proxy run. */
+export function withAppImages(values: Record<string, unknown>): Record<string, unknown> {
+  values.images = { ...(values.images as object), ...APP_IMAGES };
+  return values;
+}
+
 export function planOf(stack: string): StackPlan {
   return planFromValues(rawValues(stack), stack);
 }

@@ -1,9 +1,12 @@
 /**
  * `llmstack validate` against a real Docker daemon (Debian's docker.io, started by .ci/start-dockerd.sh).
- * The host has no NVIDIA container toolkit and no GPU, so a GPU stack fails and a cpu stack passes.
+ * The host has no NVIDIA container toolkit and no GPU, so a GPU stack fails and a cpu stack passes; it has no
+ * internet either, so the stacks here run a busybox image imported onto the daemon, and the image check is
+ * shown a registry that cannot be reached and one (a local HTTP server) that has no such image.
  */
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +31,29 @@ function requireDaemon(): string {
 
 let dir = "";
 
-function stackFile(name: string, dockerHost: string, gpu: string, port: number): void {
+/** A busybox image imported onto the daemon (nothing can be pulled here), the same for every test. */
+const BUSYBOX = "llmstack-test-busybox:1";
+
+function docker(host: string, ...args: string[]): string {
+  return execFileSync("docker", ["--host", host, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function importBusybox(host: string): void {
+  const rootfs = mkdtempSync(join(tmpdir(), "llmstack-rootfs-"));
+  mkdirSync(join(rootfs, "bin"));
+  copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
+  execFileSync("sh", ["-c", `tar -C ${rootfs} -c . | docker --host ${host} import - ${BUSYBOX}`]);
+  rmSync(rootfs, { recursive: true, force: true });
+}
+
+/** Every image key of the cpu stack (a stack's llmstack:images replaces Pulumi.yaml's whole block). */
+const IMAGE_KEYS = ["vllm", "vllmCpu", "litellm", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"] as const;
+
+function images(overrides: Record<string, string> = {}): Record<string, string> {
+  return { ...Object.fromEntries(IMAGE_KEYS.map((k) => [k, BUSYBOX])), ...overrides };
+}
+
+function stackFile(name: string, dockerHost: string, gpu: string, port: number, stackImages?: Record<string, string>): void {
   writeFileSync(
     join(dir, `Pulumi.${name}.yaml`),
     [
@@ -44,6 +69,7 @@ function stackFile(name: string, dockerHost: string, gpu: string, port: number):
       "  llmstack:gateway:",
       "    bindAddress: 127.0.0.1",
       `    port: ${port}`,
+      ...(stackImages ? [`  llmstack:images: ${JSON.stringify(stackImages)}`] : []),
       "",
     ].join("\n"),
   );
@@ -104,11 +130,12 @@ describe("llmstack validate against a real Docker daemon", () => {
 
   it("passes a cpu stack and fails a GPU stack on a daemon without the NVIDIA toolkit", async () => {
     const port = await freePort();
-    stackFile("cpu", requireDaemon(), CPU, port);
-    stackFile("gpu", requireDaemon(), GPU, port);
+    importBusybox(requireDaemon());
+    stackFile("cpu", requireDaemon(), CPU, port, images());
+    stackFile("gpu", requireDaemon(), GPU, port, images());
     const cpu = await validate("cpu");
     expect(cpu.checks.filter((c) => c.status === "fail")).toEqual([]);
-    expect(cpu.checks.map((c) => c.check)).toEqual(["docker.daemon", "docker.api", "host.ports", "host.disk", "pulumi.cli"]);
+    expect(cpu.checks.map((c) => c.check)).toEqual(["docker.daemon", "docker.api", "docker.images", "host.ports", "host.disk", "pulumi.cli"]);
     expect(byName(cpu.checks, "host.ports").found).toBe(`127.0.0.1:${port} free`);
     expect(cpu.code).toBe(0);
 
@@ -129,9 +156,11 @@ describe("llmstack validate against a real Docker daemon", () => {
     const server = await listen(0);
     const port = (server.address() as { port: number }).port;
     try {
-      stackFile("cpu", requireDaemon(), CPU, port);
+      importBusybox(requireDaemon());
+      stackFile("cpu", requireDaemon(), CPU, port, images());
       const r = await validate("cpu");
       expect(r.code).toBe(1);
+      expect(r.checks.filter((c) => c.status === "fail").map((c) => c.check)).toEqual(["host.ports"]);
       expect(byName(r.checks, "host.ports")).toEqual({
         check: "host.ports",
         status: "fail",
@@ -145,20 +174,13 @@ describe("llmstack validate against a real Docker daemon", () => {
 
   it("counts a port held by the stack's own running container as the stack's", async () => {
     const host = requireDaemon();
-    const image = "llmstack-test-busybox:1";
-    const docker = (...args: string[]) =>
-      execFileSync("docker", ["--host", host, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-    const rootfs = mkdtempSync(join(tmpdir(), "llmstack-rootfs-"));
-    mkdirSync(join(rootfs, "bin"));
-    copyFileSync("/bin/busybox", join(rootfs, "bin", "busybox"));
-    execFileSync("sh", ["-c", `tar -C ${rootfs} -c . | docker --host ${host} import - ${image}`]);
-    rmSync(rootfs, { recursive: true, force: true });
+    importBusybox(host);
     const port = await freePort();
     const name = `${PROJECT}-cpu-litellm`;
-    docker("rm", "-f", name);
-    docker("run", "-d", "--name", name, "--network", "host", image, "/bin/busybox", "httpd", "-f", "-p", `127.0.0.1:${port}`);
+    docker(host, "rm", "-f", name);
+    docker(host, "run", "-d", "--name", name, "--network", "host", BUSYBOX, "/bin/busybox", "httpd", "-f", "-p", `127.0.0.1:${port}`);
     try {
-      stackFile("cpu", host, CPU, port);
+      stackFile("cpu", host, CPU, port, images());
       let r = await validate("cpu");
       for (let i = 0; i < 20 && byName(r.checks, "host.ports").status !== "pass"; i++) {
         await new Promise((res) => setTimeout(res, 250)); // httpd may not be listening yet
@@ -172,7 +194,78 @@ describe("llmstack validate against a real Docker daemon", () => {
       });
       expect(r.code).toBe(0);
     } finally {
-      docker("rm", "-f", name);
+      docker(host, "rm", "-f", name);
+    }
+  });
+
+  it("passes the image check for images already on the host", async () => {
+    const host = requireDaemon();
+    importBusybox(host);
+    stackFile("cpu", host, CPU, await freePort(), images());
+    const r = await validate("cpu");
+    expect(byName(r.checks, "docker.images")).toEqual({
+      check: "docker.images",
+      status: "pass",
+      found: "all 1 images can be had: 1 on the host, 0 pullable without a login",
+      fix: null,
+    });
+  });
+
+  it("names an image that is not on the host when its registry cannot be reached", async () => {
+    const host = requireDaemon();
+    importBusybox(host);
+    // Nothing listens on this port: the registry cannot be reached, as none can from this machine.
+    const absent = `127.0.0.1:${await freePort()}/llmstack/absent:1.0.0`;
+    stackFile("cpu", host, CPU, await freePort(), images({ litellm: absent }));
+    const r = await validate("cpu");
+    expect(r.code).toBe(1);
+    const registry = absent.split("/")[0]!;
+    expect(byName(r.checks, "docker.images")).toEqual({
+      check: "docker.images",
+      status: "fail",
+      found:
+        `${absent} (llmstack:images.litellm) is not on the host and ${registry} cannot be reached from this machine: ` +
+        `failed to configure transport: error pinging v2 registry: Get "https://${registry}/v2/": dial tcp ${registry}: connect: connection refused`,
+      fix: `pull or load it on the Docker host (docker --host ${host} pull ${absent}, or docker load), or check this machine's network or proxy`,
+    });
+  });
+
+  it("names an image its registry does not serve", async () => {
+    const host = requireDaemon();
+    importBusybox(host);
+    // A registry (Docker Registry HTTP API v2 as distribution answers it) that has no manifest at all, over plain
+    // HTTP: the docker CLI pings it, and without --insecure reads no manifest over HTTP ("no such manifest").
+    const seen: string[] = [];
+    const registry = createHttpServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      const headers = { "Content-Type": "application/json", "Docker-Distribution-API-Version": "registry/2.0" };
+      if (req.url === "/v2/") {
+        res.writeHead(200, headers).end("{}");
+        return;
+      }
+      res.writeHead(404, headers).end(JSON.stringify({ errors: [{ code: "MANIFEST_UNKNOWN", message: "manifest unknown", detail: {} }] }));
+    });
+    await new Promise<void>((ok) => registry.listen(0, "127.0.0.1", ok));
+    const address = `127.0.0.1:${(registry.address() as { port: number }).port}`;
+    const worker = `${address}/acme/multimodal-worker:1.0.0`;
+    try {
+      stackFile("cpu", host, CPU, await freePort(), images({ multimodalWorker: worker }));
+      const r = await validate("cpu");
+      expect(byName(r.checks, "docker.images")).toEqual({
+        check: "docker.images",
+        status: "fail",
+        found:
+          `${worker} (llmstack:images.multimodalWorker) is not on the host and ${address} does not serve it without a ` +
+          `login: no such manifest: ${worker}`,
+        fix:
+          `if it is private: docker login ${address}, then docker --host ${host} pull ${worker} (the Docker provider pulls ` +
+          "without credentials and uses the host's copy); if it does not exist: build and push it, or set " +
+          "llmstack:images.multimodalWorker to an image that exists, or unset llmstack:images.multimodalWorker to run the " +
+          "stack without it",
+      });
+      expect(seen).toContain("GET /v2/");
+    } finally {
+      await new Promise((ok) => registry.close(ok));
     }
   });
 

@@ -5,10 +5,10 @@ import { MONITORING_PORTS } from "../../src/monitoring/common";
 import { DCGM_COUNTERS, takesGpuMemory } from "../../src/monitoring/dcgm";
 import { DEFAULT_MONITORING_IMAGES } from "../../src/monitoring/schema";
 import type { StackPlan } from "../../src/plan/types";
-import { container, planFromValues, rawValues } from "../helpers/stacks";
+import { container, planFromValues, rawValues, withAppImages } from "../helpers/stacks";
 
-function withMonitoring(stack: string, monitoring: Record<string, unknown>): StackPlan {
-  const raw = rawValues(stack);
+function withMonitoring(stack: string, monitoring: Record<string, unknown>, appImages = false): StackPlan {
+  const raw = appImages ? withAppImages(rawValues(stack)) : rawValues(stack);
   raw.monitoring = monitoring;
   return planFromValues(raw, stack);
 }
@@ -36,7 +36,7 @@ describe("monitoring in the staging plan", () => {
   });
 
   it("gives DCGM every stack GPU for NVML only, and keeps it out of the GPU map and the memory budget", () => {
-    const plan = staging();
+    const plan = planFromValues(withAppImages(rawValues("staging")), "staging");
     const dcgm = container(plan, "dcgm-exporter");
     expect(dcgm.deviceRequests).toEqual([{ driver: "nvidia", deviceIds: ["0", "1"], capabilities: ["gpu", "utility"] }]);
     expect(dcgm.gpu).toBe(false);
@@ -200,9 +200,16 @@ describe("monitoring options", () => {
   });
 
   it("rejects a GPU memory threshold the plan's own booking would always cross", () => {
-    expect(() => withMonitoring("staging", { enabled: true, alerts: { gpuMemoryUsedFraction: 0.9 } })).toThrow(
+    expect(() => withMonitoring("staging", { enabled: true, alerts: { gpuMemoryUsedFraction: 0.9 } }, true)).toThrow(
       "Pulumi.staging.yaml: llmstack:monitoring.alerts.gpuMemoryUsedFraction is 0.9, but the stack books 0.932 of a GPU's memory up front (vLLM's memoryUtilization, the worker's share and their CUDA contexts), so the alert would always fire; set it above 0.932 (at most 0.99), or remove it to use 0.99",
     );
+  });
+
+  it("books no share for a worker that does not run: vLLM's 0.85 alone, so 0.9 is a valid threshold", () => {
+    const plan = withMonitoring("staging", { enabled: true, alerts: { gpuMemoryUsedFraction: 0.9 } });
+    const rules = parse(upload(plan, "prometheus", "/etc/prometheus/rules/llmstack.rules.yml"));
+    const near = rules.groups[0].rules.find((r: { alert: string }) => r.alert === "GpuMemoryNearFull");
+    expect(near.expr).toBe("max by (gpu, UUID, modelName) (DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)) > 0.9");
   });
 
   it("has no DCGM exporter, GPU dashboard or GPU alerts on a CPU host", () => {

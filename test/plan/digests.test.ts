@@ -20,8 +20,7 @@ const TAGGED = {
 const PRODUCTION_UNPINNED =
   "vllm/vllm-openai:v0.21.0 (model-download, vllm), postgres:16.10 (postgres), redis:7.4.6 (redis), " +
   "qdrant/qdrant:v1.15.5 (qdrant), chrislusf/seaweedfs:3.97 (object-store), ghcr.io/berriai/litellm:v1.84.0 " +
-  "(litellm, smoke-test), ghcr.io/llm-multimodal-stack/multimodal-worker:0.1.0 (multimodal-worker), " +
-  "ghcr.io/llm-multimodal-stack/retrieval-proxy:0.1.0 (retrieval-proxy), caddy:2.10.2 (gateway-tls), " +
+  "(litellm, smoke-test), caddy:2.10.2 (gateway-tls), " +
   "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04 (dcgm-exporter), prom/alertmanager:v0.28.1 " +
   "(alertmanager), prom/prometheus:v3.5.0 (prometheus), grafana/grafana:12.2.0 (grafana)";
 

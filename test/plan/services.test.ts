@@ -2,7 +2,7 @@ import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { envList, MASK, planJson } from "../../src/plan/render";
 import { orderByDependencies } from "../../src/deploy/stack";
-import { container, planFromValues, planOf, rawValues, STACKS } from "../helpers/stacks";
+import { container, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 const mask = (): string => MASK;
 /** Monitoring containers (on in staging and production) are covered by test/monitoring. */
@@ -11,6 +11,8 @@ const WORKERS = { development: "8", staging: "8", production: "8" } as const;
 
 describe.each(STACKS)("the %s stack's other services", (stack) => {
   const plan = planOf(stack);
+  /** The same stack with your worker and retrieval proxy images set. */
+  const withApps = planFromValues(withAppImages(rawValues(stack)), stack);
   const served = stack === "development" ? "qwen2.5-1.5b-instruct" : "qwen2.5-7b-instruct";
 
   it("renders LiteLLM's config routing the served model to vLLM, with keys from the environment", () => {
@@ -68,8 +70,14 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
     }
   });
 
+  it("runs neither the worker nor the retrieval proxy: the checked-in stack sets no image for them", () => {
+    expect(plan.containers.map((c) => c.service).filter((s) => s === "multimodal-worker" || s === "retrieval-proxy")).toEqual([]);
+    expect(plan.gpuMap).toEqual([{ service: "vllm", hostDevices: ["0", "1"], cudaVisibleDevices: "0,1" }]);
+  });
+
   it("gives the multimodal worker host GPU 1 as its cuda:0, after vLLM is healthy", () => {
-    const worker = container(plan, "multimodal-worker");
+    const worker = container(withApps, "multimodal-worker");
+    expect(worker.image).toBe("registry.example.com/acme/multimodal-worker:1.0.0");
     expect(worker.deviceRequests).toEqual([{ driver: "nvidia", deviceIds: ["1"], capabilities: ["gpu"] }]);
     expect(worker.env.CUDA_VISIBLE_DEVICES).toBe("0");
     expect(worker.env.NVIDIA_VISIBLE_DEVICES).toBe("1");
@@ -81,14 +89,15 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
     expect(worker.entrypoints?.[2]).toContain("VLLM_HEALTH_URL");
     expect(worker.env.VLLM_HEALTH_URL).toBe("http://vllm:8000/health");
     expect(worker.command).toEqual(["python3", "-m", "multimodal_worker"]);
-    expect(plan.gpuMap).toEqual([
+    expect(withApps.gpuMap).toEqual([
       { service: "vllm", hostDevices: ["0", "1"], cudaVisibleDevices: "0,1" },
       { service: "multimodal-worker", hostDevices: ["1"], cudaVisibleDevices: "0" },
     ]);
   });
 
   it("runs the retrieval proxy with 8 workers and the stores' addresses", () => {
-    const proxy = container(plan, "retrieval-proxy");
+    const proxy = container(withApps, "retrieval-proxy");
+    expect(proxy.image).toBe("registry.example.com/acme/retrieval-proxy:1.0.0");
     expect(envList(proxy.env, mask)).toEqual([
       `DATABASE_URL=postgresql://litellm:${MASK}@postgres:5432/litellm`,
       "MULTIMODAL_WORKER_URL=http://multimodal-worker:8090",
@@ -106,7 +115,7 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
   });
 
   it("orders containers so each starts after what it depends on", () => {
-    const core = plan.containers.filter((c) => !MONITORING.includes(c.service));
+    const core = withApps.containers.filter((c) => !MONITORING.includes(c.service));
     expect(orderByDependencies(core).map((c) => c.service)).toEqual([
       "model-download",
       "vllm",
@@ -213,7 +222,7 @@ describe("the gateway's TLS proxy", () => {
 
 describe("the smoke test", () => {
   it("sends one chat completion through LiteLLM with the master key after every other service", () => {
-    const plan = planOf("production");
+    const plan = planFromValues(withAppImages(rawValues("production")));
     const smoke = container(plan, "smoke-test");
     expect(smoke.oneShot).toBe(true);
     expect(smoke.entrypoints?.slice(0, 2)).toEqual(["python3", "-c"]);
@@ -250,7 +259,7 @@ describe("worker counts by GPU mode", () => {
     ["single", "4", "2", "4"],
     ["cpu", "2", "1", "2"],
   ])("%s: LiteLLM %s, multimodal worker %s, retrieval proxy %s", (mode, litellm, worker, retrieval) => {
-    const values = rawValues("development") as Record<string, any>;
+    const values = withAppImages(rawValues("development")) as Record<string, any>;
     if (mode === "single") {
       values.gpu = { ...values.gpu, mode, vllmDevices: ["0"], nvlink: false, tensorParallelSize: 1 };
     } else if (mode === "cpu") {
@@ -263,10 +272,20 @@ describe("worker counts by GPU mode", () => {
   });
 });
 
-describe("running without your application images", () => {
-  it("leaves out the worker and the retrieval proxy, and the worker's GPU share with it", () => {
+describe("your application images are the switch", () => {
+  it("runs each of the worker and the retrieval proxy only when its image is set", () => {
+    const services = (images: Record<string, string>): string[] => {
+      const values = rawValues("production");
+      values.images = { ...(values.images as object), ...images };
+      return planFromValues(values).containers.map((c) => c.service).filter((s) => s === "multimodal-worker" || s === "retrieval-proxy");
+    };
+    expect(services({})).toEqual([]);
+    expect(services({ multimodalWorker: "registry.example.com/acme/multimodal-worker:1.0.0" })).toEqual(["multimodal-worker"]);
+    expect(services({ retrievalProxy: "registry.example.com/acme/retrieval-proxy:1.0.0" })).toEqual(["retrieval-proxy"]);
+  });
+
+  it("leaves out the worker and the retrieval proxy without their images, and the worker's GPU share with them", () => {
     const values = rawValues("production") as Record<string, any>;
-    values.services = { ...values.services, workerEnabled: false, retrievalEnabled: false };
     // Over budget with the worker, but the worker does not run.
     values.gpu.workerMemoryFraction = 0.5;
     const plan = planFromValues(values);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { envList, MASK } from "../../src/plan/render";
-import { container, planFromValues, planOf, rawValues, STACKS } from "../helpers/stacks";
+import { container, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 const mask = (): string => MASK;
 
@@ -153,7 +153,7 @@ describe("vLLM's GPU layouts", () => {
   });
 
   it("runs the CPU image without GPUs, CUDA or NCCL in cpu mode", () => {
-    const values = rawValues("development");
+    const values = withAppImages(rawValues("development"));
     values.gpu = { mode: "cpu", kvCacheSpaceGiB: 4 };
     values.model = { name: "Qwen/Qwen2.5-0.5B-Instruct", servedModelName: "qwen2.5-0.5b-instruct", maxModelLen: 2048, dtype: "bfloat16" };
     const plan = planFromValues(values, "development");

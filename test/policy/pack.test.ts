@@ -6,7 +6,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import { CONTAINER, policies } from "../../policy/policies";
-import { runProgram, testPinned, type Registration } from "../helpers/pulumiMocks";
+import { appImagesOverride, runProgram, testPinned, type Registration } from "../helpers/pulumiMocks";
 import { STACKS } from "../helpers/stacks";
 
 interface Violation {
@@ -59,6 +59,8 @@ describe("the pack over what the real program registers", () => {
 
   it("a deliberately bad production stack violates the policies it should, naming container and fix", async () => {
     const regs = await registrations("production", {
+      // The worker runs (its image set), with a key on its command line.
+      ...appImagesOverride("production"),
       "llmstack:vllm": { ipcHost: false, shmSizeMiB: 256 },
       "llmstack:gpu": {
         mode: "multi",
@@ -141,7 +143,7 @@ describe("the pack over what the real program registers", () => {
   });
 
   it("program regressions the schema cannot express: a published data store, an over-subscribed GPU", async () => {
-    const regs = await registrations("production");
+    const regs = await registrations("production", appImagesOverride("production"));
     const bad = regs.map((r) => {
       if (r.name === "production-qdrant-container") {
         return { ...r, inputs: { ...r.inputs, ports: [{ internal: 6333, external: 6333, ip: "0.0.0.0", protocol: "tcp" }] } };

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { configFor, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
+import { appImagesOverride, configFor, idleReferenceHostProbe, mockResourceState, TEST_SECRETS, testPinned, unwrap } from "../helpers/pulumiMocks";
 import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
 
 interface GateRun {
@@ -78,10 +78,13 @@ const GPU_CONTAINERS = [
   "llm-multimodal-stack-production-multimodal-worker",
 ];
 
+/** The reference host idle, with a constructed R575 driver: CUDA 12.9, not 13.0. */
+const R575_RIG = idleReferenceHostProbe("575.51.03");
+
 afterEach(() => vi.restoreAllMocks());
 
 describe("the preflight gate in the program", () => {
-  it("registers no container, GPU or other, on a host without the NVLink the stack expects, and names the check", async () => {
+  it("registers no container, GPU or other, on a host without the NVLink the stack expects nor the driver its vLLM needs, and names the checks", async () => {
     const stdout = probeOutput({ hook: HOOK_FOUND, cdi: { text: "" }, ...HOST_A100, apps: { text: "" }, stackpids: { text: "" } });
     const run = await runGate("production", {}, stdout);
     expect(run.invokes).toHaveLength(1);
@@ -89,6 +92,8 @@ describe("the preflight gate in the program", () => {
     expect(run.error?.message).toBe(
       'error serializing property "host": ' +
         "Pulumi.production.yaml: preflight failed, so no GPU container was created and nothing was changed:\n" +
+        `  - gpu.driver: NVIDIA driver 555.42.02 on this machine is older than 580.65.06, the first for CUDA 13.0, which ${testPinned("vllm/vllm-openai:v0.21.0")} is built on\n` +
+        "    fix: upgrade the NVIDIA driver to 580.65.06 or newer, or set llmstack:images.vllm to a vLLM image built for CUDA 12.4 or older in Pulumi.production.yaml (its llmstack:images replaces Pulumi.yaml's, so list every image there)\n" +
         "  - gpu.nvlink: Pulumi.production.yaml says nvlink: true, but vLLM's GPUs 0, 1 are not all joined by NVLink on this host: GPU 0–GPU 1 (no active NVLink)\n" +
         "    fix: set llmstack:gpu.nvlink to false in Pulumi.production.yaml (llmstack configure-gpu auto --stack production writes what the host has), or seat the NVLink bridge\n" +
         "Run `llmstack validate --stack production` to see every check.",
@@ -113,10 +118,31 @@ describe("the preflight gate in the program", () => {
     const apps = { text: `4242, 23000, ${RIG_3090_UUIDS[0]}\n4243, 22800, ${RIG_3090_UUIDS[1]}\n` };
     const stackpids = { text: "llm-multimodal-stack-development-vllm 4242\nllm-multimodal-stack-development-vllm 4243\n" };
     const stdout = probeOutput({ hook: HOOK_FOUND, ...RIG_3090, apps, stackpids });
-    const run = await runGate("development", {}, stdout);
+    const run = await runGate("development", appImagesOverride("development"), stdout);
     expect(run.error).toBe(null);
     expect(run.containers).toContain("llm-multimodal-stack-development-vllm");
     expect(run.containers).toContain("llm-multimodal-stack-development-multimodal-worker");
+  });
+
+  it("stops pulumi up before the Docker provider exists when the driver is too old for the vLLM image", async () => {
+    const run = await runGate("production", {}, R575_RIG);
+    expect(run.error?.message).toBe(
+      'error serializing property "host": ' +
+        "Pulumi.production.yaml: preflight failed, so no GPU container was created and nothing was changed:\n" +
+        `  - gpu.driver: NVIDIA driver 575.51.03 on this machine is older than 580.65.06, the first for CUDA 13.0, which ${testPinned("vllm/vllm-openai:v0.21.0")} is built on\n` +
+        "    fix: upgrade the NVIDIA driver to 580.65.06 or newer, or set llmstack:images.vllm to vllm/vllm-openai:v0.21.0-cu129 " +
+        "(built on CUDA 12.9, which needs driver 575.51.03) in Pulumi.production.yaml (its llmstack:images replaces Pulumi.yaml's, so list every image there)\n" +
+        "Run `llmstack validate --stack production` to see every check.",
+    );
+    expect(run.types.filter((t) => t.startsWith("docker:"))).toEqual([]);
+    expect(run.containers).toEqual([]);
+  });
+
+  it("lets the cu129 variant through on that driver", async () => {
+    const images = JSON.parse(configFor("production").config["llmstack:images"]!) as Record<string, string>;
+    const run = await runGate("production", { "llmstack:images": { ...images, vllm: testPinned("vllm/vllm-openai:v0.21.0-cu129") } }, R575_RIG);
+    expect(run.error).toBe(null);
+    expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
   });
 
   it("skips the checks in a preview that cannot reach an ssh host, and says so", async () => {

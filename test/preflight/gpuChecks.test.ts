@@ -4,8 +4,9 @@ import { checkGpuBudget } from "../../src/preflight/gpuChecks";
 import { detectionFrom, gpuCheckResults } from "../../src/preflight/gpuFacts";
 import { stackNeeds } from "../../src/preflight/needs";
 import { parseProbe } from "../../src/preflight/probe";
-import { planFromValues, rawValues } from "../helpers/stacks";
+import { planFromValues, rawValues, withAppImages } from "../helpers/stacks";
 import { parseStackConfig } from "../../src/config/parse";
+import type { CheckResult } from "../../src/preflight/types";
 import { capture, HOOK_FOUND, HOOK_MISSING, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS, type ProbeSections } from "./probeOutput";
 
 function needsFor(stack: string, edit: (v: Record<string, unknown>) => void = () => undefined) {
@@ -24,6 +25,10 @@ function gpu(v: Record<string, unknown>): Record<string, unknown> {
   return v.gpu as Record<string, unknown>;
 }
 
+function check(results: readonly CheckResult[], name: string): CheckResult | undefined {
+  return results.find((r) => r.check === name);
+}
+
 describe("GPU checks on real nvidia-smi captures", () => {
   it("reads the 3090 rig's table, topology and NVLink status through src/gpu's parsers", () => {
     const det = detectionFrom(parseProbe(probeOutput(RIG_3090)), "gpu-box");
@@ -39,13 +44,14 @@ describe("GPU checks on real nvidia-smi captures", () => {
     const results = run("production", { hook: HOOK_FOUND, ...RIG_3090, apps: { text: "" } });
     expect(results.map((r) => [r.check, r.status])).toEqual([
       ["docker.nvidia", "pass"],
+      ["gpu.driver", "pass"],
       ["gpu.devices", "pass"],
       ["gpu.budget", "pass"],
       ["gpu.size", "pass"],
       ["gpu.nvlink", "pass"],
       ["gpu.memory-in-use", "fail"],
     ]);
-    const mem = results[5]!;
+    const mem = check(results, "gpu.memory-in-use")!;
     expect(mem.found).toBe(
       "GPU 0 (NVIDIA GeForce RTX 3090): 23166 MiB of 24576 MiB already used by processes nvidia-smi does not list " +
         "(another container's or a display's); vLLM asks memoryUtilization 0.9 = 22118 MiB but only 1410 MiB is free; " +
@@ -62,7 +68,7 @@ describe("GPU checks on real nvidia-smi captures", () => {
     // Constructed process list for the same rig: the 23166 MiB on GPU 0 split between two foreign pids.
     const apps = { text: `4242, 20000, ${RIG_3090_UUIDS[0]}\n5151, 3166, ${RIG_3090_UUIDS[0]}\n` };
     const results = run("production", { hook: HOOK_FOUND, ...RIG_3090, apps });
-    expect(results.find((r) => r.check === "gpu.memory-in-use")!.found).toContain(
+    expect(check(results, "gpu.memory-in-use")!.found).toContain(
       "GPU 0 (NVIDIA GeForce RTX 3090): 23166 MiB of 24576 MiB already used by pid 4242 (20000 MiB), pid 5151 (3166 MiB); vLLM asks memoryUtilization 0.9 = 22118 MiB but only 1410 MiB is free; ",
     );
   });
@@ -73,8 +79,8 @@ describe("GPU checks on real nvidia-smi captures", () => {
     const stackpids = {
       text: "llm-multimodal-stack-development-vllm 4242\nllm-multimodal-stack-development-vllm 4243\n",
     };
-    const results = run("development", { hook: HOOK_FOUND, ...RIG_3090, apps, stackpids });
-    expect(results.find((r) => r.check === "gpu.memory-in-use")).toEqual({
+    const results = run("development", { hook: HOOK_FOUND, ...RIG_3090, apps, stackpids }, withAppImages);
+    expect(check(results, "gpu.memory-in-use")).toEqual({
       check: "gpu.memory-in-use",
       status: "pass",
       found:
@@ -86,7 +92,7 @@ describe("GPU checks on real nvidia-smi captures", () => {
   });
 
   it("fails nvlink: true on the A100 host whose links are all inactive", () => {
-    const results = run("production", { hook: HOOK_FOUND, ...HOST_A100, apps: { text: "" } });
+    const results = run("production", { hook: HOOK_FOUND, ...HOST_A100, apps: { text: "" } }, withAppImages);
     const nv = results.find((r) => r.check === "gpu.nvlink")!;
     expect(nv).toEqual({
       check: "gpu.nvlink",
@@ -170,15 +176,17 @@ describe("GPU checks on real nvidia-smi captures", () => {
         workerDevices: ["GPU-14ac2834-0d81-0508-69eb-e25264c08d21"],
         memoryUtilization: 0.85,
       });
+      withAppImages(v);
     });
     expect(results.map((r) => [r.check, r.status])).toEqual([
       ["docker.nvidia", "pass"],
+      ["gpu.driver", "fail"],
       ["gpu.devices", "pass"],
       ["gpu.budget", "pass"],
       ["gpu.size", "pass"],
       ["gpu.memory-in-use", "pass"],
     ]);
-    expect(results[2]!.found).toBe(
+    expect(check(results, "gpu.budget")!.found).toBe(
       "GPU 0: vLLM 0.85 of 40520 MiB and 1 CUDA context of 512 MiB = 34954 MiB of 40520 MiB; " +
         "GPU 1: vLLM 0.85 + the multimodal worker 0.04 of 40520 MiB and 2 CUDA contexts of 512 MiB = 37087 MiB of 40520 MiB",
     );
@@ -187,8 +195,9 @@ describe("GPU checks on real nvidia-smi captures", () => {
   it("fails a device ID the host does not have, listing what it has", () => {
     const results = run("production", { hook: HOOK_FOUND, ...HOST_A100 }, (v) => {
       Object.assign(gpu(v), { vllmDevices: ["0", "2"], workerDevices: ["2"] });
+      withAppImages(v);
     });
-    expect(results[1]).toEqual({
+    expect(results[2]).toEqual({
       check: "gpu.devices",
       status: "fail",
       found:
@@ -197,7 +206,7 @@ describe("GPU checks on real nvidia-smi captures", () => {
       fix:
         "list host GPUs that exist in Pulumi.production.yaml: llmstack:gpu.vllmDevices / workerDevices, or run llmstack configure-gpu auto --stack production",
     });
-    expect(results).toHaveLength(2);
+    expect(results.map((r) => r.check)).toEqual(["docker.nvidia", "gpu.driver", "gpu.devices"]);
   });
 
   it("fails the GPU checks on a host whose driver is not loaded (real error capture)", () => {

@@ -36,6 +36,18 @@ export const RIG_3090 = {
 };
 export const RIG_3090_UUIDS = ["GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0", "GPU-fef3f583-99bd-ac7f-c761-eddb679067e0"];
 
+/**
+ * The rig's two 3090s as the probe's query prints them (UUIDs and bus IDs from the club-3090 captures), idle
+ * (1 MiB used) and with the given driver: 610.43.02 is the rig's own, other values are constructed.
+ */
+export function rigQuery(driver: string): { text: string } {
+  return {
+    text:
+      `0, ${RIG_3090_UUIDS[0]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:17:00.0, ${driver}\n` +
+      `1, ${RIG_3090_UUIDS[1]}, NVIDIA GeForce RTX 3090, 24576, 1, 00000000:65:00.0, ${driver}\n`,
+  };
+}
+
 /** HPE's 2x A100 PCIe 40GB host (HPE-Japan-Presales/e-learning): no NVLink, 1 MiB used per GPU. */
 export const HOST_A100 = {
   query: { text: capture("smi-2xa100-pcie-40gb.txt") },

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { CUDA_CONTEXT_MIB, CUDA_RESERVED_MIB } from "../../src/config/gpuBookings";
-import { rawValues, STACKS } from "../helpers/stacks";
+import { APP_IMAGES, rawValues, STACKS } from "../helpers/stacks";
 
 export type Raw = Record<string, unknown>;
 type Path = readonly (string | number)[];
@@ -107,8 +107,7 @@ const REQUIRED: Path[] = [
   ["environment"], ["gpu"], ["model"], ["images"], ["gateway"], ["services"],
   ["gpu", "mode"], ["gpu", "vllmDevices"], ["gpu", "workerDevices"], ["gpu", "nvlink"], ["gpu", "tensorParallelSize"],
   ["gpu", "memoryUtilization"], ["model", "name"], ["model", "servedModelName"], ["model", "maxModelLen"],
-  ["images", "vllm"], ["images", "vllmCpu"], ["images", "litellm"], ["images", "multimodalWorker"],
-  ["images", "retrievalProxy"], ["images", "postgres"], ["images", "redis"], ["images", "qdrant"],
+  ["images", "vllm"], ["images", "vllmCpu"], ["images", "litellm"], ["images", "postgres"], ["images", "redis"], ["images", "qdrant"],
   ["images", "objectStore"], ["images", "tlsProxy"], ["services", "workerCommand"], ["services", "retrievalCommand"],
   ["monitoring", "enabled"], ["gateway", "tls"], ["gateway", "tls", "mode"],
 ];
@@ -250,9 +249,9 @@ const repoOf = (ref: string): string => {
   return colon > name.lastIndexOf("/") ? name.slice(0, colon) : name;
 };
 
-/** A floating tag on any image, core or monitoring (staging and production only). */
+/** A floating tag on any image, core, your own (worker, retrieval proxy) or monitoring (staging and production only). */
 function floatingImage(base: Raw): fc.Arbitrary<Mutation> {
-  const core = Object.keys(base.images as Raw).map((k): Path => ["images", k]);
+  const core = [...new Set([...Object.keys(base.images as Raw), ...Object.keys(APP_IMAGES)])].map((k): Path => ["images", k]);
   const monitoring = base.monitoring
     ? ["dcgmExporter", "prometheus", "alertmanager", "grafana"].map((k): Path => ["monitoring", "images", k])
     : [];
@@ -263,7 +262,8 @@ function floatingImage(base: Raw): fc.Arbitrary<Mutation> {
     grafana: "grafana/grafana",
   };
   return fc.tuple(fc.constantFrom(...core, ...monitoring), FLOATING).map(([p, tag]) => {
-    const repo = p[0] === "images" ? repoOf(String(get(base, p))) : refs[String(p[2])]!;
+    const ref = p[0] === "images" ? String(get(base, p) ?? APP_IMAGES[p[1] as keyof typeof APP_IMAGES]) : undefined;
+    const repo = ref !== undefined ? repoOf(ref) : refs[String(p[2])]!;
     return { kind: "floating image tag", path: p, apply: (cfg: Raw) => set(cfg, p, `${repo}${tag}`) };
   });
 }
@@ -308,6 +308,11 @@ function badString(): fc.Arbitrary<Mutation> {
     [["monitoring", "receiver"], s.map((x) => ({ type: "webhook", url: `ftp://${x}` }))],
     [["monitoring", "receiver"], s.map((x) => ({ type: "email", to: "a@example.org", from: "b@example.org", smarthost: `${x.replace(/:/g, "")}` }))],
     [["services", "workerCommand"], fc.constantFrom([], [""], ["python3", ""])],
+    // Your own images are optional, but one that is set must be a reference.
+    ...(["multimodalWorker", "retrievalProxy"] as const).map((k): [Path, fc.Arbitrary<unknown>] => [
+      ["images", k],
+      fc.oneof(s.map((x) => `${x} ${x}`), fc.constantFrom("", "Registry.example.com/acme/worker:1", "ghcr.io/acme/worker:", "-worker:1")),
+    ]),
   ];
   return fc
     .constantFrom(...cases)
