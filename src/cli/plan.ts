@@ -9,7 +9,8 @@ import { planJson, planTable } from "../plan/render";
 import { planStack } from "../plan/stack";
 import type { StackPlan } from "../plan/types";
 import { planDiffCommand } from "./diff";
-import { UsageError, type CliIo } from "./io";
+import { ArgumentError, pathArg, requireStack, textArg } from "./args";
+import { type CliIo } from "./io";
 
 export function renderStack(dir: string, stack: string): StackPlan {
   const raw = readStack(dir, stack);
@@ -35,18 +36,18 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
     },
     strict: true,
   });
-  if (values.stack === undefined) {
-    throw new UsageError("--stack is required, e.g. llmstack plan --stack production");
-  }
+  requireStack(values.stack, "llmstack plan --stack production");
+  const dir = pathArg("dir", values.dir, io.cwd, "directory") ?? io.cwd;
+  if (values.diff !== undefined) textArg("diff", values.diff, "a git branch, tag or commit such as origin/main");
   if (values.markdown && values.diff === undefined) {
-    throw new UsageError("--markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown");
+    throw new ArgumentError("--markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown");
   }
   if (values.diff !== undefined) {
-    if (values.markdown && values.json) throw new UsageError("--markdown and --json print the diff two ways; pick one");
+    if (values.markdown && values.json) throw new ArgumentError("--markdown and --json print the diff two ways; pick one");
     const format = values.markdown ? "markdown" : values.json ? "json" : "text";
-    return planDiffCommand({ stack: values.stack, rev: values.diff, dir: values.dir ?? io.cwd, format }, io);
+    return planDiffCommand({ stack: values.stack, rev: values.diff, dir, format }, io);
   }
-  const plan = renderStack(values.dir ?? io.cwd, values.stack);
+  const plan = renderStack(dir, values.stack);
   io.stdout(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planTable(plan));
   return 0;
 }

@@ -3,7 +3,8 @@
  * `validate` first, and runs `pulumi up --stack NAME` only when no check fails.
  */
 import { parseArgs } from "node:util";
-import { UsageError, type CliIo } from "./io";
+import { requireStack } from "./args";
+import { type CliIo } from "./io";
 import { validateCommand } from "./validate";
 
 export async function upCommand(argv: string[], io: CliIo): Promise<number> {
@@ -13,7 +14,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  if (values.stack === undefined) throw new UsageError("--stack is required, e.g. npm run up -- --stack production");
+  requireStack(values.stack, "npm run up -- --stack production");
   const checked = await validateCommand(["--stack", values.stack], io);
   if (checked !== 0) {
     io.stderr(`up: the host failed a check above, so pulumi up was not run; fix it and run this again.\n`);
