@@ -14,7 +14,7 @@ import { ArgumentError, intArg, pathArg, requireStack, textArg } from "./args";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./plan";
 
-const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
+export const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
 
 const positiveInt = (name: string, raw: string | undefined, fallback: number, max: number): number =>
   intArg(name, raw, fallback, 1, max);

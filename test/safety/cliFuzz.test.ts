@@ -44,7 +44,10 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       "output-tokens": "int", "api-key-env": "envName", "timeout-seconds": "int", compare: "file", dir: "dir", json: "bool",
     },
   },
-  plan: { argv: ["plan", "--stack", "production"], flags: { stack: "stack", dir: "dir", diff: "rev", json: "bool", markdown: "bool" } },
+  plan: {
+    argv: ["plan", "--stack", "production"],
+    flags: { stack: "stack", dir: "dir", diff: "rev", json: "bool", markdown: "bool", head: "rev", "render-with": "choice" },
+  },
   validate: { argv: ["validate", "--stack", "production"], flags: { stack: "stack", dir: "dir", json: "bool" } },
   gpu: { argv: ["gpu", "detect"], flags: { topo: "file", query: "file", nvlink: "file", ssh: "ssh", json: "bool" } },
   "configure-gpu": { argv: ["configure-gpu", "auto", "--stack", "production"], flags: { stack: "stack", "from-dir": "dir", ssh: "ssh" } },
