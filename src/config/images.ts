@@ -24,11 +24,14 @@ export function isImageRef(ref: string): boolean {
 }
 
 /** An image reference: repository[:tag][@sha256:digest]. */
-export const imageRef = z.string().refine(isImageRef, {
-  message:
-    "must be an image reference such as postgres:16.4 or registry.example.org/team/name:1.2.3@sha256:<64 hex>: " +
-    'a lowercase repository, then one ":tag" and optionally "@sha256:<digest>"',
-});
+export const imageRef = z
+  .string()
+  .refine(isImageRef, {
+    message:
+      "must be an image reference such as postgres:16.4 or registry.example.org/team/name:1.2.3@sha256:<64 hex>: " +
+      'a lowercase repository, then one ":tag" and optionally "@sha256:<digest>"',
+  })
+  .meta({ pattern: REFERENCE.source });
 
 export type TagProblem = "floating" | "major-only";
 

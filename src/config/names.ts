@@ -42,19 +42,23 @@ export const hfRepoId = z
     message:
       'must be a Hugging Face repository ID such as "Qwen/Qwen2.5-7B-Instruct": letters, digits, "-", "_" and "." ' +
       'in two parts that start and end with a letter or digit, without "--" or ".."',
-  });
+  })
+  // The pattern, for editors (the JSON Schema); the check above is the rule.
+  .meta({ pattern: HF_REPO_ID.source });
 
 /**
  * The name clients ask the gateway for: vLLM's `--served-model-name` and LiteLLM's model_name. It goes
  * into argv, so it may not start with "-"; ".." is refused as a path step.
  */
+const SERVED_NAME = /^[A-Za-z0-9_][\w.:-]{0,127}$/;
 export const servedModelName = z
   .string()
-  .refine((s) => /^[A-Za-z0-9_][\w.:-]{0,127}$/.test(s) && !s.includes(".."), {
+  .refine((s) => SERVED_NAME.test(s) && !s.includes(".."), {
     message:
       'may use letters, digits, ".", "_", ":" and "-", starting with a letter or digit, at most 128 characters, ' +
       'without "..", e.g. "qwen2.5-7b-instruct"',
-  });
+  })
+  .meta({ pattern: SERVED_NAME.source });
 
 /**
  * Why `ref` is not a git revision we accept, or null. A commit (7 to 40 hex digits) or a ref name by
@@ -78,15 +82,19 @@ export function gitRevisionProblem(ref: string): string | null {
   return null;
 }
 
-export const gitRevision = z.string().superRefine((ref, ctx) => {
-  const problem = gitRevisionProblem(ref);
-  if (problem !== null) {
-    ctx.addIssue({
-      code: "custom",
-      message: `must be a git branch, tag or commit of the model repository such as "main", "v1.0" or a 40-digit commit hash; it ${problem}`,
-    });
-  }
-});
+export const gitRevision = z
+  .string()
+  .superRefine((ref, ctx) => {
+    const problem = gitRevisionProblem(ref);
+    if (problem !== null) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a git branch, tag or commit of the model repository such as "main", "v1.0" or a 40-digit commit hash; it ${problem}`,
+      });
+    }
+  })
+  // The characters and first character, for editors; gitRevisionProblem is the rule.
+  .meta({ pattern: "^[\\w+][\\w./+-]{0,254}$" });
 
 /**
  * An http(s) URL written in plain text in the stack file. It lands in a config file (Alertmanager's),
