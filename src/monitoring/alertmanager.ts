@@ -59,10 +59,9 @@ export function planAlertmanager(ctx: PlanContext, m: MonitoringConfig): Contain
   const uploads: UploadSpec[] = [
     { file: PATHS.alertmanagerConfig, content: alertmanagerConfigYaml(m), permissions: "0444" },
   ];
-  // The image runs as nobody (its Dockerfile's USER at v0.28.1), so the file must be world-readable;
-  // nothing else runs in the container.
+  // Readable by its owner only: uploads belong to the user the image runs as (plan/finalize.ts).
   if (usesWebhookSecret(m)) {
-    uploads.push({ file: PATHS.alertmanagerWebhookUrl, content: secret(ALERT_WEBHOOK_SECRET), permissions: "0444" });
+    uploads.push({ file: PATHS.alertmanagerWebhookUrl, content: secret(ALERT_WEBHOOK_SECRET), permissions: "0400" });
   }
   return {
     ...baseContainer(ctx),

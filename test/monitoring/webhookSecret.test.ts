@@ -33,10 +33,13 @@ describe("a webhook URL kept as a secret", () => {
     expect(config.receivers).toEqual([
       { name: "llmstack", webhook_configs: [{ url_file: "/etc/alertmanager/secrets/webhook-url", send_resolved: true }] },
     ]);
+    // Owned by nobody, the user the Alertmanager image runs as, and readable by it alone.
     expect(am.uploads[1]).toEqual({
       file: "/etc/alertmanager/secrets/webhook-url",
       content: { secret: "alertWebhookUrl" },
-      permissions: "0444",
+      permissions: "0400",
+      owner: "65534",
+      group: "65534",
     });
   });
 
@@ -44,7 +47,13 @@ describe("a webhook URL kept as a secret", () => {
     const plan = staging(SECRET_RECEIVER, new Set(["alertWebhookUrl"]));
     const json = planJson(plan) as { containers: { service: string; uploads: { file: string; content: string }[] }[]; secrets: unknown[] };
     const am = json.containers.find((c) => c.service === "alertmanager")!;
-    expect(am.uploads[1]).toEqual({ file: "/etc/alertmanager/secrets/webhook-url", content: "********", permissions: "0444" });
+    expect(am.uploads[1]).toEqual({
+      file: "/etc/alertmanager/secrets/webhook-url",
+      content: "********",
+      permissions: "0400",
+      owner: "65534",
+      group: "65534",
+    });
     expect(json.secrets).toContainEqual({ name: "alertWebhookUrl", source: "config", status: "set" });
     expect(staging(SECRET_RECEIVER).secrets.find((s) => s.name === "alertWebhookUrl")).toEqual({
       name: "alertWebhookUrl",
