@@ -19,11 +19,18 @@ function pick(sources: readonly Json[], keys: readonly string[]): unknown {
   return undefined;
 }
 
+/**
+ * The largest architecture number read from a config.json (2^24). The largest in the reference models
+ * (max_position_embeddings 131072, vocab_size 152064) are far below it; the ceiling keeps every product
+ * the memory math forms finite, so an absurd file gets this error instead of Infinity GiB.
+ */
+export const MAX_ARCHITECTURE_NUMBER = 16_777_216;
+
 function positiveInt(file: string, value: unknown, keys: readonly string[]): number {
-  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  if (typeof value === "number" && Number.isInteger(value) && value > 0 && value <= MAX_ARCHITECTURE_NUMBER) return value;
   const shown = value === undefined ? "missing" : JSON.stringify(value);
   throw new Error(
-    `${file}: ${keys.join(" / ")} is ${shown}; it must be a positive integer. ` +
+    `${file}: ${keys.join(" / ")} is ${shown}; it must be a whole number from 1 to ${MAX_ARCHITECTURE_NUMBER}. ` +
       "Check that the file is the model's config.json (a Hugging Face transformers config).",
   );
 }

@@ -11,6 +11,7 @@
 import { CUDA_RESERVED_MIB } from "../config/gpuBookings";
 import type { ModelFacts } from "./models";
 import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
+import { MAX_GPU_MEMORY_MIB } from "./gpus";
 
 export type Dtype = "auto" | "float16" | "bfloat16" | "float32";
 export type Quantization = "none" | "fp8" | "int8" | "awq" | "gptq";
@@ -169,7 +170,13 @@ function checkInput(input: CapacityInput): void {
   posInt("tensorParallelSize");
   posInt("pipelineParallelSize");
   posInt("maxModelLen");
-  if (!(input.gpuMemoryMiB > 0)) bad("gpuMemoryMiB", input.gpuMemoryMiB, "a positive number of MiB");
+  if (!(input.gpuMemoryMiB > 0 && input.gpuMemoryMiB <= MAX_GPU_MEMORY_MIB)) {
+    bad("gpuMemoryMiB", input.gpuMemoryMiB, `a number of MiB above 0 and at most ${MAX_GPU_MEMORY_MIB}`);
+  }
+  for (const key of ["maxNumSeqs", "maxNumBatchedTokens"] as const) {
+    const v = input[key];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) bad(key, v, "a whole number of at least 1");
+  }
   const u = input.gpuMemoryUtilization;
   if (!(u > 0 && u <= 1)) bad("gpuMemoryUtilization", u, "a fraction above 0 and at most 1");
 }

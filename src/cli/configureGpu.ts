@@ -16,6 +16,7 @@ import { chooseLayout, REQUESTED_MODES, sectionFor, type GpuSection, type Reques
 import { detectByRunning } from "../gpu/run";
 import { GPU_KEY, readStackGpu, writeStackGpu, type KeyChange } from "../gpu/stackSection";
 import type { Detection } from "../gpu/types";
+import { ArgumentError, pathArg, requireStack, sshArg } from "./args";
 import { UsageError, type CliIo } from "./io";
 
 /** Keys that change vLLM's device request, command or environment: Pulumi replaces its container. */
@@ -36,16 +37,16 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
   });
   const mode = (positionals[0] ?? "auto") as RequestedMode;
   if (!REQUESTED_MODES.includes(mode) || positionals.length > 1) {
-    throw new UsageError(
-      `configure-gpu: mode "${positionals.join(" ")}" is not one of ${REQUESTED_MODES.join(", ")}; e.g. llmstack configure-gpu auto --stack production`,
+    throw new ArgumentError(
+      `configure-gpu: mode ${JSON.stringify(positionals.join(" "))} is not one of ${REQUESTED_MODES.join(", ")}; e.g. llmstack configure-gpu auto --stack production`,
     );
   }
-  if (values.stack === undefined || !/^[\w.-]+$/.test(values.stack)) {
-    throw new UsageError("configure-gpu: --stack NAME is required (letters, digits, - _ .), e.g. --stack production");
-  }
+  requireStack(values.stack, "llmstack configure-gpu auto --stack production");
   if (values["from-dir"] !== undefined && values.ssh !== undefined) {
-    throw new UsageError("configure-gpu: --from-dir reads captures here, --ssh runs nvidia-smi on HOST; give one or the other");
+    throw new ArgumentError("configure-gpu: --from-dir reads captures here, --ssh runs nvidia-smi on HOST; give one or the other");
   }
+  pathArg("from-dir", values["from-dir"], io.cwd, "directory");
+  sshArg(values.ssh);
   const file = `Pulumi.${values.stack}.yaml`;
   const path = join(io.cwd, file);
   if (!existsSync(path)) {

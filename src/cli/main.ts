@@ -3,6 +3,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { escapeControls } from "../config/names";
+import { ArgumentError, EXIT_USAGE } from "./args";
 import { benchCommand } from "./bench";
 import { commandHelp, HELP } from "./help";
 import { processIo, UsageError, type CliIo } from "./io";
@@ -78,9 +80,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await entry.run(rest, io);
   } catch (err) {
-    io.stderr(`llmstack ${name}: ${errorMessage(err, name)}\n`);
-    return 1;
+    io.stderr(`llmstack ${name}: ${escapeControls(errorMessage(err, name))}\n`);
+    return isArgumentError(err) ? EXIT_USAGE : 1;
   }
+}
+
+/** A malformed command line (an unknown flag, a value a flag cannot take): exit 2, like getopt tools. */
+function isArgumentError(err: unknown): boolean {
+  return err instanceof ArgumentError || (err instanceof Error && /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException).code ?? ""));
 }
 
 /** Errors the user can act on print as their message; anything else keeps its stack for a bug report. */

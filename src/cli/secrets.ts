@@ -5,9 +5,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
+import { ALERT_WEBHOOK_SECRET } from "../monitoring/schema";
 import { missingSecrets } from "../plan/stack";
 import { renderStack } from "./plan";
-import { UsageError, type CliIo } from "./io";
+import { ArgumentError, requireStack } from "./args";
+import { type CliIo } from "./io";
 
 /** A new credential: 48 hex characters; LiteLLM wants its master key to start with "sk-". */
 export function generateSecret(name: string, bytes = randomBytes(24)): string {
@@ -23,9 +25,9 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
     strict: true,
   });
   if (positionals[0] !== "init" || positionals.length !== 1) {
-    throw new UsageError('usage: llmstack secrets init --stack NAME [--dry-run] ("init" is the only action)');
+    throw new ArgumentError('usage: llmstack secrets init --stack NAME [--dry-run] ("init" is the only action)');
   }
-  if (values.stack === undefined) throw new UsageError("--stack is required, e.g. llmstack secrets init --stack production");
+  requireStack(values.stack, "llmstack secrets init --stack production");
   const plan = renderStack(io.cwd, values.stack);
   const raw = { stackFile: plan.stackFile };
   // Every required secret the stack file lacks, development's too: a credential kept in the stack file
@@ -39,7 +41,13 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
         `"pulumi config set --secret --stack ${values.stack} llmstack:${name} < ${name === "tlsCertificate" ? "cert.pem" : "key.pem"}"\n`,
     );
   }
-  const missing = needed.filter((n) => n !== "tlsCertificate" && n !== "tlsPrivateKey");
+  if (needed.includes(ALERT_WEBHOOK_SECRET)) {
+    io.stdout(
+      `llmstack:${ALERT_WEBHOOK_SECRET} cannot be generated: store the alert webhook's URL with ` +
+        `"pulumi config set --secret --stack ${values.stack} llmstack:${ALERT_WEBHOOK_SECRET}" (it asks for the value)\n`,
+    );
+  }
+  const missing = needed.filter((n) => n !== "tlsCertificate" && n !== "tlsPrivateKey" && n !== ALERT_WEBHOOK_SECRET);
   if (missing.length === 0) {
     io.stdout(`${raw.stackFile}: every secret is already set; nothing to do.\n`);
     return 0;

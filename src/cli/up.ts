@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
-import { UsageError, type CliIo } from "./io";
+import { requireStack } from "./args";
+import { type CliIo } from "./io";
 import { renderStack } from "./plan";
 import { validateCommand } from "./validate";
 
@@ -16,7 +17,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  if (values.stack === undefined) throw new UsageError("--stack is required, e.g. npm run up -- --stack production");
+  requireStack(values.stack, "npm run up -- --stack production");
   // Refused before the host is contacted, as pulumi up itself would refuse it (src/deploy/program.ts).
   const plan = renderStack(io.cwd, values.stack);
   const unpinned = unpinnedImages(plan);

@@ -8,8 +8,10 @@
 import { z } from "zod";
 import { monitoringSchema, type MonitoringSecretName } from "../monitoring/schema";
 import { preflightSchema } from "../preflight/schema";
+import { MAX_GPU_MEMORY_MIB } from "../capacity/gpus";
 import { imageRef, imageTagProblem } from "./images";
 import { CUDA_CONTEXT_MIB, gpuBookings, problemText, sectionTenants } from "./gpuBookings";
+import { DOCKER_HOST, gitRevision, hfRepoId, servedModelName } from "./names";
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -94,6 +96,7 @@ const gpuCommon = {
     .number()
     .int()
     .gte(1024)
+    .lte(MAX_GPU_MEMORY_MIB)
     .optional()
     .describe("each GPU's `memory.total` from nvidia-smi; required on a GPU vLLM shares with the worker"),
   /** Fraction of a GPU the multimodal worker needs; must fit beside vLLM on a shared GPU. */
@@ -124,15 +127,13 @@ export const dtype = z.enum(["auto", "float16", "bfloat16", "float32"]);
 
 export const modelSchema = z.strictObject({
   /** Hugging Face repository ID, e.g. Qwen/Qwen2.5-7B-Instruct. */
-  name: z.string().regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/, {
-    message: 'must be a Hugging Face repository ID such as "Qwen/Qwen2.5-7B-Instruct"',
-  }),
+  name: hfRepoId,
   /** The name clients ask the gateway for. */
-  servedModelName: z.string().regex(/^[\w.:-]+$/, { message: "may use letters, digits, . _ : -" }),
+  servedModelName,
   maxModelLen: z.number().int().gte(128).lte(1_048_576),
   dtype: dtype.default("auto"),
-  /** Git revision of the model repository; pinning it keeps a deploy repeatable. */
-  revision: z.string().min(1).optional(),
+  /** Git revision of the model repository (branch, tag or commit); pinning it keeps a deploy repeatable. */
+  revision: gitRevision.optional(),
 });
 export type ModelConfig = z.infer<typeof modelSchema>;
 
@@ -171,6 +172,12 @@ export const imagesSchema = z.strictObject({
 export type ImagesConfig = z.infer<typeof imagesSchema>;
 
 const port = z.number().int().gte(1).lte(65535);
+
+/**
+ * ACME's HTTP-01 challenge reaches the host on port 80 only ("The HTTP-01 challenge can only be done on
+ * port 80", https://letsencrypt.org/docs/challenge-types/#http-01-challenge), so `acme` publishes it.
+ */
+export const ACME_HTTP_PORT = 80;
 
 /**
  * TLS in front of the gateway (Caddy): `internal` uses Caddy's own CA (clients must trust it),
@@ -255,8 +262,10 @@ export const stackConfigSchema = z
     environment: z.enum(ENVIRONMENTS),
     dockerHost: z
       .string()
-      .regex(/^(unix:\/\/\/.+|ssh:\/\/[\w.-]+@[\w.-]+(:\d+)?|tcp:\/\/[\w.-]+:\d+)$/, {
-        message: 'must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port"',
+      .regex(DOCKER_HOST, {
+        message:
+          'must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port" ' +
+          '(user and host may not start with "-"; no control characters)',
       })
       .default("unix:///var/run/docker.sock"),
     gpu: gpuSchema,
@@ -294,6 +303,16 @@ export const stackConfigSchema = z
         message:
           `the gateway is published on ${cfg.gateway.bindAddress}, beyond loopback, so the master key would cross the network in clear; ` +
           `add tls: {mode: internal}, {mode: acme, domain, email} or {mode: certificate}, or bind to 127.0.0.1`,
+      });
+    }
+    hostPortIssues(cfg, ctx);
+    if (cfg.monitoring?.enabled && cfg.monitoring.grafana.viaGateway && cfg.gateway.tls === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["monitoring", "grafana", "viaGateway"],
+        message:
+          "Grafana is served through the gateway's TLS proxy, which this stack does not run (no gateway.tls); " +
+          "add gateway.tls or set viaGateway: false and reach Grafana through an SSH tunnel",
       });
     }
     if (cfg.gpu.mode === "cpu") return;
@@ -381,6 +400,23 @@ function refineGpuBudget(
         `${CUDA_CONTEXT_MIB} MiB CUDA context against the GPU's memory, so it needs memoryMiB; set it to the GPU's ` +
         `memory.total in MiB as nvidia-smi reports it (llmstack configure-gpu auto writes it), or give the worker ` +
         `a GPU vLLM does not use`,
+    });
+  }
+}
+
+/**
+ * No host port is published twice: the gateway's port and, with `acme`, port 80 for the HTTP-01
+ * challenge (Docker would refuse the second binding halfway through `pulumi up`).
+ */
+function hostPortIssues(cfg: Pick<StackConfig, "gateway">, ctx: z.RefinementCtx): void {
+  if (cfg.gateway.tls?.mode === "acme" && cfg.gateway.port === ACME_HTTP_PORT) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gateway", "port"],
+      message:
+        `host port ${ACME_HTTP_PORT} on ${cfg.gateway.bindAddress} would be published twice: by gateway.port and by ` +
+        `gateway.tls mode acme, whose HTTP-01 challenge arrives on port ${ACME_HTTP_PORT}; ` +
+        "set gateway.port to 443 (or another free port)",
     });
   }
 }

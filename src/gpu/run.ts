@@ -19,7 +19,8 @@ export async function detectByRunning(exec: ExecFn, options: RunOptions = {}): P
     const r =
       options.ssh === undefined
         ? await exec("nvidia-smi", args, { timeoutMs: 30_000 })
-        : await exec("ssh", ["-o", "BatchMode=yes", options.ssh, "nvidia-smi", ...args], { timeoutMs: 60_000 });
+        : // "--": the host never reads as an ssh option, whatever the command line gave.
+          await exec("ssh", ["-o", "BatchMode=yes", "--", options.ssh, "nvidia-smi", ...args], { timeoutMs: 60_000 });
     if (options.ssh !== undefined && r.code === 255) {
       throw new Error(
         `ssh ${options.ssh} failed: ${r.stderr.trim() || "(no message)"}; check that \`ssh ${options.ssh}\` logs in without a password prompt`,

@@ -84,7 +84,7 @@ export function parseProbe(text: string): Partial<Record<SectionName, Section>> 
 /** How a probe reaches the host: locally, or over ssh for an `ssh://user@host[:port]` Docker host. */
 export interface Transport {
   readonly kind: "local" | "ssh" | "none";
-  /** For ssh: the ssh arguments before the remote command. */
+  /** For ssh: the ssh arguments before the remote command, ending with "--" and the destination. */
   readonly sshArgs: readonly string[];
   /** docker CLI arguments on the probed host: --host for a local socket, none over ssh (the remote default). */
   readonly dockerArgs: readonly string[];
@@ -93,13 +93,15 @@ export interface Transport {
 }
 
 export function transportFor(dockerHost: string): Transport {
-  const ssh = /^ssh:\/\/(?:([\w.-]+)@)?([\w.-]+)(?::(\d+))?$/.exec(dockerHost);
+  // Neither user nor host may start with "-" (the stack schema refuses it too); "--" ends ssh's options
+  // before the destination either way (getopt(3); `ssh -G -o BatchMode=yes -- user@host` parses as one).
+  const ssh = /^ssh:\/\/(?:([\w.][\w.-]*)@)?([\w.][\w.-]*)(?::(\d+))?$/.exec(dockerHost);
   if (ssh !== null) {
     const target = ssh[1] ? `${ssh[1]}@${ssh[2]}` : (ssh[2] ?? "");
     return {
       kind: "ssh",
       // BatchMode: never prompt (Pulumi and CI have no terminal); a short timeout so an unreachable host says so.
-      sshArgs: ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...(ssh[3] ? ["-p", ssh[3]] : []), target],
+      sshArgs: ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...(ssh[3] ? ["-p", ssh[3]] : []), "--", target],
       dockerArgs: [],
       where: `${ssh[2]} over ssh`,
     };

@@ -166,7 +166,7 @@ describe("configure-gpu", () => {
     await expect(configureGpuCommand(["fast", "--stack", "production"], io(dir).io)).rejects.toThrow(
       'configure-gpu: mode "fast" is not one of auto, multi, single, cpu; e.g. llmstack configure-gpu auto --stack production',
     );
-    await expect(configureGpuCommand(["auto"], io(dir).io)).rejects.toThrow("configure-gpu: --stack NAME is required");
+    await expect(configureGpuCommand(["auto"], io(dir).io)).rejects.toThrow("--stack is required, e.g. llmstack configure-gpu auto --stack production");
     await expect(configureGpuCommand(["cpu", "--stack", "nope"], io(dir).io)).rejects.toThrow(
       `Pulumi.nope.yaml: no such stack file in ${dir}; create it first (copy Pulumi.development.yaml) or pick another --stack`,
     );

@@ -81,9 +81,11 @@ describe("gpu detect from capture files", () => {
     expect(err.join("")).toMatch(/^llmstack gpu detect: smi-error-no-driver\.txt: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\./);
   });
 
-  it("a missing file is named", async () => {
+  it("a missing file is named with its flag", async () => {
     const { io } = fakeIo();
-    await expect(gpuCommand(["detect", "--topo", "nope.txt"], io)).rejects.toThrow(`nope.txt: no such file (looked in ${join(FIX, "nope.txt")})`);
+    await expect(gpuCommand(["detect", "--topo", "nope.txt"], io)).rejects.toThrow(
+      `--topo "nope.txt": no such file (looked for ${join(FIX, "nope.txt")})`,
+    );
   });
 
   it("--ssh with files is a usage error; an unknown subcommand too", async () => {
@@ -113,10 +115,10 @@ describe("gpu detect running nvidia-smi", () => {
     });
     expect(await gpuCommand(["detect", "--ssh", "admin@gpu-box", "--json"], io)).toBe(0);
     expect(calls.map((c) => [c.file, ...c.args].join(" "))).toEqual([
-      `ssh -o BatchMode=yes admin@gpu-box nvidia-smi ${FULL_QUERY}`,
-      `ssh -o BatchMode=yes admin@gpu-box nvidia-smi ${OLD_QUERY}`,
-      "ssh -o BatchMode=yes admin@gpu-box nvidia-smi topo -m",
-      "ssh -o BatchMode=yes admin@gpu-box nvidia-smi nvlink --status",
+      `ssh -o BatchMode=yes -- admin@gpu-box nvidia-smi ${FULL_QUERY}`,
+      `ssh -o BatchMode=yes -- admin@gpu-box nvidia-smi ${OLD_QUERY}`,
+      "ssh -o BatchMode=yes -- admin@gpu-box nvidia-smi topo -m",
+      "ssh -o BatchMode=yes -- admin@gpu-box nvidia-smi nvlink --status",
     ]);
     const json = JSON.parse(out.join(""));
     expect(json.gpus[1]).toEqual({

@@ -64,13 +64,13 @@ describe("llmstack <command> --help", () => {
   it("leaves a --help after -- to pulumi (up passes it on)", async () => {
     const io = fakeIo(ROOT);
     // up validates first; with no stack option it must complain about --stack, not print help.
-    expect(await main(["up", "--", "--help"], io)).toBe(1);
+    expect(await main(["up", "--", "--help"], io)).toBe(2);
     expect(io.err()).toBe("llmstack up: --stack is required, e.g. npm run up -- --stack production\n");
   });
 
   it("names the command's --help on an unknown option", async () => {
     const io = fakeIo(ROOT);
-    expect(await main(["plan", "--stak", "production"], io)).toBe(1);
+    expect(await main(["plan", "--stak", "production"], io)).toBe(2);
     expect(io.err()).toBe(
       `llmstack plan: Unknown option '--stak'; run "llmstack plan --help" for the options\n`,
     );

@@ -45,12 +45,12 @@ describe("llmstack plan", () => {
     );
   });
 
-  it("requires --stack and rejects unknown options", async () => {
+  it("requires --stack and rejects unknown options, as usage errors (exit 2)", async () => {
     const io = fakeIo(ROOT);
-    expect(await main(["plan"], io)).toBe(1);
+    expect(await main(["plan"], io)).toBe(2);
     expect(io.err()).toBe("llmstack plan: --stack is required, e.g. llmstack plan --stack production\n");
     const io2 = fakeIo(ROOT);
-    expect(await main(["plan", "--stack", "production", "--jsn"], io2)).toBe(1);
+    expect(await main(["plan", "--stack", "production", "--jsn"], io2)).toBe(2);
     expect(io2.err()).toContain("llmstack plan: Unknown option '--jsn'");
   });
 

@@ -22,9 +22,9 @@ describe("llmstack up", () => {
     expect(io.calls).toEqual([]);
   });
 
-  it("requires --stack", async () => {
+  it("requires --stack, a usage error (exit 2)", async () => {
     const io = fakeIo(ROOT);
-    expect(await main(["up"], io)).toBe(1);
+    expect(await main(["up"], io)).toBe(2);
     expect(io.err()).toBe("llmstack up: --stack is required, e.g. npm run up -- --stack production\n");
   });
 });

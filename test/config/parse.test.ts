@@ -195,7 +195,8 @@ describe("invalid stack config", () => {
 
   it("rejects a docker host that is not unix, ssh or tcp", () => {
     expect(errorOf(production((v) => (v.dockerHost = "http://gpu-box")))).toContain(
-      '  - llmstack:dockerHost: must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port" (got "http://gpu-box")',
+      '  - llmstack:dockerHost: must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port" ' +
+        '(user and host may not start with "-"; no control characters) (got "http://gpu-box")',
     );
   });
 });

@@ -121,11 +121,26 @@ describe("monitoring in the staging plan", () => {
       present: false,
       optional: false,
     });
-    // Staging's gateway has TLS: Caddy serves Grafana under /grafana/, so Grafana is not published.
+    // Grafana is never published, and the gateway does not serve it unless the stack file asks.
+    expect(grafana.ports).toEqual([]);
+    expect(grafana.env.GF_SERVER_ROOT_URL).toBeUndefined();
+    expect(grafana.env.GF_SERVER_SERVE_FROM_SUB_PATH).toBeUndefined();
+    expect(grafana.dependsOn).toEqual(["prometheus"]);
+  });
+
+  it("serves Grafana from the /grafana/ sub-path when it is reached through the gateway", () => {
+    const grafana = container(withMonitoring("staging", { enabled: true, grafana: { viaGateway: true } }), "grafana");
     expect(grafana.ports).toEqual([]);
     expect(grafana.env.GF_SERVER_ROOT_URL).toBe("%(protocol)s://%(domain)s/grafana/");
     expect(grafana.env.GF_SERVER_SERVE_FROM_SUB_PATH).toBe("true");
-    expect(grafana.dependsOn).toEqual(["prometheus"]);
+  });
+
+  it("refuses viaGateway on a stack without TLS in front of the gateway", () => {
+    expect(() => withMonitoring("development", { enabled: true, grafana: { viaGateway: true } })).toThrow(
+      "  - llmstack:monitoring.grafana.viaGateway: Grafana is served through the gateway's TLS proxy, which this " +
+        "stack does not run (no gateway.tls); add gateway.tls or set viaGateway: false and reach Grafana through " +
+        "an SSH tunnel (got true)",
+    );
   });
 
   it("provisions the Prometheus data source at the prometheus alias and three dashboards", () => {

@@ -171,20 +171,31 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
 });
 
 describe("the gateway's TLS proxy", () => {
-  it("serves LiteLLM with Caddy's internal CA and Grafana under /grafana/ in production", () => {
+  it("serves LiteLLM with Caddy's internal CA in production, and not Grafana's login page", () => {
     const caddy = container(planOf("production"), "gateway-tls");
     expect(caddy.uploads[0]).toEqual({
       file: "/etc/caddy/Caddyfile",
       content:
         "{\n\tadmin off\n\tauto_https disable_redirects\n\tdefault_sni localhost\n}\n\n" +
         "localhost:443, 127.0.0.1:443 {\n\ttls internal\n" +
-        "\treverse_proxy /grafana* grafana:3000\n\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
+        "\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
       permissions: "0444",
       // Caddy 2.10.2 runs as root (src/facts/imageRecords.ts).
       owner: "0",
       group: "0",
     });
     expect(caddy.volumes).toEqual([{ volume: "tls-data", containerPath: "/data" }]);
+  });
+
+  it("serves Grafana under /grafana/ only when monitoring.grafana.viaGateway asks", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.monitoring = { enabled: true, grafana: { viaGateway: true } };
+    const caddy = container(planFromValues(values), "gateway-tls");
+    expect(caddy.uploads[0]!.content).toBe(
+      "{\n\tadmin off\n\tauto_https disable_redirects\n\tdefault_sni localhost\n}\n\n" +
+        "localhost:443, 127.0.0.1:443 {\n\ttls internal\n" +
+        "\treverse_proxy /grafana* grafana:3000\n\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
+    );
   });
 
   it("gets a certificate by ACME for a domain, with port 80 for the challenge", () => {

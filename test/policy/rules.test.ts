@@ -50,6 +50,10 @@ describe("image tags", () => {
     ["ghcr.io/o/worker:main-4f2a", 'container p-x: image "ghcr.io/o/worker:main-4f2a" uses the floating tag "main-4f2a" in production'],
     ["qdrant/qdrant:nightly", 'container p-x: image "qdrant/qdrant:nightly" uses the floating tag "nightly" in production'],
     ["redis:stable", 'container p-x: image "redis:stable" uses the floating tag "stable" in production'],
+    // A channel word with a suffix, or a variant name without a version, floats all the same.
+    ["vllm/vllm-openai:latest-gpu", 'container p-x: image "vllm/vllm-openai:latest-gpu" uses the floating tag "latest-gpu" in production'],
+    ["caddy:stable-alpine", 'container p-x: image "caddy:stable-alpine" uses the floating tag "stable-alpine" in production'],
+    ["redis:alpine", 'container p-x: image "redis:alpine" uses the floating tag "alpine" in production'],
     ["localhost:5000/app", 'container p-x: image "localhost:5000/app" has no tag, so it floats on "latest" in production'],
   ])("%s fails in production, naming the container and the fix", (image, start) => {
     const [f] = imageTagFindings(image, "container p-x", "production");
@@ -58,6 +62,10 @@ describe("image tags", () => {
       level: "mandatory",
       message: `${start}; pin a release tag (e.g. ${repo}:<version>) or a digest (${repo}@sha256:...) in llmstack:images (Pulumi.yaml or the stack file)`,
     });
+  });
+
+  it("a major-only tag with a variant suffix warns like a bare major", () => {
+    expect(imageTagFindings("postgres:16-alpine", "container p-x", "production").map((f) => f.level)).toEqual(["advisory"]);
   });
 
   it("a major-only tag warns; development may float", () => {

@@ -6,9 +6,10 @@
 import fc from "fast-check";
 import { CUDA_CONTEXT_MIB, CUDA_RESERVED_MIB } from "../../src/config/gpuBookings";
 import { APP_IMAGES, rawValues, STACKS } from "../helpers/stacks";
+import { hostileInput } from "./hostileMutations";
+import { del, get, set, type Mutation, type Path, type Raw } from "./mutate";
 
-export type Raw = Record<string, unknown>;
-type Path = readonly (string | number)[];
+export type { Raw } from "./mutate";
 
 export interface InvalidCase {
   readonly stack: string;
@@ -18,39 +19,7 @@ export interface InvalidCase {
   readonly values: Raw;
 }
 
-interface Mutation {
-  readonly kind: string;
-  readonly path: Path;
-  /** Edits the config in place. */
-  readonly apply: (cfg: Raw) => void;
-}
-
 const BASES: Readonly<Record<string, Raw>> = Object.fromEntries(STACKS.map((s) => [s, rawValues(s)]));
-
-function get(obj: unknown, path: Path): unknown {
-  let cur = obj;
-  for (const p of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string | number, unknown>)[p];
-  }
-  return cur;
-}
-
-/** Sets a value, creating (or replacing non-object) parents on the way. */
-function set(obj: Raw, path: Path, value: unknown): void {
-  let cur: Record<string | number, unknown> = obj;
-  for (const p of path.slice(0, -1)) {
-    const next = cur[p];
-    if (next === null || typeof next !== "object") cur[p] = {};
-    cur = cur[p] as Record<string | number, unknown>;
-  }
-  cur[path[path.length - 1]!] = value;
-}
-
-function del(obj: Raw, path: Path): void {
-  const parent = get(obj, path.slice(0, -1));
-  if (parent !== null && typeof parent === "object") delete (parent as Record<string | number, unknown>)[path[path.length - 1]!];
-}
 
 type Kind = "string" | "number" | "boolean" | "null" | "array" | "object";
 const kindOf = (v: unknown): Kind =>
@@ -333,6 +302,7 @@ function forStack(stack: string): fc.Arbitrary<InvalidCase> {
     { arbitrary: grafanaExposed(), weight: 1 },
     { arbitrary: badString(), weight: 2 },
     ...(stack === "development" ? [] : [{ arbitrary: floatingImage(base), weight: 2 }]),
+    { arbitrary: hostileInput(base, stack), weight: 4 },
   );
   const one = single.map((m) => [m]);
   const several = fc.array(stateFree(base), { minLength: 2, maxLength: 4 });
@@ -348,7 +318,10 @@ function forStack(stack: string): fc.Arbitrary<InvalidCase> {
   });
 }
 
-export const invalidStackConfig: fc.Arbitrary<InvalidCase> = fc.constantFrom(...STACKS).chain(forStack);
+// Built once per stack: building the arbitraries walks the stack's values, far slower than sampling them.
+const PER_STACK: Readonly<Record<string, fc.Arbitrary<InvalidCase>>> = Object.fromEntries(STACKS.map((s) => [s, forStack(s)]));
+
+export const invalidStackConfig: fc.Arbitrary<InvalidCase> = fc.constantFrom(...STACKS).chain((s) => PER_STACK[s]!);
 
 /** The case as Pulumi config entries for runProgram: every key of the base or the mutation, deleted ones undefined. */
 export function asOverrides(c: InvalidCase): Record<string, unknown> {
