@@ -1,6 +1,7 @@
 /**
  * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file.
  */
+import { printable } from "../config/printable";
 import { benchCommand } from "./bench";
 import { processIo, UsageError, type CliIo } from "./io";
 import { capacityCommand } from "./capacity";
@@ -64,7 +65,18 @@ export function usage(): string {
   return `usage: llmstack <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/**
+ * What a command prints passes through `printable`: captures, stack files and host output can hold terminal
+ * escape codes. A write that starts with a carriage return (a progress line redrawn in place) keeps it.
+ */
+export function terminalSafe(io: CliIo): CliIo {
+  const safe = (write: (t: string) => void) => (t: string) =>
+    write(t.startsWith("\r") ? `\r${printable(t.slice(1))}` : printable(t));
+  return { ...io, stdout: safe(io.stdout), stderr: safe(io.stderr) };
+}
+
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
+  const io = terminalSafe(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(usage());
@@ -104,7 +116,7 @@ export function runFromProcess(): void {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`llmstack: ${errorMessage(err)}\n`);
+      process.stderr.write(`llmstack: ${printable(errorMessage(err))}\n`);
       process.exitCode = 1;
     },
   );

@@ -124,7 +124,7 @@ describe("the preflight gate in the program", () => {
     const stdout = "ssh: connect to host gpu-box port 22: Connection refused\n@@transport 255\n";
     const run = await runGate("production", { "llmstack:dockerHost": "ssh://deploy@gpu-box" }, stdout, true);
     expect(run.error).toBe(null);
-    expect(run.invokes[0]!.command).toContain("| ssh '-o' 'BatchMode=yes' '-o' 'ConnectTimeout=10' 'deploy@gpu-box' sh -s");
+    expect(run.invokes[0]!.command).toContain("| ssh '-o' 'BatchMode=yes' '-o' 'ConnectTimeout=10' '--' 'deploy@gpu-box' sh -s");
     expect(warn.mock.calls.map((c) => c[0])).toContain(
       "preflight: skipped the GPU checks during preview: could not reach gpu-box over ssh to check its GPUs (exit code 255 from ssh): " +
         "ssh: connect to host gpu-box port 22: Connection refused",
