@@ -7,7 +7,8 @@ import { capacityViolationsMessage } from "../capacity";
 import { StackConfigError } from "../config/errors";
 import { budgetJson } from "../plan/capacity";
 import { missingSecrets, planStack } from "../plan/stack";
-import { missingSecretsMessage } from "./secrets";
+import { secretValueProblems } from "../plan/encode";
+import { missingSecretsMessage, secretValuesMessage } from "./secrets";
 import { LlmStack } from "./stack";
 
 export interface StackOutputs {
@@ -40,6 +41,8 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
   }
   const missing = missingSecrets(plan);
   if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
+  const unfit = secretValueProblems(plan.containers, loaded.secretValue);
+  if (unfit.length > 0) throw new StackConfigError(secretValuesMessage(plan, unfit));
   const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret, config: loaded.config }, opts);
   return {
     gatewayUrl: plan.gatewayUrl,

@@ -72,7 +72,7 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
       value: [
         {
           file: "/usr/local/etc/redis/redis.conf",
-          content: `bind 0.0.0.0\nprotected-mode yes\nappendonly yes\ndir /data\nrequirepass ${TEST_SECRETS.redisPassword}\n`,
+          content: `bind 0.0.0.0\nprotected-mode yes\nappendonly yes\ndir /data\nrequirepass "${TEST_SECRETS.redisPassword}"\n`,
           permissions: "0400",
         },
       ],

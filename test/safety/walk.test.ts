@@ -245,7 +245,7 @@ describe.each(STACKS)("the offline render of %s (llmstack plan --json)", (stack)
     const postgres = containers.find((c) => c.service === "postgres")!;
     expect(postgres.envs).toContain(`POSTGRES_PASSWORD=${MASK}`);
     const redis = containers.find((c) => c.service === "redis")!;
-    expect(redis.uploads[0]!.content).toContain(`requirepass ${MASK}\n`);
+    expect(redis.uploads[0]!.content).toContain(`requirepass "${MASK}"\n`);
     expect(masked).toBeGreaterThanOrEqual(stack === "development" ? 17 : 18);
   });
 });
