@@ -5,7 +5,7 @@
  * means multi-head attention (KV heads = attention heads); a missing `head_dim` is hidden ÷ heads.
  * See the gotchas in /work/shared/reference/models.json.
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { modelFromArchitecture, type ArchitectureFamily, type ModelFacts } from "./models";
 
 type Json = Record<string, unknown>;
@@ -99,12 +99,7 @@ export function parseModelConfig(raw: unknown, file: string): ModelFacts {
 
 /** Reads and parses a config.json file; errors name the file. */
 export function readModelConfig(path: string): ModelFacts {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new Error(`cannot read model config ${path}: ${(err as Error).message}`, { cause: err });
-  }
+  const text = readInputFile(path, { what: "a model's config.json" });
   let raw: unknown;
   try {
     raw = JSON.parse(text);

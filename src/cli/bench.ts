@@ -5,7 +5,7 @@
  * output tokens/s, time to first token and latency percentiles. `--compare FILE` sets a saved
  * `--json` run beside this one and prints the speedup (one GPU against two, say).
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compareText, parseBenchResult, progressBar, reportText, type BenchResult } from "../bench/report";
@@ -65,7 +65,10 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
   const before =
     values.compare === undefined
       ? undefined
-      : parseBenchResult(readFileSync(resolve(io.cwd, values.compare), "utf8"), values.compare);
+      : parseBenchResult(
+          readInputFile(resolve(io.cwd, values.compare), { shown: values.compare, what: "a bench result" }),
+          values.compare,
+        );
   const plan = renderStack(values.dir ?? io.cwd, values.stack);
   const url = values.url ?? plan.gatewayUrl;
   const model = values.model ?? plan.servedModelName;

@@ -4,10 +4,11 @@
  * key of `Pulumi.<NAME>.yaml`, keeping everything else. The change is a diff to review, not a deploy: it
  * prints what changed and which containers the next `pulumi up` replaces because of it.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { readInputFile } from "../config/readFile";
 import { gpuSchema, stackConfigSchema } from "../config/schema";
 import { readStack } from "../config/stackFile";
 import { captureFilesInDir, readCaptureFiles } from "../gpu/captureFiles";
@@ -51,7 +52,7 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
   if (!existsSync(path)) {
     throw new UsageError(`${file}: no such stack file in ${io.cwd}; create it first (copy Pulumi.development.yaml) or pick another --stack`);
   }
-  const text = readFileSync(path, "utf8");
+  const text = readInputFile(path, { shown: file, what: "a stack file" });
   const { previous, environment } = readStackGpu(text, file);
 
   const detection: Detection | null =

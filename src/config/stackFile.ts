@@ -3,10 +3,11 @@
  * (`config:` entries with `value:`/`default:`), overlaid by `Pulumi.<stack>.yaml`. `secure:` values are
  * noted as present and never decrypted. Used by the offline render and the CLI.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "./errors";
+import { readInputFile } from "./readFile";
 import { NAMESPACE, SECRET_KEYS } from "./parse";
 
 export interface RawStack {
@@ -115,8 +116,14 @@ function readYaml(path: string, shown: string): unknown {
   if (!existsSync(path)) {
     throw new StackConfigError(`${shown}: not found in ${path.slice(0, -shown.length) || "."}; run from the project root`);
   }
+  let text: string;
   try {
-    return parse(readFileSync(path, "utf8"));
+    text = readInputFile(path, { shown, what: shown === "Pulumi.yaml" ? "the project file" : "a stack file" });
+  } catch (err) {
+    throw new StackConfigError((err as Error).message);
+  }
+  try {
+    return parse(text);
   } catch (err) {
     throw new StackConfigError(`${shown}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
