@@ -19,11 +19,17 @@ function pick(sources: readonly Json[], keys: readonly string[]): unknown {
   return undefined;
 }
 
+/**
+ * A count from the config: a positive integer that doubles represent exactly (at most 2^53 − 1), so the
+ * memory math on it stays finite and exact; 1e308 is an integer to JavaScript, but not a layer count.
+ */
 function positiveInt(file: string, value: unknown, keys: readonly string[]): number {
-  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) return value;
   const shown = value === undefined ? "missing" : JSON.stringify(value);
+  const huge = typeof value === "number" && Number.isInteger(value) && value > 0;
   throw new Error(
-    `${file}: ${keys.join(" / ")} is ${shown}; it must be a positive integer. ` +
+    `${file}: ${keys.join(" / ")} is ${shown}; it must be a positive integer` +
+      `${huge ? ` no larger than ${Number.MAX_SAFE_INTEGER}` : ""}. ` +
       "Check that the file is the model's config.json (a Hugging Face transformers config).",
   );
 }
@@ -97,14 +103,18 @@ export function parseModelConfig(raw: unknown, file: string): ModelFacts {
   });
 }
 
-/** Reads and parses a config.json file; errors name the file. */
-export function readModelConfig(path: string): ModelFacts {
-  const text = readInputFile(path, { what: "a model's config.json" });
+/** Model facts from a config.json's text; errors name the file. */
+export function modelConfigFromText(text: string, file: string): ModelFacts {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  return parseModelConfig(raw, path);
+  return parseModelConfig(raw, file);
+}
+
+/** Reads and parses a config.json file; errors name the file. */
+export function readModelConfig(path: string): ModelFacts {
+  return modelConfigFromText(readInputFile(path, { what: "a model's config.json" }), path);
 }
