@@ -8,7 +8,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { shellQuote, shellWords } from "../../src/config/shell";
 import { logTailCommand } from "../../src/deploy/smokeTest";
+import { WAIT_FOR_VLLM } from "../../src/plan/apps";
 import { probeCommandLine, probeScript, transportFor } from "../../src/preflight/probe";
+import { planOf, STACKS } from "../helpers/stacks";
 
 /**
  * Splits a shell line into commands (at unquoted ";") and words, the way sh does for the only quoting our
@@ -117,5 +119,30 @@ describe("the preflight probe", () => {
     const loop = /for c in (.*); do\n {2}(.*) top "\$c"/s.exec(script)!;
     expect(words(loop[1]!)).toEqual([value]);
     expect(words(loop[2]!)).toEqual(["docker", "--host", value]);
+  });
+});
+
+describe("shell scripts inside the containers", () => {
+  /** Every script a container's shell runs: CMD-SHELL health checks and `sh -c` / `bash -c` words. */
+  function scripts(stack: (typeof STACKS)[number]): string[] {
+    return planOf(stack).containers.flatMap((c) => {
+      const words = [c.healthcheck?.tests ?? [], c.entrypoints ?? [], c.command];
+      return words.flatMap((w) => {
+        if (w[0] === "CMD-SHELL") return [`${c.service}: ${w[1]}`];
+        const i = w.findIndex((x, j) => x === "-c" && /(^|\/)(ba)?sh$/.test(w[j - 1] ?? ""));
+        return i < 0 ? [] : [`${c.service}: ${w[i + 1]}`];
+      });
+    });
+  }
+
+  it("are fixed text: no stack value is written into one (values reach them as arguments or environment)", () => {
+    const production = scripts("production");
+    expect(production).toEqual([
+      "redis: redis-cli ping | grep -q PONG",
+      "qdrant: exec 3<>/dev/tcp/127.0.0.1/6333 && printf 'GET /readyz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3",
+      "multimodal-worker: " + WAIT_FOR_VLLM,
+      "dcgm-exporter: exec 3<>/dev/tcp/127.0.0.1/9400",
+    ]);
+    for (const stack of STACKS) expect(scripts(stack).every((s) => production.includes(s)), stack).toBe(true);
   });
 });
