@@ -14,19 +14,28 @@ export interface BenchOptions {
   readonly timeoutMs: number;
 }
 
+/** The clock and the request function; tests pass a fake clock and a scripted request. */
+export interface BenchDeps {
+  readonly now: () => number;
+  readonly chat: typeof timedChat;
+}
+
+const realDeps: BenchDeps = { now: () => performance.now(), chat: timedChat };
+
 export async function runBench(
   opts: BenchOptions,
   onDone: (done: number, total: number) => void = () => undefined,
+  deps: BenchDeps = realDeps,
 ): Promise<{ summary: BenchSummary; samples: Sample[] }> {
   const prompt = promptOf(opts.promptTokens);
   const samples: Sample[] = [];
   let next = 0;
-  const now = (): number => performance.now();
+  const { now, chat } = deps;
   const worker = async (): Promise<void> => {
     while (next < opts.requests) {
       next += 1;
       samples.push(
-        await timedChat(
+        await chat(
           { url: opts.url, apiKey: opts.apiKey, model: opts.model, prompt, maxTokens: opts.outputTokens, timeoutMs: opts.timeoutMs },
           now,
         ),

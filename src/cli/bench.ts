@@ -13,7 +13,7 @@ import { runBench } from "../bench/run";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./plan";
 
-const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
+export const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;

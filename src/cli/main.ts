@@ -1,8 +1,11 @@
 /**
  * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { printable } from "../config/printable";
 import { benchCommand } from "./bench";
+import { commandHelp, HELP } from "./help";
 import { processIo, UsageError, type CliIo } from "./io";
 import { capacityCommand } from "./capacity";
 import { planCommand } from "./plan";
@@ -20,49 +23,33 @@ interface CommandEntry {
   readonly run: Command;
 }
 
-const COMMANDS: Record<string, CommandEntry> = {
-  bench: {
-    summary:
-      "measure the gateway: bench --stack NAME [--url URL] [--requests N] [--concurrency C] [--prompt-tokens P] [--output-tokens O] [--json] [--compare FILE]",
-    run: (argv, io) => benchCommand(argv, io),
-  },
-  capacity: {
-    summary: "will the model fit: capacity --model NAME|config.json --gpu NAME|MiB [--tp N] [--json]",
-    run: capacityCommand,
-  },
-  "configure-gpu": {
-    summary: "write the stack's GPU section from the host: configure-gpu [auto|multi|single|cpu] --stack NAME [--from-dir DIR] [--ssh HOST]",
-    run: configureGpuCommand,
-  },
-  gpu: {
-    summary: "show the host's GPUs, NVLink and layout: gpu detect [--topo F] [--query F] [--nvlink F] [--ssh HOST] [--json]",
-    run: gpuCommand,
-  },
-  plan: {
-    summary: "render a stack offline: plan --stack NAME [--json]",
-    run: planCommand,
-  },
-  quickstart: {
-    summary: "deploy a stack for this machine on local Docker with local state: quickstart [--dry-run]",
-    run: quickstartCommand,
-  },
-  secrets: {
-    summary: "generate and store the stack's credentials: secrets init --stack NAME",
-    run: secretsCommand,
-  },
-  validate: {
-    summary: "check the host against the stack: validate --stack NAME [--json]",
-    run: validateCommand,
-  },
-  up: {
-    summary: "validate the host, then pulumi up: up --stack NAME [-- PULUMI_ARGS]",
-    run: upCommand,
-  },
+const RUN: Record<string, Command> = {
+  bench: (argv, io) => benchCommand(argv, io),
+  capacity: capacityCommand,
+  "configure-gpu": configureGpuCommand,
+  gpu: gpuCommand,
+  plan: planCommand,
+  quickstart: quickstartCommand,
+  secrets: secretsCommand,
+  validate: validateCommand,
+  up: upCommand,
 };
+
+const COMMANDS: Record<string, CommandEntry> = Object.fromEntries(
+  Object.entries(RUN).map(([name, run]) => [name, { summary: HELP[name]!.summary, run }]),
+);
+
+/** The package's version, as `llmstack --version` prints it. */
+export function version(): string {
+  return (JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
+}
 
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(15)} ${c.summary}`);
-  return `usage: llmstack <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+  return (
+    `usage: llmstack <command> [options]\n\ncommands:\n${lines.join("\n")}\n\n` +
+    `"llmstack <command> --help" shows a command's options and examples; "llmstack --version" the version.\n`
+  );
 }
 
 /**
@@ -82,25 +69,36 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     io.stdout(usage());
     return name === undefined ? 1 : 0;
   }
+  if (name === "--version" || name === "-V") {
+    io.stdout(`llmstack ${version()}\n`);
+    return 0;
+  }
   const entry = COMMANDS[name];
   if (entry === undefined) {
-    io.stderr(`llmstack: unknown command "${name}"; commands are ${Object.keys(COMMANDS).join(", ")}\n`);
+    io.stderr(`llmstack: unknown command "${name}"; commands are ${Object.keys(COMMANDS).join(", ")}; run "llmstack --help"\n`);
     return 1;
+  }
+  // Options end at "--" (`up` passes what follows to pulumi).
+  const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
+  if (own.includes("--help") || own.includes("-h")) {
+    const help = HELP[name];
+    io.stdout(help ? commandHelp(name, help) : `usage: llmstack ${name}\n`);
+    return 0;
   }
   try {
     return await entry.run(rest, io);
   } catch (err) {
-    io.stderr(`llmstack ${name}: ${errorMessage(err)}\n`);
+    io.stderr(`llmstack ${name}: ${errorMessage(err, name)}\n`);
     return 1;
   }
 }
 
 /** Errors the user can act on print as their message; anything else keeps its stack for a bug report. */
-export function errorMessage(err: unknown): string {
+export function errorMessage(err: unknown, command = "<command>"): string {
   if (err instanceof UsageError) return err.message;
   if (err instanceof Error && err.name === "StackConfigError") return err.message;
   if (err instanceof Error && /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException).code ?? "")) {
-    return `${err.message}; run "llmstack --help" for the options`;
+    return `${err.message}; run "llmstack ${command} --help" for the options`;
   }
   if (err instanceof Error) return err.message;
   return String(err);

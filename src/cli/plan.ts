@@ -1,6 +1,7 @@
 /**
  * `llmstack plan --stack NAME [--json]`: renders a stack offline, from its stack file alone: no Pulumi
- * CLI, backend or Docker. With `--diff REV [--markdown]` it compares with a git revision (./diff.ts).
+ * CLI, backend or Docker. With `--diff REV [--head REV2] [--render-with revision|current] [--markdown]`
+ * it compares with a git revision (./diff.ts).
  */
 import { parseArgs } from "node:util";
 import { parseStackConfig } from "../config/parse";
@@ -32,6 +33,8 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
       dir: { type: "string" },
       diff: { type: "string" },
       markdown: { type: "boolean", default: false },
+      head: { type: "string" },
+      "render-with": { type: "string" },
     },
     strict: true,
   });
@@ -41,10 +44,37 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
   if (values.markdown && values.diff === undefined) {
     throw new UsageError("--markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown");
   }
+  for (const option of ["head", "render-with"] as const) {
+    if (values[option] !== undefined && values.diff === undefined) {
+      throw new UsageError(`--${option} belongs to a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --${option} ...`);
+    }
+  }
   if (values.diff !== undefined) {
     if (values.markdown && values.json) throw new UsageError("--markdown and --json print the diff two ways; pick one");
     const format = values.markdown ? "markdown" : values.json ? "json" : "text";
-    return planDiffCommand({ stack: values.stack, rev: values.diff, dir: values.dir ?? io.cwd, format }, io);
+    const renderWith = values["render-with"] ?? "revision";
+    if (renderWith !== "revision" && renderWith !== "current") {
+      throw new UsageError(
+        `--render-with "${renderWith}": use current (this checkout's program renders the revision's stack files; ` +
+          "nothing of the revision runs) or revision (the revision's own program renders it: it runs)",
+      );
+    }
+    if (values.head !== undefined && renderWith !== "current") {
+      throw new UsageError(
+        "--head reads that revision's stack files only, never its program; add --render-with current",
+      );
+    }
+    return planDiffCommand(
+      {
+        stack: values.stack,
+        rev: values.diff,
+        ...(values.head !== undefined ? { head: values.head } : {}),
+        dir: values.dir ?? io.cwd,
+        format,
+        renderWith,
+      },
+      io,
+    );
   }
   const plan = renderStack(values.dir ?? io.cwd, values.stack);
   io.stdout(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planTable(plan));

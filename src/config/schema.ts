@@ -79,6 +79,11 @@ export const vllmSchema = z.strictObject({
   startupTimeoutSeconds: z.number().int().gte(60).lte(7200).default(1200),
   /** Minutes the one-shot model download may take. */
   downloadTimeoutMinutes: z.number().int().gte(1).lte(1440).default(120),
+  /**
+   * Minutes `pulumi up` lets the vLLM image pull take (many gigabytes; the provider's default is 20).
+   * Other images keep the provider's 20 minutes.
+   */
+  pullTimeoutMinutes: z.number().int().gte(1).lte(1440).default(60),
   /** Shared memory size in MiB when IPC is not shared with the host. */
   shmSizeMiB: z.number().int().gte(64).default(16384),
   /** Share the host's IPC namespace (vLLM's documented `--ipc=host`); else shmSizeMiB is used. */

@@ -6,7 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, StackPlan } from "../plan/types";
-import { dockerSettings } from "../plan/render";
+import { dockerSettings, timeoutOptions, uploadSettings } from "../plan/render";
 import { resolveText, type SecretValues } from "./secrets";
 
 export interface ContainerDeps {
@@ -42,11 +42,7 @@ export function containerArgs(
       containerPath: m.containerPath,
       ...(m.readOnly ? { readOnly: true } : {}),
     })),
-    uploads: spec.uploads.map((u) => ({
-      file: u.file,
-      content: resolveText(u.content, deps.secrets),
-      ...(u.permissions ? { permissions: u.permissions } : {}),
-    })),
+    uploads: spec.uploads.map((u) => ({ ...uploadSettings(u), content: resolveText(u.content, deps.secrets) })),
     networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }],
   };
 }
@@ -58,19 +54,19 @@ export function createContainer(
   deps: ContainerDeps,
   parent: pulumi.Resource,
 ): { image: docker.RemoteImage; container: docker.Container } {
+  // The plan's timeouts, so neither the pull nor the create stops at the provider's 20 minutes.
+  const timeouts = timeoutOptions(spec);
   const image = new docker.RemoteImage(
     `${name}-image`,
     { name: spec.image, keepLocally: true },
-    { parent, provider: deps.provider },
+    { parent, provider: deps.provider, ...(timeouts.image ? { customTimeouts: timeouts.image } : {}) },
   );
   const container = new docker.Container(`${name}-container`, containerArgs(spec, image.imageId, deps), {
     parent,
     provider: deps.provider,
     dependsOn: deps.dependsOn,
     deleteBeforeReplace: spec.deleteBeforeReplace,
-    ...(spec.createTimeoutMinutes !== undefined
-      ? { customTimeouts: { create: `${spec.createTimeoutMinutes}m` } }
-      : {}),
+    ...(timeouts.container ? { customTimeouts: timeouts.container } : {}),
   });
   return { image, container };
 }

@@ -7,17 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema";
 import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
 import type { ContainerDeps } from "./container";
-import { GatewayTls } from "./gatewayTls";
-import { Litellm } from "./litellm";
-import { MONITORING_COMPONENTS } from "./monitoring";
-import { MultimodalWorker } from "./multimodalWorker";
-import { ObjectStore } from "./objectStore";
-import { Postgres } from "./postgres";
-import { Qdrant } from "./qdrant";
-import { Redis } from "./redis";
-import { RetrievalProxy } from "./retrievalProxy";
 import { preflightGate } from "./preflightGate";
 import { resolveSecrets } from "./secrets";
+import { isPlainService, ServiceComponent } from "./service";
 import { SmokeTest } from "./smokeTest";
 import { Vllm } from "./vllm";
 
@@ -28,24 +20,6 @@ export interface LlmStackArgs {
   /** The parsed stack config, for the preflight gate (read from Pulumi config when absent). */
   readonly config?: StackConfig;
 }
-
-type ServiceCtor = new (
-  name: string,
-  args: { spec: ContainerSpec; deps: ContainerDeps },
-  opts?: pulumi.ComponentResourceOptions,
-) => pulumi.ComponentResource & { container: docker.Container };
-
-const COMPONENTS: Partial<Record<ServiceName, ServiceCtor>> = {
-  litellm: Litellm,
-  "multimodal-worker": MultimodalWorker,
-  "retrieval-proxy": RetrievalProxy,
-  postgres: Postgres,
-  redis: Redis,
-  qdrant: Qdrant,
-  "object-store": ObjectStore,
-  "gateway-tls": GatewayTls,
-  ...MONITORING_COMPONENTS,
-};
 
 export class LlmStack extends pulumi.ComponentResource {
   public readonly provider: docker.Provider;
@@ -112,9 +86,9 @@ export class LlmStack extends pulumi.ComponentResource {
         smokeResult = smoke.result;
         continue;
       }
-      const Ctor = COMPONENTS[spec.service];
-      if (!Ctor) throw new Error(`no component for service ${spec.service}`);
-      containers.set(spec.service, new Ctor(svcName, { spec, deps: depsFor(spec) }, { parent: this }).container);
+      if (!isPlainService(spec)) throw new Error(`no component for service ${spec.service}`);
+      const component = new ServiceComponent(svcName, { spec, deps: depsFor(spec) }, { parent: this });
+      containers.set(spec.service, component.container);
     }
     this.containers = containers;
     this.smokeTest = smokeResult;

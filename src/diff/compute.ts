@@ -9,7 +9,18 @@
  * only steer the provider itself (wait, must-run, logs). A changed Docker host is a new provider, which
  * Pulumi also answers with a replacement.
  */
-import type { Action, ContainerDiff, ContainerJson, Effect, FieldChange, PlanDiff, PlanDoc } from "./types";
+import { diffNetwork, diffVolumes } from "./resources";
+import type {
+  Action,
+  ContainerDiff,
+  ContainerJson,
+  Effect,
+  FieldChange,
+  PlanDiff,
+  PlanDoc,
+  RenderWith,
+  SecretChange,
+} from "./types";
 
 /** Fields the provider changes on the running container, or that never reach Docker. */
 export const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
@@ -37,7 +48,15 @@ export const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /** Plan facts next to the Docker inputs in `plan --json`: they describe, they are not sent to Docker. */
-export const PLAN_ONLY_FIELDS: ReadonlySet<string> = new Set(["service", "dependsOn", "gpu", "deleteBeforeReplace"]);
+export const PLAN_ONLY_FIELDS: ReadonlySet<string> = new Set([
+  "service",
+  "dependsOn",
+  "gpu",
+  "deleteBeforeReplace",
+  // Pulumi resource options: a changed timeout changes nothing on the host.
+  "customTimeouts",
+  "imageCustomTimeouts",
+]);
 
 export function effectOf(field: string): Effect {
   return IN_PLACE_FIELDS.has(field) ? "update" : "replace";
@@ -69,24 +88,25 @@ export function envMap(envs: unknown): Map<string, string> {
   return m;
 }
 
+/** The keys whose values differ between two maps, sorted, with each side's value (undefined: absent). */
+export function mapChanges<V>(
+  a: ReadonlyMap<string, V>,
+  b: ReadonlyMap<string, V>,
+): { key: string; old: V | undefined; new: V | undefined }[] {
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .sort()
+    .filter((k) => a.get(k) !== b.get(k))
+    .map((k) => ({ key: k, old: a.get(k), new: b.get(k) }));
+}
+
 /** Per-entry changes of an env list: Pulumi shows the whole list as secret, this shows each key. */
 export function envChanges(oldEnvs: unknown, newEnvs: unknown): FieldChange[] {
-  const a = envMap(oldEnvs);
-  const b = envMap(newEnvs);
-  const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
-  const out: FieldChange[] = [];
-  for (const k of keys) {
-    const o = a.get(k);
-    const n = b.get(k);
-    if (o === n) continue;
-    out.push({
-      field: `envs[${k}]`,
-      effect: "replace",
-      ...(o !== undefined ? { old: o } : {}),
-      ...(n !== undefined ? { new: n } : {}),
-    });
-  }
-  return out;
+  return mapChanges(envMap(oldEnvs), envMap(newEnvs)).map((c) => ({
+    field: `envs[${c.key}]`,
+    effect: "replace",
+    ...(c.old !== undefined ? { old: c.old } : {}),
+    ...(c.new !== undefined ? { new: c.new } : {}),
+  }));
 }
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
@@ -117,6 +137,8 @@ interface UploadJson {
   readonly file: string;
   readonly content?: string;
   readonly permissions?: string;
+  readonly owner?: string;
+  readonly group?: string;
 }
 
 const isUploadList = (v: unknown): v is UploadJson[] =>
@@ -172,8 +194,8 @@ export function uploadChanges(oldV: unknown, newV: unknown): FieldChange[] {
       const { removed, added } = lineChanges(o.content ?? "", n.content ?? "");
       out.push({ field: `uploads[${file}] lines`, effect: "replace", old: removed, new: added });
     }
-    if (o.permissions !== n.permissions) {
-      out.push({ field: `uploads[${file}] permissions`, effect: "replace", old: o.permissions, new: n.permissions });
+    for (const key of ["permissions", "owner", "group"] as const) {
+      if (o[key] !== n[key]) out.push({ field: `uploads[${file}] ${key}`, effect: "replace", old: o[key], new: n[key] });
     }
   }
   return out;
@@ -197,7 +219,7 @@ function fieldChanges(before: ContainerJson, after: ContainerJson): FieldChange[
 
 export function diffContainer(before: ContainerJson | undefined, after: ContainerJson | undefined): ContainerDiff {
   const c = (after ?? before)!;
-  const base = { service: c.service, name: c.name };
+  const base = { service: c.service, name: c.name, secrets: [] };
   if (before === undefined) return { ...base, action: "create", downtime: false, rerun: false, changes: [] };
   if (after === undefined) return { ...base, action: "delete", downtime: before.gpu === true, rerun: false, changes: [] };
   const changes = fieldChanges(before, after);
@@ -215,31 +237,57 @@ export function diffContainer(before: ContainerJson | undefined, after: Containe
 export interface DiffInput {
   readonly stack: string;
   readonly base: string;
+  /** The revision whose stack files are the new side; absent: the working tree. */
+  readonly head?: string;
+  /** How the base was rendered (default: by its own program). */
+  readonly renderWith?: RenderWith;
   /** The plan at the base revision; null when the stack file does not exist there. */
   readonly before: PlanDoc | null;
-  /** The plan in the working tree; null when the stack file is gone from it. */
+  /** The new plan; null when the stack file is gone from the new side. */
   readonly after: PlanDoc | null;
+  /** Secrets whose stack-file value changed between the two sides (./secrets.ts). */
+  readonly secrets?: readonly SecretChange[];
+  readonly encryptionChanged?: boolean;
 }
 
 export function diffPlans(input: DiffInput): PlanDiff {
   const before = input.before?.containers ?? [];
   const after = input.after?.containers ?? [];
+  const secrets = input.secrets ?? [];
   const byService = (list: readonly ContainerJson[]) => new Map(list.map((c) => [c.service, c]));
   const b = byService(before);
   const a = byService(after);
+  const withSecrets = (d: ContainerDiff): ContainerDiff => ({
+    ...d,
+    secrets: secrets.filter((s) => s.usedBy.includes(d.service)).map((s) => s.name),
+  });
   const containers: ContainerDiff[] = [
-    ...after.map((c) => diffContainer(b.get(c.service), c)),
+    ...after.map((c) => withSecrets(diffContainer(b.get(c.service), c))),
     ...before.filter((c) => !a.has(c.service)).map((c) => diffContainer(c, undefined)),
   ];
   const counts: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0, unchanged: 0 };
   for (const c of containers) counts[c.action] += 1;
+  const volumes = diffVolumes(input.before, input.after);
+  const network = diffNetwork(input.before, input.after);
   return {
     stack: input.stack,
     base: input.base,
+    ...(input.head !== undefined ? { head: input.head } : {}),
+    renderWith: input.renderWith ?? "revision",
     stackAdded: input.before === null && input.after !== null,
     stackRemoved: input.after === null && input.before !== null,
     containers,
     counts,
-    changed: containers.some((c) => c.action !== "unchanged"),
+    volumes: volumes.volumes,
+    volumesUnknown: volumes.unknown,
+    network,
+    secrets,
+    encryptionChanged: input.encryptionChanged ?? false,
+    // A new encryption salt alone changes nothing on the host; the secrets it re-encrypted are listed.
+    changed:
+      containers.some((c) => c.action !== "unchanged") ||
+      volumes.volumes.length > 0 ||
+      network.action !== "unchanged" ||
+      secrets.length > 0,
   };
 }

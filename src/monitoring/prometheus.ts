@@ -98,11 +98,12 @@ export function planPrometheus(ctx: PlanContext, m: MonitoringConfig): Container
     ],
     env: {},
     volumes: [{ volume: MONITORING_VOLUMES.prometheusData, containerPath: PATHS.prometheusData }],
-    // The image runs as nobody: files must be world-readable inside the container (nothing else runs there).
+    // The image runs as nobody; the planner makes the uploads its files (src/plan/finalize.ts), so the
+    // master key can be readable by that user alone.
     uploads: [
       { file: PATHS.prometheusConfig, content: prometheusConfigYaml(ctx, m), permissions: "0444" },
       { file: PATHS.prometheusRules, content: alertRulesYaml(ctx, m), permissions: "0444" },
-      { file: PATHS.prometheusLitellmKey, content: secret("litellmMasterKey", "token"), permissions: "0444" },
+      { file: PATHS.prometheusLitellmKey, content: secret("litellmMasterKey", "token"), permissions: "0400" },
     ],
     healthcheck: healthcheck(wgetProbe(`http://localhost:${port}/-/ready`), 60),
     memory: MONITORING_MEMORY_MIB.prometheus,

@@ -4,7 +4,7 @@
  */
 import { budgetJson, budgetLine } from "./capacity";
 import { encodeSecret } from "./encode";
-import type { ContainerSpec, SecretRef, StackPlan, Text } from "./types";
+import type { ContainerSpec, SecretRef, StackPlan, Text, UploadSpec } from "./types";
 
 export const MASK = "********";
 
@@ -69,9 +69,28 @@ export function dockerSettings(c: ContainerSpec) {
   };
 }
 
+/** An upload's settings beside its content, in `@pulumi/docker`'s ContainerUpload names. */
+export function uploadSettings(u: UploadSpec) {
+  return {
+    file: u.file,
+    ...(u.permissions ? { permissions: u.permissions } : {}),
+    ...(u.owner !== undefined ? { owner: u.owner } : {}),
+    ...(u.group !== undefined ? { group: u.group } : {}),
+  };
+}
+
+/** Pulumi `customTimeouts` of the container and of the pull of its image (RemoteImage). */
+export function timeoutOptions(c: ContainerSpec) {
+  return {
+    ...(c.createTimeoutMinutes !== undefined ? { container: { create: `${c.createTimeoutMinutes}m` } } : {}),
+    ...(c.pullTimeoutMinutes !== undefined ? { image: { create: `${c.pullTimeoutMinutes}m` } } : {}),
+  };
+}
+
 /** The JSON view of one container: `@pulumi/docker` Container input names, secret values masked. */
 export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string, unknown> {
   const volumeName = (key: string): string => plan.volumes.find((v) => v.key === key)?.name ?? key;
+  const timeouts = timeoutOptions(c);
   return {
     service: c.service,
     dependsOn: [...c.dependsOn],
@@ -84,14 +103,13 @@ export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string,
       containerPath: v.containerPath,
       ...(v.readOnly ? { readOnly: true } : {}),
     })),
-    uploads: c.uploads.map((u) => ({
-      file: u.file,
-      content: textToString(u.content, mask),
-      ...(u.permissions ? { permissions: u.permissions } : {}),
-    })),
+    uploads: c.uploads.map((u) => ({ ...uploadSettings(u), content: textToString(u.content, mask) })),
     networksAdvanced: [{ name: plan.network.name, aliases: [c.service] }],
     gpu: c.gpu,
     deleteBeforeReplace: c.deleteBeforeReplace,
+    // Resource options, not inputs: how long Pulumi lets the create and the image pull take.
+    ...(timeouts.container ? { customTimeouts: timeouts.container } : {}),
+    ...(timeouts.image ? { imageCustomTimeouts: timeouts.image } : {}),
   };
 }
 

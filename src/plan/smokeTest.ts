@@ -5,6 +5,7 @@
  * stack runs it again.
  */
 import { createHash } from "node:crypto";
+import { CREATE_MARGIN_MINUTES } from "../facts/dockerProvider";
 import { baseContainer, INTERNAL_PORTS, MEMORY_LIMITS_MIB, physicalName, secret, type PlanContext } from "./common";
 import type { ContainerSpec, ServiceName } from "./types";
 
@@ -57,6 +58,6 @@ export function planSmokeTest(ctx: PlanContext, others: readonly ContainerSpec[]
     wait: false,
     oneShot: true,
     dependsOn: after,
-    createTimeoutMinutes: SMOKE_TIMEOUT_SECONDS / 60 + 5,
+    createTimeoutMinutes: SMOKE_TIMEOUT_SECONDS / 60 + CREATE_MARGIN_MINUTES,
   };
 }

@@ -5,6 +5,7 @@ import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schem
 import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
 import { planCapacity } from "./capacity";
+import { finalizeContainer, type ImageFactsResolver } from "./finalize";
 import { physicalName, protectData, type PlanContext } from "./common";
 import { planMultimodalWorker, planRetrievalProxy } from "./apps";
 import { DATA_VOLUMES, planObjectStore, planPostgres, planQdrant, planRedis } from "./dataStores";
@@ -20,6 +21,8 @@ export interface PlanInput {
   readonly config: StackConfig;
   /** Secret keys that have a value in the stack file. */
   readonly secretsPresent: ReadonlySet<string>;
+  /** Where image records come from (src/facts/images.ts unless a test brings stand-in images). */
+  readonly imageFacts?: ImageFactsResolver;
 }
 
 /** Only development may generate its own credentials; elsewhere they must outlive the stack's state. */
@@ -48,7 +51,9 @@ export function planStack(input: PlanInput): StackPlan {
     ...(config.services.retrievalEnabled ? [planRetrievalProxy(ctx)] : []),
   ];
   if (config.gateway.tls) containers.push(planGatewayTls(ctx, config.gateway.tls));
-  if (config.smokeTest.enabled) containers.push(planSmokeTest(ctx, [...containers]));
+  const finalize = (c: ContainerSpec): ContainerSpec => finalizeContainer(c, ctx, input.imageFacts);
+  const planned = containers.map(finalize);
+  if (config.smokeTest.enabled) planned.push(finalize(planSmokeTest(ctx, planned)));
   const protect = protectData(config);
   const volumeKeys = [
     HF_CACHE_VOLUME,
@@ -81,7 +86,7 @@ export function planStack(input: PlanInput): StackPlan {
   ];
   // Appended after the GPU map: the DCGM exporter watches every GPU but is given none of their memory.
   const monitoring = planMonitoring(ctx, { secretsPresent: input.secretsPresent, secretSource: source });
-  const gpuMap: GpuMapEntry[] = containers
+  const gpuMap: GpuMapEntry[] = planned
     .filter((c) => c.deviceRequests.length > 0)
     .map((c) => ({
       service: c.service,
@@ -107,7 +112,7 @@ export function planStack(input: PlanInput): StackPlan {
     network: { name: `${input.project}-${input.stack}` },
     volumes: [...volumes, ...monitoring.volumes],
     secrets: [...secrets, ...monitoring.secrets],
-    containers: [...containers, ...monitoring.containers],
+    containers: [...planned, ...monitoring.containers.map(finalize)],
     gpuMap,
     vllmArgs: vllmArgs(ctx),
     servedModelName: config.model.servedModelName,

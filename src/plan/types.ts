@@ -60,7 +60,15 @@ export interface VolumeMount {
 export interface UploadSpec {
   readonly file: string;
   readonly content: Text;
+  /** Octal mode; the provider writes 0644 without it. */
   readonly permissions?: string;
+  /**
+   * Numeric uid and gid of the file inside the container (a name would resolve on the machine running
+   * Pulumi). The planner sets them to the image's runtime user (src/facts/images.ts); without them the
+   * provider writes the file as root.
+   */
+  readonly owner?: string;
+  readonly group?: string;
 }
 
 export interface HealthcheckSpec {
@@ -112,8 +120,13 @@ export interface ContainerSpec {
   readonly gpu: boolean;
   /** Fixed name, host port or GPU: the old copy must be deleted before the new one is created. */
   readonly deleteBeforeReplace: boolean;
-  /** Minutes the create step may take (one-shot download). */
+  /**
+   * Minutes the container's create may take (Pulumi customTimeouts.create): it covers the uploads, the
+   * start and the wait for a healthy state or, for a one-shot, its whole run. Set on every planned container.
+   */
   readonly createTimeoutMinutes?: number;
+  /** Minutes the pull of the container's image may take (the RemoteImage's customTimeouts.create). */
+  readonly pullTimeoutMinutes?: number;
 }
 
 export interface VolumeSpec {

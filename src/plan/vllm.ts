@@ -2,6 +2,7 @@
  * vLLM: the inference server, and the one-shot download that fills the model cache before it starts.
  * Shared memory: https://docs.vllm.ai/en/stable/deployment/docker/ ("use the ipc=host flag or --shm-size").
  */
+import { CREATE_MARGIN_MINUTES } from "../facts/dockerProvider";
 import { ncclSettings } from "../gpu/nccl";
 import { vllmArgv, type VllmArgs } from "./flags";
 import {
@@ -102,28 +103,32 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
 }
 
 /**
- * Downloads the model into the cache volume, once per model/revision: its command names the model,
- * so a model change replaces it (and runs it) before vLLM is replaced.
+ * Downloads the model into the cache volume, once per model/revision: its command names the model (and
+ * the revision when one is pinned), so a model change replaces it (and runs it) before vLLM is replaced.
+ * An unpinned revision is left out rather than passed as "": the Docker provider refuses an empty string
+ * in `command` (src/facts/dockerProvider.ts, rule command-not-empty).
  */
 export function planModelDownload(ctx: PlanContext, hfTokenPresent: boolean): ContainerSpec {
   const { config } = ctx;
   const timeoutSeconds = config.vllm.downloadTimeoutMinutes * 60;
   const script =
     "import sys; from huggingface_hub import snapshot_download; " +
-    "snapshot_download(repo_id=sys.argv[1], revision=sys.argv[2] or None); print('downloaded', sys.argv[1])";
+    "snapshot_download(repo_id=sys.argv[1], revision=sys.argv[2] if len(sys.argv) > 2 else None); " +
+    "print('downloaded', sys.argv[1])";
   return {
     ...baseContainer(ctx),
     service: "model-download",
     name: physicalName(ctx, "model-download"),
     image: config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm,
     entrypoints: ["timeout", String(timeoutSeconds), "python3", "-c", script],
-    command: [config.model.name, config.model.revision ?? ""],
+    command: config.model.revision === undefined ? [config.model.name] : [config.model.name, config.model.revision],
     env: hfTokenPresent ? { HF_HOME, HF_TOKEN: secret("hfToken", "token") } : { HF_HOME },
     volumes: [{ volume: HF_CACHE_VOLUME, containerPath: HF_HOME }],
     restart: "no",
     memory: MEMORY_LIMITS_MIB.modelDownload,
     wait: false,
     oneShot: true,
-    createTimeoutMinutes: config.vllm.downloadTimeoutMinutes + 5,
+    // The attach wait runs inside the create: the download's own limit plus the time to create and start.
+    createTimeoutMinutes: config.vllm.downloadTimeoutMinutes + CREATE_MARGIN_MINUTES,
   };
 }

@@ -74,6 +74,9 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
           file: "/usr/local/etc/redis/redis.conf",
           content: `bind 0.0.0.0\nprotected-mode yes\nappendonly yes\ndir /data\nrequirepass "${TEST_SECRETS.redisPassword}"\n`,
           permissions: "0400",
+          // redis 7.4's entrypoint drops to redis (999:999) with gosu before redis-server reads its config.
+          owner: "999",
+          group: "999",
         },
       ],
     });
@@ -102,6 +105,26 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
     expect(opts(`${stack}-vllm-model-download-container`).customTimeouts).toEqual({ create: "125m" });
   });
 
+  it("gives every create and pull the timeout the stack's settings call for", () => {
+    const opts = (name: string) => run.options.find((o) => o.name === name)!.opts as pulumi.CustomResourceOptions;
+    // vLLM's create covers its 1200 s health wait (vllm.startupTimeoutSeconds) plus 5 minutes to create
+    // and start; its image pull gets vllm.pullTimeoutMinutes (60) instead of the provider's 20.
+    expect(opts(`${stack}-vllm-container`).customTimeouts).toEqual({ create: "25m" });
+    expect(opts(`${stack}-vllm-image`).customTimeouts).toEqual({ create: "60m" });
+    expect(opts(`${stack}-vllm-model-download-image`).customTimeouts).toEqual({ create: "60m" });
+    expect(opts(`${stack}-redis-container`).customTimeouts).toEqual({ create: "7m" });
+    expect(opts(`${stack}-redis-image`).customTimeouts).toEqual({ create: "20m" });
+    expect(opts(`${stack}-smoke-test-container`).customTimeouts).toEqual({ create: "10m" });
+    // Every container and image registers exactly the timeouts the offline plan shows.
+    for (const spec of plan.containers) {
+      const resource = spec.service === "model-download" ? `${stack}-vllm-model-download` : `${stack}-${spec.service}`;
+      const shown = containerJson(spec, plan);
+      expect(opts(`${resource}-container`).customTimeouts, spec.service).toEqual(shown.customTimeouts);
+      expect(opts(`${resource}-image`).customTimeouts, spec.service).toEqual(shown.imageCustomTimeouts);
+      expect(shown.customTimeouts, spec.service).toEqual({ create: `${spec.createTimeoutMinutes}m` });
+    }
+  });
+
   it("creates LiteLLM after vLLM and Postgres", async () => {
     const opts = run.options.find((o) => o.name === `${stack}-litellm-container`)!.opts;
     const deps = (await unwrap(opts.dependsOn as never)) as { __name?: string }[];
@@ -114,6 +137,20 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
     expect(run.outputs.servedModel).toBe(plan.servedModelName);
     expect(run.outputs.gpuMap).toEqual(plan.gpuMap);
     expect(run.outputs.vllmArgs).toEqual(plan.vllmArgs);
+  });
+});
+
+describe("timeouts follow the stack's own settings", () => {
+  it("raises the vLLM create timeout with vllm.startupTimeoutSeconds and the pull with vllm.pullTimeoutMinutes", async () => {
+    const run = await runProgram("production", {
+      "llmstack:vllm": { startupTimeoutSeconds: 5400, pullTimeoutMinutes: 180 },
+    });
+    expect(run.error).toBeUndefined();
+    const opts = (name: string) => run.options.find((o) => o.name === name)!.opts as pulumi.CustomResourceOptions;
+    expect(run.byName("production-vllm-container").inputs.waitTimeout).toBe(5400);
+    expect(opts("production-vllm-container").customTimeouts).toEqual({ create: "95m" });
+    expect(opts("production-vllm-image").customTimeouts).toEqual({ create: "180m" });
+    expect(opts("production-postgres-image").customTimeouts).toEqual({ create: "20m" });
   });
 });
 

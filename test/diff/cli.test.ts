@@ -3,93 +3,14 @@
  * commit, a real edit in the working tree, and the diff against that commit (rendered by the
  * committed revision's own program in a temporary worktree).
  */
-import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { realExec, type CliIo } from "../../src/cli/io";
-import { main } from "../../src/cli/main";
-import type { PlanDiff } from "../../src/diff/types";
+import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/pulumiMocks";
+import { cli, commit, edit, expectCleanedUp, jsonDiff, projectRepo as repoIn, run, useScratch } from "./repo";
 
-const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", ".gitignore", "bin", "src"];
-
-let scratch: string;
-let savedTmp: string | undefined;
-
-function git(repo: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd: repo, encoding: "utf8" }).trim();
-}
-
-/** A git repository with the project's files committed; returns its path. */
-function projectRepo(name: string, omit: readonly string[] = []): string {
-  const repo = join(scratch, name);
-  mkdirSync(repo);
-  for (const f of PROJECT_FILES) cpSync(join(ROOT, f), join(repo, f), { recursive: true });
-  for (const f of readdirSync(ROOT).filter((x) => /^Pulumi\.[\w.-]+\.yaml$/.test(x) && !omit.includes(x))) {
-    cpSync(join(ROOT, f), join(repo, f));
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(repo, "node_modules"), "dir");
-  git(repo, "init", "--quiet", "--initial-branch=main");
-  git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "add", "-A");
-  git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "--quiet", "-m", "base");
-  return repo;
-}
-
-function edit(file: string, from: string | RegExp, to: string): void {
-  const text = readFileSync(file, "utf8");
-  const next = text.replace(from, to);
-  if (next === text) throw new Error(`edit of ${file} changed nothing: ${String(from)} not found`);
-  writeFileSync(file, next);
-}
-
-async function run(argv: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    env: process.env,
-    cwd,
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    exec: realExec,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
-
-/** Runs the repository's own CLI, so the working tree's program renders the working tree's side. */
-async function cli(argv: string[], repo: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return realExec(process.execPath, ["bin/llmstack.js", ...argv], { cwd: repo, timeoutMs: 120_000 });
-}
-
-async function jsonDiff(repo: string, stack: string, rev = "HEAD"): Promise<{ code: number; diff: PlanDiff }> {
-  const r = await cli(["plan", "--stack", stack, "--diff", rev, "--json"], repo);
-  if (r.code === 1) throw new Error(`plan --diff failed: ${r.stderr}`);
-  return { code: r.code, diff: JSON.parse(r.stdout) as PlanDiff };
-}
-
-/** The worktree and its temporary directory are gone after every run. */
-function expectCleanedUp(repo: string): void {
-  expect(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toEqual([
-    `worktree ${repo}`,
-  ]);
-  expect(readdirSync(process.env.TMPDIR!).filter((f) => f.startsWith("llmstack-diff-"))).toEqual([]);
-}
-
-beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), "llmstack-diff-test-"));
-  savedTmp = process.env.TMPDIR;
-  // The command's own temporary worktrees go here, so the test can see that they are removed.
-  process.env.TMPDIR = join(scratch, "tmp");
-  mkdirSync(process.env.TMPDIR);
-});
-
-afterAll(() => {
-  if (savedTmp === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmp;
-  rmSync(scratch, { recursive: true, force: true });
-});
+const scratchDir = useScratch();
+const projectRepo = (name: string, omit: readonly string[] = []): string => repoIn(scratchDir(), name, omit);
 
 describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
   it("production utilisation 0.9 → 0.85: vLLM replaced with downtime, the smoke test re-run, nothing else", async () => {
@@ -134,7 +55,7 @@ describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
   it("the revision's own program renders the base: a program change committed shows against the older commit", async () => {
     const repo = projectRepo("program");
     edit(join(repo, "src", "plan", "common.ts"), "multi: { litellm: 8,", "multi: { litellm: 6,");
-    git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "--quiet", "-am", "fewer workers");
+    commit(repo, "fewer workers");
     expect((await jsonDiff(repo, "production", "HEAD")).code).toBe(0);
     const { code, diff } = await jsonDiff(repo, "production", "HEAD~1");
     expect(code).toBe(2);
@@ -189,7 +110,7 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
   it("a stack file that is invalid at the revision names the revision and the error", async () => {
     const repo = projectRepo("invalid");
     edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 0.9\n", "memoryUtilization: 1.5\n");
-    git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "--quiet", "-am", "bad");
+    commit(repo, "bad");
     edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 1.5\n", "memoryUtilization: 0.9\n");
     const r = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
     expect(r.code).toBe(1);
@@ -198,7 +119,7 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
   });
 
   it("outside a git repository", async () => {
-    const dir = join(scratch, "plain");
+    const dir = join(scratchDir(), "plain");
     mkdirSync(dir);
     const r = await run(["plan", "--stack", "production", "--diff", "HEAD"], dir);
     expect(r.code).toBe(1);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { argvChanges, diffContainer, diffPlans, effectOf, envChanges, lineChanges, uploadChanges } from "../../src/diff/compute";
-import { diffMarkdown, diffText, formatChange } from "../../src/diff/render";
+import { diffMarkdown } from "../../src/diff/markdown";
+import { diffText, formatChange } from "../../src/diff/render";
 import type { ContainerJson, PlanDoc } from "../../src/diff/types";
 import { planJson } from "../../src/plan/render";
 import { planFromValues, rawValues } from "../helpers/stacks";
@@ -38,6 +39,7 @@ describe("diffPlans on plans of the checked-in production stack", () => {
         action: "replace",
         downtime: true,
         rerun: false,
+        secrets: [],
         changes: [
           { field: "command --gpu-memory-utilization", effect: "replace", old: "0.9", new: "0.85" },
           { field: "envs[VLLM_GPU_MEMORY_UTILIZATION]", effect: "replace", old: "0.9", new: "0.85" },
@@ -49,6 +51,7 @@ describe("diffPlans on plans of the checked-in production stack", () => {
         action: "replace",
         downtime: false,
         rerun: true,
+        secrets: [],
         changes: [
           {
             field: "envs[PLAN_REVISION]",
@@ -102,6 +105,7 @@ describe("diffContainer: which fields Docker changes in place", () => {
       action: "update",
       downtime: false,
       rerun: false,
+      secrets: [],
       changes: [
         { field: "restart", effect: "update", old: "unless-stopped", new: "no" },
         { field: "memory", effect: "update", old: 4096, new: 2048 },
@@ -188,7 +192,8 @@ describe("render", () => {
       "<!-- llmstack-plan-diff:production -->",
       "### Plan diff for stack `production`",
       "",
-      "Compared with `origin/main`, rendered offline by `llmstack plan --diff`.",
+      "Compared with `origin/main`, rendered offline by `llmstack plan --diff`: `origin/main` was rendered by " +
+        "its own program (its code ran), the working tree by this checkout's program.",
     ]);
     expect(md).toContain(
       "> `vllm`: restart with downtime: GPU container, frees its GPUs and reloads the model.",

@@ -171,6 +171,9 @@ describe("the gateway's TLS proxy", () => {
         "localhost:443, 127.0.0.1:443 {\n\ttls internal\n" +
         "\treverse_proxy /grafana* grafana:3000\n\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
       permissions: "0444",
+      // Caddy 2.10.2 runs as root (src/facts/imageRecords.ts).
+      owner: "0",
+      group: "0",
     });
     expect(caddy.volumes).toEqual([{ volume: "tls-data", containerPath: "/data" }]);
   });
@@ -198,8 +201,8 @@ describe("the gateway's TLS proxy", () => {
     const plan = planFromValues(values);
     const caddy = container(plan, "gateway-tls");
     expect(caddy.uploads.slice(1)).toEqual([
-      { file: "/etc/caddy/tls/cert.pem", content: { parts: [{ secret: "tlsCertificate" }] }, permissions: "0444" },
-      { file: "/etc/caddy/tls/key.pem", content: { parts: [{ secret: "tlsPrivateKey" }] }, permissions: "0400" },
+      { file: "/etc/caddy/tls/cert.pem", content: { parts: [{ secret: "tlsCertificate" }] }, permissions: "0444", owner: "0", group: "0" },
+      { file: "/etc/caddy/tls/key.pem", content: { parts: [{ secret: "tlsPrivateKey" }] }, permissions: "0400", owner: "0", group: "0" },
     ]);
     expect(plan.secrets.filter((s) => s.name.startsWith("tls")).map((s) => [s.name, s.optional])).toEqual([
       ["tlsCertificate", false],

@@ -83,10 +83,19 @@ describe.each(STACKS)("vLLM in the %s stack", (stack) => {
     const download = container(plan, "model-download");
     expect(download.oneShot).toBe(true);
     expect(download.restart).toBe("no");
-    expect(download.command).toEqual([model, ""]);
+    // No revision is pinned: the command names the model alone (the provider refuses an empty string).
+    expect(download.command).toEqual([model]);
     expect(download.entrypoints?.slice(0, 4)).toEqual(["timeout", "7200", "python3", "-c"]);
+    expect(download.entrypoints?.[4]).toContain("revision=sys.argv[2] if len(sys.argv) > 2 else None");
     expect(download.volumes).toEqual(vllm.volumes);
     expect(download.createTimeoutMinutes).toBe(125);
+  });
+
+  it("passes a pinned revision to the download as its second argument", () => {
+    const values = rawValues(stack);
+    values.model = { ...(values.model as object), revision: "a09a35458c702b33eeacc393d103063234e8bc28" };
+    const download = container(planFromValues(values, stack), "model-download");
+    expect(download.command).toEqual([model, "a09a35458c702b33eeacc393d103063234e8bc28"]);
   });
 
   it("is replaced delete-first (fixed name and GPUs) and marked as a GPU container", () => {

@@ -134,6 +134,7 @@ const OUT_OF_RANGE: readonly [Path, fc.Arbitrary<number>][] = [
   [["services", "workerPort"], fc.oneof(int(-1e6, 0), int(65536, 1e7), nonInteger)],
   [["vllm", "startupTimeoutSeconds"], fc.oneof(int(-1e6, 59), int(7201, 1e7), nonInteger)],
   [["vllm", "downloadTimeoutMinutes"], fc.oneof(int(-1e6, 0), int(1441, 1e7), nonInteger)],
+  [["vllm", "pullTimeoutMinutes"], fc.oneof(int(-1e6, 0), int(1441, 1e7), nonInteger)],
   [["vllm", "shmSizeMiB"], fc.oneof(int(-1e6, 63), nonInteger)],
   [["monitoring", "prometheus", "retentionDays"], fc.oneof(int(-1e6, 0), int(3651, 1e7), nonInteger)],
   [["monitoring", "prometheus", "scrapeIntervalSeconds"], fc.oneof(int(-1e6, 0), int(301, 1e7))],
