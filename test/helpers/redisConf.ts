@@ -23,32 +23,24 @@ export function sdssplitargs(line: Uint8Array): Uint8Array[] | null {
     let done = false;
     while (!done) {
       const c = at(p);
-      if (inq) {
-        if (c === 0x5c && at(p + 1) === 0x78 && isHex(at(p + 2)) && isHex(at(p + 3))) {
+      if (inq || insq) {
+        if (inq && c === 0x5c && at(p + 1) === 0x78 && isHex(at(p + 2)) && isHex(at(p + 3))) {
           cur.push(parseInt(String.fromCharCode(at(p + 2)!, at(p + 3)!), 16));
           p += 3;
-        } else if (c === 0x5c && at(p + 1) !== undefined) {
+        } else if (inq && c === 0x5c && at(p + 1) !== undefined) {
           p++;
           const e = at(p)!;
           const map: Record<number, number> = { 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09, 0x62: 0x08, 0x61: 0x07 };
           cur.push(map[e] ?? e);
-        } else if (c === 0x22) {
-          if (at(p + 1) !== undefined && !isSpace(at(p + 1))) return null;
-          done = true;
-        } else if (c === undefined) {
-          return null;
-        } else {
-          cur.push(c);
-        }
-      } else if (insq) {
-        if (c === 0x5c && at(p + 1) === 0x27) {
+        } else if (insq && c === 0x5c && at(p + 1) === 0x27) {
           p++;
           cur.push(0x27);
-        } else if (c === 0x27) {
+        } else if (c === (inq ? 0x22 : 0x27)) {
+          // The closing quote must be followed by a space or the end.
           if (at(p + 1) !== undefined && !isSpace(at(p + 1))) return null;
           done = true;
         } else if (c === undefined) {
-          return null;
+          return null; // unterminated quotes
         } else {
           cur.push(c);
         }

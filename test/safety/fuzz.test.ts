@@ -19,29 +19,12 @@ import { runProgram } from "../helpers/pulumiMocks";
 import { rawValues } from "../helpers/stacks";
 import { asOverrides, invalidStackConfig, type InvalidCase } from "./configMutations";
 import { CAPTURES, damaged, NOHEADER_FIELDS } from "./smiDamage";
+import { SEED, tryAll } from "./tryAll";
 import { settle } from "./walker";
 
-const SEED = 20240613;
 const CONFIG_RUNS = 12_000;
 const PROGRAM_RUNS = 200;
 
-/**
- * Runs every generated case (fixed seed) and collects what went wrong instead of stopping at the first
- * failure, so the printed count is always the full run and the failures show every kind at once.
- */
-function tryAll<T>(arb: fc.Arbitrary<T>, runs: number, check: (v: T) => string | null): { tried: number; failures: string[] } {
-  let tried = 0;
-  const failures: string[] = [];
-  fc.assert(
-    fc.property(arb, (v) => {
-      tried++;
-      const problem = check(v);
-      if (problem !== null) failures.push(problem);
-    }),
-    { seed: SEED, numRuns: runs },
-  );
-  return { tried, failures };
-}
 
 /** "kind: n, ..." over the failures' text before the first colon, for the printed summary. */
 function byKind(failures: readonly string[]): string {

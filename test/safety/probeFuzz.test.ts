@@ -17,6 +17,7 @@ import { IDLE_REFERENCE_HOST_PROBE } from "../helpers/pulumiMocks";
 import { planOf, rawValues } from "../helpers/stacks";
 import { HOOK_FOUND, HOOK_MISSING, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "../preflight/probeOutput";
 import { damaged } from "./smiDamage";
+import { tryAll } from "./tryAll";
 
 const RUNS = 2000;
 
@@ -58,16 +59,10 @@ function verdictProblems(text: string): string[] {
 
 describe("damaged preflight probe outputs", () => {
   it(`${RUNS} damaged probe outputs each give the gate a verdict, with no NaN, Infinity or undefined in it`, () => {
-    let tried = 0;
-    const failures: string[] = [];
-    fc.assert(
-      fc.property(fc.oneof(damaged(OUTPUTS), sectionsDamaged), (text) => {
-        tried++;
-        const p = verdictProblems(text);
-        if (p.length > 0) failures.push(`${p.join("; ")}: ${JSON.stringify(text).slice(0, 400)}`);
-      }),
-      { seed: 20250907, numRuns: RUNS },
-    );
+    const { tried, failures } = tryAll(fc.oneof(damaged(OUTPUTS), sectionsDamaged), RUNS, (text) => {
+      const p = verdictProblems(text);
+      return p.length === 0 ? null : `${p.join("; ")}: ${JSON.stringify(text).slice(0, 400)}`;
+    });
     console.log(`fuzz: ${tried} damaged preflight probe outputs tried through the gate, ${failures.length} mishandled`);
     expect(tried).toBe(RUNS);
     expect(failures.slice(0, 3)).toEqual([]);
