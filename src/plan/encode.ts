@@ -19,7 +19,7 @@ export type SecretEncoding =
   | "url"
   /** One argument on a redis.conf line, double-quoted the way Redis's own parser reads it. */
   | "redis"
-  /** A JSON string literal, quotes included. */
+  /** A JSON string literal, quotes included; also a YAML double-quoted scalar (YAML 1.2 reads JSON). */
   | "json"
   /** A Grafana setting given through a GF_* environment variable. */
   | "grafana";

@@ -90,6 +90,12 @@ const PLACES: Place[] = [
     },
   },
   {
+    // No secret is in a YAML file today; this holds the json encoding to the YAML reader for when one is.
+    name: "a YAML value (json encoding)",
+    chars: "printable+controls",
+    readBack: (v) => (parse(`key: ${encodeSecret(v, "json")}\nnext: 1\n`) as { key: string }).key,
+  },
+  {
     name: "postgres POSTGRES_PASSWORD (Docker's KEY=VALUE)",
     chars: "printable",
     readBack: (v) => {
@@ -143,7 +149,7 @@ describe("secret values read back exactly where they land", () => {
     }
     console.log(
       `fuzz: ${tried} secrets of printable characters tried through ${PLACES.length} places ` +
-        `(DATABASE_URL, REDIS_URL, redis.conf, s3.json, the environment, a credentials file), ${failures.length} mishandled`,
+        `(DATABASE_URL, REDIS_URL, redis.conf, s3.json, YAML, the environment, a credentials file), ${failures.length} mishandled`,
     );
     expect(tried).toBe(RUNS * PLACES.length);
     expect(failures.slice(0, 3)).toEqual([]);
