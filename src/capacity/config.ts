@@ -5,7 +5,7 @@
  * means multi-head attention (KV heads = attention heads); a missing `head_dim` is hidden ÷ heads.
  * See the gotchas in /work/shared/reference/models.json.
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { modelFromArchitecture, type ArchitectureFamily, type ModelFacts } from "./models";
 
 type Json = Record<string, unknown>;
@@ -104,19 +104,18 @@ export function parseModelConfig(raw: unknown, file: string): ModelFacts {
   });
 }
 
-/** Reads and parses a config.json file; errors name the file. */
-export function readModelConfig(path: string): ModelFacts {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new Error(`cannot read model config ${path}: ${(err as Error).message}`, { cause: err });
-  }
+/** Model facts from a config.json's text; errors name the file. */
+export function modelConfigFromText(text: string, file: string): ModelFacts {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  return parseModelConfig(raw, path);
+  return parseModelConfig(raw, file);
+}
+
+/** Reads and parses a config.json file; errors name the file. */
+export function readModelConfig(path: string): ModelFacts {
+  return modelConfigFromText(readInputFile(path, { what: "a model's config.json" }), path);
 }

@@ -1,6 +1,6 @@
 /** Capacity planning: model and GPU facts, and the memory math vLLM does at start-up. */
 export { MODEL_CATALOG, lookupModel, parametersFromArchitecture, type ModelFacts } from "./models";
-export { parseModelConfig, readModelConfig } from "./config";
+export { modelConfigFromText, parseModelConfig, readModelConfig } from "./config";
 export { GPU_CATALOG, lookupGpu, MAX_GPU_MEMORY_MIB, type GpuFacts } from "./gpus";
 export {
   estimateCapacity,

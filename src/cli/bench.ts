@@ -5,7 +5,7 @@
  * output tokens/s, time to first token and latency percentiles. `--compare FILE` sets a saved
  * `--json` run beside this one and prints the speedup (one GPU against two, say).
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compareText, parseBenchResult, progressBar, reportText, type BenchResult } from "../bench/report";
@@ -62,7 +62,10 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
     );
   }
   // Read the comparison first: a bad file should fail before minutes of load.
-  const before = compare === undefined ? undefined : parseBenchResult(readFileSync(resolve(io.cwd, compare), "utf8"), compare);
+  const before =
+    compare === undefined
+      ? undefined
+      : parseBenchResult(readInputFile(resolve(io.cwd, compare), { shown: compare, what: "a bench result" }), compare);
   const plan = renderStack(dir, stack);
   const url = values.url ?? plan.gatewayUrl;
   const model = values.model ?? plan.servedModelName;

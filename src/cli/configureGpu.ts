@@ -4,10 +4,12 @@
  * key of `Pulumi.<NAME>.yaml`, keeping everything else. The change is a diff to review, not a deploy: it
  * prints what changed and which containers the next `pulumi up` replaces because of it.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { readInputFile } from "../config/readFile";
+import { NODE_FS, writeFileAtomic, type WriteFs } from "../config/writeFile";
 import { gpuSchema, stackConfigSchema } from "../config/schema";
 import { readStack } from "../config/stackFile";
 import { captureFilesInDir, readCaptureFiles } from "../gpu/captureFiles";
@@ -24,7 +26,8 @@ const VLLM_KEYS = ["mode", "vllmDevices", "tensorParallelSize", "pipelineParalle
 /** Keys that change the multimodal worker's device request or environment. */
 const WORKER_KEYS = ["mode", "workerDevices", "workerMemoryFraction"];
 
-export async function configureGpuCommand(argv: string[], io: CliIo): Promise<number> {
+/** `fs` is where the stack file is written (tests pass one that fails). */
+export async function configureGpuCommand(argv: string[], io: CliIo, fs: WriteFs = NODE_FS): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -52,7 +55,7 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
   if (!existsSync(path)) {
     throw new UsageError(`${file}: no such stack file in ${io.cwd}; create it first (copy Pulumi.development.yaml) or pick another --stack`);
   }
-  const text = readFileSync(path, "utf8");
+  const text = readInputFile(path, { shown: file, what: "a stack file" });
   const { previous, environment } = readStackGpu(text, file);
 
   const detection: Detection | null =
@@ -72,7 +75,7 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
     io.stdout(`${file}: ${GPU_KEY} already matches this host (${layout.mode}); nothing changed\n`);
     return 0;
   }
-  writeFileSync(path, next);
+  writeFileAtomic(path, next, { shown: file }, fs);
   io.stdout(`${file}: ${GPU_KEY} updated (${layout.mode}):\n`);
   for (const c of changes) io.stdout(`  ${describe(c)}\n`);
   io.stdout(restartNote(changes));

@@ -3,8 +3,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { escapeControls } from "../config/names";
 import { ArgumentError, EXIT_USAGE } from "./args";
+import { printable } from "../config/printable";
 import { benchCommand } from "./bench";
 import { commandHelp, HELP } from "./help";
 import { processIo, UsageError, type CliIo } from "./io";
@@ -55,7 +55,18 @@ export function usage(): string {
   );
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/**
+ * What a command prints passes through `printable`: captures, stack files and host output can hold terminal
+ * escape codes. A write that starts with a carriage return (a progress line redrawn in place) keeps it.
+ */
+export function terminalSafe(io: CliIo): CliIo {
+  const safe = (write: (t: string) => void) => (t: string) =>
+    write(t.startsWith("\r") ? `\r${printable(t.slice(1))}` : printable(t));
+  return { ...io, stdout: safe(io.stdout), stderr: safe(io.stderr) };
+}
+
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
+  const io = terminalSafe(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(usage());
@@ -80,7 +91,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await entry.run(rest, io);
   } catch (err) {
-    io.stderr(`llmstack ${name}: ${escapeControls(errorMessage(err, name))}\n`);
+    io.stderr(`llmstack ${name}: ${printable(errorMessage(err, name))}\n`);
     return isArgumentError(err) ? EXIT_USAGE : 1;
   }
 }
@@ -111,7 +122,7 @@ export function runFromProcess(): void {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`llmstack: ${errorMessage(err)}\n`);
+      process.stderr.write(`llmstack: ${printable(errorMessage(err))}\n`);
       process.exitCode = 1;
     },
   );

@@ -4,6 +4,8 @@
  * never replaced: they open data that outlives the stack.
  */
 import { randomBytes } from "node:crypto";
+import { chmodSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ALERT_WEBHOOK_SECRET } from "../monitoring/schema";
 import { missingSecrets } from "../plan/stack";
@@ -77,6 +79,26 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
     }
     io.stdout(`stored llmstack:${name} (generated) in ${raw.stackFile}\n`);
   }
-  io.stdout(`Commit ${raw.stackFile}: the values are encrypted; keep the stack's passphrase or key safe.\n`);
+  io.stdout(`${protectionNote(raw.stackFile, join(io.cwd, raw.stackFile), env ?? io.env)}\n`);
   return 0;
+}
+
+/**
+ * What protects the stored values. With the passphrase provider and an empty passphrase (the quickstart's
+ * local stack), the key is derived from "" and anyone who can read the file can decrypt them: the file is
+ * made readable by its owner only, and is not to be committed. Otherwise the stack's secrets provider
+ * encrypts them and the file may be committed.
+ */
+export function protectionNote(stackFile: string, path: string, env: NodeJS.ProcessEnv): string {
+  if (env.PULUMI_CONFIG_PASSPHRASE === "" && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    chmodSync(path, 0o600);
+    return (
+      `${stackFile} holds the secrets encrypted with an empty passphrase: anyone who can read the file can read them. ` +
+      `It is now readable only by you (mode 600); do not commit it or copy it where others can read it.`
+    );
+  }
+  return (
+    `Commit ${stackFile}: the values are encrypted by the stack's secrets provider, so only someone with its ` +
+    `passphrase or key can read them; keep that safe.`
+  );
 }

@@ -12,19 +12,27 @@ export interface LoadedStack {
   readonly config: StackConfig;
   /** A secret from the stack file, as a secret Output. */
   readonly secret: (name: string) => pulumi.Output<string>;
+  /** A secret's plain value from the stack file, to check it fits where it lands; undefined when absent. */
+  readonly secretValue: (name: string) => string | undefined;
 }
 
 export function loadStack(): LoadedStack {
   const project = pulumi.getProject();
   const stack = pulumi.getStack();
+  const all = pulumi.runtime.allConfig();
   const entries: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+  for (const [key, value] of Object.entries(all)) {
     entries[key] = decode(value);
   }
   const raw = fromEntries(project, stack, stackFileName(stack), {}, entries, (key) => isConfigSecret(key));
   const config = parseStackConfig(raw.values, raw.stackFile);
   const cfg = new pulumi.Config(NAMESPACE);
-  return { raw, config, secret: (name) => cfg.requireSecret(name) };
+  return {
+    raw,
+    config,
+    secret: (name) => cfg.requireSecret(name),
+    secretValue: (name) => (raw.secretsPresent.has(name) ? all[`${NAMESPACE}:${name}`] : undefined),
+  };
 }
 
 /**

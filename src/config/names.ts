@@ -7,6 +7,7 @@
  * This file imports only zod, so the monitoring schema can use it without an import cycle.
  */
 import { z } from "zod";
+import { printable } from "./printable";
 
 /**
  * Control characters (C0, DEL and C1): a line break or escape in a value breaks the file it lands in,
@@ -15,18 +16,9 @@ import { z } from "zod";
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 export const CONTROL_CHARACTER = /[\x00-\x1f\x7f-\x9f]/;
 
-/**
- * Text safe to print on a terminal: every control character but the line break (C0, DEL and the C1
- * range, which some terminals also obey) written as \xNN. Error messages quote user input through it.
- */
-export function escapeControls(text: string): string {
-  // eslint-disable-next-line no-control-regex -- finding control characters is the point
-  return text.replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
 /** A value quoted for an error message: JSON, with DEL and C1 escaped too (JSON leaves them raw). */
 export function quoteValue(value: unknown): string {
-  return escapeControls(JSON.stringify(value) ?? String(value));
+  return printable(JSON.stringify(value) ?? String(value));
 }
 
 /**

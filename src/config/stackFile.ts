@@ -4,11 +4,12 @@
  * noted as present and never decrypted; a credential in plain text is refused. Used by the offline
  * render and the CLI, and (through `fromEntries`) by the program's loader.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "./errors";
 import { MONITORING_SECRET_NAMES } from "../monitoring/schema";
+import { readInputFile } from "./readFile";
 import { NAMESPACE, SECRET_KEYS } from "./parse";
 import { SECRET_NAMES } from "./schema";
 
@@ -174,8 +175,14 @@ function readYaml(path: string, shown: string): unknown {
   if (!existsSync(path)) {
     throw new StackConfigError(`${shown}: not found in ${path.slice(0, -shown.length) || "."}; run from the project root`);
   }
+  let text: string;
   try {
-    return parse(readFileSync(path, "utf8"));
+    text = readInputFile(path, { shown, what: shown === "Pulumi.yaml" ? "the project file" : "a stack file" });
+  } catch (err) {
+    throw new StackConfigError((err as Error).message);
+  }
+  try {
+    return parse(text);
   } catch (err) {
     throw new StackConfigError(`${shown}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }

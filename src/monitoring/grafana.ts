@@ -99,7 +99,7 @@ export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpe
     command: [],
     env: {
       GF_SECURITY_ADMIN_USER: "admin",
-      GF_SECURITY_ADMIN_PASSWORD: secret("grafanaAdminPassword"),
+      GF_SECURITY_ADMIN_PASSWORD: secret("grafanaAdminPassword", "grafana"),
       GF_USERS_ALLOW_SIGN_UP: "false",
       GF_ANALYTICS_REPORTING_ENABLED: "false",
       GF_SERVER_HTTP_PORT: String(port),

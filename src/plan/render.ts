@@ -4,6 +4,7 @@
  */
 import { budgetJson, budgetLine } from "./capacity";
 import { digestLine } from "./digests";
+import { encodeSecret } from "./encode";
 import type { ContainerSpec, SecretRef, StackPlan, Text, UploadSpec } from "./types";
 
 export const MASK = "********";
@@ -12,11 +13,15 @@ export function isSecretRef(t: unknown): t is SecretRef {
   return typeof t === "object" && t !== null && "secret" in t;
 }
 
-/** Resolves text with a function for secrets (the deploy layer passes values, the render a mask). */
+/**
+ * Resolves text with a function for secrets (the deploy layer passes values, the render a mask), each
+ * written for the format of the place it lands: the one place a secret's value is encoded.
+ */
 export function textToString(t: Text, resolve: (ref: SecretRef) => string): string {
+  const value = (ref: SecretRef): string => encodeSecret(resolve(ref), ref.encode ?? "raw");
   if (typeof t === "string") return t;
-  if (isSecretRef(t)) return resolve(t);
-  return t.parts.map((p) => (typeof p === "string" ? p : resolve(p))).join("");
+  if (isSecretRef(t)) return value(t);
+  return t.parts.map((p) => (typeof p === "string" ? p : value(p))).join("");
 }
 
 export function textHasSecret(t: Text): boolean {

@@ -8,7 +8,7 @@
 import { bookingLine, gpuBookings, resolveHostGpu } from "../config/gpuBookings";
 import type { DetectedGpu, Detection } from "../gpu/types";
 import type { StackNeeds } from "./needs";
-import { fail, mibText, pass, warn, type CheckResult, type Section } from "./types";
+import { fail, hostCount, mibText, pass, warn, type CheckResult, type Section } from "./types";
 
 export interface ComputeApp {
   readonly pid: number;
@@ -22,12 +22,8 @@ export function parseComputeApps(section: Section | undefined): ComputeApp[] | n
   return section.text
     .split("\n")
     .map((l) => l.split(",").map((c) => c.trim()))
-    .filter((c) => c.length === 3 && /^\d+$/.test(c[0] ?? ""))
-    .map(([pid, used, uuid]) => ({
-      pid: Number(pid),
-      usedMiB: /^\d+$/.test(used ?? "") ? Number(used) : null,
-      gpuUuid: uuid ?? "",
-    }));
+    .filter((c) => c.length === 3 && hostCount(c[0]) !== null)
+    .map(([pid, used, uuid]) => ({ pid: hostCount(pid)!, usedMiB: hostCount(used), gpuUuid: uuid ?? "" }));
 }
 
 /** `docker top` lines written by the probe: "<container> <pid>". */
@@ -35,7 +31,8 @@ export function parseStackPids(section: Section | undefined): Map<number, string
   const out = new Map<number, string>();
   for (const line of section?.text.split("\n") ?? []) {
     const m = /^(\S+) +(\d+)\s*$/.exec(line);
-    if (m) out.set(Number(m[2]), m[1] ?? "");
+    const pid = hostCount(m?.[2]);
+    if (m && pid !== null) out.set(pid, m[1] ?? "");
   }
   return out;
 }

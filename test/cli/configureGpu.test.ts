@@ -1,5 +1,6 @@
 /** `llmstack configure-gpu`: rewrites only llmstack:gpu, keeps comments, is idempotent, refuses impossible modes. */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import * as fs from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,6 +8,7 @@ import { configureGpuCommand } from "../../src/cli/configureGpu";
 import type { CliIo } from "../../src/cli/io";
 import { readProjectConfig } from "../../src/config/stackFile";
 import { APP_IMAGES } from "../helpers/stacks";
+import type { WriteFs } from "../../src/config/writeFile";
 
 const FIX = join(__dirname, "../fixtures/nvidia-smi");
 const ROOT = join(__dirname, "../..");
@@ -61,6 +63,30 @@ function io(cwd: string): { io: CliIo; out: string[] } {
 }
 
 const A6000 = { "topo.txt": "topo-3xa6000-partial-nvlink.txt", "nvlink.txt": "nvlink-3xa6000-one-inactive.txt" };
+
+describe("configure-gpu on a full disk", () => {
+  it("leaves the stack file byte for byte as it was, and no temporary file, and names the file", async () => {
+    const dir = project(STACK, A6000);
+    const before = readFileSync(join(dir, "Pulumi.production.yaml"));
+    // The disk fills after the first 100 bytes of the new text.
+    let written = 0;
+    const full: WriteFs = {
+      ...fs,
+      writeSync: ((fd: number, buf: Buffer, off: number, len: number) => {
+        if (written >= 100) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        const n = fs.writeSync(fd, buf, off, Math.min(len, 100 - written));
+        written += n;
+        return n;
+      }) as WriteFs["writeSync"],
+    };
+    await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], io(dir).io, full)).rejects.toThrow(
+      "Pulumi.production.yaml: could not be written (ENOSPC: no space left on device, write); it was left as it was",
+    );
+    expect(written).toBe(100);
+    expect(readFileSync(join(dir, "Pulumi.production.yaml")).equals(before)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(["Pulumi.production.yaml", "Pulumi.yaml", "caps"]);
+  });
+});
 
 describe("configure-gpu", () => {
   it("auto from captures rewrites only the GPU section, keeps comments, and says vLLM restarts", async () => {

@@ -74,7 +74,7 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
       value: [
         {
           file: "/usr/local/etc/redis/redis.conf",
-          content: `bind 0.0.0.0\nprotected-mode yes\nappendonly yes\ndir /data\nrequirepass ${TEST_SECRETS.redisPassword}\n`,
+          content: `bind 0.0.0.0\nprotected-mode yes\nappendonly yes\ndir /data\nrequirepass "${TEST_SECRETS.redisPassword}"\n`,
           permissions: "0400",
           // redis 7.4's entrypoint drops to redis (999:999) with gosu before redis-server reads its config.
           owner: "999",

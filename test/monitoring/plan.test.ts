@@ -75,7 +75,7 @@ describe("monitoring in the staging plan", () => {
       credentials_file: "/etc/prometheus/secrets/litellm-master-key",
     });
     const key = container(plan, "prometheus").uploads.find((u) => u.file === "/etc/prometheus/secrets/litellm-master-key");
-    expect(key?.content).toEqual({ secret: "litellmMasterKey" });
+    expect(key?.content).toEqual({ secret: "litellmMasterKey", encode: "token" });
     expect(cfg.rule_files).toEqual(["/etc/prometheus/rules/llmstack.rules.yml"]);
     expect(cfg.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["alertmanager:9093"]);
     expect(container(plan, "prometheus").command).toEqual([
@@ -113,7 +113,7 @@ describe("monitoring in the staging plan", () => {
   it("passes Grafana's admin password as a required secret in the environment, never in argv", () => {
     const plan = staging();
     const grafana = container(plan, "grafana");
-    expect(grafana.env.GF_SECURITY_ADMIN_PASSWORD).toEqual({ secret: "grafanaAdminPassword" });
+    expect(grafana.env.GF_SECURITY_ADMIN_PASSWORD).toEqual({ secret: "grafanaAdminPassword", encode: "grafana" });
     expect(JSON.stringify(grafana.command)).not.toContain("grafanaAdminPassword");
     expect(plan.secrets.find((s) => s.name === "grafanaAdminPassword")).toEqual({
       name: "grafanaAdminPassword",

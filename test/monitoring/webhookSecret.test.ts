@@ -134,7 +134,7 @@ describe("a plain webhook URL", () => {
   it.each([
     ["https://hooks.example.org/llm\n  - url: https://evil.example.org", '"https://hooks.example.org/llm\\n  - url: https://evil.example.org"'],
     ["https://hooks.example.org/\tllm", '"https://hooks.example.org/\\tllm"'],
-    ["https://hooks.example.org/\x7f", '"https://hooks.example.org/\\x7f"'],
+    ["https://hooks.example.org/\x7f", '"https://hooks.example.org/\\u007f"'],
   ])("may not hold a control character, which Alertmanager would refuse later: %j", (url, shown) => {
     expect(issue(url)).toBe(
       "  - llmstack:monitoring.receiver.url: contains a control character (a line break, tab or escape); " +

@@ -251,7 +251,7 @@ describe.each(STACKS)("the offline render of %s (llmstack plan --json)", (stack)
     const postgres = containers.find((c) => c.service === "postgres")!;
     expect(postgres.envs).toContain(`POSTGRES_PASSWORD=${MASK}`);
     const redis = containers.find((c) => c.service === "redis")!;
-    expect(redis.uploads[0]!.content).toContain(`requirepass ${MASK}\n`);
+    expect(redis.uploads[0]!.content).toContain(`requirepass "${MASK}"\n`);
     // The checked-in stacks run no worker or retrieval proxy (no image set), whose backend env held eight more.
     expect(masked).toBeGreaterThanOrEqual(stack === "development" ? 9 : 10);
   });
