@@ -6,7 +6,6 @@
  * users, entrypoint and programs are not, so a health check, an upload's owner and mode, an alias, a
  * volume or a port the plan gets wrong fails here as it would on a host.
  */
-import { createServer } from "node:net";
 import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StackPlan } from "../../src/plan/types";
@@ -14,7 +13,7 @@ import { TEST_SECRETS } from "../helpers/pulumiMocks";
 import { planFromValues, rawValues } from "../helpers/stacks";
 import { Applier, type UpResult } from "./applier/apply";
 import { registeredStack, type StackInputs } from "./applier/inputs";
-import { requireDaemon, testDocker } from "./daemon";
+import { freePort, requireDaemon, testDocker } from "./daemon";
 import { buildStandins } from "./images/build";
 import { STANDIN_FACTS } from "./images/facts";
 import {
@@ -27,16 +26,6 @@ import {
   s3,
   s3Identity,
 } from "./stackData";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The development stack in cpu mode, on the test daemon, with the gateway on a free port. The multimodal

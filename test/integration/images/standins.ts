@@ -94,6 +94,9 @@ const PYTHON: Pick<RootfsSpec, "hostFiles" | "trees" | "links"> = {
   links: { "/usr/bin/python3": "python3.11" },
 };
 
+/** Where the Python stand-ins find their shared module (on Debian python3's sys.path). */
+const JSONHTTP = "/usr/local/lib/python3.11/dist-packages/jsonhttp.py";
+
 const POSTGRES_SAMPLE = "/usr/share/postgresql/15/postgresql.conf.sample";
 
 function listenEverywhere(sample: string): string {
@@ -242,6 +245,7 @@ const SPECS: Record<string, (f: StandinFacts) => RootfsSpec> = {
           mode: 0o755,
         },
         { path: "/usr/local/bin/litellm", content: fake("litellm.py"), mode: 0o755 },
+        { path: JSONHTTP, content: fake("jsonhttp.py"), mode: 0o644 },
       ],
       changes: [...configOf(f), `ENV ${PATH}`],
     }),
@@ -250,6 +254,7 @@ const SPECS: Record<string, (f: StandinFacts) => RootfsSpec> = {
       hostFiles: [...DEBIAN_USERLAND, "/usr/bin/curl", "/usr/bin/wget"],
       files: [
         { path: "/usr/local/bin/vllm", content: fake("vllm.py"), mode: 0o755 },
+        { path: JSONHTTP, content: fake("jsonhttp.py"), mode: 0o644 },
         {
           path: "/usr/local/lib/python3.11/dist-packages/huggingface_hub/__init__.py",
           content: fake("huggingface_hub/__init__.py"),

@@ -19,6 +19,8 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jsonhttp
+
 import yaml
 
 
@@ -73,12 +75,7 @@ def main():
 
     class Handler(BaseHTTPRequestHandler):
         def reply(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            jsonhttp.reply(self, status, body)
 
         def authorized(self):
             if self.headers.get("Authorization") == "Bearer " + master_key:

@@ -13,6 +13,8 @@ import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import jsonhttp
+
 FLAGS_FILE = "/usr/local/share/vllm-standin/vllm-flags.txt"
 
 
@@ -74,12 +76,7 @@ def main():
 
     class Handler(BaseHTTPRequestHandler):
         def reply(self, status, body):
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            jsonhttp.reply(self, status, body)
 
         def authorized(self):
             if not api_key or self.headers.get("Authorization") == "Bearer " + api_key:
