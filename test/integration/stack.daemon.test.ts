@@ -103,7 +103,8 @@ describe("the cpu-mode stack on a real Docker daemon", () => {
     docker = testDocker(host);
     await buildStandins(docker);
     ({ stack, plan, port } = await cpuStack(host));
-    applier = new Applier(docker);
+    // The stand-ins are healthy within seconds; three minutes is ample and keeps a failing run short.
+    applier = new Applier(docker, 180);
     await purge(docker, stack);
     first = await applier.up(stack);
   });

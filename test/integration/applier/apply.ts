@@ -104,7 +104,15 @@ async function unhealthyReport(c: Dockerode.Container): Promise<string> {
 export class Applier {
   private seq = 0;
 
-  constructor(private readonly docker: Dockerode) {}
+  /**
+   * `maxWaitSeconds` bounds the health wait below a container's own `waitTimeout` (vLLM's allows 20
+   * minutes for a model load the stand-in does in a second), so a broken stand-in fails a test run in
+   * minutes; the error says which limit ended the wait.
+   */
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly maxWaitSeconds = Infinity,
+  ) {}
 
   async up(stack: StackInputs): Promise<UpResult> {
     const events: ApplyEvent[] = [];
@@ -207,8 +215,13 @@ export class Applier {
     await container.start();
     record(c.name, "started");
     if (inputs.wait === true) {
-      const limit =
-        Date.now() + ((inputs.waitTimeout as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_S) * 1000;
+      const planned = (inputs.waitTimeout as number | undefined) ?? DEFAULT_WAIT_TIMEOUT_S;
+      const seconds = Math.min(planned, this.maxWaitSeconds);
+      const bound =
+        seconds < planned
+          ? `the test's bound of ${seconds} s, below waitTimeout ${planned} s`
+          : `waitTimeout ${planned} s`;
+      const limit = Date.now() + seconds * 1000;
       for (;;) {
         const info = await container.inspect();
         if (!info.State.Health) {
@@ -219,7 +232,7 @@ export class Applier {
         if (info.State.Health.Status === "healthy") break;
         if (Date.now() > limit) {
           throw new Error(
-            `container failed to be in healthy state (waitTimeout ${inputs.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_S} s): ${await unhealthyReport(container)}`,
+            `container failed to be in healthy state (${bound}): ${await unhealthyReport(container)}`,
           );
         }
         await sleep(1000);
