@@ -68,7 +68,7 @@ describe("turning monitoring off", () => {
         "deleted with its contents",
     ]);
     expect(diffText(d).split("\n").at(-2)).toBe(
-      "3 to replace, 0 to update in place, 0 to create, 4 to delete, 8 unchanged; volumes: 3 to delete",
+      "3 to replace, 0 to update in place, 0 to create, 4 to delete, 6 unchanged; volumes: 3 to delete",
     );
     const md = diffMarkdown(d);
     expect(md).toContain(
