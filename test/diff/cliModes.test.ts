@@ -140,13 +140,10 @@ describe("what reaches the diff end to end", () => {
     expect(text.code).toBe(2);
     const lines = text.stdout.split("\n");
     expect(lines.filter((l) => /postgresPassword|^secrets/.test(l))).toEqual([
-      "?   postgres           replaced if the value of secret postgresPassword changed (a re-encryption alone changes nothing)",
-      "?   litellm            replaced if the value of secret postgresPassword changed (a re-encryption alone changes nothing)",
-      "?   multimodal-worker  replaced if the value of secret postgresPassword changed (a re-encryption alone changes nothing)",
-      "?   retrieval-proxy    replaced if the value of secret postgresPassword changed (a re-encryption alone changes nothing)",
+      "?   postgres        replaced if the value of secret postgresPassword changed (a re-encryption alone changes nothing)",
+      "?   litellm         replaced if the value of secret postgresPassword changed (a re-encryption alone changes nothing)",
       "secrets (values never shown):",
-      "~   secret postgresPassword changed or was re-encrypted: postgres, litellm, multimodal-worker, retrieval-proxy " +
-        "get the new value and are replaced if it changed",
+      "~   secret postgresPassword changed or was re-encrypted: postgres, litellm get the new value and are replaced if it changed",
     ]);
     expect(lines.at(-2)).toMatch(/^0 to replace, 0 to update in place, 0 to create, 0 to delete, \d+ unchanged; 1 secret changed or re-encrypted$/);
     expectCleanedUp(repo);

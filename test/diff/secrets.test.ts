@@ -11,7 +11,7 @@ import { diffSecrets, readStackSecrets, secretUsers } from "../../src/diff/secre
 import type { PlanDoc } from "../../src/diff/types";
 import { planJson } from "../../src/plan/render";
 import { pulumiCiphertext } from "../helpers/pulumiSecrets";
-import { planOf } from "../helpers/stacks";
+import { planFromValues, rawValues, withAppImages } from "../helpers/stacks";
 
 const KEY = randomBytes(32);
 
@@ -25,7 +25,8 @@ function stackFile(secrets: Record<string, string>, salt = "v1:c2FsdHNhbHQ=:v1:A
   ].join("\n");
 }
 
-const production = planOf("production");
+/** Production with your worker and retrieval proxy images: every container that takes the stores' secrets. */
+const production = planFromValues(withAppImages(rawValues("production")));
 const users = secretUsers(production);
 const PG_USERS = ["postgres", "litellm", "multimodal-worker", "retrieval-proxy"];
 
