@@ -92,8 +92,16 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
     return await entry.run(rest, io);
   } catch (err) {
     io.stderr(`llmstack ${name}: ${printable(errorMessage(err, name))}\n`);
-    return isArgumentError(err) ? EXIT_USAGE : 1;
+    return isArgumentError(err) ? usageExitCode(name) : 1;
   }
+}
+
+/**
+ * The exit code of a malformed command line: 2, except for `plan`, whose 2 means "the plan changes"
+ * (`plan --diff`, which CI reads); its errors, the command line's included, exit 1.
+ */
+export function usageExitCode(command: string): number {
+  return command === "plan" ? 1 : EXIT_USAGE;
 }
 
 /** A malformed command line (an unknown flag, a value a flag cannot take): exit 2, like getopt tools. */

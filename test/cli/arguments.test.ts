@@ -74,11 +74,20 @@ describe("every command", () => {
   });
 
   it("a control character in a value is shown escaped, never sent to the terminal", async () => {
-    const r = await run(["plan", "--stack", "prod\x1b[31muction"]);
+    const r = await run(["validate", "--stack", "prod\x1b[31muction"]);
     expect(r).toEqual({
       code: 2,
       out: "",
-      err: 'llmstack plan: --stack "prod\\u001b[31muction": contains a control character; give a stack name such as "production"\n',
+      err: 'llmstack validate: --stack "prod\\u001b[31muction": contains a control character; give a stack name such as "production"\n',
+      calls: 0,
+    });
+  });
+
+  it("plan keeps 2 for a plan that changes: its malformed command line exits 1", async () => {
+    expect(await run(["plan", "--stack", "production", "--diff=-x"])).toEqual({
+      code: 1,
+      out: "",
+      err: 'llmstack plan: --diff "-x": starts with "-", so it reads as an option; give a git branch, tag or commit such as origin/main\n',
       calls: 0,
     });
   });
@@ -95,10 +104,10 @@ describe("every command", () => {
   });
 
   it("--dir must be a directory", async () => {
-    expect(await run(["plan", "--stack", "production", "--dir", "nowhere"])).toEqual({
+    expect(await run(["validate", "--stack", "production", "--dir", "nowhere"])).toEqual({
       code: 2,
       out: "",
-      err: `llmstack plan: --dir "nowhere": no such directory (looked for ${join(ROOT, "nowhere")})\n`,
+      err: `llmstack validate: --dir "nowhere": no such directory (looked for ${join(ROOT, "nowhere")})\n`,
       calls: 0,
     });
   });

@@ -70,7 +70,7 @@ describe("llmstack <command> --help", () => {
 
   it("names the command's --help on an unknown option", async () => {
     const io = fakeIo(ROOT);
-    expect(await main(["plan", "--stak", "production"], io)).toBe(2);
+    expect(await main(["plan", "--stak", "production"], io)).toBe(1);
     expect(io.err()).toBe(
       `llmstack plan: Unknown option '--stak'; run "llmstack plan --help" for the options\n`,
     );

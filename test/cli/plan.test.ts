@@ -45,12 +45,12 @@ describe("llmstack plan", () => {
     );
   });
 
-  it("requires --stack and rejects unknown options, as usage errors (exit 2)", async () => {
+  it("requires --stack and rejects unknown options (exit 1: plan's 2 means the plan changes)", async () => {
     const io = fakeIo(ROOT);
-    expect(await main(["plan"], io)).toBe(2);
+    expect(await main(["plan"], io)).toBe(1);
     expect(io.err()).toBe("llmstack plan: --stack is required, e.g. llmstack plan --stack production\n");
     const io2 = fakeIo(ROOT);
-    expect(await main(["plan", "--stack", "production", "--jsn"], io2)).toBe(2);
+    expect(await main(["plan", "--stack", "production", "--jsn"], io2)).toBe(1);
     expect(io2.err()).toContain("llmstack plan: Unknown option '--jsn'");
   });
 

@@ -202,9 +202,9 @@ describe("mode options (exit 1, one message)", () => {
       ["--render-with", "current"],
       "--render-with belongs to a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --render-with ...",
     ],
-  ])("plan --stack production %j: a usage error (exit 2)", async (args, message) => {
+  ])("plan --stack production %j", async (args, message) => {
     expect(await run(["plan", "--stack", "production", ...args], ROOT)).toEqual({
-      code: 2,
+      code: 1,
       stdout: "",
       stderr: `llmstack plan: ${message}\n`,
     });
