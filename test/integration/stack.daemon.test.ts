@@ -8,6 +8,7 @@
  */
 import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { imageFactsFor } from "../../src/facts/images";
 import type { StackPlan } from "../../src/plan/types";
 import { TEST_SECRETS } from "../helpers/pulumiMocks";
 import { planFromValues, rawValues } from "../helpers/stacks";
@@ -15,7 +16,6 @@ import { Applier, type UpResult } from "./applier/apply";
 import { registeredStack, type StackInputs } from "./applier/inputs";
 import { freePort, requireDaemon, testDocker } from "./daemon";
 import { buildStandins } from "./images/build";
-import { STANDIN_FACTS } from "./images/facts";
 import {
   containerOf,
   envOf,
@@ -28,9 +28,9 @@ import {
 } from "./stackData";
 
 /**
- * The development stack in cpu mode, on the test daemon, with the gateway on a free port. The multimodal
- * worker and retrieval proxy are off: their images (ghcr.io/llm-multimodal-stack/...) are not published,
- * so no upstream image exists for a stand-in to reproduce.
+ * The development stack in cpu mode, on the test daemon, with the gateway on a free port. It runs no
+ * multimodal worker or retrieval proxy, as every stack whose images do not name them: those are the
+ * user's own images, with no upstream image for a stand-in to reproduce.
  */
 async function cpuStack(
   host: string,
@@ -41,7 +41,6 @@ async function cpuStack(
     dockerHost: host,
     gpu: { mode: "cpu" },
     gateway: { bindAddress: "127.0.0.1", port },
-    services: { ...(base.services as object), workerEnabled: false, retrievalEnabled: false },
   };
   const overrides = Object.fromEntries(Object.entries(edits).map(([k, v]) => [`llmstack:${k}`, v]));
   const stack = await registeredStack("development", overrides, TEST_SECRETS);
@@ -155,27 +154,19 @@ describe("the cpu-mode stack on a real Docker daemon", () => {
     expect(orderViolations(stack, first)).toEqual([]);
   });
 
-  it("runs each service as the user its image's entrypoint drops to", async () => {
+  it("runs each service as the user its image's record says its entrypoint drops to", async () => {
     const users: Record<string, string> = {};
-    for (const f of STANDIN_FACTS) {
-      for (const c of stack.containers.filter(
-        (x) => x.inputs.image === f.reference && x.inputs.attach !== true,
-      )) {
-        const top = (await docker.getContainer(c.name).top({ ps_args: "-o pid,uid,gid" })) as {
-          Processes: string[][];
-        };
-        users[c.name] = [...new Set(top.Processes.map((p) => `${p[1]}:${p[2]}`))].join(",");
-      }
+    const expected: Record<string, string> = {};
+    for (const c of stack.containers.filter((x) => x.inputs.attach !== true)) {
+      const top = (await docker.getContainer(c.name).top({ ps_args: "-o pid,uid,gid" })) as {
+        Processes: string[][];
+      };
+      users[c.name] = [...new Set(top.Processes.map((p) => `${p[1]}:${p[2]}`))].join(",");
+      const { user } = imageFactsFor(c.inputs.image as string);
+      expected[c.name] = `${user.uid}:${user.gid}`;
     }
-    const expected = Object.fromEntries(
-      Object.keys(users).map((name) => {
-        const f = STANDIN_FACTS.find(
-          (x) => x.reference === stack.containers.find((c) => c.name === name)!.inputs.image,
-        )!;
-        return [name, `${f.runtimeUser.uid}:${f.runtimeUser.gid}`];
-      }),
-    );
     expect(users).toEqual(expected);
+    expect(users[containerOf(stack, "redis").name]).toBe("999:999");
   });
 
   it("passes the smoke request through the gateway", async () => {

@@ -1,6 +1,7 @@
 /**
- * The stand-in images reproduce the facts recorded for their upstream images (test/integration/images/
- * facts.ts): entrypoint, command, working directory, which programs are on the PATH and which are not.
+ * The stand-in images reproduce the records of their upstream images (src/facts/imageRecords.ts):
+ * entrypoint, command, the programs on the PATH, and the absence of those a check might reach for
+ * (bash, curl, python3, wget) where the record does not list them.
  * The user each one ends up running as is checked on the running stack (stack.daemon.test.ts). The S3
  * signer the object store stand-in verifies with is held to AWS's worked example.
  */
@@ -8,8 +9,8 @@ import type Dockerode from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { demux } from "./applier/apply";
 import { requireDaemon, testDocker } from "./daemon";
-import { buildStandins, projectImages } from "./images/build";
-import { STANDIN_FACTS } from "./images/facts";
+import { buildStandins } from "./images/build";
+import { CHECKED_ABSENT, resolvedStandins } from "./images/facts";
 import { authorization } from "./images/fakes/sigv4";
 
 /** Runs `sh -c script` in a throwaway container of `image` and returns its output. */
@@ -35,29 +36,23 @@ describe("the stand-in images", () => {
     await buildStandins(docker);
   });
 
-  it("stand in for exactly the images Pulumi.yaml names for them", () => {
-    const images = projectImages();
-    expect(STANDIN_FACTS.map((f) => [f.imageKey, f.reference])).toEqual(
-      STANDIN_FACTS.map((f) => [f.imageKey, images[f.imageKey]]),
-    );
-  });
-
-  it.each(STANDIN_FACTS.map((f) => [f.reference, f] as const))(
-    "%s: entrypoint, command, working directory and programs",
+  it.each(resolvedStandins().map((f) => [f.reference, f] as const))(
+    "%s: its record's entrypoint, command and programs, and none it lacks of bash, curl, python3, wget",
     async (_ref, f) => {
       const config = (await docker.getImage(f.reference).inspect()).Config;
-      expect([config.Entrypoint ?? null, config.Cmd ?? null, config.WorkingDir]).toEqual([
-        f.entrypoint,
-        f.cmd,
+      expect([config.Entrypoint ?? [], config.Cmd ?? [], config.WorkingDir]).toEqual([
+        f.record.entrypoint,
+        f.record.cmd,
         f.workingDir,
       ]);
-      const probe = [...f.programs, ...f.absent]
+      const absent = CHECKED_ABSENT.filter((p) => !f.record.programs.includes(p));
+      const probe = [...f.record.programs, ...absent]
         .map((p) => `command -v ${p} >/dev/null && echo "${p} yes" || echo "${p} no"`)
         .join("; ");
       const found = (await runSh(docker, f.reference, probe)).trim().split("\n");
       expect(found).toEqual([
-        ...f.programs.map((p) => `${p} yes`),
-        ...f.absent.map((p) => `${p} no`),
+        ...f.record.programs.map((p) => `${p} yes`),
+        ...absent.map((p) => `${p} no`),
       ]);
     },
   );

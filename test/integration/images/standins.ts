@@ -1,14 +1,14 @@
 /**
  * How each stand-in image is made from this machine's files (Debian 12 packages: redis-server, gosu,
- * postgresql-15, python3, python3-yaml, busybox-static, wget, curl, and the Node that runs the tests),
- * reproducing the facts in ./facts.ts. The programs the fakes run (fakes/*.ts, compiled here with
+ * postgresql-15, python3, python3-yaml, busybox-static, and the Node that runs the tests), reproducing
+ * the image records of src/facts (see ./facts.ts). The programs the fakes run (fakes/*.ts, compiled here with
  * TypeScript's transpiler; fakes/*.py) live in the image beside them.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { ROOT } from "../../helpers/pulumiMocks";
-import type { StandinFacts } from "./facts";
+import type { ResolvedStandin } from "./facts";
 import type { RootfsSpec } from "./rootfs";
 
 const FAKES = join(__dirname, "fakes");
@@ -120,15 +120,16 @@ function merge(...parts: Partial<RootfsSpec>[]): RootfsSpec {
 }
 
 /** ENTRYPOINT, CMD and WORKDIR lines from the facts, so the image says what the facts say. */
-function configOf(f: StandinFacts): string[] {
+function configOf(f: ResolvedStandin): string[] {
+  const { entrypoint, cmd } = f.record;
   return [
-    ...(f.entrypoint ? [`ENTRYPOINT ${JSON.stringify(f.entrypoint)}`] : []),
-    ...(f.cmd ? [`CMD ${JSON.stringify(f.cmd)}`] : []),
+    ...(entrypoint.length > 0 ? [`ENTRYPOINT ${JSON.stringify(entrypoint)}`] : []),
+    ...(cmd.length > 0 ? [`CMD ${JSON.stringify(cmd)}`] : []),
     `WORKDIR ${f.workingDir}`,
   ];
 }
 
-const SPECS: Record<string, (f: StandinFacts) => RootfsSpec> = {
+const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
   redis: (f) =>
     merge({
       hostFiles: [
@@ -236,7 +237,7 @@ const SPECS: Record<string, (f: StandinFacts) => RootfsSpec> = {
     }),
   litellm: (f) =>
     merge(PYTHON, {
-      hostFiles: DEBIAN_USERLAND.filter((p) => p !== "/usr/bin/bash"),
+      hostFiles: DEBIAN_USERLAND,
       trees: [{ dir: "/usr/lib/python3/dist-packages/yaml", exclude: /^__pycache__$/ }],
       files: [
         {
@@ -251,7 +252,7 @@ const SPECS: Record<string, (f: StandinFacts) => RootfsSpec> = {
     }),
   vllmCpu: (f) =>
     merge(PYTHON, {
-      hostFiles: [...DEBIAN_USERLAND, "/usr/bin/curl", "/usr/bin/wget"],
+      hostFiles: DEBIAN_USERLAND,
       files: [
         { path: "/usr/local/bin/vllm", content: fake("vllm.py"), mode: 0o755 },
         { path: JSONHTTP, content: fake("jsonhttp.py"), mode: 0o644 },
@@ -271,7 +272,7 @@ const SPECS: Record<string, (f: StandinFacts) => RootfsSpec> = {
     }),
 };
 
-export function standinSpec(facts: StandinFacts): RootfsSpec {
+export function standinSpec(facts: ResolvedStandin): RootfsSpec {
   const make = SPECS[facts.imageKey];
   if (!make) throw new Error(`no stand-in is written for the image key ${facts.imageKey}`);
   return make(facts);
