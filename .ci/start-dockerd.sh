@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts a throwaway Docker daemon for the tests that talk to a real daemon (test/preflight/daemon.test.ts).
+# Starts a throwaway Docker daemon for the tests that talk to a real daemon (test/integration/*.daemon.test.ts).
 # Runs as root: installs Debian's docker.io when dockerd is missing, starts dockerd in the background with
 # the vfs storage driver and no iptables/NAT changes (works inside a CI container without privileges for
 # overlayfs or netfilter), waits until it answers, and prints the line to export:
@@ -35,7 +35,9 @@ fi
 
 rm -f "$SOCK" "$DIR/dockerd.pid"
 mkdir -p "$DIR/data" "$DIR/exec"
-# --bridge=none: no docker0 bridge to create, which needs netfilter; containers still run (host or none network).
+# --bridge=none: no default docker0 bridge. The stack's own user-defined bridge network still works (it
+# needs the bridge kernel module and CAP_NET_ADMIN, not netfilter): containers reach each other by their
+# aliases through the daemon's DNS, and a published port is served by docker-proxy without iptables.
 nohup dockerd \
   --storage-driver=vfs \
   --iptables=false \

@@ -96,7 +96,7 @@ const productionUtilisation: ResourceValidationPolicy = {
 
 const gpuBudget: StackValidationPolicy = {
   name: "gpu-not-oversubscribed",
-  description: "The memory shares of the containers on each GPU add up to at most 1.",
+  description: "vLLM can start on each of its GPUs while the other containers there hold their memory shares.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const containers = args.resources.filter((r) => r.type === CONTAINER).map((r) => r.props as ContainerInputs);

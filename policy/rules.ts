@@ -4,8 +4,9 @@
  * `index.ts` wires them into the CrossGuard pack; tests call them directly.
  */
 
+import { gpuBookings, problemText, VLLM_TENANT, WORKER_TENANT, type GpuTenant } from "../src/config/gpuBookings";
 import { imageTagProblem, parseImage } from "../src/config/images";
-import { isLoopback, type Environment } from "../src/config/schema";
+import { isLoopback, utilisationAllowed, utilisationRange, type Environment } from "../src/config/schema";
 
 export type { Environment };
 
@@ -46,14 +47,6 @@ export const GATEWAY_SERVICES: readonly string[] = ["litellm", "gateway-tls"];
  * vLLM's Docker guide says "use --ipc=host or --shm-size" (https://docs.vllm.ai/en/stable/deployment/docker/).
  */
 export const MIN_TP_SHM_MIB = 1024;
-
-/**
- * Production bounds for vLLM's `--gpu-memory-utilization`. vLLM's default is 0.9
- * (https://docs.vllm.ai/en/stable/configuration/engine_args/); above 0.92 leaves too little for the CUDA
- * context, NCCL buffers and activation spikes beside the KV cache, so a load can OOM; below 0.6 the
- * KV cache holds too few sequences for production traffic on the reference 24 GB cards.
- */
-export const PRODUCTION_UTILISATION = { min: 0.6, max: 0.92 } as const;
 
 /** Containers that watch GPUs through NVML and hold no CUDA context: no memory share (DCGM exporter). */
 export const GPU_MEMORY_FREE_IMAGES = /(^|\/)dcgm-exporter(:|@|$)/;
@@ -157,16 +150,12 @@ export function vllmUtilisation(c: ContainerInputs): number | undefined {
   return v === undefined ? undefined : Number(v);
 }
 
-export function productionUtilisationFindings(
-  c: ContainerInputs,
-  env: Environment,
-  bounds: { min: number; max: number } = PRODUCTION_UTILISATION,
-): string[] {
+/** Production's bounds for vLLM's utilisation are the stack schema's (MEMORY_UTILISATION_LIMITS). */
+export function productionUtilisationFindings(c: ContainerInputs, env: Environment): string[] {
   const u = vllmUtilisation(c);
-  if (env !== "production" || u === undefined) return [];
-  if (Number.isFinite(u) && u >= bounds.min && u <= bounds.max) return [];
+  if (env !== "production" || u === undefined || utilisationAllowed(env, u)) return [];
   return [
-    `${who(c)} sets --gpu-memory-utilization ${u} in production; allowed ${bounds.min}..${bounds.max}: set ` +
+    `${who(c)} sets --gpu-memory-utilization ${u} in production; allowed ${utilisationRange(env)}: set ` +
       `llmstack:gpu.memoryUtilization within those bounds in the stack file`,
   ];
 }
@@ -181,13 +170,35 @@ export function gpuShare(c: ContainerInputs): number | undefined {
   return f === undefined ? undefined : Number(f);
 }
 
-/** Sum the memory shares per host GPU across containers; every GPU must stay at or under 1. */
+/** A container in the GPU budget: vLLM by its flag, the worker and others by their declared share. */
+function tenantOf(c: ContainerInputs, devices: readonly string[], fraction: number): GpuTenant {
+  if (vllmUtilisation(c) !== undefined) {
+    const v = { name: VLLM_TENANT, key: "memoryUtilization", devicesKey: "vllmDevices" };
+    return { ...v, devices, fraction, checksFreeAtStart: true };
+  }
+  if (envRecord(c.envs).WORKER_GPU_MEMORY_FRACTION !== undefined) {
+    const w = { name: WORKER_TENANT, key: "workerMemoryFraction", devicesKey: "workerDevices" };
+    return { ...w, devices, fraction, checksFreeAtStart: false };
+  }
+  const name = `container ${serviceOf(c)}`;
+  const o = { name, key: `GPU_MEMORY_FRACTION of ${name}`, devicesKey: `the device requests of ${name}` };
+  return { ...o, devices, fraction, checksFreeAtStart: false };
+}
+
+/**
+ * The GPU budget over what is registered, by the stack schema's own rule (src/config/gpuBookings.ts).
+ * Container inputs carry no GPU memory size, so each CUDA context cannot be sized here: a GPU whose shares
+ * add up to 1 or more fails, and the stack schema and preflight check the rest with the memory known.
+ */
 export function gpuOversubscriptionFindings(containers: readonly ContainerInputs[]): string[] {
-  const perGpu = new Map<string, { total: number; parts: string[] }>();
   const out: string[] = [];
-  for (const c of containers) {
-    const ids = (c.deviceRequests ?? []).flatMap((d) => (d.deviceIds?.length ? d.deviceIds : ["all"]));
-    if (ids.length === 0) continue;
+  const placed = containers
+    .map((c) => ({ c, ids: (c.deviceRequests ?? []).flatMap((d) => (d.deviceIds?.length ? d.deviceIds : ["all"])) }))
+    .filter((p) => p.ids.length > 0);
+  // A request for every GPU ("all") lands on each GPU another container names.
+  const named = [...new Set(placed.flatMap((p) => p.ids).filter((id) => id !== "all"))];
+  const tenants: GpuTenant[] = [];
+  for (const { c, ids } of placed) {
     const share = gpuShare(c);
     if (share === undefined || !Number.isFinite(share)) {
       out.push(
@@ -197,25 +208,9 @@ export function gpuOversubscriptionFindings(containers: readonly ContainerInputs
       continue;
     }
     if (share === 0) continue;
-    for (const id of ids) {
-      const g = perGpu.get(id) ?? { total: 0, parts: [] };
-      g.total += share;
-      g.parts.push(`${serviceOf(c)} ${share}`);
-      perGpu.set(id, g);
-    }
+    tenants.push(tenantOf(c, ids.includes("all") ? (named.length ? named : ["all"]) : ids, share));
   }
-  const all = perGpu.get("all");
-  for (const [id, g] of perGpu) {
-    const total = id === "all" ? g.total : g.total + (all?.total ?? 0);
-    const parts = id === "all" ? g.parts : [...g.parts, ...(all?.parts ?? [])];
-    if (total > 1 + 1e-9) {
-      out.push(
-        `GPU ${id} is over-subscribed: ${parts.join(" + ")} = ${Math.round(total * 1000) / 1000} of its memory; ` +
-          `lower llmstack:gpu.memoryUtilization or workerMemoryFraction, or give the worker a GPU vLLM does not use`,
-      );
-    }
-  }
-  return out;
+  return [...out, ...gpuBookings(tenants).problems.map(problemText)];
 }
 
 const SECRET_KEY = /(KEY|TOKEN|PASSWORD|SECRET|SALT|CREDENTIAL)/i;

@@ -5,7 +5,7 @@
  * means multi-head attention (KV heads = attention heads); a missing `head_dim` is hidden ÷ heads.
  * See the gotchas in /work/shared/reference/models.json.
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { modelFromArchitecture, type ArchitectureFamily, type ModelFacts } from "./models";
 
 type Json = Record<string, unknown>;
@@ -19,11 +19,18 @@ function pick(sources: readonly Json[], keys: readonly string[]): unknown {
   return undefined;
 }
 
+/**
+ * The largest architecture number read from a config.json (2^24). The largest in the reference models
+ * (max_position_embeddings 131072, vocab_size 152064) are far below it; the ceiling keeps every product
+ * the memory math forms finite, so an absurd file gets this error instead of Infinity GiB.
+ */
+export const MAX_ARCHITECTURE_NUMBER = 16_777_216;
+
 function positiveInt(file: string, value: unknown, keys: readonly string[]): number {
-  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  if (typeof value === "number" && Number.isInteger(value) && value > 0 && value <= MAX_ARCHITECTURE_NUMBER) return value;
   const shown = value === undefined ? "missing" : JSON.stringify(value);
   throw new Error(
-    `${file}: ${keys.join(" / ")} is ${shown}; it must be a positive integer. ` +
+    `${file}: ${keys.join(" / ")} is ${shown}; it must be a whole number from 1 to ${MAX_ARCHITECTURE_NUMBER}. ` +
       "Check that the file is the model's config.json (a Hugging Face transformers config).",
   );
 }
@@ -97,19 +104,18 @@ export function parseModelConfig(raw: unknown, file: string): ModelFacts {
   });
 }
 
-/** Reads and parses a config.json file; errors name the file. */
-export function readModelConfig(path: string): ModelFacts {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new Error(`cannot read model config ${path}: ${(err as Error).message}`, { cause: err });
-  }
+/** Model facts from a config.json's text; errors name the file. */
+export function modelConfigFromText(text: string, file: string): ModelFacts {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  return parseModelConfig(raw, path);
+  return parseModelConfig(raw, file);
+}
+
+/** Reads and parses a config.json file; errors name the file. */
+export function readModelConfig(path: string): ModelFacts {
+  return modelConfigFromText(readInputFile(path, { what: "a model's config.json" }), path);
 }

@@ -2,8 +2,10 @@
  * The checks that make vLLM refuse to start, each as a violation with the numbers and the fix.
  * Rules: https://docs.vllm.ai/en/stable/serving/parallelism_scaling.html (TP divides the attention
  * heads; KV heads are replicated when TP exceeds them), vLLM's "To serve at least one request with the
- * model's max seq len" error, and the shared-GPU rule in /work/shared/ARCHITECTURE.md.
+ * model's max seq len" error, and the GPU budget of a shared GPU (src/config/gpuBookings.ts).
  */
+import { gpuBookings, problemText, sectionTenants } from "../config/gpuBookings";
+import { MEMORY_UTILISATION_MAX } from "../config/schema";
 import type { CapacityInput } from "./estimate";
 import type { ModelFacts } from "./models";
 
@@ -88,17 +90,14 @@ export function violationsFor(input: CapacityInput, mem: MemoryFacts): Violation
         `${model.maxPositionEmbeddings}; set maxModelLen to at most ${model.maxPositionEmbeddings}`,
     });
   }
-  const worker = input.workerMemoryFraction;
-  if (worker !== undefined && input.gpuMemoryUtilization + worker > 1 + 1e-9) {
-    const most = Math.floor((1 - worker) * 100) / 100;
-    out.push({
-      code: "shared-gpu",
-      message:
-        `GPU memory utilisation ${input.gpuMemoryUtilization} plus the multimodal worker's share ${worker} ` +
-        `is ${(input.gpuMemoryUtilization + worker).toFixed(2)}, more than the whole GPU; ` +
-        `lower memoryUtilization to at most ${most.toFixed(2)} or move the worker to another GPU`,
-    });
+  if (input.worker !== undefined) {
+    const { gpu, memoryFraction } = input.worker;
+    const shares = { vllmDevices: [gpu], workerDevices: [gpu], memoryUtilization: input.gpuMemoryUtilization, workerMemoryFraction: memoryFraction };
+    for (const p of gpuBookings(sectionTenants(shares, true), { memoryMiB: input.gpuMemoryMiB }).problems) {
+      out.push({ code: "shared-gpu", message: problemText(p) });
+    }
   }
+  const maxUtil = input.maxMemoryUtilization ?? MEMORY_UTILISATION_MAX;
   const needUtil = (extraBytes: number) =>
     Math.ceil(((mem.nonKvBytes + extraBytes) / mem.usableBytes) * 100) / 100;
   const oneSequence = input.maxModelLen * mem.perTokenKvBytes;
@@ -109,7 +108,7 @@ export function violationsFor(input: CapacityInput, mem: MemoryFacts): Violation
       message:
         `no memory is left for the KV cache: weights and runtime overhead take ${gib(mem.nonKvBytes)} GiB per GPU ` +
         `but utilisation ${input.gpuMemoryUtilization} allows ${gib(mem.usableBytes * input.gpuMemoryUtilization)} GiB; ` +
-        (u <= 0.95
+        (u <= maxUtil
           ? `raise memoryUtilization to at least ${u.toFixed(2)}, quantize the model or add GPUs (tensor parallelism)`
           : "quantize the model, use a smaller one or add GPUs (tensor parallelism)"),
     });
@@ -121,7 +120,7 @@ export function violationsFor(input: CapacityInput, mem: MemoryFacts): Violation
         `one sequence of max model length ${input.maxModelLen} needs ${gib(oneSequence)} GiB of KV cache per GPU ` +
         `but only ${gib(mem.kvAvailableBytes)} GiB (${mem.kvCacheTokens} tokens) is left; ` +
         `lower maxModelLen to at most ${mem.kvCacheTokens}` +
-        (u <= 0.95 ? `, or raise memoryUtilization to at least ${u.toFixed(2)}` : "") +
+        (u <= maxUtil ? `, or raise memoryUtilization to at least ${u.toFixed(2)}` : "") +
         ", or add GPUs (tensor parallelism)",
     });
   }

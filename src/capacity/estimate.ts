@@ -8,8 +8,10 @@
  * https://github.com/vllm-project/vllm/pull/30515 ("default since v0.21.0" per the start-up log).
  * Pure: no I/O.
  */
+import { CUDA_RESERVED_MIB } from "../config/gpuBookings";
 import type { ModelFacts } from "./models";
 import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
+import { MAX_GPU_MEMORY_MIB } from "./gpus";
 
 export type Dtype = "auto" | "float16" | "bfloat16" | "float32";
 export type Quantization = "none" | "fp8" | "int8" | "awq" | "gptq";
@@ -22,12 +24,6 @@ export const BLOCK_SIZE = 16;
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-/**
- * Memory the driver keeps from CUDA: torch reports total_gpu_memory=23.58 GiB for a 24576 MiB RTX
- * 3090 (https://github.com/vllm-project/vllm/issues/10517) and 23.55 GiB (23.08 / 0.98) for a 24564
- * MiB RTX 4090 (https://github.com/vllm-project/vllm/issues/13061): 430 and 449 MiB.
- */
-export const CUDA_RESERVED_MIB = 440;
 /** Memory outside torch (cuBLAS workspaces, NCCL): non_torch_memory=0.35GiB in issue 10517. */
 export const NON_TORCH_GIB = 0.35;
 /**
@@ -46,15 +42,17 @@ export interface CapacityInput {
   readonly gpuBandwidthGBs?: number;
   readonly tensorParallelSize: number;
   readonly pipelineParallelSize: number;
-  /** vLLM's --gpu-memory-utilization, (0, 1]. */
+  /** vLLM's --gpu-memory-utilization, (0, 1] as vLLM accepts it (real logs use up to 0.98). */
   readonly gpuMemoryUtilization: number;
   readonly maxModelLen: number;
   /** Default auto: the checkpoint's dtype, float32 served as float16. */
   readonly dtype?: Dtype;
   readonly quantization?: Quantization;
   readonly kvCacheDtype?: KvCacheDtype;
-  /** Fraction of the same GPU the multimodal worker keeps, when it shares vLLM's GPU. */
-  readonly workerMemoryFraction?: number;
+  /** The multimodal worker, when it shares one of vLLM's GPUs: that GPU's host ID and the worker's share. */
+  readonly worker?: { readonly gpu: string; readonly memoryFraction: number };
+  /** The highest utilisation the stack may set, for advice; default the stack schema's MEMORY_UTILISATION_MAX. */
+  readonly maxMemoryUtilization?: number;
   /** Default PINNED_VLLM_VERSION. */
   readonly vllmVersion?: string;
   /** Default: vLLM's for the version and card (256 or 1024). */
@@ -172,7 +170,13 @@ function checkInput(input: CapacityInput): void {
   posInt("tensorParallelSize");
   posInt("pipelineParallelSize");
   posInt("maxModelLen");
-  if (!(input.gpuMemoryMiB > 0)) bad("gpuMemoryMiB", input.gpuMemoryMiB, "a positive number of MiB");
+  if (!(input.gpuMemoryMiB > 0 && input.gpuMemoryMiB <= MAX_GPU_MEMORY_MIB)) {
+    bad("gpuMemoryMiB", input.gpuMemoryMiB, `a number of MiB above 0 and at most ${MAX_GPU_MEMORY_MIB}`);
+  }
+  for (const key of ["maxNumSeqs", "maxNumBatchedTokens"] as const) {
+    const v = input[key];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) bad(key, v, "a whole number of at least 1");
+  }
   const u = input.gpuMemoryUtilization;
   if (!(u > 0 && u <= 1)) bad("gpuMemoryUtilization", u, "a fraction above 0 and at most 1");
 }

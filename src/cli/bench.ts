@@ -5,24 +5,19 @@
  * output tokens/s, time to first token and latency percentiles. `--compare FILE` sets a saved
  * `--json` run beside this one and prints the speedup (one GPU against two, say).
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compareText, parseBenchResult, progressBar, reportText, type BenchResult } from "../bench/report";
 import { runBench } from "../bench/run";
+import { ArgumentError, intArg, pathArg, requireStack, textArg } from "./args";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./plan";
 
 export const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
 
-function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new UsageError(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
-  }
-  return n;
-}
+const positiveInt = (name: string, raw: string | undefined, fallback: number, max: number): number =>
+  intArg(name, raw, fallback, 1, max);
 
 export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = process.stderr.isTTY === true): Promise<number> {
   const { values } = parseArgs({
@@ -43,30 +38,35 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
     },
     strict: true,
   });
-  if (values.stack === undefined) {
-    throw new UsageError("--stack is required, e.g. llmstack bench --stack production");
-  }
+  requireStack(values.stack, "llmstack bench --stack production");
+  const stack = values.stack;
+  const dir = pathArg("dir", values.dir, io.cwd, "directory") ?? io.cwd;
   const requests = positiveInt("requests", values.requests, DEFAULTS.requests, 100_000);
   const concurrency = positiveInt("concurrency", values.concurrency, DEFAULTS.concurrency, 4096);
   const promptTokens = positiveInt("prompt-tokens", values["prompt-tokens"], DEFAULTS.promptTokens, 1_000_000);
   const outputTokens = positiveInt("output-tokens", values["output-tokens"], DEFAULTS.outputTokens, 1_000_000);
   const timeoutSeconds = positiveInt("timeout-seconds", values["timeout-seconds"], DEFAULTS.timeoutSeconds, 86_400);
   const keyEnv = values["api-key-env"] ?? "LITELLM_MASTER_KEY";
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv)) {
+    throw new ArgumentError(`--api-key-env ${JSON.stringify(keyEnv)}: must be an environment variable name such as BENCH_KEY`);
+  }
+  if (values.url !== undefined && !/^https?:\/\/[^\s/]+\S*$/.test(textArg("url", values.url, "an http(s) URL"))) {
+    throw new ArgumentError(`--url must be an http(s) URL such as http://localhost:4000, got ${JSON.stringify(values.url)}`);
+  }
+  if (values.model !== undefined) textArg("model", values.model, "the model name the gateway serves");
+  const compare = pathArg("compare", values.compare, io.cwd, "file");
   const apiKey = io.env[keyEnv];
   if (!apiKey) {
     throw new UsageError(
-      `${keyEnv} is not set: export the gateway's key first (pulumi config get --stack ${values.stack} llmstack:litellmMasterKey), or name another variable with --api-key-env`,
+      `${keyEnv} is not set: export the gateway's key first (pulumi config get --stack ${stack} llmstack:litellmMasterKey), or name another variable with --api-key-env`,
     );
-  }
-  if (values.url !== undefined && !/^https?:\/\/[^\s/]+/.test(values.url)) {
-    throw new UsageError(`--url must be an http(s) URL such as http://localhost:4000, got "${values.url}"`);
   }
   // Read the comparison first: a bad file should fail before minutes of load.
   const before =
-    values.compare === undefined
+    compare === undefined
       ? undefined
-      : parseBenchResult(readFileSync(resolve(io.cwd, values.compare), "utf8"), values.compare);
-  const plan = renderStack(values.dir ?? io.cwd, values.stack);
+      : parseBenchResult(readInputFile(resolve(io.cwd, compare), { shown: compare, what: "a bench result" }), compare);
+  const plan = renderStack(dir, stack);
   const url = values.url ?? plan.gatewayUrl;
   const model = values.model ?? plan.servedModelName;
 
@@ -89,7 +89,7 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
   );
   const result: BenchResult = {
     format: "llmstack-bench/1",
-    stack: values.stack,
+    stack,
     url,
     model,
     settings: { requests, concurrency, promptTokens, outputTokens },

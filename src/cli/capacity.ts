@@ -7,11 +7,15 @@
  */
 import { parseArgs } from "node:util";
 import { isAbsolute, resolve } from "node:path";
-import { UsageError, type CliIo } from "./io";
+import { gpuSchema, modelSchema } from "../config/schema";
+import { ArgumentError, choiceArg, fractionArg, intArg, pathArg, shownArg, textArg } from "./args";
+import { type CliIo } from "./io";
 import {
   estimateCapacity,
   lookupGpu,
   lookupModel,
+  MAX_GPU_MEMORY_MIB,
+  parseVllmVersion,
   PINNED_VLLM_VERSION,
   readModelConfig,
   type Dtype,
@@ -24,38 +28,56 @@ const DTYPES: readonly Dtype[] = ["auto", "float16", "bfloat16", "float32"];
 const QUANTIZATIONS: readonly Quantization[] = ["none", "fp8", "int8", "awq", "gptq"];
 const KV_DTYPES: readonly KvCacheDtype[] = ["auto", "fp8", "fp8_e4m3", "fp8_e5m2"];
 
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`--${flag} is "${value}"; allowed: ${allowed.join(", ")}`);
-}
-
-function wholeNumber(flag: string, value: string | undefined, fallback: number | undefined): number | undefined {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
-    throw new UsageError(`--${flag} is "${value}"; it must be a whole number of at least 1`);
-  }
-  return Number(value);
-}
+/** The stack schema's own limits, so the command and a stack file agree on what is possible. */
+const MAX_PARALLEL = gpuSchema.options[0].shape.tensorParallelSize.maxValue ?? 64;
+const MAX_MODEL_LEN = modelSchema.shape.maxModelLen.maxValue ?? 1_048_576;
+/** A ceiling on vLLM's scheduler sizes against typing slips (vLLM's defaults are 256/1024 and 2048/8192). */
+const MAX_SCHEDULER_SIZE = 16_777_216;
+const MIN_GPU_MEMORY_MIB = gpuSchema.options[0].shape.memoryMiB.unwrap().minValue ?? 1024;
 
 function modelFrom(arg: string, cwd: string): ModelFacts {
-  if (arg.endsWith(".json")) return readModelConfig(isAbsolute(arg) ? arg : resolve(cwd, arg));
+  if (arg.endsWith(".json")) {
+    pathArg("model", arg, cwd, "file");
+    return readModelConfig(isAbsolute(arg) ? arg : resolve(cwd, arg));
+  }
+  textArg("model", arg, "a catalog name such as Qwen/Qwen2.5-7B-Instruct or a config.json path");
   try {
     return lookupModel(arg);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new ArgumentError(`--model: ${(err as Error).message}`);
   }
 }
 
-/** A catalog name first ("3090" is a name), then a raw memory size in MiB ("24576"). */
+/** A catalog name first ("3090" is a name), then a memory size in whole MiB ("24576"). */
 function gpuFrom(arg: string): { memoryMiB: number; bandwidthGBs?: number; name: string } {
+  textArg("gpu", arg, 'a GPU name such as "RTX 3090" or its memory in MiB');
   try {
     const g = lookupGpu(arg);
     return { memoryMiB: g.memoryMiB, bandwidthGBs: g.bandwidthGBs, name: g.name };
   } catch (err) {
-    if (/^\d+(\.\d+)?$/.test(arg)) return { memoryMiB: Number(arg), name: `${arg} MiB GPU` };
-    throw new UsageError((err as Error).message);
+    if (/^[\d.eE+-]+$/.test(arg)) {
+      const memoryMiB = /^\d{1,16}$/.test(arg) ? Number(arg) : Number.NaN;
+      if (!(memoryMiB >= MIN_GPU_MEMORY_MIB && memoryMiB <= MAX_GPU_MEMORY_MIB)) {
+        throw new ArgumentError(
+          `--gpu ${shownArg(arg)}: a memory size must be whole MiB from ${MIN_GPU_MEMORY_MIB} to ${MAX_GPU_MEMORY_MIB} ` +
+            "(nvidia-smi --query-gpu=memory.total --format=csv), or give a GPU name such as \"RTX 3090\"",
+        );
+      }
+      return { memoryMiB, name: `${arg} MiB GPU` };
+    }
+    throw new ArgumentError(`--gpu: ${(err as Error).message}`);
   }
+}
+
+function vllmVersionFrom(raw: string | undefined): string {
+  if (raw === undefined) return PINNED_VLLM_VERSION;
+  textArg("vllm-version", raw, `a vLLM version such as ${PINNED_VLLM_VERSION}`);
+  try {
+    parseVllmVersion(raw);
+  } catch (err) {
+    throw new ArgumentError(`--vllm-version: ${(err as Error).message}`);
+  }
+  return raw;
 }
 
 export async function capacityCommand(argv: string[], io: CliIo): Promise<number> {
@@ -81,20 +103,27 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
       json: { type: "boolean", default: false },
     },
   });
-  if (values.model === undefined) throw new UsageError("--model is required: a catalog name or a config.json path");
-  if (values.gpu === undefined) throw new UsageError("--gpu is required: a GPU name such as \"RTX 3090\" or its MiB");
-  const model = modelFrom(values.model, io.cwd);
+  if (values.model === undefined) throw new ArgumentError("--model is required: a catalog name or a config.json path");
+  if (values.gpu === undefined) throw new ArgumentError("--gpu is required: a GPU name such as \"RTX 3090\" or its MiB");
+  // Every flag is read before the model file, so a bad flag is reported as such.
   const gpu = gpuFrom(values.gpu);
-  const gpus = wholeNumber("gpus", values.gpus, 1) as number;
-  const pp = wholeNumber("pp", values.pp, 1) as number;
+  const gpus = intArg("gpus", values.gpus, 1, 1, MAX_PARALLEL * MAX_PARALLEL);
+  const pp = intArg("pp", values.pp, 1, 1, MAX_PARALLEL);
   // Without --tp, every GPU not used for pipeline stages goes to tensor parallelism.
-  const tp = wholeNumber("tp", values.tp, Math.max(1, Math.floor(gpus / pp))) as number;
+  const tp = intArg("tp", values.tp, Math.max(1, Math.floor(gpus / pp)), 1, MAX_PARALLEL);
   if (tp * pp !== gpus && values.gpus !== undefined) {
-    throw new UsageError(`--tp ${tp} × --pp ${pp} = ${tp * pp} GPUs, but --gpus is ${gpus}; vLLM uses TP × PP GPUs`);
+    throw new ArgumentError(`--tp ${tp} × --pp ${pp} = ${tp * pp} GPUs, but --gpus is ${gpus}; vLLM uses TP × PP GPUs`);
   }
-  const util = values.util === undefined ? 0.9 : Number(values.util);
-  if (!(util > 0 && util <= 1)) throw new UsageError(`--util is "${values.util}"; it must be a fraction above 0 and at most 1`);
-  const maxModelLen = wholeNumber("max-model-len", values["max-model-len"], Math.min(model.maxPositionEmbeddings, 32768)) as number;
+  const util = fractionArg("util", values.util, 0.9, 0, 1);
+  const dtype = choiceArg("dtype", values.dtype, DTYPES, "auto");
+  const quantization = choiceArg("quantization", values.quantization, QUANTIZATIONS, "none");
+  const kvCacheDtype = choiceArg("kv-cache-dtype", values["kv-cache-dtype"], KV_DTYPES, "auto");
+  const vllmVersion = vllmVersionFrom(values["vllm-version"]);
+  const maxNumSeqs = intArg("max-num-seqs", values["max-num-seqs"], undefined, 1, MAX_SCHEDULER_SIZE);
+  const maxNumBatchedTokens = intArg("max-num-batched-tokens", values["max-num-batched-tokens"], undefined, 1, MAX_SCHEDULER_SIZE);
+  const maxModelLenArg = intArg("max-model-len", values["max-model-len"], undefined, 1, MAX_MODEL_LEN);
+  const model = modelFrom(values.model, io.cwd);
+  const maxModelLen = maxModelLenArg ?? Math.min(model.maxPositionEmbeddings, 32768);
 
   const result = estimateCapacity({
     model,
@@ -104,12 +133,12 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
     pipelineParallelSize: pp,
     gpuMemoryUtilization: util,
     maxModelLen,
-    dtype: oneOf("dtype", values.dtype, DTYPES, "auto"),
-    quantization: oneOf("quantization", values.quantization, QUANTIZATIONS, "none"),
-    kvCacheDtype: oneOf("kv-cache-dtype", values["kv-cache-dtype"], KV_DTYPES, "auto"),
-    vllmVersion: values["vllm-version"] ?? PINNED_VLLM_VERSION,
-    maxNumSeqs: wholeNumber("max-num-seqs", values["max-num-seqs"], undefined),
-    maxNumBatchedTokens: wholeNumber("max-num-batched-tokens", values["max-num-batched-tokens"], undefined),
+    dtype,
+    quantization,
+    kvCacheDtype,
+    vllmVersion,
+    maxNumSeqs,
+    maxNumBatchedTokens,
     enforceEager: values["enforce-eager"],
   });
 

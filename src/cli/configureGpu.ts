@@ -4,10 +4,12 @@
  * key of `Pulumi.<NAME>.yaml`, keeping everything else. The change is a diff to review, not a deploy: it
  * prints what changed and which containers the next `pulumi up` replaces because of it.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { readInputFile } from "../config/readFile";
+import { NODE_FS, writeFileAtomic, type WriteFs } from "../config/writeFile";
 import { gpuSchema, stackConfigSchema } from "../config/schema";
 import { readStack } from "../config/stackFile";
 import { captureFilesInDir, readCaptureFiles } from "../gpu/captureFiles";
@@ -16,6 +18,7 @@ import { chooseLayout, REQUESTED_MODES, sectionFor, type GpuSection, type Reques
 import { detectByRunning } from "../gpu/run";
 import { GPU_KEY, readStackGpu, writeStackGpu, type KeyChange } from "../gpu/stackSection";
 import type { Detection } from "../gpu/types";
+import { ArgumentError, pathArg, requireStack, sshArg } from "./args";
 import { UsageError, type CliIo } from "./io";
 
 /** Keys that change vLLM's device request, command or environment: Pulumi replaces its container. */
@@ -23,7 +26,8 @@ const VLLM_KEYS = ["mode", "vllmDevices", "tensorParallelSize", "pipelineParalle
 /** Keys that change the multimodal worker's device request or environment. */
 const WORKER_KEYS = ["mode", "workerDevices", "workerMemoryFraction"];
 
-export async function configureGpuCommand(argv: string[], io: CliIo): Promise<number> {
+/** `fs` is where the stack file is written (tests pass one that fails). */
+export async function configureGpuCommand(argv: string[], io: CliIo, fs: WriteFs = NODE_FS): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -36,22 +40,22 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
   });
   const mode = (positionals[0] ?? "auto") as RequestedMode;
   if (!REQUESTED_MODES.includes(mode) || positionals.length > 1) {
-    throw new UsageError(
-      `configure-gpu: mode "${positionals.join(" ")}" is not one of ${REQUESTED_MODES.join(", ")}; e.g. llmstack configure-gpu auto --stack production`,
+    throw new ArgumentError(
+      `configure-gpu: mode ${JSON.stringify(positionals.join(" "))} is not one of ${REQUESTED_MODES.join(", ")}; e.g. llmstack configure-gpu auto --stack production`,
     );
   }
-  if (values.stack === undefined || !/^[\w.-]+$/.test(values.stack)) {
-    throw new UsageError("configure-gpu: --stack NAME is required (letters, digits, - _ .), e.g. --stack production");
-  }
+  requireStack(values.stack, "llmstack configure-gpu auto --stack production");
   if (values["from-dir"] !== undefined && values.ssh !== undefined) {
-    throw new UsageError("configure-gpu: --from-dir reads captures here, --ssh runs nvidia-smi on HOST; give one or the other");
+    throw new ArgumentError("configure-gpu: --from-dir reads captures here, --ssh runs nvidia-smi on HOST; give one or the other");
   }
+  pathArg("from-dir", values["from-dir"], io.cwd, "directory");
+  sshArg(values.ssh);
   const file = `Pulumi.${values.stack}.yaml`;
   const path = join(io.cwd, file);
   if (!existsSync(path)) {
     throw new UsageError(`${file}: no such stack file in ${io.cwd}; create it first (copy Pulumi.development.yaml) or pick another --stack`);
   }
-  const text = readFileSync(path, "utf8");
+  const text = readInputFile(path, { shown: file, what: "a stack file" });
   const { previous, environment } = readStackGpu(text, file);
 
   const detection: Detection | null =
@@ -71,7 +75,7 @@ export async function configureGpuCommand(argv: string[], io: CliIo): Promise<nu
     io.stdout(`${file}: ${GPU_KEY} already matches this host (${layout.mode}); nothing changed\n`);
     return 0;
   }
-  writeFileSync(path, next);
+  writeFileAtomic(path, next, { shown: file }, fs);
   io.stdout(`${file}: ${GPU_KEY} updated (${layout.mode}):\n`);
   for (const c of changes) io.stdout(`  ${describe(c)}\n`);
   io.stdout(restartNote(changes));

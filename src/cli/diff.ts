@@ -12,7 +12,8 @@
  *   no filter) and this checkout's program renders them. Nothing of REV runs; changes to the program
  *   itself do not show. Use it for revisions you do not trust, such as a fork's branch.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stackFileName } from "../config/stackFile";
@@ -201,7 +202,7 @@ export async function planDiffCommand(opts: PlanDiffOptions, io: CliIo): Promise
   } else {
     const path = join(opts.dir, file);
     after = existsSync(path) ? renderStack(opts.dir, opts.stack) : null;
-    afterText = after === null ? null : readFileSync(path, "utf8");
+    afterText = after === null ? null : readInputFile(path, { shown: file, what: "a stack file" });
     afterShown = file;
   }
 

@@ -9,7 +9,8 @@ import { detectFromCaptures } from "../gpu/detect";
 import { chooseLayout, type GpuLayout } from "../gpu/layout";
 import { detectByRunning } from "../gpu/run";
 import type { Detection } from "../gpu/types";
-import { UsageError, type CliIo } from "./io";
+import { ArgumentError, pathArg, sshArg } from "./args";
+import { type CliIo } from "./io";
 
 export interface DetectionJson {
   readonly gpuCount: number;
@@ -74,8 +75,8 @@ export function detectionTable(j: DetectionJson): string {
 export async function gpuCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== "detect") {
-    throw new UsageError(
-      `gpu: unknown subcommand "${sub ?? ""}"; use: llmstack gpu detect [--topo F] [--query F] [--nvlink F] [--ssh HOST] [--json]`,
+    throw new ArgumentError(
+      `gpu: unknown subcommand ${JSON.stringify(sub ?? "")}; use: llmstack gpu detect [--topo F] [--query F] [--nvlink F] [--ssh HOST] [--json]`,
     );
   }
   const { values } = parseArgs({
@@ -91,8 +92,10 @@ export async function gpuCommand(argv: string[], io: CliIo): Promise<number> {
   });
   const fromFiles = values.topo !== undefined || values.query !== undefined || values.nvlink !== undefined;
   if (fromFiles && values.ssh !== undefined) {
-    throw new UsageError("gpu detect: --ssh runs nvidia-smi on HOST, capture files are read here; give one or the other");
+    throw new ArgumentError("gpu detect: --ssh runs nvidia-smi on HOST, capture files are read here; give one or the other");
   }
+  for (const flag of ["topo", "query", "nvlink"] as const) pathArg(flag, values[flag], io.cwd, "file");
+  sshArg(values.ssh);
   const detection = fromFiles
     ? detectFromCaptures(readCaptureFiles(io.cwd, values))
     : await detectByRunning(io.exec, { ssh: values.ssh });

@@ -88,6 +88,17 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
     },
     examples: ["llmstack gpu detect", "llmstack gpu detect --topo topo.txt --query query.csv --json"],
   },
+  images: {
+    usage: "pin [--stack NAME] [--dry-run] [--dir DIR]",
+    summary: "pin each image tag to the digest it names now, as staging and production require",
+    options: {
+      pin: "resolve each image's tag through its registry and write repo:tag@sha256:<digest> where it is set",
+      "--stack NAME": "also the images that stack runs: its own llmstack:images and its monitoring images (default: Pulumi.yaml's only)",
+      "--dry-run": "resolve and print, write nothing",
+      "--dir DIR": "the project directory (default: the current one)",
+    },
+    examples: ["llmstack images pin --stack production", "llmstack images pin --stack staging --dry-run"],
+  },
   plan: {
     usage: "--stack NAME [--json] [--diff REV [--render-with revision|current] [--head REV2] [--markdown]] [--dir DIR]",
     summary: "render a stack offline (no Pulumi CLI, backend or Docker), or diff it against a git revision",

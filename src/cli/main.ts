@@ -3,6 +3,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ArgumentError, EXIT_USAGE } from "./args";
+import { printable } from "../config/printable";
 import { benchCommand } from "./bench";
 import { commandHelp, HELP } from "./help";
 import { processIo, UsageError, type CliIo } from "./io";
@@ -14,6 +16,7 @@ import { secretsCommand } from "./secrets";
 import { upCommand } from "./up";
 import { configureGpuCommand } from "./configureGpu";
 import { gpuCommand } from "./gpu";
+import { imagesCommand } from "./images";
 
 export type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -27,6 +30,7 @@ const RUN: Record<string, Command> = {
   capacity: capacityCommand,
   "configure-gpu": configureGpuCommand,
   gpu: gpuCommand,
+  images: (argv, io) => imagesCommand(argv, io),
   plan: planCommand,
   quickstart: quickstartCommand,
   secrets: secretsCommand,
@@ -51,7 +55,18 @@ export function usage(): string {
   );
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+/**
+ * What a command prints passes through `printable`: captures, stack files and host output can hold terminal
+ * escape codes. A write that starts with a carriage return (a progress line redrawn in place) keeps it.
+ */
+export function terminalSafe(io: CliIo): CliIo {
+  const safe = (write: (t: string) => void) => (t: string) =>
+    write(t.startsWith("\r") ? `\r${printable(t.slice(1))}` : printable(t));
+  return { ...io, stdout: safe(io.stdout), stderr: safe(io.stderr) };
+}
+
+export async function main(argv: string[], rawIo: CliIo): Promise<number> {
+  const io = terminalSafe(rawIo);
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(usage());
@@ -76,9 +91,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await entry.run(rest, io);
   } catch (err) {
-    io.stderr(`llmstack ${name}: ${errorMessage(err, name)}\n`);
-    return 1;
+    io.stderr(`llmstack ${name}: ${printable(errorMessage(err, name))}\n`);
+    return isArgumentError(err) ? usageExitCode(name) : 1;
   }
+}
+
+/**
+ * The exit code of a malformed command line: 2, except for `plan`, whose 2 means "the plan changes"
+ * (`plan --diff`, which CI reads); its errors, the command line's included, exit 1.
+ */
+export function usageExitCode(command: string): number {
+  return command === "plan" ? 1 : EXIT_USAGE;
+}
+
+/** A malformed command line (an unknown flag, a value a flag cannot take): exit 2, like getopt tools. */
+function isArgumentError(err: unknown): boolean {
+  return err instanceof ArgumentError || (err instanceof Error && /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException).code ?? ""));
 }
 
 /** Errors the user can act on print as their message; anything else keeps its stack for a bug report. */
@@ -102,7 +130,7 @@ export function runFromProcess(): void {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`llmstack: ${errorMessage(err)}\n`);
+      process.stderr.write(`llmstack: ${printable(errorMessage(err))}\n`);
       process.exitCode = 1;
     },
   );

@@ -10,7 +10,8 @@ import { planJson, planTable } from "../plan/render";
 import { planStack } from "../plan/stack";
 import type { StackPlan } from "../plan/types";
 import { planDiffCommand } from "./diff";
-import { UsageError, type CliIo } from "./io";
+import { ArgumentError, pathArg, requireStack, textArg } from "./args";
+import { type CliIo } from "./io";
 
 export function renderStack(dir: string, stack: string): StackPlan {
   const raw = readStack(dir, stack);
@@ -38,29 +39,30 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
     },
     strict: true,
   });
-  if (values.stack === undefined) {
-    throw new UsageError("--stack is required, e.g. llmstack plan --stack production");
-  }
+  requireStack(values.stack, "llmstack plan --stack production");
+  const dir = pathArg("dir", values.dir, io.cwd, "directory") ?? io.cwd;
+  if (values.diff !== undefined) textArg("diff", values.diff, "a git branch, tag or commit such as origin/main");
+  if (values.head !== undefined) textArg("head", values.head, "a git branch, tag or commit such as HEAD");
   if (values.markdown && values.diff === undefined) {
-    throw new UsageError("--markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown");
+    throw new ArgumentError("--markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown");
   }
   for (const option of ["head", "render-with"] as const) {
     if (values[option] !== undefined && values.diff === undefined) {
-      throw new UsageError(`--${option} belongs to a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --${option} ...`);
+      throw new ArgumentError(`--${option} belongs to a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --${option} ...`);
     }
   }
   if (values.diff !== undefined) {
-    if (values.markdown && values.json) throw new UsageError("--markdown and --json print the diff two ways; pick one");
+    if (values.markdown && values.json) throw new ArgumentError("--markdown and --json print the diff two ways; pick one");
     const format = values.markdown ? "markdown" : values.json ? "json" : "text";
     const renderWith = values["render-with"] ?? "revision";
     if (renderWith !== "revision" && renderWith !== "current") {
-      throw new UsageError(
+      throw new ArgumentError(
         `--render-with "${renderWith}": use current (this checkout's program renders the revision's stack files; ` +
           "nothing of the revision runs) or revision (the revision's own program renders it: it runs)",
       );
     }
     if (values.head !== undefined && renderWith !== "current") {
-      throw new UsageError(
+      throw new ArgumentError(
         "--head reads that revision's stack files only, never its program; add --render-with current",
       );
     }
@@ -69,14 +71,14 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
         stack: values.stack,
         rev: values.diff,
         ...(values.head !== undefined ? { head: values.head } : {}),
-        dir: values.dir ?? io.cwd,
+        dir,
         format,
         renderWith,
       },
       io,
     );
   }
-  const plan = renderStack(values.dir ?? io.cwd, values.stack);
+  const plan = renderStack(dir, values.stack);
   io.stdout(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planTable(plan));
   return 0;
 }

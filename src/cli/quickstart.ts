@@ -2,9 +2,10 @@
  * `llmstack quickstart`: deploys a stack for this machine on its local Docker with a local state
  * backend (no Pulumi account, no passphrase prompt). It writes `Pulumi.local.yaml` (git-ignored) for
  * the GPUs it finds, or CPU mode with a small model when there are none, and leaves the checked-in
- * stacks untouched.
+ * stacks untouched. Unless PULUMI_CONFIG_PASSPHRASE is set, the secrets it stores are encrypted with an
+ * empty passphrase, which protects nothing: the file and the state are kept readable by the owner only.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
@@ -14,10 +15,17 @@ import type { GpuSection } from "../gpu/layout";
 import type { CliIo } from "./io";
 import { readProjectConfig } from "../config/stackFile";
 import { imageStates } from "../preflight/run";
+import { writeFileAtomic } from "../config/writeFile";
 import { renderStack } from "./plan";
 import { secretsCommand } from "./secrets";
 
 export const LOCAL_STACK = "local";
+/**
+ * Owner-only: the local stack's secrets are encrypted with an empty passphrase, so reading the file is
+ * reading them. Pulumi rewrites a stack file in place (os.WriteFile keeps an existing file's mode:
+ * pulumi/pulumi sdk/go/common/workspace/project.go, save), so the mode survives `pulumi config set`.
+ */
+export const LOCAL_FILE_MODE = 0o600;
 export const STATE_DIR = ".llmstack/state";
 
 export interface LocalModel {
@@ -42,7 +50,11 @@ export function localStackFile(gpu: GpuSection, note: string): string {
     "llmstack:model": model,
     "llmstack:gateway": { bindAddress: "127.0.0.1", port: 4000 },
   };
-  return `# Written by "llmstack quickstart" for this machine (${note}); not checked in.\n${stringify({ config })}`;
+  return (
+    `# Written by "llmstack quickstart" for this machine (${note}); not checked in.\n` +
+    "# Its secrets are encrypted with an empty passphrase: anyone who can read this file can read them.\n" +
+    stringify({ config })
+  );
 }
 
 /** Your own images: the worker and retrieval proxy run only when Pulumi.yaml sets them. */
@@ -102,6 +114,7 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
   }
   const file = join(io.cwd, `Pulumi.${LOCAL_STACK}.yaml`);
   if (existsSync(file)) {
+    chmodSync(file, LOCAL_FILE_MODE);
     io.stdout(`Using the existing ${`Pulumi.${LOCAL_STACK}.yaml`}; delete it to detect this machine again.\n`);
   } else {
     let gpu: GpuSection;
@@ -114,7 +127,7 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
       gpu = { mode: "cpu" };
       note = `no usable GPU: ${(err as Error).message.split("\n")[0]}`;
     }
-    writeFileSync(file, localStackFile(gpu, note));
+    writeFileAtomic(file, localStackFile(gpu, note), { shown: `Pulumi.${LOCAL_STACK}.yaml`, mode: LOCAL_FILE_MODE });
     io.stdout(`Wrote Pulumi.${LOCAL_STACK}.yaml: ${note}; mode ${gpu.mode}.\n`);
   }
   if (!apps.set) {
@@ -141,7 +154,8 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
     );
     return 0;
   }
-  mkdirSync(stateDir, { recursive: true });
+  // The state holds the same secrets, under the same empty passphrase.
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const run = async ([f, args]: [string, string[]]): Promise<boolean> => {
     const r = await io.exec(f, args, { env, cwd: io.cwd, passthrough: true });
     if (r.code !== 0) io.stderr(`${f} ${args.join(" ")} failed (exit ${r.code}); see its output above.\n`);

@@ -4,10 +4,14 @@
  * never replaced: they open data that outlives the stack.
  */
 import { randomBytes } from "node:crypto";
+import { chmodSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { ALERT_WEBHOOK_SECRET } from "../monitoring/schema";
 import { missingSecrets } from "../plan/stack";
 import { renderStack } from "./plan";
-import { UsageError, type CliIo } from "./io";
+import { ArgumentError, requireStack } from "./args";
+import { type CliIo } from "./io";
 
 /** A new credential: 48 hex characters; LiteLLM wants its master key to start with "sk-". */
 export function generateSecret(name: string, bytes = randomBytes(24)): string {
@@ -23,9 +27,9 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
     strict: true,
   });
   if (positionals[0] !== "init" || positionals.length !== 1) {
-    throw new UsageError('usage: llmstack secrets init --stack NAME [--dry-run] ("init" is the only action)');
+    throw new ArgumentError('usage: llmstack secrets init --stack NAME [--dry-run] ("init" is the only action)');
   }
-  if (values.stack === undefined) throw new UsageError("--stack is required, e.g. llmstack secrets init --stack production");
+  requireStack(values.stack, "llmstack secrets init --stack production");
   const plan = renderStack(io.cwd, values.stack);
   const raw = { stackFile: plan.stackFile };
   // Every required secret the stack file lacks, development's too: a credential kept in the stack file
@@ -39,7 +43,13 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
         `"pulumi config set --secret --stack ${values.stack} llmstack:${name} < ${name === "tlsCertificate" ? "cert.pem" : "key.pem"}"\n`,
     );
   }
-  const missing = needed.filter((n) => n !== "tlsCertificate" && n !== "tlsPrivateKey");
+  if (needed.includes(ALERT_WEBHOOK_SECRET)) {
+    io.stdout(
+      `llmstack:${ALERT_WEBHOOK_SECRET} cannot be generated: store the alert webhook's URL with ` +
+        `"pulumi config set --secret --stack ${values.stack} llmstack:${ALERT_WEBHOOK_SECRET}" (it asks for the value)\n`,
+    );
+  }
+  const missing = needed.filter((n) => n !== "tlsCertificate" && n !== "tlsPrivateKey" && n !== ALERT_WEBHOOK_SECRET);
   if (missing.length === 0) {
     io.stdout(`${raw.stackFile}: every secret is already set; nothing to do.\n`);
     return 0;
@@ -69,6 +79,26 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
     }
     io.stdout(`stored llmstack:${name} (generated) in ${raw.stackFile}\n`);
   }
-  io.stdout(`Commit ${raw.stackFile}: the values are encrypted; keep the stack's passphrase or key safe.\n`);
+  io.stdout(`${protectionNote(raw.stackFile, join(io.cwd, raw.stackFile), env ?? io.env)}\n`);
   return 0;
+}
+
+/**
+ * What protects the stored values. With the passphrase provider and an empty passphrase (the quickstart's
+ * local stack), the key is derived from "" and anyone who can read the file can decrypt them: the file is
+ * made readable by its owner only, and is not to be committed. Otherwise the stack's secrets provider
+ * encrypts them and the file may be committed.
+ */
+export function protectionNote(stackFile: string, path: string, env: NodeJS.ProcessEnv): string {
+  if (env.PULUMI_CONFIG_PASSPHRASE === "" && !env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    chmodSync(path, 0o600);
+    return (
+      `${stackFile} holds the secrets encrypted with an empty passphrase: anyone who can read the file can read them. ` +
+      `It is now readable only by you (mode 600); do not commit it or copy it where others can read it.`
+    );
+  }
+  return (
+    `Commit ${stackFile}: the values are encrypted by the stack's secrets provider, so only someone with its ` +
+    `passphrase or key can read them; keep that safe.`
+  );
 }

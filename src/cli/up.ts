@@ -1,9 +1,13 @@
 /**
  * `llmstack up --stack NAME [-- PULUMI_ARGS...]` (`npm run up -- --stack NAME`): checks the host with
- * `validate` first, and runs `pulumi up --stack NAME` only when no check fails.
+ * `validate` first, and runs `pulumi up --stack NAME` only when no check fails. Staging and production
+ * stop before that while an image has no digest.
  */
 import { parseArgs } from "node:util";
-import { UsageError, type CliIo } from "./io";
+import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
+import { requireStack } from "./args";
+import { type CliIo } from "./io";
+import { renderStack } from "./plan";
 import { validateCommand } from "./validate";
 
 export async function upCommand(argv: string[], io: CliIo): Promise<number> {
@@ -13,7 +17,14 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
     allowPositionals: true,
     strict: true,
   });
-  if (values.stack === undefined) throw new UsageError("--stack is required, e.g. npm run up -- --stack production");
+  requireStack(values.stack, "npm run up -- --stack production");
+  // Refused before the host is contacted, as pulumi up itself would refuse it (src/deploy/program.ts).
+  const plan = renderStack(io.cwd, values.stack);
+  const unpinned = unpinnedImages(plan);
+  if (unpinned.length > 0) {
+    io.stderr(`up: ${unpinnedImagesMessage(plan, unpinned)}\n`);
+    return 1;
+  }
   const checked = await validateCommand(["--stack", values.stack], io);
   if (checked !== 0) {
     io.stderr(`up: the host failed a check above, so pulumi up was not run; fix it and run this again.\n`);

@@ -8,7 +8,8 @@ import { readStack } from "../config/stackFile";
 import { planStack } from "../plan/stack";
 import { stackNeeds } from "../preflight/needs";
 import { failed, formatResults, runPreflight } from "../preflight/run";
-import { UsageError, type CliIo } from "./io";
+import { pathArg, requireStack } from "./args";
+import { type CliIo } from "./io";
 
 export async function validateCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -20,10 +21,8 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     },
     strict: true,
   });
-  if (values.stack === undefined) {
-    throw new UsageError("--stack is required, e.g. llmstack validate --stack production");
-  }
-  const raw = readStack(values.dir ?? io.cwd, values.stack);
+  requireStack(values.stack, "llmstack validate --stack production");
+  const raw = readStack(pathArg("dir", values.dir, io.cwd, "directory") ?? io.cwd, values.stack);
   const config = parseStackConfig(raw.values, raw.stackFile);
   const plan = planStack({ project: raw.project, stack: raw.stack, stackFile: raw.stackFile, config, secretsPresent: raw.secretsPresent });
   const needs = stackNeeds(config, plan);

@@ -1,16 +1,37 @@
 /**
- * Is an image reference pinned? A floating tag (none, latest, main*, stable, nightly, edge, dev) can
- * change under a running stack; a major-only tag (`16`) moves with every minor release. A digest pins
- * whatever the tag says.
+ * Image references: their form, and whether one is pinned. A floating tag (none, latest, stable-alpine,
+ * main-4f2a, a variant name such as alpine) can change under a running stack; a major-only tag (`16`,
+ * `16-alpine`) moves with every minor release. A digest pins whatever the tag says.
  */
 import { z } from "zod";
+
+/**
+ * The reference grammar of distribution/reference (reference.go at v0.6.0, the package Docker parses
+ * references with): `[domain[:port]/]path[:tag][@digest]`, path components lowercase alphanumerics
+ * joined by ".", "_", "__" or dashes, a tag of at most 128 word characters, "." and "-" starting with a
+ * word character, at most 255 characters before the tag. Digests are held to sha256.
+ */
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])`;
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const NAME = `(?:${HOST}(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`;
+const REFERENCE = new RegExp(`^(${NAME})(?::[\\w][\\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$`);
+const NAME_TOTAL_LENGTH_MAX = 255;
+
+export function isImageRef(ref: string): boolean {
+  const m = REFERENCE.exec(ref);
+  return m !== null && m[1]!.length <= NAME_TOTAL_LENGTH_MAX;
+}
 
 /** An image reference: repository[:tag][@sha256:digest]. */
 export const imageRef = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](@sha256:[0-9a-f]{64})?$/, {
-    message: "must be an image reference such as postgres:16.4 or repo/name:1.2.3@sha256:<64 hex>",
-  });
+  .refine(isImageRef, {
+    message:
+      "must be an image reference such as postgres:16.4 or registry.example.org/team/name:1.2.3@sha256:<64 hex>: " +
+      'a lowercase repository, then one ":tag" and optionally "@sha256:<digest>"',
+  })
+  .meta({ pattern: REFERENCE.source });
 
 export type TagProblem = "floating" | "major-only";
 
@@ -31,12 +52,19 @@ export function parseImage(ref: string): ParsedImage {
   return { repository: name, tag: null, digest };
 }
 
-const FLOATING = /^(latest|stable|nightly|edge|dev|main.*|master.*|release)$/i;
+/** Tags that name a channel, not a release, as their first word: `latest`, `stable-alpine`, `main-4f2a`. */
+const FLOATING_WORD = /^(latest|stable|nightly|edge|dev|develop|release|canary|lts|current|rolling|unstable|testing|main.*|master.*)$/i;
 
 export function imageTagProblem(ref: string): TagProblem | null {
   const { tag, digest } = parseImage(ref);
   if (digest !== null) return null;
-  if (tag === null || FLOATING.test(tag)) return "floating";
-  if (/^v?\d+$/.test(tag)) return "major-only";
+  if (tag === null) return "floating";
+  const words = tag.split(/[-._]/);
+  if (FLOATING_WORD.test(words[0]!)) return "floating";
+  // A tag without a number names a variant (alpine, slim, bookworm), which follows the newest release.
+  if (!/\d/.test(tag)) return "floating";
+  // The release number is the leading run of numeric words: 16-alpine has only a major version.
+  const end = words.findIndex((w, i) => !(i === 0 ? /^v?\d+$/ : /^\d+$/).test(w));
+  if ((end === -1 ? words.length : end) === 1) return "major-only";
   return null;
 }

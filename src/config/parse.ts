@@ -4,13 +4,19 @@
  */
 import type { z } from "zod";
 import { StackConfigError } from "./errors";
-import { MONITORING_SECRET_NAMES } from "../monitoring/schema";
+import { quoteValue } from "./names";
+import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "../monitoring/schema";
 import { OPTIONAL_SECRET_NAMES, SECRET_NAMES, stackConfigSchema, type StackConfig } from "./schema";
 
 export const NAMESPACE = "llmstack";
 
 /** Keys that hold credentials; read as secrets, never parsed into the plain config. */
-export const SECRET_KEYS: readonly string[] = [...SECRET_NAMES, ...OPTIONAL_SECRET_NAMES, ...MONITORING_SECRET_NAMES];
+export const SECRET_KEYS: readonly string[] = [
+  ...SECRET_NAMES,
+  ...OPTIONAL_SECRET_NAMES,
+  ...MONITORING_SECRET_NAMES,
+  ALERT_WEBHOOK_SECRET,
+];
 
 export function parseStackConfig(raw: Record<string, unknown>, stackFile: string): StackConfig {
   const result = stackConfigSchema.safeParse(raw);
@@ -23,7 +29,7 @@ export function formatIssues(
   raw: Record<string, unknown>,
   stackFile: string,
 ): string {
-  const lines = issues.map((issue) => {
+  const lines = flatten(issues).map((issue) => {
     if (issue.code === "unrecognized_keys") {
       const where = issue.path.length ? `${keyName(issue.path)}.` : `${NAMESPACE}:`;
       const allowed = allowedKeys(issue.path);
@@ -34,19 +40,44 @@ export function formatIssues(
       );
     }
     const value = valueAt(raw, issue.path);
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      // YAML's .inf and .nan parse as numbers, which zod reports as "expected number, received number".
+      return `${keyName(issue.path)}: must be a finite number (got ${shown(value)})`;
+    }
     if (value === undefined && issue.code === "invalid_type") {
       return `${keyName(issue.path)}: required, but missing (expected ${issue.expected})`;
     }
     if (value === undefined && issue.code === "invalid_value") {
       return `${keyName(issue.path)}: required, but missing (one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")})`;
     }
-    return `${keyName(issue.path)}: ${issue.message} (got ${JSON.stringify(value)})`;
+    return `${keyName(issue.path)}: ${issue.message} (${value === undefined ? "not set" : `got ${shown(value)}`})`;
   });
   return (
     `${stackFile}: invalid stack config:\n` +
     lines.map((l) => `  - ${l}`).join("\n") +
     `\nFix these keys in ${stackFile} (see README "Stack config keys").`
   );
+}
+
+/**
+ * A union's issues, when the value had the type of exactly one option (a string where a URL or an
+ * object is allowed), are that option's own issues: its message says what is wrong.
+ */
+function flatten(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== "invalid_union") return [issue];
+    const typed = issue.errors.filter((e) => !e.every((i) => i.code === "invalid_type" && i.path.length === 0));
+    if (typed.length !== 1) return [issue];
+    return flatten(typed[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue));
+  });
+}
+
+/** A value as the YAML that wrote it would show it: .inf and .nan rather than JSON's null. */
+function shown(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? ".nan" : value > 0 ? ".inf" : "-.inf";
+  }
+  return quoteValue(value);
 }
 
 function keyName(path: readonly PropertyKey[]): string {

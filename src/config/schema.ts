@@ -8,19 +8,63 @@
 import { z } from "zod";
 import { monitoringSchema, type MonitoringSecretName } from "../monitoring/schema";
 import { preflightSchema } from "../preflight/schema";
+import { MAX_GPU_MEMORY_MIB } from "../capacity/gpus";
 import { imageRef, imageTagProblem } from "./images";
+import { CUDA_CONTEXT_MIB, gpuBookings, problemText, sectionTenants } from "./gpuBookings";
+import { DOCKER_HOST, gitRevision, hfRepoId, servedModelName } from "./names";
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** A host GPU ID as Docker's device request takes it: an index ("0") or a UUID ("GPU-8f6c..."). */
+/**
+ * A host GPU ID as Docker's device request takes it: an index ("0") or a UUID ("GPU-8f6c..."). An index
+ * has no leading zero: "01" is GPU 1, and a list with both would put two processes on one card.
+ */
 export const gpuId = z
   .string()
-  .regex(/^(\d+|GPU-[0-9a-fA-F-]{8,}|MIG-[0-9a-fA-F-]{8,})$/, {
-    message: 'must be a GPU index such as "0" or a UUID such as "GPU-5a0c6b3e-..."',
+  .regex(/^(0|[1-9]\d*|GPU-[0-9a-fA-F-]{8,}|MIG-[0-9a-fA-F-]{8,})$/, {
+    message:
+      'must be a GPU index such as "0" (no leading zero: "01" is GPU 1, write "1") or a UUID such as "GPU-5a0c6b3e-..."',
   });
 
-const deviceList = z.array(gpuId).min(1, { message: "must list at least one GPU" });
+/** The highest `gpu.memoryUtilization` any stack may set. */
+export const MEMORY_UTILISATION_MAX = 0.95;
+
+export interface UtilisationLimits {
+  readonly min: number | null;
+  readonly max: number;
+}
+
+/**
+ * Bounds of vLLM's `--gpu-memory-utilization` (`gpu.memoryUtilization`) per environment, checked here and
+ * imported by the policy pack and capacity. vLLM's default is 0.9
+ * (https://docs.vllm.ai/en/stable/configuration/engine_args/). Production: above 0.92 leaves too little
+ * for NCCL buffers and activation spikes beside the KV cache, so a load can run out of memory; below 0.6
+ * the KV cache holds too few sequences for production traffic on the reference 24 GB cards. A null
+ * minimum means "above 0".
+ */
+export const MEMORY_UTILISATION_LIMITS: Readonly<Record<Environment, UtilisationLimits>> = {
+  development: { min: null, max: MEMORY_UTILISATION_MAX },
+  staging: { min: null, max: MEMORY_UTILISATION_MAX },
+  production: { min: 0.6, max: 0.92 },
+};
+
+/** Whether an environment allows this utilisation. */
+export function utilisationAllowed(env: Environment, u: number): boolean {
+  const l = MEMORY_UTILISATION_LIMITS[env];
+  return Number.isFinite(u) && u > 0 && u <= l.max && (l.min === null || u >= l.min);
+}
+
+/** The bounds as words: "0.6 to 0.92", "above 0 and at most 0.95". */
+export function utilisationRange(env: Environment): string {
+  const l = MEMORY_UTILISATION_LIMITS[env];
+  return l.min === null ? `above 0 and at most ${l.max}` : `${l.min} to ${l.max}`;
+}
+
+const deviceList = z
+  .array(gpuId)
+  .min(1, { message: "must list at least one GPU" })
+  .describe("host GPU indices or UUIDs; one naming for the whole GPU section, each GPU once");
 
 /** Card class decides NCCL's peer-to-peer setting on PCIe: GeForce cards lack PCIe P2P. */
 export const cardClass = z.enum(["consumer", "datacenter"]);
@@ -37,13 +81,34 @@ const gpuCommon = {
   tensorParallelSize: z.number().int().gte(1).lte(64),
   pipelineParallelSize: z.number().int().gte(1).lte(64).default(1),
   /** Fraction of each vLLM GPU that vLLM takes (`--gpu-memory-utilization`). */
-  memoryUtilization: z.number().gt(0).lte(0.95),
+  memoryUtilization: z
+    .number()
+    .gt(0)
+    .lte(MEMORY_UTILISATION_MAX)
+    .describe(
+      `vLLM's \`--gpu-memory-utilization\`; production allows ${utilisationRange("production")}; on each GPU, with the worker's share ` +
+        "and a CUDA context per process, it must fit what CUDA can allocate (docs/gpu-budget.md)",
+    ),
   /** The GPUs' name as nvidia-smi shows it (e.g. "NVIDIA GeForce RTX 3090"), for the capacity check. */
   gpuName: z.string().min(1).optional(),
   /** Each GPU's memory in MiB as nvidia-smi reports it (memory.total), for the capacity check. */
-  memoryMiB: z.number().int().gte(1024).optional(),
+  memoryMiB: z
+    .number()
+    .int()
+    .gte(1024)
+    .lte(MAX_GPU_MEMORY_MIB)
+    .optional()
+    .describe("each GPU's `memory.total` from nvidia-smi; required on a GPU vLLM shares with the worker"),
   /** Fraction of a GPU the multimodal worker needs; must fit beside vLLM on a shared GPU. */
-  workerMemoryFraction: z.number().gt(0).lte(1).default(0.1),
+  workerMemoryFraction: z
+    .number()
+    .gt(0)
+    .lte(1)
+    .default(0.1)
+    .describe(
+      "the worker's share of its GPU (its env `WORKER_GPU_MEMORY_FRACTION`; Docker cannot enforce it); on a GPU " +
+        "shared with vLLM it must leave vLLM room to restart (docs/gpu-budget.md)",
+    ),
 };
 
 export const gpuSchema = z.discriminatedUnion("mode", [
@@ -62,15 +127,13 @@ export const dtype = z.enum(["auto", "float16", "bfloat16", "float32"]);
 
 export const modelSchema = z.strictObject({
   /** Hugging Face repository ID, e.g. Qwen/Qwen2.5-7B-Instruct. */
-  name: z.string().regex(/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/, {
-    message: 'must be a Hugging Face repository ID such as "Qwen/Qwen2.5-7B-Instruct"',
-  }),
+  name: hfRepoId,
   /** The name clients ask the gateway for. */
-  servedModelName: z.string().regex(/^[\w.:-]+$/, { message: "may use letters, digits, . _ : -" }),
+  servedModelName,
   maxModelLen: z.number().int().gte(128).lte(1_048_576),
   dtype: dtype.default("auto"),
-  /** Git revision of the model repository; pinning it keeps a deploy repeatable. */
-  revision: z.string().min(1).optional(),
+  /** Git revision of the model repository (branch, tag or commit); pinning it keeps a deploy repeatable. */
+  revision: gitRevision.optional(),
 });
 export type ModelConfig = z.infer<typeof modelSchema>;
 
@@ -109,6 +172,12 @@ export const imagesSchema = z.strictObject({
 export type ImagesConfig = z.infer<typeof imagesSchema>;
 
 const port = z.number().int().gte(1).lte(65535);
+
+/**
+ * ACME's HTTP-01 challenge reaches the host on port 80 only ("The HTTP-01 challenge can only be done on
+ * port 80", https://letsencrypt.org/docs/challenge-types/#http-01-challenge), so `acme` publishes it.
+ */
+export const ACME_HTTP_PORT = 80;
 
 /**
  * TLS in front of the gateway (Caddy): `internal` uses Caddy's own CA (clients must trust it),
@@ -193,8 +262,10 @@ export const stackConfigSchema = z
     environment: z.enum(ENVIRONMENTS),
     dockerHost: z
       .string()
-      .regex(/^(unix:\/\/\/.+|ssh:\/\/[\w.-]+@[\w.-]+(:\d+)?|tcp:\/\/[\w.-]+:\d+)$/, {
-        message: 'must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port"',
+      .regex(DOCKER_HOST, {
+        message:
+          'must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port" ' +
+          '(user and host may not start with "-"; no control characters)',
       })
       .default("unix:///var/run/docker.sock"),
     gpu: gpuSchema,
@@ -234,17 +305,20 @@ export const stackConfigSchema = z
           `add tls: {mode: internal}, {mode: acme, domain, email} or {mode: certificate}, or bind to 127.0.0.1`,
       });
     }
+    hostPortIssues(cfg, ctx);
+    if (cfg.monitoring?.enabled && cfg.monitoring.grafana.viaGateway && cfg.gateway.tls === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["monitoring", "grafana", "viaGateway"],
+        message:
+          "Grafana is served through the gateway's TLS proxy, which this stack does not run (no gateway.tls); " +
+          "add gateway.tls or set viaGateway: false and reach Grafana through an SSH tunnel",
+      });
+    }
     if (cfg.gpu.mode === "cpu") return;
     const g = cfg.gpu;
     const gpus = g.vllmDevices.length;
-    const dup = g.vllmDevices.find((d, i) => g.vllmDevices.indexOf(d) !== i);
-    if (dup !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["gpu", "vllmDevices"],
-        message: `lists GPU ${dup} twice; list each GPU once`,
-      });
-    }
+    refineGpuBudget(g, cfg.environment, workerEnabled(cfg), ctx);
     if (g.tensorParallelSize * g.pipelineParallelSize !== gpus) {
       ctx.addIssue({
         code: "custom",
@@ -276,19 +350,6 @@ export const stackConfigSchema = z
         message: `the multimodal worker takes exactly one GPU, but ${g.workerDevices.length} are listed`,
       });
     }
-    const shared = g.workerDevices.filter((d) => g.vllmDevices.includes(d));
-    const utilisationValid = g.memoryUtilization > 0 && g.memoryUtilization <= 0.95;
-    if (workerEnabled(cfg) && utilisationValid && shared.length > 0 && g.memoryUtilization + g.workerMemoryFraction > 1.0 + 1e-9) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["gpu", "workerMemoryFraction"],
-        message:
-          `GPU ${shared.join(", ")} is shared by vLLM (memoryUtilization ${g.memoryUtilization}) and the ` +
-          `multimodal worker (workerMemoryFraction ${g.workerMemoryFraction}): together ` +
-          `${round(g.memoryUtilization + g.workerMemoryFraction)} of the GPU, more than 1.0; lower ` +
-          `memoryUtilization to ${round(1 - g.workerMemoryFraction)} or less, or give the worker a GPU vLLM does not use`,
-      });
-    }
     if (g.mode === "single" && g.nvlink) {
       ctx.addIssue({
         code: "custom",
@@ -300,8 +361,64 @@ export const stackConfigSchema = z
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
+/**
+ * The GPU section against the budget (src/config/gpuBookings.ts) and its environment's utilisation bounds.
+ * Zod runs this even when a field failed its own check, so it looks only at values that passed theirs.
+ */
+function refineGpuBudget(
+  g: GpuModeConfig,
+  env: Environment,
+  workerEnabled: boolean,
+  ctx: z.RefinementCtx,
+): void {
+  const valid = (schema: z.ZodType, v: unknown) => schema.safeParse(v).success;
+  const fieldsValid =
+    [...g.vllmDevices, ...g.workerDevices].every((id) => valid(gpuId, id)) &&
+    valid(gpuCommon.memoryUtilization, g.memoryUtilization) &&
+    valid(gpuCommon.workerMemoryFraction, g.workerMemoryFraction) &&
+    (g.memoryMiB === undefined || valid(gpuCommon.memoryMiB, g.memoryMiB));
+  if (!fieldsValid) return;
+  if (!utilisationAllowed(env, g.memoryUtilization)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gpu", "memoryUtilization"],
+      message: `${env} allows memoryUtilization ${utilisationRange(env)}; set it within those bounds`,
+    });
+    return;
+  }
+  const budget = gpuBookings(sectionTenants(g, workerEnabled), { memoryMiB: g.memoryMiB });
+  for (const p of budget.problems) {
+    ctx.addIssue({ code: "custom", path: ["gpu", p.key], message: problemText(p) });
+  }
+  const unknown = budget.gpus.find((x) => x.bookings.length > 1 && x.usableMiB === null);
+  if (budget.problems.length === 0 && unknown !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gpu", "memoryMiB"],
+      message:
+        `GPU ${unknown.gpu} is shared by vLLM and the multimodal worker, and the budget counts each process's ` +
+        `${CUDA_CONTEXT_MIB} MiB CUDA context against the GPU's memory, so it needs memoryMiB; set it to the GPU's ` +
+        `memory.total in MiB as nvidia-smi reports it (llmstack configure-gpu auto writes it), or give the worker ` +
+        `a GPU vLLM does not use`,
+    });
+  }
+}
+
+/**
+ * No host port is published twice: the gateway's port and, with `acme`, port 80 for the HTTP-01
+ * challenge (Docker would refuse the second binding halfway through `pulumi up`).
+ */
+function hostPortIssues(cfg: Pick<StackConfig, "gateway">, ctx: z.RefinementCtx): void {
+  if (cfg.gateway.tls?.mode === "acme" && cfg.gateway.port === ACME_HTTP_PORT) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["gateway", "port"],
+      message:
+        `host port ${ACME_HTTP_PORT} on ${cfg.gateway.bindAddress} would be published twice: by gateway.port and by ` +
+        `gateway.tls mode acme, whose HTTP-01 challenge arrives on port ${ACME_HTTP_PORT}; ` +
+        "set gateway.port to 443 (or another free port)",
+    });
+  }
 }
 
 /** Names of the credentials the stack needs, as top-level secret keys (`llmstack:<name>`). */

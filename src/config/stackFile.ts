@@ -1,13 +1,17 @@
 /**
  * Reads stack config the way Pulumi does, without the Pulumi CLI: project defaults from `Pulumi.yaml`
  * (`config:` entries with `value:`/`default:`), overlaid by `Pulumi.<stack>.yaml`. `secure:` values are
- * noted as present and never decrypted. Used by the offline render and the CLI.
+ * noted as present and never decrypted; a credential in plain text is refused. Used by the offline
+ * render and the CLI, and (through `fromEntries`) by the program's loader.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "./errors";
+import { MONITORING_SECRET_NAMES } from "../monitoring/schema";
+import { readInputFile } from "./readFile";
 import { NAMESPACE, SECRET_KEYS } from "./parse";
+import { SECRET_NAMES } from "./schema";
 
 export interface RawStack {
   readonly project: string;
@@ -20,12 +24,23 @@ export interface RawStack {
   readonly secretsPresent: ReadonlySet<string>;
 }
 
+/**
+ * Whether a config entry is stored encrypted: `secure:` in the stack file here; under Pulumi, which
+ * hands the program decrypted values, whether the key is one of the stack's secret keys (config/load.ts).
+ */
+export type IsEncrypted = (fullKey: string, value: unknown) => boolean;
+
+const SECURE_IN_FILE: IsEncrypted = (_key, value) => isSecure(value);
+
 export function stackFileName(stack: string): string {
   return `Pulumi.${stack}.yaml`;
 }
 
+/** A stack name as `Pulumi.<name>.yaml` may carry it: letters, digits, "-", "_" and ".". */
+export const STACK_NAME = /^[\w.-]+$/;
+
 export function readStack(dir: string, stack: string): RawStack {
-  if (!/^[\w.-]+$/.test(stack)) {
+  if (!STACK_NAME.test(stack)) {
     throw new StackConfigError(
       `--stack "${stack}": a stack name may use letters, digits, "-", "_" and "."; e.g. --stack production`,
     );
@@ -43,7 +58,10 @@ export function readStack(dir: string, stack: string): RawStack {
     );
   }
   const stackDoc = (readYaml(path, file) ?? {}) as { config?: unknown };
-  return fromEntries(project.name, stack, file, projectDefaults(project.config), stackDoc.config ?? {});
+  const defaults = projectDefaults(project.config);
+  // Project defaults cannot be encrypted (Pulumi keeps secrets per stack), so no credential belongs there.
+  refusePlaintext("Pulumi.yaml", stack, credentialEntries(defaults, project.name).filter(([, v]) => hasValue(v)));
+  return fromEntries(project.name, stack, file, defaults, stackDoc.config ?? {});
 }
 
 /** Builds a RawStack from Pulumi's flat `namespace:key → value` map (also what `pulumi.runtime.allConfig` gives). */
@@ -53,6 +71,7 @@ export function fromEntries(
   stackFile: string,
   defaults: Record<string, unknown>,
   stackConfig: unknown,
+  encrypted: IsEncrypted = SECURE_IN_FILE,
 ): RawStack {
   if (stackConfig === null || typeof stackConfig !== "object" || Array.isArray(stackConfig)) {
     throw new StackConfigError(`${stackFile}: "config" must be a mapping of keys to values`);
@@ -60,21 +79,62 @@ export function fromEntries(
   const merged: Record<string, unknown> = { ...defaults, ...(stackConfig as Record<string, unknown>) };
   const values: Record<string, unknown> = {};
   const secretsPresent = new Set<string>();
+  const plaintext: [string, unknown][] = [];
   for (const [fullKey, value] of Object.entries(merged)) {
     const [ns, key] = splitKey(fullKey, project);
     if (ns !== NAMESPACE) continue; // provider settings (docker:host, ...) are not ours to check
     if (SECRET_KEYS.includes(key)) {
-      if (value !== undefined && value !== null && value !== "") secretsPresent.add(key);
+      if (!hasValue(value)) continue;
+      secretsPresent.add(key);
+      if (!encrypted(fullKey, value)) plaintext.push([fullKey, value]);
       continue;
     }
-    if (isSecure(value)) {
+    if (encrypted(fullKey, value)) {
       throw new StackConfigError(
         `${stackFile}: ${fullKey} is stored as a secret, but it is not a credential; store it as plain config`,
       );
     }
     values[key] = value;
   }
+  refusePlaintext(stackFile, stack, plaintext);
   return { project, stack, stackFile, values, secretsPresent };
+}
+
+/** Credentials that `secrets init` can generate (the others are the user's: a token, a URL, PEM files). */
+const GENERATED = new Set<string>([...SECRET_NAMES, ...MONITORING_SECRET_NAMES]);
+
+/**
+ * One error for every credential kept in plain text: anyone who can read the file (a fork, a CI log,
+ * a clone) would have it. The fix names the exact command per key.
+ */
+function refusePlaintext(file: string, stack: string, entries: readonly [string, unknown][]): void {
+  if (entries.length === 0) return;
+  const lines = entries.map(([fullKey]) => {
+    const key = fullKey.slice(fullKey.indexOf(":") + 1);
+    const set = `run \`pulumi config set --secret ${NAMESPACE}:${key} --stack ${stack}\` (it asks for the value and stores it encrypted)`;
+    return file === "Pulumi.yaml"
+      ? `  - ${NAMESPACE}:${key}: remove it from Pulumi.yaml (project defaults cannot be encrypted) and ${set}`
+      : `  - ${NAMESPACE}:${key}: ${set}` +
+          (GENERATED.has(key)
+            ? `, or delete the line and run \`npx llmstack secrets init --stack ${stack}\` to generate a new one`
+            : "");
+  });
+  throw new StackConfigError(
+    `${file}: ${entries.length === 1 ? "a credential is" : "credentials are"} stored in plain text, where anyone who can ` +
+      `read the file has ${entries.length === 1 ? "it" : "them"}; store ${entries.length === 1 ? "it" : "each"} encrypted:\n` +
+      lines.join("\n"),
+  );
+}
+
+function credentialEntries(entries: Record<string, unknown>, project: string): [string, unknown][] {
+  return Object.entries(entries).filter(([fullKey]) => {
+    const [ns, key] = splitKey(fullKey, project);
+    return ns === NAMESPACE && SECRET_KEYS.includes(key);
+  });
+}
+
+function hasValue(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== "";
 }
 
 /** The project defaults in `Pulumi.yaml` for our namespace, keyed without it (`images`, `services`, ...). */
@@ -115,8 +175,14 @@ function readYaml(path: string, shown: string): unknown {
   if (!existsSync(path)) {
     throw new StackConfigError(`${shown}: not found in ${path.slice(0, -shown.length) || "."}; run from the project root`);
   }
+  let text: string;
   try {
-    return parse(readFileSync(path, "utf8"));
+    text = readInputFile(path, { shown, what: shown === "Pulumi.yaml" ? "the project file" : "a stack file" });
+  } catch (err) {
+    throw new StackConfigError((err as Error).message);
+  }
+  try {
+    return parse(text);
   } catch (err) {
     throw new StackConfigError(`${shown}: not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }

@@ -9,6 +9,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { loadStack } from "../config/load";
+import { printable } from "../config/printable";
 import type { StackConfig } from "../config/schema";
 import type { StackPlan } from "../plan/types";
 import { gateVerdict } from "../preflight/gate";
@@ -52,10 +53,11 @@ export function preflightGate(plan: StackPlan, parent: pulumi.Resource, config?:
   return command.local.runOutput({ command: probeCommandLine(script, transport) }, { parent }).apply((r) => {
     // No output is a host the probe could not reach: the verdict skips in preview and stops `pulumi up`.
     const verdict = gateVerdict(needs, typeof r.stdout === "string" ? r.stdout : "", transport, preview);
+    // The verdict quotes the host's own output (GPU names, process names): shown with control characters escaped.
     if (verdict.skipped !== null) {
-      pulumi.log.warn(`preflight: skipped the GPU checks during preview: ${verdict.skipped}`, parent);
+      pulumi.log.warn(`preflight: skipped the GPU checks during preview: ${printable(verdict.skipped)}`, parent);
     } else if (verdict.error !== null) {
-      throw new Error(verdict.error);
+      throw new Error(printable(verdict.error));
     } else {
       pulumi.log.info(`preflight: ${verdict.results.map((c) => `${c.check} ${c.status}`).join(", ")}`, parent);
     }

@@ -6,8 +6,10 @@ import { loadStack } from "../config/load";
 import { capacityViolationsMessage } from "../capacity";
 import { StackConfigError } from "../config/errors";
 import { budgetJson } from "../plan/capacity";
+import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
 import { missingSecrets, planStack } from "../plan/stack";
-import { missingSecretsMessage } from "./secrets";
+import { secretValueProblems } from "../plan/encode";
+import { missingSecretsMessage, secretValuesMessage } from "./secrets";
 import { LlmStack } from "./stack";
 
 export interface StackOutputs {
@@ -40,6 +42,14 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
   }
   const missing = missingSecrets(plan);
   if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
+  const unfit = secretValueProblems(plan.containers, loaded.secretValue);
+  if (unfit.length > 0) throw new StackConfigError(secretValuesMessage(plan, unfit));
+  // A preview of a tagged image still shows the change; only an update must run exactly what was pinned.
+  const unpinned = unpinnedImages(plan);
+  if (unpinned.length > 0) {
+    if (!pulumi.runtime.isDryRun()) throw new StackConfigError(unpinnedImagesMessage(plan, unpinned));
+    pulumi.log.warn(unpinnedImagesMessage(plan, unpinned));
+  }
   const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret, config: loaded.config }, opts);
   return {
     gatewayUrl: plan.gatewayUrl,

@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { StackConfigError } from "../config/errors";
 import type { SecretName } from "../config/schema";
-import { textHasSecret } from "../plan/render";
+import { secretRefs } from "../plan/encode";
+import { textToString } from "../plan/render";
 import type { StackPlan, Text } from "../plan/types";
 
 export type SecretValues = ReadonlyMap<SecretName, pulumi.Output<string>>;
@@ -17,6 +18,16 @@ export function missingSecretsMessage(plan: StackPlan, missing: readonly string[
     `${missing.map((m) => `llmstack:${m}`).join(", ")}. They open data that outlives the stack, so ` +
     `${plan.environment} keeps them in the stack file: run "npx llmstack secrets init --stack ${plan.stack}" once ` +
     `(it generates and stores them with "pulumi config set --secret"), then run pulumi up again.`
+  );
+}
+
+/** The secrets whose values cannot go where the stack puts them; each problem names the key, never the value. */
+export function secretValuesMessage(plan: StackPlan, problems: readonly string[]): string {
+  return (
+    `${plan.stackFile}: these secrets cannot be used where the stack puts them:\n` +
+    problems.map((p) => `  - ${p}`).join("\n") +
+    `\nStore a value without that for each, with "pulumi config set --secret --stack ${plan.stack} llmstack:<name>", ` +
+    `then run pulumi up again.`
   );
 }
 
@@ -45,16 +56,16 @@ export function resolveSecrets(
   return values;
 }
 
-/** Text → Output<string>; secret when any part is. */
+/** Text → Output<string>, each secret encoded for its place by the render's `textToString`; secret when any part is. */
 export function resolveText(text: Text, secrets: SecretValues): pulumi.Output<string> {
-  const lookup = (name: SecretName): pulumi.Output<string> => {
+  const names = [...new Set(secretRefs(text).map((r) => r.secret))];
+  if (names.length === 0) return pulumi.output(textToString(text, () => ""));
+  const outputs = names.map((name) => {
     const v = secrets.get(name);
     if (v === undefined) throw new Error(`secret ${name} was referenced but not resolved`);
     return v;
-  };
-  if (typeof text === "string") return pulumi.output(text);
-  if ("secret" in text) return pulumi.secret(lookup(text.secret));
-  const parts = text.parts.map((p) => (typeof p === "string" ? pulumi.output(p) : lookup(p.secret)));
-  const joined = pulumi.all(parts).apply((ps) => ps.join(""));
-  return textHasSecret(text) ? pulumi.secret(joined) : joined;
+  });
+  return pulumi.secret(
+    pulumi.all(outputs).apply((values) => textToString(text, (ref) => values[names.indexOf(ref.secret)]!)),
+  );
 }

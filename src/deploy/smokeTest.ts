@@ -6,6 +6,8 @@
 import * as command from "@pulumi/command";
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { printable } from "../config/printable";
+import { shellQuote, shellWords } from "../config/shell";
 import { createContainer } from "./container";
 import type { ServiceArgs } from "./service";
 
@@ -14,9 +16,17 @@ export interface SmokeTestArgs extends ServiceArgs {
   readonly logsOf: readonly string[];
 }
 
+/**
+ * The shell line `command.local.run` runs (through `sh -c`) to read the log tails. Every value in it is a
+ * quoted word: the Docker host is whatever follows `unix://` in the stack file.
+ */
 export function logTailCommand(host: string, containers: readonly string[]): string {
   return containers
-    .map((c) => `echo "--- docker logs --tail 30 ${c}"; docker -H '${host}' logs --tail 30 '${c}' 2>&1`)
+    .map(
+      (c) =>
+        `echo ${shellQuote(`--- docker logs --tail 30 ${c}`)}; ` +
+        `${shellWords(["docker", "-H", host, "logs", "--tail", "30", c])} 2>&1`,
+    )
     .join("; ");
 }
 
@@ -39,9 +49,10 @@ export class SmokeTest extends pulumi.ComponentResource {
         } catch (err) {
           tail = `(could not read the containers' logs: ${(err as Error).message})`;
         }
+        // Container logs are the services' own output: shown with their control characters escaped.
         throw new Error(
           `smoke test: the gateway did not answer a chat completion (exit code ${code}).\n` +
-            `${(logs ?? "").trim()}\n${tail}\n` +
+            `${printable((logs ?? "").trim())}\n${printable(tail)}\n` +
             `Fix the failing service and run pulumi up again; set llmstack:smokeTest.enabled false to skip this check.`,
         );
       });

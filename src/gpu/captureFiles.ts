@@ -2,7 +2,8 @@
  * Reading nvidia-smi captures from files, so a user can run nvidia-smi on the GPU box, copy the outputs, and
  * detect or configure from a laptop. A file that does not exist is an error naming it, not a missing fact.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readInputFile } from "../config/readFile";
 import { join, resolve } from "node:path";
 import type { Captures } from "./detect";
 import { QUERY_FIELDS } from "./query";
@@ -26,9 +27,7 @@ export const CAPTURE_NAMES = {
 export function readCaptureFiles(cwd: string, files: CaptureFiles): Captures {
   const read = (path: string | undefined): string | undefined => {
     if (path === undefined) return undefined;
-    const full = resolve(cwd, path);
-    if (!existsSync(full)) throw new Error(`${path}: no such file (looked in ${full})`);
-    return readFileSync(full, "utf8");
+    return readInputFile(resolve(cwd, path), { shown: path, what: "an nvidia-smi capture" });
   };
   return {
     topo: read(files.topo),

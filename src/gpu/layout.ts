@@ -139,6 +139,12 @@ export interface DecideOptions {
 /** Default vLLM memory utilisation per environment when the stack file has none yet. */
 export const DEFAULT_UTILIZATION: Readonly<Record<string, number>> = { production: 0.9, staging: 0.85 };
 export const FALLBACK_UTILIZATION = 0.8;
+/**
+ * The worker's share of a GPU it shares with vLLM, per environment, when the stack file has none yet
+ * (elsewhere the schema's default, 0.1, applies). Beside vLLM's 0.9 and two CUDA contexts a 24 GB card
+ * leaves the worker at most 0.05 (docs/gpu-budget.md); staging gives the worker production's cap.
+ */
+export const DEFAULT_SHARED_WORKER_FRACTION: Readonly<Record<string, number>> = { production: 0.04, staging: 0.04 };
 
 /** The `llmstack:gpu` section for this host and mode. Throws LayoutError when the mode cannot run. */
 export function decideLayout(detection: Detection, requested: RequestedMode, options: DecideOptions = {}): GpuSection {
@@ -161,7 +167,10 @@ export function sectionFor(layout: GpuLayout, options: DecideOptions = {}): GpuS
     );
   }
   const util = num("memoryUtilization") ?? DEFAULT_UTILIZATION[options.environment ?? ""] ?? FALLBACK_UTILIZATION;
-  const fraction = num("workerMemoryFraction");
+  const gpuName = layout.gpuName ?? (typeof prev.gpuName === "string" ? prev.gpuName : undefined);
+  const memoryMiB = layout.memoryMiB ?? num("memoryMiB");
+  const fraction =
+    num("workerMemoryFraction") ?? (layout.workerShares ? DEFAULT_SHARED_WORKER_FRACTION[options.environment ?? ""] : undefined);
   return {
     mode: size >= 2 ? "multi" : "single",
     vllmDevices: [...layout.vllmDevices],
@@ -172,8 +181,9 @@ export function sectionFor(layout: GpuLayout, options: DecideOptions = {}): GpuS
     ...(pp === undefined ? {} : { pipelineParallelSize: pp }),
     memoryUtilization: util,
     ...(fraction === undefined ? {} : { workerMemoryFraction: fraction }),
-    ...(layout.gpuName === null ? {} : { gpuName: layout.gpuName }),
-    ...(layout.memoryMiB === null ? {} : { memoryMiB: layout.memoryMiB }),
+    // Captures without the query table give no name or memory: the stack file's own stay.
+    ...(gpuName === undefined ? {} : { gpuName }),
+    ...(memoryMiB === undefined ? {} : { memoryMiB }),
   };
 }
 

@@ -3,6 +3,7 @@
  * `detectFromCaptures`. Old drivers reject the compute_cap field: the query is then repeated without it.
  */
 import type { ExecFn } from "../cli/io";
+import { shellWords } from "../config/shell";
 import { detectFromCaptures } from "./detect";
 import { NvidiaSmiError, smiFailure } from "./errors";
 import { QUERY_FIELDS, queryArgs } from "./query";
@@ -19,7 +20,11 @@ export async function detectByRunning(exec: ExecFn, options: RunOptions = {}): P
     const r =
       options.ssh === undefined
         ? await exec("nvidia-smi", args, { timeoutMs: 30_000 })
-        : await exec("ssh", ["-o", "BatchMode=yes", options.ssh, "nvidia-smi", ...args], { timeoutMs: 60_000 });
+        : // "--" ends ssh's options (a HOST that starts with "-" is a destination, not an option); ssh hands
+          // the remote command to the remote user's shell as one line, so it goes as quoted words.
+          await exec("ssh", ["-o", "BatchMode=yes", "--", options.ssh, shellWords(["nvidia-smi", ...args])], {
+            timeoutMs: 60_000,
+          });
     if (options.ssh !== undefined && r.code === 255) {
       throw new Error(
         `ssh ${options.ssh} failed: ${r.stderr.trim() || "(no message)"}; check that \`ssh ${options.ssh}\` logs in without a password prompt`,

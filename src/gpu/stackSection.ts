@@ -6,7 +6,7 @@
 import { isMap, isScalar, isSeq, parseDocument, Scalar, type Document, type YAMLMap } from "yaml";
 
 /** No folding (a long device list stays on one line) and `["0", "1"]` as this project writes lists. */
-const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
+export const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
 import type { GpuSection } from "./layout";
 
 export const GPU_KEY = "llmstack:gpu";
@@ -98,7 +98,7 @@ function quoteLists(node: unknown, old: unknown): void {
   visit(node);
 }
 
-function load(text: string, file: string): Document {
+export function load(text: string, file: string): Document {
   const doc = parseDocument(text);
   const error = doc.errors[0];
   if (error !== undefined) {

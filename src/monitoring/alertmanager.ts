@@ -4,10 +4,10 @@
  */
 import { stringify } from "yaml";
 import type { PlanContext } from "../plan/common";
-import { baseContainer, healthcheck, physicalName } from "../plan/common";
-import type { ContainerSpec } from "../plan/types";
+import { baseContainer, healthcheck, physicalName, secret } from "../plan/common";
+import type { ContainerSpec, UploadSpec } from "../plan/types";
 import { MONITORING_MEMORY_MIB, MONITORING_PORTS, MONITORING_SERVICES, PATHS, wgetProbe } from "./common";
-import type { MonitoringConfig, ReceiverConfig } from "./schema";
+import { ALERT_WEBHOOK_SECRET, type MonitoringConfig, type ReceiverConfig } from "./schema";
 
 export const RECEIVER_NAME = "llmstack";
 
@@ -17,7 +17,14 @@ function receiver(r: ReceiverConfig): Record<string, unknown> {
       // No receiver: alerts still show in Prometheus and Alertmanager's UI, nothing is sent.
       return { name: RECEIVER_NAME };
     case "webhook":
-      return { name: RECEIVER_NAME, webhook_configs: [{ url: r.url, send_resolved: true }] };
+      // A secret URL stays out of this file (it is shown in the plan): Alertmanager reads it from url_file
+      // at each send (since v0.26.0, CHANGELOG "Webhook Integration: Support `url_file`", #3223).
+      return {
+        name: RECEIVER_NAME,
+        webhook_configs: [
+          { ...(typeof r.url === "string" ? { url: r.url } : { url_file: PATHS.alertmanagerWebhookUrl }), send_resolved: true },
+        ],
+      };
     case "email":
       return {
         name: RECEIVER_NAME,
@@ -42,8 +49,20 @@ export function alertmanagerConfigYaml(m: MonitoringConfig): string {
   return stringify(doc, { lineWidth: 0 });
 }
 
+/** Whether the receiver's URL is the stack secret alertWebhookUrl. */
+export function usesWebhookSecret(m: MonitoringConfig): boolean {
+  return m.receiver.type === "webhook" && typeof m.receiver.url !== "string";
+}
+
 export function planAlertmanager(ctx: PlanContext, m: MonitoringConfig): ContainerSpec {
   const port = MONITORING_PORTS.alertmanager;
+  const uploads: UploadSpec[] = [
+    { file: PATHS.alertmanagerConfig, content: alertmanagerConfigYaml(m), permissions: "0444" },
+  ];
+  // Readable by its owner only: uploads belong to the user the image runs as (plan/finalize.ts).
+  if (usesWebhookSecret(m)) {
+    uploads.push({ file: PATHS.alertmanagerWebhookUrl, content: secret(ALERT_WEBHOOK_SECRET), permissions: "0400" });
+  }
   return {
     ...baseContainer(ctx),
     service: MONITORING_SERVICES.alertmanager,
@@ -55,7 +74,7 @@ export function planAlertmanager(ctx: PlanContext, m: MonitoringConfig): Contain
       `--web.listen-address=:${port}`,
     ],
     env: {},
-    uploads: [{ file: PATHS.alertmanagerConfig, content: alertmanagerConfigYaml(m), permissions: "0444" }],
+    uploads,
     healthcheck: healthcheck(wgetProbe(`http://localhost:${port}/-/ready`), 30),
     memory: MONITORING_MEMORY_MIB.alertmanager,
   };

@@ -42,6 +42,7 @@ export const PATHS = {
   prometheusLitellmKey: "/etc/prometheus/secrets/litellm-master-key",
   prometheusData: "/prometheus",
   alertmanagerConfig: "/etc/alertmanager/alertmanager.yml",
+  alertmanagerWebhookUrl: "/etc/alertmanager/secrets/webhook-url",
   alertmanagerData: "/alertmanager",
   dcgmCounters: "/etc/dcgm-exporter/llmstack-counters.csv",
   grafanaData: "/var/lib/grafana",

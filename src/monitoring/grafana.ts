@@ -71,12 +71,21 @@ export function dashboardsFor(ctx: PlanContext): DashboardSpec[] {
 export const GRAFANA_SUB_PATH = "/grafana";
 
 /**
- * Grafana is never published: only the gateway is. With TLS in front of the gateway, Caddy serves it
- * under /grafana/; without, it is reached at its address on the stack network (an SSH tunnel to it).
+ * Whether the gateway's TLS proxy serves Grafana under /grafana/: only when the stack file asks
+ * (`monitoring.grafana.viaGateway`), since its login page then shares the gateway's public address.
+ */
+export function grafanaViaGateway(ctx: PlanContext): boolean {
+  const m = ctx.config.monitoring;
+  return m?.enabled === true && m.grafana.viaGateway && ctx.config.gateway.tls !== undefined;
+}
+
+/**
+ * Grafana is never published on its own port: only the gateway is. By default it is reached at its
+ * address on the stack network (an SSH tunnel to it); with `viaGateway`, Caddy serves it under /grafana/.
  */
 export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpec {
   const port = MONITORING_PORTS.grafana;
-  const behindGateway = ctx.config.gateway.tls !== undefined;
+  const behindGateway = grafanaViaGateway(ctx);
   const dashboards: UploadSpec[] = dashboardsFor(ctx).map((d) => ({
     file: `${PATHS.grafanaDashboards}/${d.uid}.json`,
     content: `${JSON.stringify(dashboardJson(d), null, 2)}\n`,
@@ -90,7 +99,7 @@ export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpe
     command: [],
     env: {
       GF_SECURITY_ADMIN_USER: "admin",
-      GF_SECURITY_ADMIN_PASSWORD: secret("grafanaAdminPassword"),
+      GF_SECURITY_ADMIN_PASSWORD: secret("grafanaAdminPassword", "grafana"),
       GF_USERS_ALLOW_SIGN_UP: "false",
       GF_ANALYTICS_REPORTING_ENABLED: "false",
       GF_SERVER_HTTP_PORT: String(port),

@@ -4,12 +4,12 @@
  */
 import { physicalName, protectData, type PlanContext } from "../plan/common";
 import type { ContainerSpec, SecretSpec, VolumeSpec } from "../plan/types";
-import { planAlertmanager } from "./alertmanager";
+import { planAlertmanager, usesWebhookSecret } from "./alertmanager";
 import { monitoringOf, MONITORING_VOLUMES } from "./common";
 import { planDcgmExporter } from "./dcgm";
 import { planGrafana } from "./grafana";
 import { planPrometheus } from "./prometheus";
-import { MONITORING_SECRET_NAMES } from "./schema";
+import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "./schema";
 
 export interface MonitoringPlan {
   readonly containers: ContainerSpec[];
@@ -48,11 +48,19 @@ export function planMonitoring(ctx: PlanContext, input: MonitoringPlanInput): Mo
       volume(MONITORING_VOLUMES.grafanaData, true),
       volume(MONITORING_VOLUMES.litellmMetrics, false),
     ],
-    secrets: MONITORING_SECRET_NAMES.map((name) => ({
-      name,
-      source: input.secretsPresent.has(name) ? "config" : input.secretSource,
-      present: input.secretsPresent.has(name) || input.secretSource === "generated",
-      optional: false,
-    })),
+    secrets: [
+      ...MONITORING_SECRET_NAMES.map(
+        (name): SecretSpec => ({
+          name,
+          source: input.secretsPresent.has(name) ? "config" : input.secretSource,
+          present: input.secretsPresent.has(name) || input.secretSource === "generated",
+          optional: false,
+        }),
+      ),
+      // A URL cannot be generated: it always comes from the stack file.
+      ...(usesWebhookSecret(m)
+        ? [{ name: ALERT_WEBHOOK_SECRET, source: "config", present: input.secretsPresent.has(ALERT_WEBHOOK_SECRET), optional: false } as const]
+        : []),
+    ],
   };
 }

@@ -103,7 +103,7 @@ export function planPrometheus(ctx: PlanContext, m: MonitoringConfig): Container
     uploads: [
       { file: PATHS.prometheusConfig, content: prometheusConfigYaml(ctx, m), permissions: "0444" },
       { file: PATHS.prometheusRules, content: alertRulesYaml(ctx, m), permissions: "0444" },
-      { file: PATHS.prometheusLitellmKey, content: secret("litellmMasterKey"), permissions: "0400" },
+      { file: PATHS.prometheusLitellmKey, content: secret("litellmMasterKey", "token"), permissions: "0400" },
     ],
     healthcheck: healthcheck(wgetProbe(`http://localhost:${port}/-/ready`), 60),
     memory: MONITORING_MEMORY_MIB.prometheus,

@@ -6,6 +6,7 @@
  */
 import { stringify } from "yaml";
 import { StackConfigError } from "../config/errors";
+import { gpuBookings, sectionTenants } from "../config/gpuBookings";
 import { workerEnabled } from "../config/schema";
 import type { PlanContext } from "../plan/common";
 import { stackGpus } from "./common";
@@ -19,20 +20,16 @@ export interface AlertRule {
   readonly annotations: { readonly summary: string; readonly description: string };
 }
 
-const round = (x: number): number => Math.round(x * 1000) / 1000;
-
-/** The largest fraction of one GPU's memory the plan books (vLLM plus the worker, when it runs, where they share). */
+/**
+ * The largest fraction of one GPU's memory the plan books (src/config/gpuBookings.ts): vLLM's share, the
+ * worker's where they share, and each process's CUDA context, of what CUDA can allocate. DCGM's
+ * FB_USED / (FB_USED + FB_FREE) leaves the driver's reserve out the same way.
+ */
 export function largestBookedShare(ctx: PlanContext): number {
   const g = ctx.config.gpu;
   if (g.mode === "cpu") return 0;
-  const worker = workerEnabled(ctx.config);
-  return Math.max(
-    ...stackGpus(ctx).map(
-      (id) =>
-        (g.vllmDevices.includes(id) ? g.memoryUtilization : 0) +
-        (worker && g.workerDevices.includes(id) ? g.workerMemoryFraction : 0),
-    ),
-  );
+  const { gpus } = gpuBookings(sectionTenants(g, workerEnabled(ctx.config)), { memoryMiB: g.memoryMiB });
+  return Math.max(0, ...gpus.map((b) => b.bookedFraction));
 }
 
 /**
@@ -43,13 +40,13 @@ export const DEFAULT_GPU_MEMORY_THRESHOLD = 0.99;
 
 /** GpuMemoryNearFull's threshold: the configured one (above what the stack books), or 0.99. */
 export function gpuMemoryThreshold(ctx: PlanContext, m: MonitoringConfig): number {
-  const booked = round(largestBookedShare(ctx));
+  const booked = largestBookedShare(ctx);
   const configured = m.alerts.gpuMemoryUsedFraction;
   if (configured === undefined) return DEFAULT_GPU_MEMORY_THRESHOLD;
   if (configured <= booked) {
     throw new StackConfigError(
       `${ctx.stackFile}: llmstack:monitoring.alerts.gpuMemoryUsedFraction is ${configured}, but the stack books ` +
-        `${booked} of a GPU's memory up front (vLLM's memoryUtilization plus the worker's share), so the ` +
+        `${booked} of a GPU's memory up front (vLLM's memoryUtilization, the worker's share and their CUDA contexts), so the ` +
         `alert would always fire; set it above ${booked} (at most 0.99), or remove it to use ${DEFAULT_GPU_MEMORY_THRESHOLD}`,
     );
   }

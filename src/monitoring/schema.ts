@@ -7,10 +7,16 @@
  */
 import { z } from "zod";
 import { imageRef } from "../config/images";
+import { plainUrl } from "../config/names";
 
 /** Secrets the monitoring containers need; required in the stack file outside development. */
 export const MONITORING_SECRET_NAMES = ["grafanaAdminPassword"] as const;
-export type MonitoringSecretName = (typeof MONITORING_SECRET_NAMES)[number];
+/**
+ * The alert webhook's URL kept as a stack secret: a Slack or Teams webhook URL is itself the token that
+ * lets anyone post, so it must not be public in the stack file, the plan or the PR comment.
+ */
+export const ALERT_WEBHOOK_SECRET = "alertWebhookUrl";
+export type MonitoringSecretName = (typeof MONITORING_SECRET_NAMES)[number] | typeof ALERT_WEBHOOK_SECRET;
 
 
 /** The images as pinned today; a stack file may override any of them. */
@@ -39,7 +45,8 @@ export const alertThresholdsSchema = z.strictObject({
   gpuTemperatureCelsius: z.number().int().gte(40).lte(110).default(83),
   /**
    * Fraction of a GPU's memory in use that raises GpuMemoryNearFull; default 0.99. It must be above the
-   * largest share the plan books on one GPU (vLLM's memoryUtilization plus the worker where they share):
+   * largest share the plan books on one GPU (vLLM's memoryUtilization, the worker's share where they share, and
+   * their CUDA contexts; src/config/gpuBookings.ts):
    * vLLM takes its share up front, so a threshold at or below it would fire all the time.
    */
   gpuMemoryUsedFraction: fraction.optional(),
@@ -58,8 +65,25 @@ export const receiverSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("none") }),
   z.strictObject({
     type: z.literal("webhook"),
-    /** Alertmanager POSTs its JSON payload here (Slack/Teams bridges, PagerDuty's Events API v2, ...). */
-    url: z.url({ protocol: /^https?$/ }),
+    /**
+     * Where Alertmanager POSTs its JSON payload (Slack/Teams bridges, PagerDuty's Events API v2, ...): a
+     * plain URL, or `{secret: alertWebhookUrl}` for the stack secret llmstack:alertWebhookUrl when the URL
+     * is itself a token.
+     */
+    url: z.union(
+      [
+        z.strictObject({
+          secret: z.literal(ALERT_WEBHOOK_SECRET, {
+            error: `the URL's secret is llmstack:${ALERT_WEBHOOK_SECRET}; write {secret: ${ALERT_WEBHOOK_SECRET}}`,
+          }),
+        }),
+        plainUrl(
+          `keep the URL as a secret instead: url: {secret: ${ALERT_WEBHOOK_SECRET}} and ` +
+            `pulumi config set --secret llmstack:${ALERT_WEBHOOK_SECRET}`,
+        ),
+      ],
+      { error: `must be an http(s) URL or {secret: ${ALERT_WEBHOOK_SECRET}} (the URL kept as a stack secret)` },
+    ),
   }),
   z.strictObject({
     type: z.literal("email"),
@@ -85,6 +109,15 @@ export const monitoringSchema = z.strictObject({
     .default({ retentionDays: 15, scrapeIntervalSeconds: 15 }),
   alerts: alertThresholdsSchema.default(alertThresholdsSchema.parse({})),
   receiver: receiverSchema.default({ type: "none" }),
+  grafana: z
+    .strictObject({
+      /**
+       * Serve Grafana at https://<gateway>/grafana/ through the gateway's TLS proxy. Off by default: its
+       * login page is then on the gateway's address, public where the gateway is.
+       */
+      viaGateway: z.boolean().default(false),
+    })
+    .default({ viaGateway: false }),
 });
 
 export type MonitoringConfig = z.infer<typeof monitoringSchema>;

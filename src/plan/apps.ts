@@ -5,13 +5,12 @@
  */
 import {
   baseContainer,
+  databaseUrl,
   healthcheck,
   INTERNAL_PORTS,
   join,
   MEMORY_LIMITS_MIB,
   OBJECT_STORE_ACCESS_KEY,
-  PG_DB,
-  PG_USER,
   physicalName,
   pythonHttpProbe,
   secret,
@@ -33,15 +32,11 @@ export const WAIT_FOR_VLLM =
 export function backendEnv(): Record<string, Text> {
   return {
     VLLM_BASE_URL: `http://vllm:${INTERNAL_PORTS.vllm}/v1`,
-    VLLM_API_KEY: secret("vllmApiKey"),
-    DATABASE_URL: join(
-      `postgresql://${PG_USER}:`,
-      secret("postgresPassword"),
-      `@postgres:${INTERNAL_PORTS.postgres}/${PG_DB}`,
-    ),
-    REDIS_URL: join("redis://:", secret("redisPassword"), `@redis:${INTERNAL_PORTS.redis}/0`),
+    VLLM_API_KEY: secret("vllmApiKey", "token"),
+    DATABASE_URL: databaseUrl(),
+    REDIS_URL: join("redis://:", secret("redisPassword", "url"), `@redis:${INTERNAL_PORTS.redis}/0`),
     QDRANT_URL: `http://qdrant:${INTERNAL_PORTS.qdrant}`,
-    QDRANT_API_KEY: secret("qdrantApiKey"),
+    QDRANT_API_KEY: secret("qdrantApiKey", "token"),
     S3_ENDPOINT_URL: `http://object-store:${INTERNAL_PORTS.objectStore}`,
     S3_ACCESS_KEY_ID: OBJECT_STORE_ACCESS_KEY,
     S3_SECRET_ACCESS_KEY: secret("objectStoreSecretKey"),

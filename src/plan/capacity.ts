@@ -4,7 +4,7 @@
  * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the catalog.
  */
 import { estimateCapacity, lookupGpu, lookupModel, type CapacityResult, type GpuFacts, type ModelFacts } from "../capacity";
-import { workerEnabled, type StackConfig } from "../config/schema";
+import { MEMORY_UTILISATION_LIMITS, workerEnabled, type StackConfig } from "../config/schema";
 
 export interface CapacityBudget {
   /** "checked": the estimate ran; "unknown": a fact is missing, with `note` saying which. */
@@ -46,7 +46,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
       result: null,
     };
   }
-  const shared = workerEnabled(config) && g.workerDevices.some((d) => g.vllmDevices.includes(d));
+  const shared = workerEnabled(config) ? g.workerDevices.find((d) => g.vllmDevices.includes(d)) : undefined;
   const result = estimateCapacity({
     model,
     gpuMemoryMiB: memoryMiB,
@@ -56,7 +56,8 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     gpuMemoryUtilization: g.memoryUtilization,
     maxModelLen: config.model.maxModelLen,
     dtype: config.model.dtype,
-    ...(shared ? { workerMemoryFraction: g.workerMemoryFraction } : {}),
+    ...(shared !== undefined ? { worker: { gpu: shared, memoryFraction: g.workerMemoryFraction } } : {}),
+    maxMemoryUtilization: MEMORY_UTILISATION_LIMITS[config.environment].max,
   });
   return { status: "checked", note: `${model.name} on ${gpu?.name ?? `${memoryMiB} MiB GPUs`}`, gpuMemoryMiB: memoryMiB, result };
 }

@@ -3,6 +3,7 @@
  * memory limits, log rotation and stop timeouts. Each value is written here once.
  */
 import type { GpuConfig, StackConfig } from "../config/schema";
+import type { SecretEncoding } from "./encode";
 import type { ContainerSpec, HealthcheckSpec, SecretRef, ServiceName, Text } from "./types";
 
 export interface PlanContext {
@@ -66,12 +67,18 @@ export function protectData(config: StackConfig): boolean {
   return config.data?.protect ?? config.environment === "production";
 }
 
-export function secret(name: SecretRef["secret"]): SecretRef {
-  return { secret: name };
+/** A secret, written for the format of the place it lands (verbatim unless said otherwise). */
+export function secret(name: SecretRef["secret"], encode?: SecretEncoding): SecretRef {
+  return encode === undefined ? { secret: name } : { secret: name, encode };
 }
 
 export function join(...parts: (string | SecretRef)[]): Text {
   return { parts };
+}
+
+/** Postgres's address for LiteLLM and the apps, the password percent-encoded into the URL. */
+export function databaseUrl(): Text {
+  return join(`postgresql://${PG_USER}:`, secret("postgresPassword", "url"), `@postgres:${INTERNAL_PORTS.postgres}/${PG_DB}`);
 }
 
 /** An HTTP probe with Python's standard library: every Python image has it, curl is not guaranteed. */

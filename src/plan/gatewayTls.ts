@@ -3,9 +3,9 @@
  * crosses the network in clear. LiteLLM is then not published at all; Caddy is.
  * https://caddyserver.com/docs/caddyfile/directives/tls
  */
-import type { TlsConfig } from "../config/schema";
+import { ACME_HTTP_PORT, type TlsConfig } from "../config/schema";
 import { MONITORING_PORTS } from "../monitoring/common";
-import { GRAFANA_SUB_PATH } from "../monitoring/grafana";
+import { GRAFANA_SUB_PATH, grafanaViaGateway } from "../monitoring/grafana";
 import {
   baseContainer,
   healthcheck,
@@ -64,9 +64,10 @@ export function caddyfile(tls: TlsConfig, grafana = false): string {
 export function planGatewayTls(ctx: PlanContext, tls: TlsConfig): ContainerSpec {
   const { gateway } = ctx.config;
   const ports: PortSpec[] = [{ internal: 443, external: gateway.port, ip: gateway.bindAddress, protocol: "tcp" }];
-  // ACME's HTTP-01 challenge arrives on port 80.
-  if (tls.mode === "acme") ports.push({ internal: 80, external: 80, ip: gateway.bindAddress, protocol: "tcp" });
-  const grafana = ctx.config.monitoring?.enabled === true;
+  if (tls.mode === "acme") {
+    ports.push({ internal: 80, external: ACME_HTTP_PORT, ip: gateway.bindAddress, protocol: "tcp" });
+  }
+  const grafana = grafanaViaGateway(ctx);
   const uploads: UploadSpec[] = [{ file: CADDYFILE, content: caddyfile(tls, grafana), permissions: "0444" }];
   if (tls.mode === "certificate") {
     uploads.push(

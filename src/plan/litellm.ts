@@ -7,12 +7,10 @@
 import { stringify } from "yaml";
 import {
   baseContainer,
+  databaseUrl,
   healthcheck,
   INTERNAL_PORTS,
-  join,
   MEMORY_LIMITS_MIB,
-  PG_DB,
-  PG_USER,
   physicalName,
   pythonHttpProbe,
   secret,
@@ -67,14 +65,10 @@ export function planLitellm(ctx: PlanContext): ContainerSpec {
       String(workers),
     ],
     env: {
-      LITELLM_MASTER_KEY: secret("litellmMasterKey"),
+      LITELLM_MASTER_KEY: secret("litellmMasterKey", "token"),
       LITELLM_SALT_KEY: secret("litellmSaltKey"),
-      VLLM_API_KEY: secret("vllmApiKey"),
-      DATABASE_URL: join(
-        `postgresql://${PG_USER}:`,
-        secret("postgresPassword"),
-        `@postgres:${INTERNAL_PORTS.postgres}/${PG_DB}`,
-      ),
+      VLLM_API_KEY: secret("vllmApiKey", "token"),
+      DATABASE_URL: databaseUrl(),
       STORE_MODEL_IN_DB: "False",
       ...monitoring.env,
     },

@@ -3,6 +3,8 @@
  * (JSON), and a table. Also resolves Text into plain strings for any consumer that has the values.
  */
 import { budgetJson, budgetLine } from "./capacity";
+import { digestLine } from "./digests";
+import { encodeSecret } from "./encode";
 import type { ContainerSpec, SecretRef, StackPlan, Text, UploadSpec } from "./types";
 
 export const MASK = "********";
@@ -11,11 +13,15 @@ export function isSecretRef(t: unknown): t is SecretRef {
   return typeof t === "object" && t !== null && "secret" in t;
 }
 
-/** Resolves text with a function for secrets (the deploy layer passes values, the render a mask). */
+/**
+ * Resolves text with a function for secrets (the deploy layer passes values, the render a mask), each
+ * written for the format of the place it lands: the one place a secret's value is encoded.
+ */
 export function textToString(t: Text, resolve: (ref: SecretRef) => string): string {
+  const value = (ref: SecretRef): string => encodeSecret(resolve(ref), ref.encode ?? "raw");
   if (typeof t === "string") return t;
-  if (isSecretRef(t)) return resolve(t);
-  return t.parts.map((p) => (typeof p === "string" ? p : resolve(p))).join("");
+  if (isSecretRef(t)) return value(t);
+  return t.parts.map((p) => (typeof p === "string" ? p : value(p))).join("");
 }
 
 export function textHasSecret(t: Text): boolean {
@@ -159,6 +165,7 @@ export function planTable(plan: StackPlan): string {
     missing.length
       ? `secrets missing: ${missing.join(", ")}; run: npx llmstack secrets init --stack ${plan.stack}`
       : "secrets: all present",
+    ...[digestLine(plan)].filter((l) => l !== null),
     "",
   ].join("\n");
 }

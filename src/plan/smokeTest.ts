@@ -49,7 +49,7 @@ export function planSmokeTest(ctx: PlanContext, others: readonly ContainerSpec[]
     env: {
       GATEWAY_URL: `http://litellm:${INTERNAL_PORTS.litellm}`,
       MODEL: ctx.config.model.servedModelName,
-      LITELLM_MASTER_KEY: secret("litellmMasterKey"),
+      LITELLM_MASTER_KEY: secret("litellmMasterKey", "token"),
       SMOKE_TIMEOUT_SECONDS: String(SMOKE_TIMEOUT_SECONDS),
       PLAN_REVISION: revision,
     },

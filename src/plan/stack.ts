@@ -1,6 +1,7 @@
 /**
  * planStack: a validated stack config → the StackPlan. Pure and deterministic: no Pulumi, no I/O.
  */
+import { StackConfigError } from "../config/errors";
 import { retrievalEnabled, SECRET_NAMES, workerEnabled, type SecretName, type StackConfig } from "../config/schema";
 import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
@@ -94,6 +95,8 @@ export function planStack(input: PlanInput): StackPlan {
       hostDevices: c.deviceRequests.flatMap((d) => d.deviceIds),
       cudaVisibleDevices: String(c.env.CUDA_VISIBLE_DEVICES ?? ""),
     }));
+  const clash = hostPortClash([...containers, ...monitoring.containers]);
+  if (clash !== null) throw new StackConfigError(`${input.stackFile}: ${clash}`);
   const tls = config.gateway.tls;
   const gatewayHost =
     tls?.mode === "acme" || (tls?.mode === "certificate" && tls.domain)
@@ -120,6 +123,30 @@ export function planStack(input: PlanInput): StackPlan {
     capacity: planCapacity(config),
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
   };
+}
+
+/**
+ * Two containers (or one twice) publishing the same host port, which Docker refuses halfway through an
+ * update; null when none. A wildcard address (0.0.0.0, ::) overlaps every address of its port.
+ */
+export function hostPortClash(containers: readonly ContainerSpec[]): string | null {
+  const seen: { service: string; ip: string; port: number; protocol: string }[] = [];
+  const wildcard = (ip: string): boolean => ip === "0.0.0.0" || ip === "::" || ip === "";
+  for (const c of containers) {
+    for (const p of c.ports) {
+      const other = seen.find(
+        (s) => s.port === p.external && s.protocol === p.protocol && (s.ip === p.ip || wildcard(s.ip) || wildcard(p.ip)),
+      );
+      if (other) {
+        return (
+          `host port ${p.external}/${p.protocol} is published twice, by ${other.service} on ${other.ip} and by ` +
+          `${c.service} on ${p.ip}; give llmstack:gateway.port another port`
+        );
+      }
+      seen.push({ service: c.service, ip: p.ip, port: p.external, protocol: p.protocol });
+    }
+  }
+  return null;
 }
 
 /** Secrets the stack needs that the stack file does not have (staging and production). */

@@ -5,6 +5,7 @@
  */
 import type { Environment, SecretName } from "../config/schema";
 import type { CapacityBudget } from "./capacity";
+import type { SecretEncoding } from "./encode";
 
 export type ServiceName =
   | "model-download"
@@ -23,9 +24,13 @@ export type ServiceName =
   | "alertmanager"
   | "grafana";
 
-/** A reference to a stack secret; resolved by the deploy layer, masked by the offline render. */
+/**
+ * A reference to a stack secret; resolved by the deploy layer, masked by the offline render. `encode` is
+ * the format of the place it lands (plan/encode.ts); absent means verbatim.
+ */
 export interface SecretRef {
   readonly secret: SecretName;
+  readonly encode?: SecretEncoding;
 }
 
 /** Text that may embed secrets: plain strings and secret references, joined in order. */

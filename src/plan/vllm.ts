@@ -50,7 +50,7 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
     HF_HOME,
     // The model is downloaded beforehand by the one-shot container; vLLM must not reach the Hub at start.
     HF_HUB_OFFLINE: "1",
-    VLLM_API_KEY: secret("vllmApiKey"),
+    VLLM_API_KEY: secret("vllmApiKey", "token"),
   };
   const base = baseContainer(ctx);
   const common = {
@@ -122,7 +122,7 @@ export function planModelDownload(ctx: PlanContext, hfTokenPresent: boolean): Co
     image: config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm,
     entrypoints: ["timeout", String(timeoutSeconds), "python3", "-c", script],
     command: config.model.revision === undefined ? [config.model.name] : [config.model.name, config.model.revision],
-    env: hfTokenPresent ? { HF_HOME, HF_TOKEN: secret("hfToken") } : { HF_HOME },
+    env: hfTokenPresent ? { HF_HOME, HF_TOKEN: secret("hfToken", "token") } : { HF_HOME },
     volumes: [{ volume: HF_CACHE_VOLUME, containerPath: HF_HOME }],
     restart: "no",
     memory: MEMORY_LIMITS_MIB.modelDownload,

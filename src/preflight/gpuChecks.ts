@@ -5,9 +5,10 @@
  * (https://docs.vllm.ai/en/stable/configuration/conserving_memory.html); memory held by the stack's own
  * running containers is the stack's and is given back when they are replaced.
  */
+import { bookingLine, gpuBookings, resolveHostGpu } from "../config/gpuBookings";
 import type { DetectedGpu, Detection } from "../gpu/types";
 import type { StackNeeds } from "./needs";
-import { fail, mibText, pass, warn, type CheckResult, type Section } from "./types";
+import { fail, hostCount, mibText, pass, warn, type CheckResult, type Section } from "./types";
 
 export interface ComputeApp {
   readonly pid: number;
@@ -21,12 +22,8 @@ export function parseComputeApps(section: Section | undefined): ComputeApp[] | n
   return section.text
     .split("\n")
     .map((l) => l.split(",").map((c) => c.trim()))
-    .filter((c) => c.length === 3 && /^\d+$/.test(c[0] ?? ""))
-    .map(([pid, used, uuid]) => ({
-      pid: Number(pid),
-      usedMiB: /^\d+$/.test(used ?? "") ? Number(used) : null,
-      gpuUuid: uuid ?? "",
-    }));
+    .filter((c) => c.length === 3 && hostCount(c[0]) !== null)
+    .map(([pid, used, uuid]) => ({ pid: hostCount(pid)!, usedMiB: hostCount(used), gpuUuid: uuid ?? "" }));
 }
 
 /** `docker top` lines written by the probe: "<container> <pid>". */
@@ -34,14 +31,15 @@ export function parseStackPids(section: Section | undefined): Map<number, string
   const out = new Map<number, string>();
   for (const line of section?.text.split("\n") ?? []) {
     const m = /^(\S+) +(\d+)\s*$/.exec(line);
-    if (m) out.set(Number(m[2]), m[1] ?? "");
+    const pid = hostCount(m?.[2]);
+    if (m && pid !== null) out.set(pid, m[1] ?? "");
   }
   return out;
 }
 
 /** Finds a stack GPU ID (index or UUID) among the host's GPUs. */
 export function resolveGpu(id: string, gpus: readonly DetectedGpu[]): DetectedGpu | undefined {
-  return /^\d+$/.test(id) ? gpus.find((g) => g.index === Number(id)) : gpus.find((g) => g.uuid === id);
+  return resolveHostGpu(id, gpus);
 }
 
 function label(g: DetectedGpu): string {
@@ -65,6 +63,23 @@ export function checkGpusPresent(needs: StackNeeds, det: Detection): CheckResult
     );
   }
   return pass(name, `GPU ${needs.gpus.map((n) => n.id).join(", ")} found among the host's ${det.gpus.length}: ${have.join("; ")}`);
+}
+
+/**
+ * The GPU budget again, with the host's GPUs: indices and UUIDs resolve to one physical GPU (so one GPU
+ * under two names is found), and each GPU's memory.total is the host's, not the stack file's.
+ */
+export function checkGpuBudget(needs: StackNeeds, det: Detection): CheckResult {
+  const name = "gpu.budget";
+  const { gpus, problems } = gpuBookings(needs.budget.tenants, { memoryMiB: needs.budget.memoryMiB, host: det.gpus });
+  if (problems.length > 0) {
+    return fail(
+      name,
+      problems.map((p) => `${p.key}: ${p.message}`).join("; "),
+      `${problems.map((p) => p.fix).join("; ")} (${needs.stackFile}: llmstack:gpu)`,
+    );
+  }
+  return pass(name, gpus.map(bookingLine).join("; "));
 }
 
 /** The model's weights, split over vLLM's GPUs, must fit in the share of each GPU vLLM takes. */

@@ -7,7 +7,15 @@ import { smiFailure } from "../gpu/errors";
 import type { Detection } from "../gpu/types";
 import { checkNvidiaRuntime, parseRuntime, type InfoFacts } from "./docker";
 import { checkDriver } from "./driver";
-import { checkGpuMemoryInUse, checkGpusPresent, checkGpuSize, checkNvlink, parseComputeApps, parseStackPids } from "./gpuChecks";
+import {
+  checkGpuBudget,
+  checkGpuMemoryInUse,
+  checkGpusPresent,
+  checkGpuSize,
+  checkNvlink,
+  parseComputeApps,
+  parseStackPids,
+} from "./gpuChecks";
 import type { StackNeeds } from "./needs";
 import { PROBE_QUERY_FIELDS } from "../gpu/query";
 import type { SectionName } from "./probe";
@@ -50,6 +58,7 @@ export function gpuCheckResults(needs: StackNeeds, sections: Sections, info: Inf
   const present = checkGpusPresent(needs, det);
   out.push(present);
   if (present.status === "fail") return out;
+  out.push(checkGpuBudget(needs, det));
   out.push(checkGpuSize(needs, det));
   const nv = checkNvlink(needs, det, det.links !== null || sections.nvlink?.rc === 0);
   if (nv !== null) out.push(nv);

@@ -4,7 +4,7 @@
  */
 import type { ContainerFacts } from "./docker";
 import type { StackNeeds } from "./needs";
-import { fail, gib, pass, warn, type CheckResult, type Section } from "./types";
+import { fail, gib, hostCount, pass, warn, type CheckResult, type Section } from "./types";
 
 export interface Listener {
   readonly ip: string;
@@ -21,10 +21,11 @@ export function parseListeners(section: Section | undefined): Listener[] | null 
     const f = line.trim().split(/\s+/);
     if (f[0] !== "LISTEN" || f.length < 5) return [];
     const m = /^(.*):(\d+)$/.exec(f[3] ?? "");
-    if (m === null) return [];
+    const port = hostCount(m?.[2]);
+    if (m === null || port === null || port > 65535) return [];
     const ip = (m[1] ?? "").replace(/^\[|\]$/g, "").replace(/%.*$/, "");
     const user = /users:\(\("([^"]+)",pid=(\d+)/.exec(f.slice(5).join(" "));
-    return [{ ip, port: Number(m[2]), process: user?.[1] ?? null, pid: user ? Number(user[2]) : null }];
+    return [{ ip, port, process: user?.[1] ?? null, pid: hostCount(user?.[2]) }];
   });
 }
 
@@ -88,8 +89,9 @@ export interface DiskFacts {
 export function parseDf(section: Section | undefined, path: string): DiskFacts | null {
   if (section === undefined || section.rc !== 0) return null;
   const row = section.text.trim().split("\n")[1]?.trim().split(/\s+/);
-  if (row === undefined || row.length < 6 || !/^\d+$/.test(row[3] ?? "")) return null;
-  return { path, availableBytes: Number(row[3]) * 1024, mount: row.slice(5).join(" ") };
+  const kib = hostCount(row?.[3]);
+  if (row === undefined || row.length < 6 || kib === null) return null;
+  return { path, availableBytes: kib * 1024, mount: row.slice(5).join(" ") };
 }
 
 export function checkDisk(needs: StackNeeds, disk: DiskFacts | null, imagePresent: boolean): CheckResult {

@@ -4,6 +4,7 @@
  * sizes that must fit on Docker's disk.
  */
 import { lookupModel } from "../capacity";
+import { gpuBookings, round3, sectionTenants, VLLM_TENANT, type GpuTenant } from "../config/gpuBookings";
 import { workerEnabled, type StackConfig } from "../config/schema";
 import type { ServiceName, StackPlan } from "../plan/types";
 import { vllmImageCuda } from "./imageCuda";
@@ -14,6 +15,13 @@ export interface GpuNeed {
   readonly services: readonly ServiceName[];
   /** Fraction of the GPU's memory the stack takes (vLLM's utilisation, plus the worker's on a shared GPU). */
   readonly fraction: number;
+}
+
+/** What the GPU budget needs to be checked again with the host's own GPUs (src/config/gpuBookings.ts). */
+export interface GpuBudgetInput {
+  readonly tenants: readonly GpuTenant[];
+  /** `gpu.memoryMiB` from the stack file; the host's memory.total wins where nvidia-smi reports it. */
+  readonly memoryMiB: number | null;
 }
 
 export interface PortNeed {
@@ -42,6 +50,7 @@ export interface StackNeeds {
   /** Physical names of the stack's containers (`<project>-<stack>-<service>`). */
   readonly containerNames: readonly string[];
   readonly gpus: readonly GpuNeed[];
+  readonly budget: GpuBudgetInput;
   readonly vllmDevices: readonly string[];
   readonly nvlink: boolean;
   readonly memoryUtilization: number | null;
@@ -68,15 +77,18 @@ export const VLLM_IMAGE_GIB = { gpu: 20, cpu: 6 } as const;
 const DTYPE_BYTES = { float16: 2, bfloat16: 2, float32: 4 } as const;
 
 export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
-  const gpus = new Map<string, { services: ServiceName[]; fraction: number }>();
-  if (config.gpu.mode !== "cpu") {
-    const g = config.gpu;
-    for (const id of g.vllmDevices) gpus.set(id, { services: ["vllm"], fraction: g.memoryUtilization });
-    for (const id of workerEnabled(config) ? g.workerDevices : []) {
-      const cur = gpus.get(id) ?? { services: [], fraction: 0 };
-      gpus.set(id, { services: [...cur.services, "multimodal-worker"], fraction: cur.fraction + g.workerMemoryFraction });
-    }
-  }
+  const g = config.gpu;
+  const budget: GpuBudgetInput =
+    g.mode === "cpu"
+      ? { tenants: [], memoryMiB: null }
+      : { tenants: sectionTenants(g, workerEnabled(config)), memoryMiB: g.memoryMiB ?? null };
+  const gpus = gpuBookings(budget.tenants, { memoryMiB: budget.memoryMiB }).gpus.map(
+    (b): GpuNeed => ({
+      id: b.names[0] ?? b.gpu,
+      services: b.bookings.map((x): ServiceName => (x.name === VLLM_TENANT ? "vllm" : "multimodal-worker")),
+      fraction: round3(b.bookings.reduce((sum, x) => sum + x.fraction, 0)),
+    }),
+  );
   let modelBytes: number | null;
   try {
     const m = lookupModel(config.model.name);
@@ -92,7 +104,8 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
     dockerHost: plan.dockerHost,
     mode: config.gpu.mode,
     containerNames: plan.containers.map((c) => c.name),
-    gpus: [...gpus].map(([id, v]) => ({ id, services: v.services, fraction: round(v.fraction) })),
+    gpus,
+    budget,
     vllmDevices: config.gpu.mode === "cpu" ? [] : [...config.gpu.vllmDevices],
     nvlink: config.gpu.mode === "cpu" ? false : config.gpu.nvlink,
     memoryUtilization: config.gpu.mode === "cpu" ? null : config.gpu.memoryUtilization,
@@ -119,6 +132,3 @@ export function imageNeeds(config: StackConfig, plan: StackPlan): ImageNeed[] {
   });
 }
 
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
-}

@@ -5,6 +5,7 @@
  * The CLI runs it with `sh -s` (locally or over ssh); the Pulumi gate runs it through `command.local.run`.
  */
 import { PROBE_QUERY_FIELDS } from "../gpu/query";
+import { shellQuote as quote, shellWords } from "../config/shell";
 import type { Section } from "./types";
 
 export type SectionName = "hook" | "cdi" | "query" | "topo" | "nvlink" | "apps" | "stackpids" | "listeners" | "disk";
@@ -32,12 +33,8 @@ export interface ProbeOptions {
   readonly diskPath?: string;
 }
 
-export function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 export function probeScript(opts: ProbeOptions): string {
-  const docker = ["docker", ...opts.dockerArgs].map(quote).join(" ");
+  const docker = shellWords(["docker", ...opts.dockerArgs]);
   const bodies: Record<SectionName, string> = {
     hook: [
       `pid=$(pidof dockerd 2>/dev/null | cut -d' ' -f1)`,
@@ -58,7 +55,7 @@ export function probeScript(opts: ProbeOptions): string {
     nvlink: `nvidia-smi nvlink --status`,
     apps: `nvidia-smi --query-compute-apps=${APPS_FIELDS.join(",")} --format=csv,noheader,nounits`,
     stackpids: [
-      `for c in ${opts.containerNames.map(quote).join(" ")}; do`,
+      `for c in ${shellWords(opts.containerNames)}; do`,
       `  ${docker} top "$c" -eo pid 2>/dev/null | tail -n +2 | sed "s|^ *|$c |"`,
       `done; true`,
     ].join("\n"),
@@ -84,7 +81,7 @@ export function parseProbe(text: string): Partial<Record<SectionName, Section>> 
 /** How a probe reaches the host: locally, or over ssh for an `ssh://user@host[:port]` Docker host. */
 export interface Transport {
   readonly kind: "local" | "ssh" | "none";
-  /** For ssh: the ssh arguments before the remote command. */
+  /** For ssh: the ssh arguments before the remote command, ending with "--" and the destination. */
   readonly sshArgs: readonly string[];
   /** docker CLI arguments on the probed host: --host for a local socket, none over ssh (the remote default). */
   readonly dockerArgs: readonly string[];
@@ -93,13 +90,16 @@ export interface Transport {
 }
 
 export function transportFor(dockerHost: string): Transport {
-  const ssh = /^ssh:\/\/(?:([\w.-]+)@)?([\w.-]+)(?::(\d+))?$/.exec(dockerHost);
+  // Neither user nor host may start with "-" (the stack schema refuses it too); "--" ends ssh's options
+  // before the destination either way (getopt(3); `ssh -G -o BatchMode=yes -- user@host` parses as one).
+  const ssh = /^ssh:\/\/(?:([\w.][\w.-]*)@)?([\w.][\w.-]*)(?::(\d+))?$/.exec(dockerHost);
   if (ssh !== null) {
     const target = ssh[1] ? `${ssh[1]}@${ssh[2]}` : (ssh[2] ?? "");
     return {
       kind: "ssh",
       // BatchMode: never prompt (Pulumi and CI have no terminal); a short timeout so an unreachable host says so.
-      sshArgs: ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...(ssh[3] ? ["-p", ssh[3]] : []), target],
+      // "--" ends ssh's options, so a destination that starts with "-" is never read as one.
+      sshArgs: ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...(ssh[3] ? ["-p", ssh[3]] : []), "--", target],
       dockerArgs: [],
       where: `${ssh[2]} over ssh`,
     };
@@ -118,7 +118,7 @@ export function probeCommandLine(script: string, transport: Transport): string {
   const b64 = Buffer.from(script, "utf8").toString("base64");
   const run =
     transport.kind === "ssh"
-      ? `echo ${b64} | base64 -d | ssh ${transport.sshArgs.map(quote).join(" ")} sh -s`
+      ? `echo ${b64} | base64 -d | ssh ${shellWords(transport.sshArgs)} sh -s`
       : `echo ${b64} | base64 -d | sh -s`;
   return `${run} 2>&1; echo "@@transport $?"; exit 0`;
 }

@@ -43,3 +43,10 @@ export function gib(bytes: number): string {
 export function mibText(mib: number): string {
   return `${Math.round(mib)} MiB`;
 }
+
+/** A whole number the host printed, or null when it is not one a double holds exactly (400 digits is Infinity). */
+export function hostCount(text: string | undefined): number | null {
+  if (text === undefined || !/^\d+$/.test(text)) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
+}

@@ -174,7 +174,7 @@ describe("llmstack bench against a local server", () => {
       "LITELLM_MASTER_KEY is not set: export the gateway's key first (pulumi config get --stack staging llmstack:litellmMasterKey), or name another variable with --api-key-env",
     );
     await expect(benchCommand(["--stack", "staging", "--requests", "0"], fakeIo().io, false)).rejects.toThrow(
-      '--requests must be a whole number from 1 to 100000, got "0"',
+      '--requests "0": must be a whole number from 1 to 100000',
     );
     await expect(benchCommand(["--requests", "3"], fakeIo().io, false)).rejects.toThrow(
       "--stack is required, e.g. llmstack bench --stack production",

@@ -124,15 +124,36 @@ describe("constraints", () => {
     ]);
   });
 
-  it("a GPU shared with the multimodal worker keeps the worker's share", () => {
-    const r = estimateCapacity({ ...base, gpuMemoryUtilization: 0.9, workerMemoryFraction: 0.2 });
+  it("a GPU shared with the multimodal worker is held to the GPU budget, in the stack schema's words", () => {
+    // 0.9 + 0.1 is exactly the GPU, which left nothing for the two CUDA contexts and passed before.
+    const r = estimateCapacity({ ...base, gpuMemoryUtilization: 0.9, worker: { gpu: "1", memoryFraction: 0.1 } });
     expect(r.violations).toEqual([
       {
         code: "shared-gpu",
         message:
-          "GPU memory utilisation 0.9 plus the multimodal worker's share 0.2 is 1.10, more than the whole GPU; " +
-          "lower memoryUtilization to at most 0.80 or move the worker to another GPU",
+          "GPU 1 is shared by vLLM (memoryUtilization 0.9) and the multimodal worker (workerMemoryFraction 0.1): " +
+          "0.9 + 0.1 of the 24136 MiB CUDA can allocate (memory.total 24576 MiB less 440 MiB the driver keeps) plus " +
+          "a 512 MiB CUDA context per process come to 25160 MiB, 1024 MiB more than there is; vLLM starts only when " +
+          "its whole share is free, so it could not start again while the multimodal worker holds its share; lower " +
+          "workerMemoryFraction to 0.05 or less, or memoryUtilization to 0.85 or less, or give the multimodal worker " +
+          "a GPU vLLM does not use",
       },
+    ]);
+    expect(estimateCapacity({ ...base, gpuMemoryUtilization: 0.9, worker: { gpu: "1", memoryFraction: 0.05 } }).violations).toEqual([]);
+  });
+
+  it("advises a utilisation only up to the stack's limit (the schema's per-environment maximum)", () => {
+    // A 40000-token sequence of Llama 3.1 8B on one 3090 needs utilisation 0.94: within the schema's 0.95,
+    // beyond production's 0.92.
+    const input = { ...base, model: lookupModel("meta-llama/Llama-3.1-8B-Instruct"), tensorParallelSize: 1, maxModelLen: 40000 };
+    const head =
+      "one sequence of max model length 40000 needs 4.88 GiB of KV cache per GPU but only 3.98 GiB (32608 tokens) " +
+      "is left; lower maxModelLen to at most 32608";
+    expect(estimateCapacity(input).violations.map((v) => v.message)).toEqual([
+      `${head}, or raise memoryUtilization to at least 0.94, or add GPUs (tensor parallelism)`,
+    ]);
+    expect(estimateCapacity({ ...input, maxMemoryUtilization: 0.92 }).violations.map((v) => v.message)).toEqual([
+      `${head}, or add GPUs (tensor parallelism)`,
     ]);
   });
 

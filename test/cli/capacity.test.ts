@@ -89,12 +89,12 @@ describe("llmstack capacity", () => {
     expect((JSON.parse(out.join("")) as { kvCacheTokens: number }).kvCacheTokens).toBe(116848);
   });
 
-  it("lists the known GPUs for an unknown name, through the main command table", async () => {
+  it("lists the known GPUs for an unknown name, through the main command table (a usage error, exit 2)", async () => {
     const { io, err } = fakeIo();
     const code = await main(["capacity", "--model", "facebook/opt-125m", "--gpu", "RTX 9999"], io);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err.join("")).toBe(
-      'llmstack capacity: unknown GPU "RTX 9999"; the catalog knows RTX 3090, RTX 4090, RTX 5090, A100 40GB, ' +
+      'llmstack capacity: --gpu: unknown GPU "RTX 9999"; the catalog knows RTX 3090, RTX 4090, RTX 5090, A100 40GB, ' +
         "A100 80GB, H100 80GB, H200, L40S, RTX A6000, A10, L4, T4. Pass the card's memory in MiB instead " +
         "(nvidia-smi --query-gpu=memory.total --format=csv).\n",
     );
@@ -104,7 +104,7 @@ describe("llmstack capacity", () => {
     const { io } = fakeIo();
     await expect(
       capacityCommand(["--model", "facebook/opt-125m", "--gpu", "T4", "--quantization", "q4"], io),
-    ).rejects.toThrow('--quantization is "q4"; allowed: none, fp8, int8, awq, gptq');
+    ).rejects.toThrow('--quantization "q4": must be one of none, fp8, int8, awq, gptq');
     await expect(capacityCommand(["--gpu", "T4"], io)).rejects.toThrow(
       "--model is required: a catalog name or a config.json path",
     );

@@ -1,5 +1,6 @@
 /** `llmstack configure-gpu`: rewrites only llmstack:gpu, keeps comments, is idempotent, refuses impossible modes. */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import * as fs from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,6 +8,7 @@ import { configureGpuCommand } from "../../src/cli/configureGpu";
 import type { CliIo } from "../../src/cli/io";
 import { readProjectConfig } from "../../src/config/stackFile";
 import { APP_IMAGES } from "../helpers/stacks";
+import type { WriteFs } from "../../src/config/writeFile";
 
 const FIX = join(__dirname, "../fixtures/nvidia-smi");
 const ROOT = join(__dirname, "../..");
@@ -61,6 +63,30 @@ function io(cwd: string): { io: CliIo; out: string[] } {
 }
 
 const A6000 = { "topo.txt": "topo-3xa6000-partial-nvlink.txt", "nvlink.txt": "nvlink-3xa6000-one-inactive.txt" };
+
+describe("configure-gpu on a full disk", () => {
+  it("leaves the stack file byte for byte as it was, and no temporary file, and names the file", async () => {
+    const dir = project(STACK, A6000);
+    const before = readFileSync(join(dir, "Pulumi.production.yaml"));
+    // The disk fills after the first 100 bytes of the new text.
+    let written = 0;
+    const full: WriteFs = {
+      ...fs,
+      writeSync: ((fd: number, buf: Buffer, off: number, len: number) => {
+        if (written >= 100) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        const n = fs.writeSync(fd, buf, off, Math.min(len, 100 - written));
+        written += n;
+        return n;
+      }) as WriteFs["writeSync"],
+    };
+    await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], io(dir).io, full)).rejects.toThrow(
+      "Pulumi.production.yaml: could not be written (ENOSPC: no space left on device, write); it was left as it was",
+    );
+    expect(written).toBe(100);
+    expect(readFileSync(join(dir, "Pulumi.production.yaml")).equals(before)).toBe(true);
+    expect(readdirSync(dir).sort()).toEqual(["Pulumi.production.yaml", "Pulumi.yaml", "caps"]);
+  });
+});
 
 describe("configure-gpu", () => {
   it("auto from captures rewrites only the GPU section, keeps comments, and says vLLM restarts", async () => {
@@ -148,13 +174,15 @@ describe("configure-gpu", () => {
   it("a section the stack would reject is not written (vLLM and the worker overfill a shared GPU)", async () => {
     // The worker runs (its image set; a stack's llmstack:images replaces Pulumi.yaml's, so every image is listed).
     const images = { ...(readProjectConfig(ROOT).images as object), multimodalWorker: APP_IMAGES.multimodalWorker };
-    const stack = STACK.replace("memoryUtilization: 0.85", "memoryUtilization: 0.95").replace(
+    const stack = STACK.replace("memoryUtilization: 0.85", "memoryUtilization: 0.92").replace(
       "  llmstack:gateway:",
       `  llmstack:images: ${JSON.stringify(images)}\n  llmstack:gateway:`,
     );
     const dir = project(stack, { "topo.txt": "topo-2x3090-nvlink-nv4.txt" });
     await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "caps"], io(dir).io)).rejects.toThrow(
-      "Pulumi.production.yaml: the new llmstack:gpu would be rejected, nothing was written: gpu.workerMemoryFraction: GPU 1 is shared",
+      "Pulumi.production.yaml: the new llmstack:gpu would be rejected, nothing was written: gpu.workerMemoryFraction: " +
+        "GPU 1 is shared by vLLM (memoryUtilization 0.92) and the multimodal worker (workerMemoryFraction 0.1): 0.92 + 0.1 " +
+        "= 1.02 of its memory leaves nothing for a 512 MiB CUDA context per process;",
     );
     expect(readFileSync(join(dir, "Pulumi.production.yaml"), "utf8")).toBe(stack);
   });
@@ -164,7 +192,7 @@ describe("configure-gpu", () => {
     await expect(configureGpuCommand(["fast", "--stack", "production"], io(dir).io)).rejects.toThrow(
       'configure-gpu: mode "fast" is not one of auto, multi, single, cpu; e.g. llmstack configure-gpu auto --stack production',
     );
-    await expect(configureGpuCommand(["auto"], io(dir).io)).rejects.toThrow("configure-gpu: --stack NAME is required");
+    await expect(configureGpuCommand(["auto"], io(dir).io)).rejects.toThrow("--stack is required, e.g. llmstack configure-gpu auto --stack production");
     await expect(configureGpuCommand(["cpu", "--stack", "nope"], io(dir).io)).rejects.toThrow(
       `Pulumi.nope.yaml: no such stack file in ${dir}; create it first (copy Pulumi.development.yaml) or pick another --stack`,
     );

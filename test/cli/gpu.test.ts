@@ -22,7 +22,8 @@ function fakeIo(answers: Record<string, ExecResult> = {}): { io: CliIo; out: str
     stderr: (t) => err.push(t),
     exec: async (file, args) => {
       calls.push({ file, args });
-      const key = [file, ...args].join(" ");
+      // Over ssh the remote command is one line of quoted words; answers are keyed by the words.
+      const key = [file, ...args].join(" ").replace(/'/g, "");
       const hit = Object.entries(answers).find(([k]) => key.endsWith(k));
       return hit?.[1] ?? { code: 127, stdout: "", stderr: `spawn ${file} ENOENT` };
     },
@@ -81,9 +82,11 @@ describe("gpu detect from capture files", () => {
     expect(err.join("")).toMatch(/^llmstack gpu detect: smi-error-no-driver\.txt: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver\./);
   });
 
-  it("a missing file is named", async () => {
+  it("a missing file is named with its flag", async () => {
     const { io } = fakeIo();
-    await expect(gpuCommand(["detect", "--topo", "nope.txt"], io)).rejects.toThrow(`nope.txt: no such file (looked in ${join(FIX, "nope.txt")})`);
+    await expect(gpuCommand(["detect", "--topo", "nope.txt"], io)).rejects.toThrow(
+      `--topo "nope.txt": no such file (looked for ${join(FIX, "nope.txt")})`,
+    );
   });
 
   it("--ssh with files is a usage error; an unknown subcommand too", async () => {
@@ -112,11 +115,12 @@ describe("gpu detect running nvidia-smi", () => {
       "nvlink --status": { code: 3, stdout: nvlink, stderr: "" },
     });
     expect(await gpuCommand(["detect", "--ssh", "admin@gpu-box", "--json"], io)).toBe(0);
-    expect(calls.map((c) => [c.file, ...c.args].join(" "))).toEqual([
-      `ssh -o BatchMode=yes admin@gpu-box nvidia-smi ${FULL_QUERY}`,
-      `ssh -o BatchMode=yes admin@gpu-box nvidia-smi ${OLD_QUERY}`,
-      "ssh -o BatchMode=yes admin@gpu-box nvidia-smi topo -m",
-      "ssh -o BatchMode=yes admin@gpu-box nvidia-smi nvlink --status",
+    const words = (s: string): string => s.split(" ").map((w) => `'${w}'`).join(" ");
+    expect(calls.map((c) => [c.file, ...c.args])).toEqual([
+      ["ssh", "-o", "BatchMode=yes", "--", "admin@gpu-box", words(`nvidia-smi ${FULL_QUERY}`)],
+      ["ssh", "-o", "BatchMode=yes", "--", "admin@gpu-box", words(`nvidia-smi ${OLD_QUERY}`)],
+      ["ssh", "-o", "BatchMode=yes", "--", "admin@gpu-box", "'nvidia-smi' 'topo' '-m'"],
+      ["ssh", "-o", "BatchMode=yes", "--", "admin@gpu-box", "'nvidia-smi' 'nvlink' '--status'"],
     ]);
     const json = JSON.parse(out.join(""));
     expect(json.gpus[1]).toEqual({
@@ -141,6 +145,14 @@ describe("gpu detect running nvidia-smi", () => {
         "Install the NVIDIA driver (it ships nvidia-smi; https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/), " +
         "or run the stack without a GPU: llmstack configure-gpu cpu --stack <name>.\n",
     );
+  });
+
+  it("a --ssh HOST that starts with \"-\" stays ssh's destination, and the remote command is quoted words", async () => {
+    const { io, calls } = fakeIo({ [FULL_QUERY]: { code: 255, stdout: "", stderr: "ssh: Could not resolve hostname\n" } });
+    await expect(gpuCommand(["detect", "--ssh=-oProxyCommand=touch /tmp/pwned"], io)).rejects.toThrow(
+      "ssh -oProxyCommand=touch /tmp/pwned failed: ssh: Could not resolve hostname;",
+    );
+    expect(calls[0]!.args.slice(0, 5)).toEqual(["-o", "BatchMode=yes", "--", "-oProxyCommand=touch /tmp/pwned", `'nvidia-smi' '${FULL_QUERY.split(" ")[0]}' '--format=csv,noheader,nounits'`]);
   });
 
   it("ssh that cannot log in is its own error", async () => {

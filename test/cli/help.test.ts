@@ -10,7 +10,7 @@ import { main } from "../../src/cli/main";
 import { ROOT } from "../helpers/pulumiMocks";
 import { fakeIo } from "../helpers/fakeIo";
 
-const COMMANDS = ["bench", "capacity", "configure-gpu", "gpu", "plan", "quickstart", "secrets", "validate", "up"];
+const COMMANDS = ["bench", "capacity", "configure-gpu", "gpu", "images", "plan", "quickstart", "secrets", "validate", "up"];
 
 describe("llmstack <command> --help", () => {
   it("has help for exactly the commands llmstack runs", async () => {
@@ -64,7 +64,7 @@ describe("llmstack <command> --help", () => {
   it("leaves a --help after -- to pulumi (up passes it on)", async () => {
     const io = fakeIo(ROOT);
     // up validates first; with no stack option it must complain about --stack, not print help.
-    expect(await main(["up", "--", "--help"], io)).toBe(1);
+    expect(await main(["up", "--", "--help"], io)).toBe(2);
     expect(io.err()).toBe("llmstack up: --stack is required, e.g. npm run up -- --stack production\n");
   });
 

@@ -45,7 +45,7 @@ describe("llmstack plan", () => {
     );
   });
 
-  it("requires --stack and rejects unknown options", async () => {
+  it("requires --stack and rejects unknown options (exit 1: plan's 2 means the plan changes)", async () => {
     const io = fakeIo(ROOT);
     expect(await main(["plan"], io)).toBe(1);
     expect(io.err()).toBe("llmstack plan: --stack is required, e.g. llmstack plan --stack production\n");

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -152,5 +152,38 @@ describe("llmstack quickstart", () => {
     expect(plan.containers.map((c) => c.service)).toContain("multimodal-worker");
     expect(plan.containers.map((c) => c.service)).toContain("retrieval-proxy");
     expect(io.calls.filter((c) => c.file === "pulumi").map((c) => c.args[0])).toEqual(["version"]);
+  });
+});
+
+describe("what quickstart says about its secrets", () => {
+  it("says plainly that the empty passphrase protects nothing, and keeps Pulumi.local.yaml owner-only", async () => {
+    const dir = project();
+    const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "missing" }), { HOME: "/root" });
+    expect(await main(["quickstart"], io)).toBe(0);
+    expect(statSync(join(dir, "Pulumi.local.yaml")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, ".llmstack/state")).mode & 0o777).toBe(0o700);
+    expect(readFileSync(join(dir, "Pulumi.local.yaml"), "utf8").split("\n")[1]).toBe(
+      "# Its secrets are encrypted with an empty passphrase: anyone who can read this file can read them.",
+    );
+    expect(io.out()).toContain(
+      "Pulumi.local.yaml holds the secrets encrypted with an empty passphrase: anyone who can read the file can read them. " +
+        "It is now readable only by you (mode 600); do not commit it or copy it where others can read it.\n",
+    );
+    expect(io.out()).not.toContain("the values are encrypted");
+  });
+
+  it("makes an existing Pulumi.local.yaml owner-only too", async () => {
+    const dir = project();
+    const first = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "missing" }));
+    expect(await main(["quickstart", "--dry-run"], first)).toBe(0);
+    chmodSync(join(dir, "Pulumi.local.yaml"), 0o644);
+    expect(await main(["quickstart", "--dry-run"], fakeIo(dir, host({ pulumi: true, docker: "up", smi: "missing" })))).toBe(0);
+    expect(statSync(join(dir, "Pulumi.local.yaml")).mode & 0o777).toBe(0o600);
+  });
+
+  it("keeps Pulumi.local.yaml and the local state git-ignored", () => {
+    const ignored = readFileSync(join(ROOT, ".gitignore"), "utf8").split("\n");
+    expect(ignored).toContain("Pulumi.local.yaml");
+    expect(ignored).toContain(".llmstack/");
   });
 });

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -26,6 +26,25 @@ describe("llmstack secrets init", () => {
     );
     for (const c of sets) expect(c.opts?.input).toMatch(c.args[5] === "llmstack:litellmMasterKey" ? /^sk-[0-9a-f]{48}$/ : /^[0-9a-f]{48}$/);
     expect(new Set(sets.map((c) => c.opts?.input)).size).toBe(8);
+  });
+
+  it("says what protects the values: the secrets provider, or nothing with an empty passphrase", async () => {
+    const dir = project();
+    const io = fakeIo(dir, () => ({ code: 0, stdout: "", stderr: "" }), { PULUMI_CONFIG_PASSPHRASE: "a long passphrase" });
+    expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(0);
+    expect(io.out().split("\n").at(-2)).toBe(
+      "Commit Pulumi.production.yaml: the values are encrypted by the stack's secrets provider, so only someone with its " +
+        "passphrase or key can read them; keep that safe.",
+    );
+    const open = project();
+    chmodSync(join(open, "Pulumi.production.yaml"), 0o644);
+    const empty = fakeIo(open, () => ({ code: 0, stdout: "", stderr: "" }), { PULUMI_CONFIG_PASSPHRASE: "" });
+    expect(await main(["secrets", "init", "--stack", "production"], empty)).toBe(0);
+    expect(empty.out().split("\n").at(-2)).toBe(
+      "Pulumi.production.yaml holds the secrets encrypted with an empty passphrase: anyone who can read the file can read them. " +
+        "It is now readable only by you (mode 600); do not commit it or copy it where others can read it.",
+    );
+    expect(statSync(join(open, "Pulumi.production.yaml")).mode & 0o777).toBe(0o600);
   });
 
   it("never replaces a secret the stack file already has", async () => {

@@ -41,7 +41,7 @@ describe("checked-in stack files", () => {
       tensorParallelSize: 2,
       pipelineParallelSize: 1,
       memoryUtilization: { development: 0.8, staging: 0.85, production: 0.9 }[stack],
-      workerMemoryFraction: 0.1,
+      workerMemoryFraction: { development: 0.1, staging: 0.04, production: 0.04 }[stack],
     });
     expect(config.dockerHost).toBe("unix:///var/run/docker.sock");
   });
@@ -95,18 +95,71 @@ describe("invalid stack config", () => {
     );
   });
 
-  it("rejects a GPU shared by vLLM and the worker beyond the memory budget", () => {
-    const values = production((v) => {
-      v.gpu.workerMemoryFraction = 0.2;
+  // 0.1 is exactly the rest of the GPU: the shares fit, the two CUDA contexts do not, so vLLM could not
+  // restart beside the running worker (accepted before the contexts were counted).
+  it.each([
+    [0.2, "27574 MiB, 3438", "0.75"],
+    [0.1, "25160 MiB, 1024", "0.85"],
+  ])("rejects worker share %s beside vLLM's 0.9 on GPU 1: beyond the memory budget", (w, over, maxUtil) => {
+    expect(errorOf(production((v) => {
+      v.gpu.workerMemoryFraction = w;
       withAppImages(v);
-    });
-    expect(errorOf(values)).toBe(
+    }))).toBe(
       "Pulumi.production.yaml: invalid stack config:\n" +
-        "  - llmstack:gpu.workerMemoryFraction: GPU 1 is shared by vLLM (memoryUtilization 0.9) and the " +
-        "multimodal worker (workerMemoryFraction 0.2): together 1.1 of the GPU, more than 1.0; lower " +
-        "memoryUtilization to 0.8 or less, or give the worker a GPU vLLM does not use (got 0.2)\n" +
+        "  - llmstack:gpu.workerMemoryFraction: GPU 1 is shared by vLLM (memoryUtilization 0.9) and the multimodal " +
+        `worker (workerMemoryFraction ${w}): 0.9 + ${w} of the 24136 MiB CUDA can allocate (memory.total 24576 MiB ` +
+        `less 440 MiB the driver keeps) plus a 512 MiB CUDA context per process come to ${over} MiB more ` +
+        "than there is; vLLM starts only when its whole share is free, so it could not start again while the " +
+        "multimodal worker holds its share; lower workerMemoryFraction to 0.05 or less, or memoryUtilization to " +
+        `${maxUtil} or less, or give the multimodal worker a GPU vLLM does not use (got ${w})\n` +
         FOOTER,
     );
+  });
+
+  it("accepts the largest worker share the message offers", () => {
+    expect(parseStackConfig(production((v) => (v.gpu.workerMemoryFraction = 0.05)), "Pulumi.production.yaml").gpu).toMatchObject({
+      workerMemoryFraction: 0.05,
+    });
+  });
+
+  it("rejects vLLM alone on a GPU too small for its share and its CUDA context", () => {
+    const values = rawValues("development") as Record<string, any>;
+    Object.assign(values.gpu, { mode: "single", vllmDevices: ["0"], nvlink: false, tensorParallelSize: 1 });
+    Object.assign(values.gpu, { memoryMiB: 8192, memoryUtilization: 0.95 });
+    expect(errorOf(values, "Pulumi.development.yaml")).toBe(
+      "Pulumi.development.yaml: invalid stack config:\n" +
+        "  - llmstack:gpu.memoryUtilization: GPU 0 is used by vLLM (memoryUtilization 0.95) alone: 0.95 of the 7752 " +
+        "MiB CUDA can allocate (memory.total 8192 MiB less 440 MiB the driver keeps) plus its 512 MiB CUDA context " +
+        "come to 7876 MiB, 124 MiB more than there is; vLLM starts only when its whole share is free, so it could " +
+        "not start; lower memoryUtilization to 0.93 or less (got 0.95)\n" +
+        'Fix these keys in Pulumi.development.yaml (see README "Stack config keys").',
+    );
+  });
+
+  it("needs memoryMiB on a GPU vLLM shares with the worker, to count the CUDA contexts", () => {
+    expect(errorOf(production((v) => {
+      delete v.gpu.memoryMiB;
+      withAppImages(v);
+    }))).toBe(
+      "Pulumi.production.yaml: invalid stack config:\n" +
+        "  - llmstack:gpu.memoryMiB: GPU 1 is shared by vLLM and the multimodal worker, and the budget counts each " +
+        "process's 512 MiB CUDA context against the GPU's memory, so it needs memoryMiB; set it to the GPU's " +
+        "memory.total in MiB as nvidia-smi reports it (llmstack configure-gpu auto writes it), or give the worker a " +
+        "GPU vLLM does not use (not set)\n" +
+        FOOTER,
+    );
+  });
+
+  it("holds production to its utilisation bounds (0.6 to 0.92), which the policy pack imports", () => {
+    expect(errorOf(production((v) => (v.gpu.memoryUtilization = 0.94)))).toBe(
+      "Pulumi.production.yaml: invalid stack config:\n" +
+        "  - llmstack:gpu.memoryUtilization: production allows memoryUtilization 0.6 to 0.92; set it within those " +
+        "bounds (got 0.94)\n" +
+        FOOTER,
+    );
+    const staging = rawValues("staging") as Record<string, any>;
+    staging.gpu.memoryUtilization = 0.5;
+    expect(parseStackConfig(staging, "Pulumi.staging.yaml").gpu).toMatchObject({ memoryUtilization: 0.5 });
   });
 
   it("books no share for a worker that does not run (no llmstack:images.multimodalWorker)", () => {
@@ -135,13 +188,15 @@ describe("invalid stack config", () => {
 
   it("rejects a GPU ID that is neither an index nor a UUID", () => {
     expect(errorOf(production((v) => (v.gpu.vllmDevices = ["0", "gpu1"])))).toContain(
-      '  - llmstack:gpu.vllmDevices[1]: must be a GPU index such as "0" or a UUID such as "GPU-5a0c6b3e-..." (got "gpu1")',
+      '  - llmstack:gpu.vllmDevices[1]: must be a GPU index such as "0" (no leading zero: "01" is GPU 1, write "1") ' +
+        'or a UUID such as "GPU-5a0c6b3e-..." (got "gpu1")',
     );
   });
 
   it("rejects a docker host that is not unix, ssh or tcp", () => {
     expect(errorOf(production((v) => (v.dockerHost = "http://gpu-box")))).toContain(
-      '  - llmstack:dockerHost: must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port" (got "http://gpu-box")',
+      '  - llmstack:dockerHost: must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port" ' +
+        '(user and host may not start with "-"; no control characters) (got "http://gpu-box")',
     );
   });
 });

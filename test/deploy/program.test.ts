@@ -1,8 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { containerJson, dockerSettings } from "../../src/plan/render";
-import { appImagesOverride, runProgram, TEST_SECRETS, unwrap, type MockRun } from "../helpers/pulumiMocks";
-import { planOf, STACKS } from "../helpers/stacks";
+import { appImagesOverride, pinImagesForTests, runProgram, TEST_SECRETS, testPinned, unwrap, type MockRun } from "../helpers/pulumiMocks";
+import { planFromValues, rawValues, STACKS } from "../helpers/stacks";
 
 const CONTAINER = "docker:index/container:Container";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -21,7 +21,8 @@ function inputsOf(run: MockRun, name: string): Record<string, unknown> {
 
 describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
   let run: MockRun;
-  const plan = planOf(stack);
+  // As runProgram configures it: staging and production with their images pinned.
+  const plan = planFromValues({ ...rawValues(stack), ...pinImagesForTests(rawValues(stack)) }, stack);
 
   it("registers the provider, network, volumes, images and one container per service", async () => {
     run = await runProgram(stack);
@@ -73,7 +74,7 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
       value: [
         {
           file: "/usr/local/etc/redis/redis.conf",
-          content: `bind 0.0.0.0\nprotected-mode yes\nappendonly yes\ndir /data\nrequirepass ${TEST_SECRETS.redisPassword}\n`,
+          content: `bind 0.0.0.0\nprotected-mode yes\nappendonly yes\ndir /data\nrequirepass "${TEST_SECRETS.redisPassword}"\n`,
           permissions: "0400",
           // redis 7.4's entrypoint drops to redis (999:999) with gosu before redis-server reads its config.
           owner: "999",
@@ -93,7 +94,8 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
     expect([vllm.wait, vllm.waitTimeout]).toEqual([true, 1200]);
     const download = inputsOf(run, `${stack}-vllm-model-download-container`);
     expect([download.attach, download.mustRun, download.wait]).toEqual([true, false, undefined]);
-    expect(inputsOf(run, `${stack}-vllm-image`)).toEqual({ name: "vllm/vllm-openai:v0.21.0", keepLocally: true });
+    const vllmImage = stack === "development" ? "vllm/vllm-openai:v0.21.0" : testPinned("vllm/vllm-openai:v0.21.0");
+    expect(inputsOf(run, `${stack}-vllm-image`)).toEqual({ name: vllmImage, keepLocally: true });
   });
 
   it("replaces containers delete-first and keeps data volumes on delete", () => {

@@ -126,7 +126,7 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
     expect(r.stderr).toMatch(new RegExp(`^llmstack plan: --diff needs a git repository, but ${dir} is not inside one`));
   });
 
-  it("--markdown without --diff, and --markdown with --json", async () => {
+  it("--markdown without --diff, and --markdown with --json: errors (exit 1), never the 2 of a change", async () => {
     const a = await run(["plan", "--stack", "production", "--markdown"], ROOT);
     expect(a).toEqual({
       code: 1,
@@ -135,7 +135,7 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
         "llmstack plan: --markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown\n",
     });
     const b = await run(["plan", "--stack", "production", "--diff", "HEAD", "--markdown", "--json"], ROOT);
-    expect(b.stderr).toBe("llmstack plan: --markdown and --json print the diff two ways; pick one\n");
+    expect([b.code, b.stderr]).toEqual([1, "llmstack plan: --markdown and --json print the diff two ways; pick one\n"]);
     expect(existsSync(join(ROOT, "node_modules"))).toBe(true);
   });
 });

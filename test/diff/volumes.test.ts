@@ -67,8 +67,9 @@ describe("turning monitoring off", () => {
       "-   volume litellm-metrics (llm-multimodal-stack-production-litellm-metrics): removed from the program — " +
         "deleted with its contents",
     ]);
+    // Caddy serves no Grafana route by default, so the gateway's TLS proxy is unchanged.
     expect(diffText(d).split("\n").at(-2)).toBe(
-      "3 to replace, 0 to update in place, 0 to create, 4 to delete, 6 unchanged; volumes: 3 to delete",
+      "2 to replace, 0 to update in place, 0 to create, 4 to delete, 7 unchanged; volumes: 3 to delete",
     );
     const md = diffMarkdown(d);
     expect(md).toContain(

@@ -43,10 +43,33 @@ describe("decideLayout", () => {
       cardClass: "consumer",
       tensorParallelSize: 2,
       memoryUtilization: 0.9,
+      // Beside vLLM's 0.9 and two CUDA contexts GPU 1 leaves the worker at most 0.05 (docs/gpu-budget.md).
+      workerMemoryFraction: 0.04,
       // The capacity check's facts: the cards' shared name and smallest memory.
       gpuName: "NVIDIA GeForce RTX 3090",
       memoryMiB: 24576,
     });
+  });
+
+  it("gives a worker that shares vLLM's GPU a share that fits beside vLLM, and keeps the schema's 0.1 elsewhere", () => {
+    for (const environment of ["production", "staging", "development"]) {
+      const section = gpuSchema.parse(decideLayout(twoNv, "auto", { environment }));
+      expect(section.mode !== "cpu" ? section.workerMemoryFraction : null).toBe(
+        { production: 0.04, staging: 0.04, development: 0.1 }[environment],
+      );
+    }
+    const single = decideLayout(host([["X", "PHB"], ["PHB", "X"]]), "single", { environment: "production" });
+    expect(single).not.toHaveProperty("workerMemoryFraction");
+  });
+
+  it("keeps the stack file's gpuName and memoryMiB when the captures give none (no query table)", () => {
+    const blind = host([["X", "NV"], ["NV", "X"]], [gpu(0, { name: null, memoryMiB: null }), gpu(1, { name: null, memoryMiB: null })]);
+    const previous = { gpuName: "NVIDIA GeForce RTX 3090", memoryMiB: 24576, workerMemoryFraction: 0.04 };
+    expect(decideLayout(blind, "auto", { environment: "production", previous })).toMatchObject({
+      gpuName: "NVIDIA GeForce RTX 3090",
+      memoryMiB: 24576,
+    });
+    expect(decideLayout(blind, "auto", { environment: "production" })).not.toHaveProperty("memoryMiB");
   });
 
   it("keeps the per-environment choices of the previous section", () => {

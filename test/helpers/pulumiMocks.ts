@@ -4,8 +4,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { DEFAULT_MONITORING_IMAGES } from "../../src/monitoring/schema";
+import { DIGEST_ENVIRONMENTS, hasDigest } from "../../src/plan/digests";
 import { HOOK_FOUND, probeOutput, RIG_3090, rigQuery } from "../preflight/probeOutput";
 import { APP_IMAGES } from "./stacks";
 
@@ -57,7 +60,36 @@ export const TEST_SECRETS: Record<string, string> = {
   grafanaAdminPassword: "grafana-secret-8c1d2e",
 };
 
-/** Pulumi's flat config map for a stack file plus project defaults, as the CLI hands it to a program. */
+/**
+ * A reference pinned by a made-up digest (the sha256 of "test:" and the reference), standing in for what
+ * `llmstack images pin` writes: staging and production refuse `pulumi up` without one. No registry holds
+ * a manifest with this digest.
+ */
+export function testPinned(ref: string): string {
+  return hasDigest(ref) ? ref : `${ref}@sha256:${createHash("sha256").update(`test:${ref}`).digest("hex")}`;
+}
+
+/**
+ * For a stack that needs digests, its images (un-namespaced keys, as a stack's raw values have them)
+ * pinned as a pinned Pulumi.yaml would have them: `images`, and `monitoring` with its images when it is
+ * enabled. Empty for development.
+ */
+export function pinImagesForTests(values: Record<string, unknown>): Record<string, unknown> {
+  if (!DIGEST_ENVIRONMENTS.includes(values.environment as never)) return {};
+  const pin = (images: Record<string, string>) =>
+    Object.fromEntries(Object.entries(images).map(([k, ref]) => [k, testPinned(ref)]));
+  const out: Record<string, unknown> = { images: pin(values.images as Record<string, string>) };
+  const monitoring = values.monitoring as { enabled?: boolean; images?: Record<string, string> } | undefined;
+  if (monitoring?.enabled) {
+    out.monitoring = { ...monitoring, images: pin({ ...DEFAULT_MONITORING_IMAGES, ...monitoring.images }) };
+  }
+  return out;
+}
+
+/**
+ * Pulumi's flat config map for a stack file plus project defaults, as the CLI hands it to a program.
+ * Staging and production get their images pinned by testPinned; `overrides` may set them otherwise.
+ */
 export function configFor(
   stack: string,
   overrides: Record<string, unknown> = {},
@@ -72,7 +104,11 @@ export function configFor(
   };
   const merged: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(project.config ?? {})) merged[k] = v.value;
-  Object.assign(merged, stackDoc.config ?? {}, overrides);
+  Object.assign(merged, stackDoc.config ?? {});
+  const ours = (k: string) => merged[`llmstack:${k}`];
+  const pinned = pinImagesForTests({ environment: ours("environment"), images: ours("images"), monitoring: ours("monitoring") });
+  for (const [k, v] of Object.entries(pinned)) merged[`llmstack:${k}`] = v;
+  Object.assign(merged, overrides);
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(merged)) {
     if (v === undefined) continue;
@@ -88,8 +124,14 @@ export function configFor(
 
 /** A `configFor` override that sets your application images on the stack's images (see APP_IMAGES). */
 export function appImagesOverride(stack: string, dir = ROOT): Record<string, unknown> {
-  const images = JSON.parse(configFor(stack, {}, {}, dir).config["llmstack:images"]!) as Record<string, string>;
-  return { "llmstack:images": { ...images, ...APP_IMAGES } };
+  const { config } = configFor(stack, {}, {}, dir);
+  const images = JSON.parse(config["llmstack:images"]!) as Record<string, string>;
+  // Staging and production get them pinned like the stack's other images.
+  const environment = config["llmstack:environment"];
+  const apps = DIGEST_ENVIRONMENTS.includes(environment as never)
+    ? Object.fromEntries(Object.entries(APP_IMAGES).map(([k, ref]) => [k, testPinned(ref)]))
+    : APP_IMAGES;
+  return { "llmstack:images": { ...images, ...apps } };
 }
 
 /**

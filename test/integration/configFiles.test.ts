@@ -46,8 +46,17 @@ describe("caddy validate accepts the gateway's Caddyfile", () => {
     return r.stdout + r.stderr;
   }
 
-  it("tls internal (the checked-in stacks), with Grafana under /grafana/", () => {
+  it("tls internal (the checked-in stacks)", () => {
     expect(validate(upload(production(), "gateway-tls", "/etc/caddy/Caddyfile"))).toContain("Valid configuration");
+  });
+
+  it("tls internal with Grafana under /grafana/ (monitoring.grafana.viaGateway)", () => {
+    const plan = production((v) => {
+      v.monitoring = { enabled: true, grafana: { viaGateway: true } };
+    });
+    const text = upload(plan, "gateway-tls", "/etc/caddy/Caddyfile");
+    expect(text).toContain("\treverse_proxy /grafana* grafana:3000\n");
+    expect(validate(text)).toContain("Valid configuration");
   });
 
   it("tls by ACME for a domain", () => {

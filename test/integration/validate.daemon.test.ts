@@ -81,7 +81,7 @@ function stackFile(name: string, dockerHost: string, gpu: string, port: number):
   );
 }
 
-const GPU = "mode: multi\nvllmDevices: [\"0\", \"1\"]\nworkerDevices: [\"1\"]\nnvlink: true\ntensorParallelSize: 2\nmemoryUtilization: 0.8";
+const GPU = "mode: multi\nvllmDevices: [\"0\", \"1\"]\nworkerDevices: [\"1\"]\nnvlink: true\ntensorParallelSize: 2\nmemoryUtilization: 0.8\nmemoryMiB: 24576";
 const CPU = "mode: cpu";
 
 async function validate(stack: string): Promise<{ code: number; out: string; err: string; checks: CheckResult[] }> {

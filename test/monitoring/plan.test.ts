@@ -75,7 +75,7 @@ describe("monitoring in the staging plan", () => {
       credentials_file: "/etc/prometheus/secrets/litellm-master-key",
     });
     const key = container(plan, "prometheus").uploads.find((u) => u.file === "/etc/prometheus/secrets/litellm-master-key");
-    expect(key?.content).toEqual({ secret: "litellmMasterKey" });
+    expect(key?.content).toEqual({ secret: "litellmMasterKey", encode: "token" });
     expect(cfg.rule_files).toEqual(["/etc/prometheus/rules/llmstack.rules.yml"]);
     expect(cfg.alerting.alertmanagers[0].static_configs[0].targets).toEqual(["alertmanager:9093"]);
     expect(container(plan, "prometheus").command).toEqual([
@@ -113,7 +113,7 @@ describe("monitoring in the staging plan", () => {
   it("passes Grafana's admin password as a required secret in the environment, never in argv", () => {
     const plan = staging();
     const grafana = container(plan, "grafana");
-    expect(grafana.env.GF_SECURITY_ADMIN_PASSWORD).toEqual({ secret: "grafanaAdminPassword" });
+    expect(grafana.env.GF_SECURITY_ADMIN_PASSWORD).toEqual({ secret: "grafanaAdminPassword", encode: "grafana" });
     expect(JSON.stringify(grafana.command)).not.toContain("grafanaAdminPassword");
     expect(plan.secrets.find((s) => s.name === "grafanaAdminPassword")).toEqual({
       name: "grafanaAdminPassword",
@@ -121,11 +121,26 @@ describe("monitoring in the staging plan", () => {
       present: false,
       optional: false,
     });
-    // Staging's gateway has TLS: Caddy serves Grafana under /grafana/, so Grafana is not published.
+    // Grafana is never published, and the gateway does not serve it unless the stack file asks.
+    expect(grafana.ports).toEqual([]);
+    expect(grafana.env.GF_SERVER_ROOT_URL).toBeUndefined();
+    expect(grafana.env.GF_SERVER_SERVE_FROM_SUB_PATH).toBeUndefined();
+    expect(grafana.dependsOn).toEqual(["prometheus"]);
+  });
+
+  it("serves Grafana from the /grafana/ sub-path when it is reached through the gateway", () => {
+    const grafana = container(withMonitoring("staging", { enabled: true, grafana: { viaGateway: true } }), "grafana");
     expect(grafana.ports).toEqual([]);
     expect(grafana.env.GF_SERVER_ROOT_URL).toBe("%(protocol)s://%(domain)s/grafana/");
     expect(grafana.env.GF_SERVER_SERVE_FROM_SUB_PATH).toBe("true");
-    expect(grafana.dependsOn).toEqual(["prometheus"]);
+  });
+
+  it("refuses viaGateway on a stack without TLS in front of the gateway", () => {
+    expect(() => withMonitoring("development", { enabled: true, grafana: { viaGateway: true } })).toThrow(
+      "  - llmstack:monitoring.grafana.viaGateway: Grafana is served through the gateway's TLS proxy, which this " +
+        "stack does not run (no gateway.tls); add gateway.tls or set viaGateway: false and reach Grafana through " +
+        "an SSH tunnel (got true)",
+    );
   });
 
   it("provisions the Prometheus data source at the prometheus alias and three dashboards", () => {
@@ -201,7 +216,7 @@ describe("monitoring options", () => {
 
   it("rejects a GPU memory threshold the plan's own booking would always cross", () => {
     expect(() => withMonitoring("staging", { enabled: true, alerts: { gpuMemoryUsedFraction: 0.9 } }, true)).toThrow(
-      "Pulumi.staging.yaml: llmstack:monitoring.alerts.gpuMemoryUsedFraction is 0.9, but the stack books 0.95 of a GPU's memory up front (vLLM's memoryUtilization plus the worker's share), so the alert would always fire; set it above 0.95 (at most 0.99), or remove it to use 0.99",
+      "Pulumi.staging.yaml: llmstack:monitoring.alerts.gpuMemoryUsedFraction is 0.9, but the stack books 0.932 of a GPU's memory up front (vLLM's memoryUtilization, the worker's share and their CUDA contexts), so the alert would always fire; set it above 0.932 (at most 0.99), or remove it to use 0.99",
     );
   });
 

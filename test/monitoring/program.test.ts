@@ -1,6 +1,6 @@
 /** The monitoring containers as registered under Pulumi mocks from the checked-in staging stack. */
 import { beforeAll, describe, expect, it } from "vitest";
-import { runProgram, TEST_SECRETS, type MockRun } from "../helpers/pulumiMocks";
+import { runProgram, TEST_SECRETS, testPinned, type MockRun } from "../helpers/pulumiMocks";
 
 let run: MockRun;
 beforeAll(async () => {
@@ -27,12 +27,14 @@ describe("monitoring under Pulumi mocks (staging)", () => {
     const images = ["dcgm-exporter", "prometheus", "alertmanager", "grafana"].map(
       (s) => run.byName(`staging-${s}-image`).inputs.name,
     );
-    expect(images).toEqual([
-      "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
-      "prom/prometheus:v3.5.0",
-      "prom/alertmanager:v0.28.1",
-      "grafana/grafana:12.2.0",
-    ]);
+    expect(images).toEqual(
+      [
+        "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
+        "prom/prometheus:v3.5.0",
+        "prom/alertmanager:v0.28.1",
+        "grafana/grafana:12.2.0",
+      ].map(testPinned),
+    );
     expect(containerNamed("prometheus").inputs.networksAdvanced).toEqual([
       { name: "llm-multimodal-stack-staging", aliases: ["prometheus"] },
     ]);

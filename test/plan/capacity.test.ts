@@ -25,6 +25,8 @@ describe("the stack's memory budget", () => {
     const values = rawValues("production") as Record<string, any>;
     delete values.gpu.gpuName;
     delete values.gpu.memoryMiB;
+    // The worker on a GPU of its own: a GPU vLLM shares with it needs memoryMiB for the budget.
+    Object.assign(values.gpu, { mode: "single", vllmDevices: ["0"], nvlink: false, tensorParallelSize: 1 });
     expect(budgetJson(planFromValues(values).capacity)).toEqual({
       status: "unknown",
       note: "the stack file gives neither gpu.memoryMiB nor a catalog gpu.gpuName; run configure-gpu or add one",

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { StackConfigError } from "../../src/config/errors";
+import { CUDA_CONTEXT_MIB, CUDA_RESERVED_MIB } from "../../src/config/gpuBookings";
 import { orderByDependencies } from "../../src/deploy/stack";
 import { takesGpuMemory } from "../../src/monitoring/dcgm";
 import { planFromValues, rawValues } from "../helpers/stacks";
@@ -20,6 +21,7 @@ const gpuSection = fc.oneof(
       util: fc.double({ min: 0.05, max: 0.95, noNaN: true }),
       fraction: fc.double({ min: 0.01, max: 1, noNaN: true }),
       workerOffset: fc.nat(),
+      memoryMiB: fc.constantFrom(8192, 12288, 24576, 40960, 81920),
       nvlink: fc.boolean(),
       cardClass: fc.constantFrom("consumer", "datacenter"),
     })
@@ -39,6 +41,7 @@ const gpuSection = fc.oneof(
         pipelineParallelSize: pp,
         memoryUtilization: Math.round(g.util * 100) / 100,
         workerMemoryFraction: Math.round(g.fraction * 100) / 100 || 0.01,
+        memoryMiB: g.memoryMiB,
       };
     }),
 );
@@ -71,24 +74,33 @@ describe("planner invariants over generated stacks", () => {
           try {
             plan = planFromValues(values, stack);
           } catch (err) {
-            // A shared GPU over budget is a valid rejection; anything else would be a generator bug.
+            // A GPU over budget, or production's utilisation bounds, are valid rejections; anything else
+            // would be a generator bug.
             expect(err).toBeInstanceOf(StackConfigError);
-            expect((err as Error).message).toContain("llmstack:gpu.workerMemoryFraction: GPU");
+            expect((err as Error).message).toMatch(
+              /llmstack:gpu\.(workerMemoryFraction: GPU|memoryUtilization: GPU|memoryUtilization: production allows)/,
+            );
             rejected++;
             return;
           }
           planned++;
-          const booked = new Map<string, number>();
+          // Independently of the budget module: on every GPU vLLM uses, each process's share of what CUDA
+          // can allocate plus one CUDA context each fits, or vLLM could not start beside the others.
+          const usable = (gpu as { memoryMiB: number }).memoryMiB - CUDA_RESERVED_MIB;
+          const booked = new Map<string, { mib: number; vllm: boolean }>();
           for (const c of plan.containers.filter((x) => takesGpuMemory(x))) {
+            const argv = [...(c.entrypoints ?? []), ...c.command];
             const share =
               c.service === "vllm"
-                ? Number(c.env.VLLM_GPU_MEMORY_UTILIZATION)
+                ? Number(argv[argv.indexOf("--gpu-memory-utilization") + 1])
                 : Number(c.env.WORKER_GPU_MEMORY_FRACTION);
+            expect(share).toBeGreaterThan(0);
             for (const id of c.deviceRequests.flatMap((d) => d.deviceIds)) {
-              booked.set(id, (booked.get(id) ?? 0) + share);
+              const cur = booked.get(id) ?? { mib: 0, vllm: false };
+              booked.set(id, { mib: cur.mib + share * usable + CUDA_CONTEXT_MIB, vllm: cur.vllm || c.service === "vllm" });
             }
           }
-          for (const share of booked.values()) expect(share).toBeLessThanOrEqual(1 + 1e-9);
+          for (const b of booked.values()) if (b.vllm) expect(b.mib).toBeLessThanOrEqual(usable + 1e-6);
           const ports = plan.containers.flatMap((c) => c.ports.map((p) => `${p.ip}:${p.external}`));
           expect(new Set(ports).size).toBe(ports.length);
           const names = plan.containers.map((c) => c.name);
@@ -98,7 +110,7 @@ describe("planner invariants over generated stacks", () => {
       ),
       { numRuns: 300, seed: 20261128 },
     );
-    console.log(`planner properties: ${planned} stacks planned, ${rejected} rejected for an over-budget shared GPU`);
+    console.log(`planner properties: ${planned} stacks planned, ${rejected} rejected for the GPU budget or bounds`);
     expect(planned).toBeGreaterThan(100);
   });
 });

@@ -83,7 +83,7 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
     expect(worker.env.NVIDIA_VISIBLE_DEVICES).toBe("1");
     expect(worker.env.DEVICE).toBe("cuda:0");
     expect(worker.env.WORKER_PROCESSES).toBe("4");
-    expect(worker.env.WORKER_GPU_MEMORY_FRACTION).toBe("0.1");
+    expect(worker.env.WORKER_GPU_MEMORY_FRACTION).toBe({ development: "0.1", staging: "0.04", production: "0.04" }[stack]);
     expect(worker.dependsOn).toEqual(["vllm", "postgres", "redis", "qdrant", "object-store"]);
     expect(worker.entrypoints?.[0]).toBe("/bin/sh");
     expect(worker.entrypoints?.[2]).toContain("VLLM_HEALTH_URL");
@@ -149,7 +149,7 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
     expect(redis.env.REDISCLI_AUTH).toEqual({ secret: "redisPassword" });
     expect(redis.healthcheck?.tests).toEqual(["CMD-SHELL", "redis-cli ping | grep -q PONG"]);
     expect(planJson(plan).containers).toSatisfy((cs: { uploads: { content: string }[] }[]) =>
-      cs.every((c) => c.uploads.every((u) => !/requirepass (?!\*{8})/.test(u.content))),
+      cs.every((c) => c.uploads.every((u) => !/requirepass (?!"\*{8}"\n)/.test(u.content))),
     );
   });
 
@@ -171,20 +171,31 @@ describe.each(STACKS)("the %s stack's other services", (stack) => {
 });
 
 describe("the gateway's TLS proxy", () => {
-  it("serves LiteLLM with Caddy's internal CA and Grafana under /grafana/ in production", () => {
+  it("serves LiteLLM with Caddy's internal CA in production, and not Grafana's login page", () => {
     const caddy = container(planOf("production"), "gateway-tls");
     expect(caddy.uploads[0]).toEqual({
       file: "/etc/caddy/Caddyfile",
       content:
         "{\n\tadmin off\n\tauto_https disable_redirects\n\tdefault_sni localhost\n}\n\n" +
         "localhost:443, 127.0.0.1:443 {\n\ttls internal\n" +
-        "\treverse_proxy /grafana* grafana:3000\n\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
+        "\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
       permissions: "0444",
       // Caddy 2.10.2 runs as root (src/facts/imageRecords.ts).
       owner: "0",
       group: "0",
     });
     expect(caddy.volumes).toEqual([{ volume: "tls-data", containerPath: "/data" }]);
+  });
+
+  it("serves Grafana under /grafana/ only when monitoring.grafana.viaGateway asks", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.monitoring = { enabled: true, grafana: { viaGateway: true } };
+    const caddy = container(planFromValues(values), "gateway-tls");
+    expect(caddy.uploads[0]!.content).toBe(
+      "{\n\tadmin off\n\tauto_https disable_redirects\n\tdefault_sni localhost\n}\n\n" +
+        "localhost:443, 127.0.0.1:443 {\n\ttls internal\n" +
+        "\treverse_proxy /grafana* grafana:3000\n\treverse_proxy litellm:4000\n}\n\n:8081 {\n\trespond /healthz 200\n}\n",
+    );
   });
 
   it("gets a certificate by ACME for a domain, with port 80 for the challenge", () => {

@@ -51,7 +51,7 @@ describe.each(STACKS)("vLLM in the %s stack", (stack) => {
       "VLLM_PIPELINE_PARALLEL_SIZE=1",
       "VLLM_TENSOR_PARALLEL_SIZE=2",
     ]);
-    expect(vllm.env.VLLM_API_KEY).toEqual({ secret: "vllmApiKey" });
+    expect(vllm.env.VLLM_API_KEY).toEqual({ secret: "vllmApiKey", encode: "token" });
     expect(vllm.command.join(" ")).not.toContain("api-key");
   });
 
@@ -185,7 +185,7 @@ describe("vLLM's GPU layouts", () => {
 
   it("passes HF_TOKEN to the download only when the stack has one", () => {
     const withToken = planFromValues(rawValues("production"), "production", new Set(["hfToken"]));
-    expect(container(withToken, "model-download").env.HF_TOKEN).toEqual({ secret: "hfToken" });
+    expect(container(withToken, "model-download").env.HF_TOKEN).toEqual({ secret: "hfToken", encode: "token" });
     expect(container(planOf("production"), "model-download").env.HF_TOKEN).toBeUndefined();
   });
 });

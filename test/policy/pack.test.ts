@@ -6,7 +6,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
 import { CONTAINER, policies } from "../../policy/policies";
-import { appImagesOverride, runProgram, type Registration } from "../helpers/pulumiMocks";
+import { appImagesOverride, runProgram, testPinned, type Registration } from "../helpers/pulumiMocks";
 import { STACKS } from "../helpers/stacks";
 
 interface Violation {
@@ -70,8 +70,9 @@ describe("the pack over what the real program registers", () => {
         cardClass: "consumer",
         tensorParallelSize: 2,
         pipelineParallelSize: 1,
-        memoryUtilization: 0.5,
+        memoryUtilization: 0.8,
         workerMemoryFraction: 0.1,
+        memoryMiB: 24576,
       },
       "llmstack:services": {
         workerCommand: ["python3", "-m", "multimodal_worker", "--api-key", "sk-live-0123456789abcdef"],
@@ -80,17 +81,21 @@ describe("the pack over what the real program registers", () => {
         retrievalPort: 8080,
       },
     });
-    // The stack schema already refuses floating tags in production; the pack also holds when an image
-    // reaches the program another way (a changed default, a new service), so those are set on the inputs.
+    // The stack schema already refuses floating tags and a utilisation outside production's bounds; the
+    // pack also holds when a value reaches the program another way (a changed default, a new service), so
+    // those are set on the inputs.
     const images: Record<string, string> = {
-      "vllm/vllm-openai:v0.21.0": "vllm/vllm-openai:latest",
-      "ghcr.io/berriai/litellm:v1.84.0": "ghcr.io/berriai/litellm:main-stable",
-      "postgres:16.10": "postgres:16",
+      [testPinned("vllm/vllm-openai:v0.21.0")]: "vllm/vllm-openai:latest",
+      [testPinned("ghcr.io/berriai/litellm:v1.84.0")]: "ghcr.io/berriai/litellm:main-stable",
+      [testPinned("postgres:16.10")]: "postgres:16",
     };
+    const lowUtil = (argv: string[]) => argv.map((a, i) => (argv[i - 1] === "--gpu-memory-utilization" ? "0.5" : a));
     const floated = regs.map((r) =>
       r.type.endsWith("RemoteImage") && images[r.inputs.name as string]
         ? { ...r, inputs: { ...r.inputs, name: images[r.inputs.name as string] } }
-        : r,
+        : r.name === "production-vllm-container"
+          ? { ...r, inputs: { ...r.inputs, command: lowUtil(r.inputs.command as string[]) } }
+          : r,
     );
     const found = runPolicies(floated, "production");
     const pin = (repo: string) =>
@@ -113,7 +118,7 @@ describe("the pack over what the real program registers", () => {
         policy: "production-gpu-memory-utilization",
         level: "mandatory",
         message:
-          "container llm-multimodal-stack-production-vllm sets --gpu-memory-utilization 0.5 in production; allowed 0.6..0.92: " +
+          "container llm-multimodal-stack-production-vllm sets --gpu-memory-utilization 0.5 in production; allowed 0.6 to 0.92: " +
           "set llmstack:gpu.memoryUtilization within those bounds in the stack file",
       },
       {
@@ -161,8 +166,10 @@ describe("the pack over what the real program registers", () => {
         policy: "gpu-not-oversubscribed",
         level: "mandatory",
         message:
-          "GPU 1 is over-subscribed: vllm 0.9 + multimodal-worker 0.2 = 1.1 of its memory; lower llmstack:gpu.memoryUtilization " +
-          "or workerMemoryFraction, or give the worker a GPU vLLM does not use",
+          "GPU 1 is shared by vLLM (memoryUtilization 0.9) and the multimodal worker (workerMemoryFraction 0.2): 0.9 + 0.2 " +
+          "= 1.1 of its memory leaves nothing for a 512 MiB CUDA context per process; vLLM starts only when its whole " +
+          "share is free, so it could not start again while the multimodal worker holds its share; lower " +
+          "memoryUtilization or workerMemoryFraction, or give the multimodal worker a GPU vLLM does not use",
       },
     ]);
   });

@@ -50,6 +50,10 @@ describe("image tags", () => {
     ["ghcr.io/o/worker:main-4f2a", 'container p-x: image "ghcr.io/o/worker:main-4f2a" uses the floating tag "main-4f2a" in production'],
     ["qdrant/qdrant:nightly", 'container p-x: image "qdrant/qdrant:nightly" uses the floating tag "nightly" in production'],
     ["redis:stable", 'container p-x: image "redis:stable" uses the floating tag "stable" in production'],
+    // A channel word with a suffix, or a variant name without a version, floats all the same.
+    ["vllm/vllm-openai:latest-gpu", 'container p-x: image "vllm/vllm-openai:latest-gpu" uses the floating tag "latest-gpu" in production'],
+    ["caddy:stable-alpine", 'container p-x: image "caddy:stable-alpine" uses the floating tag "stable-alpine" in production'],
+    ["redis:alpine", 'container p-x: image "redis:alpine" uses the floating tag "alpine" in production'],
     ["localhost:5000/app", 'container p-x: image "localhost:5000/app" has no tag, so it floats on "latest" in production'],
   ])("%s fails in production, naming the container and the fix", (image, start) => {
     const [f] = imageTagFindings(image, "container p-x", "production");
@@ -58,6 +62,10 @@ describe("image tags", () => {
       level: "mandatory",
       message: `${start}; pin a release tag (e.g. ${repo}:<version>) or a digest (${repo}@sha256:...) in llmstack:images (Pulumi.yaml or the stack file)`,
     });
+  });
+
+  it("a major-only tag with a variant suffix warns like a bare major", () => {
+    expect(imageTagFindings("postgres:16-alpine", "container p-x", "production").map((f) => f.level)).toEqual(["advisory"]);
   });
 
   it("a major-only tag warns; development may float", () => {
@@ -106,11 +114,11 @@ describe("tensor parallelism and shared memory", () => {
 });
 
 describe("production utilisation", () => {
-  it("within 0.6..0.92 passes; outside fails in production only", () => {
+  it("within the schema's production bounds (0.6 to 0.92) passes; outside fails in production only", () => {
     expect(productionUtilisationFindings(vllm, "production")).toEqual([]);
     const high = { ...vllm, command: ["--gpu-memory-utilization", "0.95"] };
     expect(productionUtilisationFindings(high, "production")).toEqual([
-      "container p-vllm sets --gpu-memory-utilization 0.95 in production; allowed 0.6..0.92: set " +
+      "container p-vllm sets --gpu-memory-utilization 0.95 in production; allowed 0.6 to 0.92: set " +
         "llmstack:gpu.memoryUtilization within those bounds in the stack file",
     ]);
     expect(productionUtilisationFindings(high, "staging")).toEqual([]);
@@ -125,14 +133,30 @@ describe("GPU budget across containers", () => {
     image: "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
     deviceRequests: [{ deviceIds: ["0", "1"], capabilities: ["gpu", "utility"] }],
   };
-  it("vLLM 0.9 + worker 0.1 on GPU 1 is exactly full: passes; the DCGM exporter takes no share", () => {
-    expect(gpuOversubscriptionFindings([vllm, worker, dcgm])).toEqual([]);
+  // 0.9 + 0.1 is exactly full, with no room for the CUDA contexts: it passed before they were counted.
+  it.each([
+    ["0.9", "1"],
+    ["0.95", "1.05"],
+  ])("vLLM %s + worker 0.1 on GPU 1 fails, in the schema's words; GPU 0 and the DCGM exporter are fine", (u, sum) => {
+    const v = { ...vllm, command: ["--gpu-memory-utilization", u] };
+    expect(gpuOversubscriptionFindings([v, worker, dcgm])).toEqual([
+      `GPU 1 is shared by vLLM (memoryUtilization ${u}) and the multimodal worker (workerMemoryFraction 0.1): ${u} + 0.1 ` +
+        `= ${sum} of its memory leaves nothing for a 512 MiB CUDA context per process; vLLM starts only when its whole ` +
+        "share is free, so it could not start again while the multimodal worker holds its share; lower " +
+        "memoryUtilization or workerMemoryFraction, or give the multimodal worker a GPU vLLM does not use",
+    ]);
   });
-  it("0.95 + 0.1 over-subscribes GPU 1 only", () => {
-    const big = { ...vllm, command: ["--gpu-memory-utilization", "0.95"] };
-    expect(gpuOversubscriptionFindings([big, worker, dcgm])).toEqual([
-      "GPU 1 is over-subscribed: vllm 0.95 + multimodal-worker 0.1 = 1.05 of its memory; lower " +
-        "llmstack:gpu.memoryUtilization or workerMemoryFraction, or give the worker a GPU vLLM does not use",
+  it("vLLM 0.9 + worker 0.04 passes; the DCGM exporter takes no share", () => {
+    const small = { ...worker, envs: ["WORKER_GPU_MEMORY_FRACTION=0.04"] };
+    expect(gpuOversubscriptionFindings([vllm, small, dcgm])).toEqual([]);
+  });
+  it("one GPU under two names: an index and a UUID cannot be told apart from the inputs, so they are refused", () => {
+    const uuidWorker = { ...worker, envs: ["WORKER_GPU_MEMORY_FRACTION=0.04"], deviceRequests: [{ deviceIds: ["GPU-fef3f583-99bd-ac7f-c761-eddb679067e0"] }] };
+    expect(gpuOversubscriptionFindings([vllm, uuidWorker])).toEqual([
+      'names GPU "GPU-fef3f583-99bd-ac7f-c761-eddb679067e0" by UUID while vllmDevices names GPU "0" by index; the stack ' +
+        "file cannot tell whether they are one GPU, so neither the memory budget nor the check for a GPU listed twice " +
+        "could hold; name every GPU the same way, all by index or all by UUID (llmstack configure-gpu auto writes " +
+        "UUIDs when nvidia-smi gives them)",
     ]);
   });
   it("a GPU container that declares no share is named", () => {

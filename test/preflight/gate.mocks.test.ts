@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { appImagesOverride, configFor, idleReferenceHostProbe, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
+import { appImagesOverride, configFor, idleReferenceHostProbe, mockResourceState, TEST_SECRETS, testPinned, unwrap } from "../helpers/pulumiMocks";
 import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
 
 interface GateRun {
@@ -92,7 +92,7 @@ describe("the preflight gate in the program", () => {
     expect(run.error?.message).toBe(
       'error serializing property "host": ' +
         "Pulumi.production.yaml: preflight failed, so no GPU container was created and nothing was changed:\n" +
-        "  - gpu.driver: NVIDIA driver 555.42.02 on this machine is older than 580.65.06, the first for CUDA 13.0, which vllm/vllm-openai:v0.21.0 is built on\n" +
+        `  - gpu.driver: NVIDIA driver 555.42.02 on this machine is older than 580.65.06, the first for CUDA 13.0, which ${testPinned("vllm/vllm-openai:v0.21.0")} is built on\n` +
         "    fix: upgrade the NVIDIA driver to 580.65.06 or newer, or set llmstack:images.vllm to a vLLM image built for CUDA 12.4 or older in Pulumi.production.yaml (its llmstack:images replaces Pulumi.yaml's, so list every image there)\n" +
         "  - gpu.nvlink: Pulumi.production.yaml says nvlink: true, but vLLM's GPUs 0, 1 are not all joined by NVLink on this host: GPU 0–GPU 1 (no active NVLink)\n" +
         "    fix: set llmstack:gpu.nvlink to false in Pulumi.production.yaml (llmstack configure-gpu auto --stack production writes what the host has), or seat the NVLink bridge\n" +
@@ -129,7 +129,7 @@ describe("the preflight gate in the program", () => {
     expect(run.error?.message).toBe(
       'error serializing property "host": ' +
         "Pulumi.production.yaml: preflight failed, so no GPU container was created and nothing was changed:\n" +
-        "  - gpu.driver: NVIDIA driver 575.51.03 on this machine is older than 580.65.06, the first for CUDA 13.0, which vllm/vllm-openai:v0.21.0 is built on\n" +
+        `  - gpu.driver: NVIDIA driver 575.51.03 on this machine is older than 580.65.06, the first for CUDA 13.0, which ${testPinned("vllm/vllm-openai:v0.21.0")} is built on\n` +
         "    fix: upgrade the NVIDIA driver to 580.65.06 or newer, or set llmstack:images.vllm to vllm/vllm-openai:v0.21.0-cu129 " +
         "(built on CUDA 12.9, which needs driver 575.51.03) in Pulumi.production.yaml (its llmstack:images replaces Pulumi.yaml's, so list every image there)\n" +
         "Run `llmstack validate --stack production` to see every check.",
@@ -140,7 +140,7 @@ describe("the preflight gate in the program", () => {
 
   it("lets the cu129 variant through on that driver", async () => {
     const images = JSON.parse(configFor("production").config["llmstack:images"]!) as Record<string, string>;
-    const run = await runGate("production", { "llmstack:images": { ...images, vllm: "vllm/vllm-openai:v0.21.0-cu129" } }, R575_RIG);
+    const run = await runGate("production", { "llmstack:images": { ...images, vllm: testPinned("vllm/vllm-openai:v0.21.0-cu129") } }, R575_RIG);
     expect(run.error).toBe(null);
     expect(run.containers).toContain("llm-multimodal-stack-production-vllm");
   });
@@ -150,7 +150,7 @@ describe("the preflight gate in the program", () => {
     const stdout = "ssh: connect to host gpu-box port 22: Connection refused\n@@transport 255\n";
     const run = await runGate("production", { "llmstack:dockerHost": "ssh://deploy@gpu-box" }, stdout, true);
     expect(run.error).toBe(null);
-    expect(run.invokes[0]!.command).toContain("| ssh '-o' 'BatchMode=yes' '-o' 'ConnectTimeout=10' 'deploy@gpu-box' sh -s");
+    expect(run.invokes[0]!.command).toContain("| ssh '-o' 'BatchMode=yes' '-o' 'ConnectTimeout=10' '--' 'deploy@gpu-box' sh -s");
     expect(warn.mock.calls.map((c) => c[0])).toContain(
       "preflight: skipped the GPU checks during preview: could not reach gpu-box over ssh to check its GPUs (exit code 255 from ssh): " +
         "ssh: connect to host gpu-box port 22: Connection refused",

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { sectionTenants } from "../../src/config/gpuBookings";
+import { checkGpuBudget } from "../../src/preflight/gpuChecks";
 import { detectionFrom, gpuCheckResults } from "../../src/preflight/gpuFacts";
 import { stackNeeds } from "../../src/preflight/needs";
 import { parseProbe } from "../../src/preflight/probe";
@@ -44,11 +46,12 @@ describe("GPU checks on real nvidia-smi captures", () => {
       ["docker.nvidia", "pass"],
       ["gpu.driver", "pass"],
       ["gpu.devices", "pass"],
+      ["gpu.budget", "pass"],
       ["gpu.size", "pass"],
       ["gpu.nvlink", "pass"],
       ["gpu.memory-in-use", "fail"],
     ]);
-    const mem = results[5]!;
+    const mem = check(results, "gpu.memory-in-use")!;
     expect(mem.found).toBe(
       "GPU 0 (NVIDIA GeForce RTX 3090): 23166 MiB of 24576 MiB already used by processes nvidia-smi does not list " +
         "(another container's or a display's); vLLM asks memoryUtilization 0.9 = 22118 MiB but only 1410 MiB is free; " +
@@ -101,7 +104,29 @@ describe("GPU checks on real nvidia-smi captures", () => {
         "set llmstack:gpu.nvlink to false in Pulumi.production.yaml (llmstack configure-gpu auto --stack production " +
         "writes what the host has), or seat the NVLink bridge",
     });
-    // 0.9 + 0.1 on the shared GPU leaves the worker 1 MiB short once the driver's 1 MiB is counted.
+    // The budget runs with the host's memory.total (40960 MiB), not the stack file's 24576.
+    expect(results.find((r) => r.check === "gpu.budget")).toEqual({
+      check: "gpu.budget",
+      status: "pass",
+      found:
+        "GPU 0: vLLM 0.9 of 40520 MiB and 1 CUDA context of 512 MiB = 36980 MiB of 40520 MiB; " +
+        "GPU 1: vLLM 0.9 + the multimodal worker 0.04 of 40520 MiB and 2 CUDA contexts of 512 MiB = 39113 MiB of 40520 MiB",
+      fix: null,
+    });
+    expect(results.find((r) => r.check === "gpu.memory-in-use")).toEqual({
+      check: "gpu.memory-in-use",
+      status: "pass",
+      found:
+        "GPU 0 (NVIDIA A100-PCIE-40GB) 40959 MiB free for 36864 MiB asked; GPU 1 (NVIDIA A100-PCIE-40GB) 40959 MiB free for 38502 MiB asked",
+      fix: null,
+    });
+  });
+
+  it("warns when the worker's share does not fit beside vLLM's in what is free (needs built past the schema)", () => {
+    // The stack schema refuses 0.9 + 0.1 on one GPU; the check still guards what the host leaves free.
+    const needs = needsFor("production");
+    const shared = { ...needs, gpus: needs.gpus.map((g) => (g.id === "1" ? { ...g, fraction: 1 } : g)) };
+    const results = gpuCheckResults(shared, parseProbe(probeOutput({ hook: HOOK_FOUND, ...HOST_A100, apps: { text: "" } })), null, "gpu-box");
     expect(results.find((r) => r.check === "gpu.memory-in-use")).toEqual({
       check: "gpu.memory-in-use",
       status: "warn",
@@ -112,7 +137,37 @@ describe("GPU checks on real nvidia-smi captures", () => {
     });
   });
 
-  it("passes the A100 host's devices for a stack without NVLink, by UUID; its driver 555 is too old for CUDA 13.0", () => {
+  it("resolves UUIDs to the host's GPUs before the budget: one GPU under two names fails there", () => {
+    // The stack schema refuses a section that mixes indices and UUIDs; with the host known, they resolve.
+    const needs = needsFor("production");
+    const tenants = sectionTenants(
+      { vllmDevices: ["0", "1"], workerDevices: [RIG_3090_UUIDS[1]!], memoryUtilization: 0.95, workerMemoryFraction: 1 },
+      true,
+    );
+    const det = detectionFrom(parseProbe(probeOutput(RIG_3090)), "gpu-box");
+    expect(checkGpuBudget({ ...needs, budget: { tenants, memoryMiB: 24576 } }, det)).toEqual({
+      check: "gpu.budget",
+      status: "fail",
+      found:
+        "workerMemoryFraction: GPU 1 is shared by vLLM (memoryUtilization 0.95) and the multimodal worker " +
+        "(workerMemoryFraction 1): 0.95 + 1 of the 24136 MiB CUDA can allocate (memory.total 24576 MiB less 440 MiB " +
+        "the driver keeps) plus a 512 MiB CUDA context per process come to 48089 MiB, 23953 MiB more than there is; " +
+        "vLLM starts only when its whole share is free, so it could not start again while the multimodal worker holds its share",
+      fix: "give the multimodal worker a GPU vLLM does not use (Pulumi.production.yaml: llmstack:gpu)",
+    });
+    const twice = sectionTenants(
+      { vllmDevices: ["1", RIG_3090_UUIDS[1]!], workerDevices: ["0"], memoryUtilization: 0.8, workerMemoryFraction: 0.1 },
+      true,
+    );
+    expect(checkGpuBudget({ ...needs, budget: { tenants: twice, memoryMiB: 24576 } }, det)).toEqual({
+      check: "gpu.budget",
+      status: "fail",
+      found: `vllmDevices: lists GPU 1 twice, as "1" and "${RIG_3090_UUIDS[1]}"`,
+      fix: "list each GPU once (Pulumi.production.yaml: llmstack:gpu)",
+    });
+  });
+
+  it("passes the A100 host for a stack without NVLink, by UUID", () => {
     const results = run("production", { hook: HOOK_FOUND, ...HOST_A100, apps: { text: "" } }, (v) => {
       Object.assign(gpu(v), {
         nvlink: false,
@@ -121,14 +176,20 @@ describe("GPU checks on real nvidia-smi captures", () => {
         workerDevices: ["GPU-14ac2834-0d81-0508-69eb-e25264c08d21"],
         memoryUtilization: 0.85,
       });
+      withAppImages(v);
     });
     expect(results.map((r) => [r.check, r.status])).toEqual([
       ["docker.nvidia", "pass"],
       ["gpu.driver", "fail"],
       ["gpu.devices", "pass"],
+      ["gpu.budget", "pass"],
       ["gpu.size", "pass"],
       ["gpu.memory-in-use", "pass"],
     ]);
+    expect(check(results, "gpu.budget")!.found).toBe(
+      "GPU 0: vLLM 0.85 of 40520 MiB and 1 CUDA context of 512 MiB = 34954 MiB of 40520 MiB; " +
+        "GPU 1: vLLM 0.85 + the multimodal worker 0.04 of 40520 MiB and 2 CUDA contexts of 512 MiB = 37087 MiB of 40520 MiB",
+    );
   });
 
   it("fails a device ID the host does not have, listing what it has", () => {

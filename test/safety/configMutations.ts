@@ -4,10 +4,12 @@
  * the top-level keys it touched, so a test can check that the error names one of them.
  */
 import fc from "fast-check";
+import { CUDA_CONTEXT_MIB, CUDA_RESERVED_MIB } from "../../src/config/gpuBookings";
 import { APP_IMAGES, rawValues, STACKS } from "../helpers/stacks";
+import { hostileInput } from "./hostileMutations";
+import { del, get, set, type Mutation, type Path, type Raw } from "./mutate";
 
-export type Raw = Record<string, unknown>;
-type Path = readonly (string | number)[];
+export type { Raw } from "./mutate";
 
 export interface InvalidCase {
   readonly stack: string;
@@ -17,39 +19,7 @@ export interface InvalidCase {
   readonly values: Raw;
 }
 
-interface Mutation {
-  readonly kind: string;
-  readonly path: Path;
-  /** Edits the config in place. */
-  readonly apply: (cfg: Raw) => void;
-}
-
 const BASES: Readonly<Record<string, Raw>> = Object.fromEntries(STACKS.map((s) => [s, rawValues(s)]));
-
-function get(obj: unknown, path: Path): unknown {
-  let cur = obj;
-  for (const p of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string | number, unknown>)[p];
-  }
-  return cur;
-}
-
-/** Sets a value, creating (or replacing non-object) parents on the way. */
-function set(obj: Raw, path: Path, value: unknown): void {
-  let cur: Record<string | number, unknown> = obj;
-  for (const p of path.slice(0, -1)) {
-    const next = cur[p];
-    if (next === null || typeof next !== "object") cur[p] = {};
-    cur = cur[p] as Record<string | number, unknown>;
-  }
-  cur[path[path.length - 1]!] = value;
-}
-
-function del(obj: Raw, path: Path): void {
-  const parent = get(obj, path.slice(0, -1));
-  if (parent !== null && typeof parent === "object") delete (parent as Record<string | number, unknown>)[path[path.length - 1]!];
-}
 
 type Kind = "string" | "number" | "boolean" | "null" | "array" | "object";
 const kindOf = (v: unknown): Kind =>
@@ -166,9 +136,9 @@ function badEnum(): fc.Arbitrary<Mutation> {
     .chain(([p, arb]) => arb.map((v) => ({ kind: "bad enum", path: p, apply: (cfg: Raw) => set(cfg, p, v) })));
 }
 
-const GPU_ID = /^(\d+|GPU-[0-9a-fA-F-]{8,}|MIG-[0-9a-fA-F-]{8,})$/;
+const GPU_ID = /^(0|[1-9]\d*|GPU-[0-9a-fA-F-]{8,}|MIG-[0-9a-fA-F-]{8,})$/;
 const BAD_GPU_ID = fc.oneof(
-  fc.constantFrom("gpu0", "-1", "GPU-xyz", "", " 0", "0 ", "1.5", "GPU-1234567", "cuda:0", "all", "0,1"),
+  fc.constantFrom("gpu0", "-1", "GPU-xyz", "", " 0", "0 ", "1.5", "GPU-1234567", "cuda:0", "all", "0,1", "01", "00"),
   fc.string({ maxLength: 14 }).filter((s) => !GPU_ID.test(s)),
 );
 
@@ -180,6 +150,15 @@ function badGpuId(base: Raw): fc.Arbitrary<Mutation> {
   return fc
     .tuple(fc.constantFrom(...lists), BAD_GPU_ID)
     .map(([p, id]) => ({ kind: "bad GPU ID", path: p, apply: (cfg: Raw) => set(cfg, p, id) }));
+}
+
+/** The reference rig's GPU UUIDs (test/fixtures/nvidia-smi, the club-3090 captures). */
+const RIG_UUIDS = ["GPU-1aff65f8-8897-eaee-29e4-6871ef7491a0", "GPU-fef3f583-99bd-ac7f-c761-eddb679067e0"] as const;
+
+/** Thousandths of a shared GPU at and above which vLLM's and the worker's shares overflow it with two CUDA contexts. */
+function overBudgetFrom(base: Raw): number {
+  const usable = (get(base, ["gpu", "memoryMiB"]) as number) - CUDA_RESERVED_MIB;
+  return Math.floor((1 - (2 * CUDA_CONTEXT_MIB) / usable) * 1000) + 1;
 }
 
 /** Compound edits of the GPU section that break one cross-key rule each (only from a valid base). */
@@ -195,17 +174,31 @@ function gpuRule(base: Raw): fc.Arbitrary<Mutation> {
       .tuple(int(1, 8), int(1, 8))
       .filter(([tp, pp]) => tp * pp !== devices)
       .map(([tp, pp]) => gpu({ tensorParallelSize: tp, pipelineParallelSize: pp }, "TP × PP mismatch", ["gpu", "tensorParallelSize"])),
-    // The worker's share counts only when it runs, so its image is set too.
-    int(51, 950).chain((u) =>
-      int(1002 - u, 1000).map((w) => ({
-        kind: "over-budget shared GPU",
-        path: ["gpu", "workerMemoryFraction"],
-        apply: (cfg: Raw) => {
-          Object.assign(cfg.gpu as Raw, { memoryUtilization: u / 1000, workerMemoryFraction: w / 1000 });
-          set(cfg, ["images", "multimodalWorker"], APP_IMAGES.multimodalWorker);
-        },
-      })),
+    // Over the budget of the shared GPU: vLLM's share and the worker's of what CUDA can allocate, plus a
+    // CUDA context each, exceed it. Utilisation stays within every environment's bounds, and many cases
+    // keep the two shares at or under 1, which passed before the contexts were counted.
+    int(600, 920).chain((u) =>
+      int(Math.max(1, overBudgetFrom(base) - u), 1000).map((w) =>
+        gpu({ memoryUtilization: u / 1000, workerMemoryFraction: w / 1000 }, "over-budget shared GPU", ["gpu", "workerMemoryFraction"]),
+      ),
     ),
+    fc.constant(gpu({ workerDevices: [RIG_UUIDS[1]] }, "one GPU under two names (index and UUID)", ["gpu", "workerDevices"])),
+    fc.constant(
+      gpu(
+        { vllmDevices: [RIG_UUIDS[0], RIG_UUIDS[0].toUpperCase()], workerDevices: [RIG_UUIDS[1]] },
+        "one GPU under two spellings of its UUID",
+        ["gpu", "vllmDevices"],
+      ),
+    ),
+    fc.constant({ kind: "shared GPU without memoryMiB", path: ["gpu", "memoryMiB"], apply: (cfg: Raw) => del(cfg, ["gpu", "memoryMiB"]) }),
+    ...(base.environment === "production"
+      ? [
+          fc.oneof(int(921, 950), int(1, 599)).map((u) => {
+            const own = { workerDevices: ["0"], vllmDevices: ["1"], mode: "single", nvlink: false, tensorParallelSize: 1 };
+            return gpu({ ...own, memoryUtilization: u / 1000 }, "production utilisation out of bounds", ["gpu", "memoryUtilization"]);
+          }),
+        ]
+      : []),
     fc.constant(gpu({ mode: "single" }, "single mode with two GPUs", ["gpu", "vllmDevices"])),
     fc.constant(gpu({ vllmDevices: ["0"], tensorParallelSize: 1, workerDevices: ["0"] }, "multi mode with one GPU", ["gpu", "vllmDevices"])),
     fc.constant(gpu({ vllmDevices: ["0", "0"] }, "a GPU listed twice", ["gpu", "vllmDevices"])),
@@ -309,6 +302,7 @@ function forStack(stack: string): fc.Arbitrary<InvalidCase> {
     { arbitrary: grafanaExposed(), weight: 1 },
     { arbitrary: badString(), weight: 2 },
     ...(stack === "development" ? [] : [{ arbitrary: floatingImage(base), weight: 2 }]),
+    { arbitrary: hostileInput(base, stack), weight: 4 },
   );
   const one = single.map((m) => [m]);
   const several = fc.array(stateFree(base), { minLength: 2, maxLength: 4 });
@@ -324,7 +318,10 @@ function forStack(stack: string): fc.Arbitrary<InvalidCase> {
   });
 }
 
-export const invalidStackConfig: fc.Arbitrary<InvalidCase> = fc.constantFrom(...STACKS).chain(forStack);
+// Built once per stack: building the arbitraries walks the stack's values, far slower than sampling them.
+const PER_STACK: Readonly<Record<string, fc.Arbitrary<InvalidCase>>> = Object.fromEntries(STACKS.map((s) => [s, forStack(s)]));
+
+export const invalidStackConfig: fc.Arbitrary<InvalidCase> = fc.constantFrom(...STACKS).chain((s) => PER_STACK[s]!);
 
 /** The case as Pulumi config entries for runProgram: every key of the base or the mutation, deleted ones undefined. */
 export function asOverrides(c: InvalidCase): Record<string, unknown> {

@@ -7,7 +7,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { StackConfigError } from "../../src/config/errors";
-import { parseStackConfig } from "../../src/config/parse";
+import { parseStackConfig, SECRET_KEYS } from "../../src/config/parse";
+import { fromEntries } from "../../src/config/stackFile";
 import { detectFromCaptures } from "../../src/gpu/detect";
 import { NvidiaSmiError } from "../../src/gpu/errors";
 import { parseNvlinkStatus } from "../../src/gpu/nvlinkStatus";
@@ -16,42 +17,17 @@ import { parseSmiTable } from "../../src/gpu/smiTable";
 import { parseTopo } from "../../src/gpu/topo";
 import type { NvlinkGpu, QueryGpu, Topology } from "../../src/gpu/types";
 import { runProgram } from "../helpers/pulumiMocks";
-import { rawValues } from "../helpers/stacks";
+import { rawValues, STACKS } from "../helpers/stacks";
 import { asOverrides, invalidStackConfig, type InvalidCase } from "./configMutations";
 import { CAPTURES, damaged, NOHEADER_FIELDS } from "./smiDamage";
+import { byKind, SEED, tryAll } from "./fuzzing";
 import { settle } from "./walker";
 
-const SEED = 20240613;
 const CONFIG_RUNS = 12_000;
 const PROGRAM_RUNS = 200;
-
-/**
- * Runs every generated case (fixed seed) and collects what went wrong instead of stopping at the first
- * failure, so the printed count is always the full run and the failures show every kind at once.
- */
-function tryAll<T>(arb: fc.Arbitrary<T>, runs: number, check: (v: T) => string | null): { tried: number; failures: string[] } {
-  let tried = 0;
-  const failures: string[] = [];
-  fc.assert(
-    fc.property(arb, (v) => {
-      tried++;
-      const problem = check(v);
-      if (problem !== null) failures.push(problem);
-    }),
-    { seed: SEED, numRuns: runs },
-  );
-  return { tried, failures };
-}
-
-/** "kind: n, ..." over the failures' text before the first colon, for the printed summary. */
-function byKind(failures: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const f of failures) {
-    const kind = f.split(":")[0]!.replace(/(\d[\d.e+]*|Infinity|NaN)/g, "#");
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
-  }
-  return [...counts].map(([k, n]) => `${k}: ${n}`).join(", ");
-}
+const CREDENTIAL_RUNS = 3_000;
+/** A ceiling for a busy machine, not an expectation: the counts above take seconds on two idle cores. */
+const FUZZ_TIMEOUT_MS = 300_000;
 
 /** Problems with the error an invalid case got; empty when it is the one clear error we want. */
 function configErrorProblems(c: InvalidCase, err: unknown): string[] {
@@ -68,6 +44,10 @@ function configErrorProblems(c: InvalidCase, err: unknown): string[] {
   const issues = lines.slice(1, -1);
   if (issues.length === 0) problems.push("no issue lines");
   for (const l of issues) if (!/^ {2}- llmstack:[^\s:]+(\s|:)/.test(l)) problems.push(`issue line names no key: "${l}"`);
+  // YAML's .inf and .nan once read "expected number, received number"; a value is shown escaped.
+  for (const l of issues) if (/expected number, received (number|NaN)/.test(l)) problems.push(`non-finite number unexplained: "${l}"`);
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  if (/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(err.message)) problems.push("a raw control character in the message");
   if (!c.tops.some((t) => err.message.includes(`llmstack:${t}`))) {
     problems.push(`names none of the keys it changed (${c.tops.map((t) => `llmstack:${t}`).join(", ")})`);
   }
@@ -98,7 +78,7 @@ describe("invalid stack configs", () => {
     );
     expect(tried).toBe(CONFIG_RUNS);
     expect(failures.slice(0, 3)).toEqual([]);
-  });
+  }, FUZZ_TIMEOUT_MS);
 
   it(`the program registers nothing for ${PROGRAM_RUNS} of them and fails with a StackConfigError`, async () => {
     const cases = fc.sample(invalidStackConfig, { seed: SEED + 1, numRuns: PROGRAM_RUNS });
@@ -115,7 +95,56 @@ describe("invalid stack configs", () => {
     }
     console.log(`fuzz: ${cases.length} invalid stack configs run through the program under mocks`);
     expect(failures).toEqual([]);
-  });
+  }, FUZZ_TIMEOUT_MS);
+});
+
+/** Each checked-in stack's entries as a stack file holds them (`llmstack:gpu`, ...). */
+const ENTRIES: Readonly<Record<string, Record<string, unknown>>> = Object.fromEntries(
+  STACKS.map((s) => [s, Object.fromEntries(Object.entries(rawValues(s)).map(([k, v]) => [`llmstack:${k}`, v]))]),
+);
+
+/** A stack file's entries with credentials among them, some in plain text, as the reader receives them. */
+const credentialEntries = fc
+  .record({
+    stack: fc.constantFrom(...STACKS),
+    plain: fc.uniqueArray(fc.constantFrom(...SECRET_KEYS), { minLength: 1, maxLength: 4 }),
+    encrypted: fc.uniqueArray(fc.constantFrom(...SECRET_KEYS), { maxLength: 4 }),
+    value: fc.oneof(
+      fc.string({ minLength: 1, maxLength: 40 }),
+      fc.integer(),
+      fc.boolean(),
+      fc.dictionary(fc.constantFrom("securee", "Secure", "value", "x"), fc.string(), { minKeys: 1, maxKeys: 2 }),
+      fc.array(fc.string(), { minLength: 1, maxLength: 2 }),
+    ),
+  })
+  .map((c) => ({ ...c, encrypted: c.encrypted.filter((k) => !c.plain.includes(k)) }));
+
+describe("plain-text credentials", () => {
+  it(`each of ${CREDENTIAL_RUNS} stack files with one is refused, naming each key and its fix`, () => {
+    const { tried, failures } = tryAll(credentialEntries, CREDENTIAL_RUNS, (c) => {
+      const file = `Pulumi.${c.stack}.yaml`;
+      const entries: Record<string, unknown> = { ...ENTRIES[c.stack] };
+      for (const k of c.encrypted) entries[`llmstack:${k}`] = { secure: "v1:cipher" };
+      for (const k of c.plain) entries[`llmstack:${k}`] = c.value;
+      try {
+        fromEntries("llm-multimodal-stack", c.stack, file, {}, entries);
+      } catch (err) {
+        if (!(err instanceof StackConfigError)) return `threw ${String(err)}: ${JSON.stringify(c)}`;
+        const missing = c.plain.filter(
+          (k) => !err.message.includes(`  - llmstack:${k}: run \`pulumi config set --secret llmstack:${k} --stack ${c.stack}\``),
+        );
+        const wrong = c.encrypted.filter((k) => err.message.includes(`llmstack:${k}:`));
+        if (!err.message.startsWith(`${file}: `) || missing.length > 0 || wrong.length > 0) {
+          return `message misses ${missing.join(", ")} or names encrypted ${wrong.join(", ")}: ${err.message}`;
+        }
+        return null;
+      }
+      return `accepted: ${JSON.stringify(c)}`;
+    });
+    console.log(`fuzz: ${tried} stack files with plain-text credentials tried, ${failures.length} mishandled`);
+    expect(tried).toBe(CREDENTIAL_RUNS);
+    expect(failures.slice(0, 3)).toEqual([]);
+  }, FUZZ_TIMEOUT_MS);
 });
 
 const safeCount = (n: number | null): boolean => n === null || (Number.isSafeInteger(n) && n >= 0);
@@ -258,7 +287,9 @@ describe("damage the fuzzing found mishandled", () => {
     const values = rawValues("development");
     values.monitoring = { enabled: true, grafana: { bindAddress: "0.0.0.0", port: 3000 } };
     expect(() => parseStackConfig(values, "Pulumi.development.yaml")).toThrow(
-      /^Pulumi\.development\.yaml: invalid stack config:\n {2}- llmstack:monitoring\.grafana: unknown key/,
+      "Pulumi.development.yaml: invalid stack config:\n" +
+        "  - llmstack:monitoring.grafana.bindAddress, llmstack:monitoring.grafana.port: unknown key; allowed keys " +
+        "here are viaGateway; check the spelling or remove it\n",
     );
   });
 

@@ -251,7 +251,7 @@ describe.each(STACKS)("the offline render of %s (llmstack plan --json)", (stack)
     const postgres = containers.find((c) => c.service === "postgres")!;
     expect(postgres.envs).toContain(`POSTGRES_PASSWORD=${MASK}`);
     const redis = containers.find((c) => c.service === "redis")!;
-    expect(redis.uploads[0]!.content).toContain(`requirepass ${MASK}\n`);
+    expect(redis.uploads[0]!.content).toContain(`requirepass "${MASK}"\n`);
     // The checked-in stacks run no worker or retrieval proxy (no image set), whose backend env held eight more.
     expect(masked).toBeGreaterThanOrEqual(stack === "development" ? 9 : 10);
   });
@@ -262,11 +262,9 @@ describe("the offline render of a stack file that holds secrets", () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "llmstack-safety-"));
     writeFileSync(join(dir, "Pulumi.yaml"), readFileSync(join(ROOT, "Pulumi.yaml")));
-    // One secret written in clear by mistake, the rest as Pulumi stores them (ciphertext).
+    // As Pulumi stores them (ciphertext); a secret in clear is refused (test/config/credentials.test.ts).
     const secrets = Object.keys(TEST_SECRETS)
-      .map((k, i) =>
-        i === 0 ? `  llmstack:${k}: ${TEST_SECRETS[k]}` : `  llmstack:${k}:\n    secure: v1:cipher-${TEST_SECRETS[k]}`,
-      )
+      .map((k) => `  llmstack:${k}:\n    secure: v1:cipher-${TEST_SECRETS[k]}`)
       .join("\n");
     writeFileSync(
       join(dir, "Pulumi.production.yaml"),

@@ -1,0 +1,140 @@
+/**
+ * `llmstack images pin [--stack NAME] [--dry-run]`: resolves each image tag to the digest it names now
+ * (./registry.ts) and writes `repo:tag@sha256:<digest>` back where the reference is set: Pulumi.yaml's
+ * `llmstack:images`, or with --stack the images that stack runs, its monitoring images included. Staging
+ * and production need this before `pulumi up` (src/plan/digests.ts). Run it where the registries can be
+ * reached; every image must resolve, or nothing is written. Files are replaced whole (a temporary file
+ * renamed over them), so a failed write leaves them as they were.
+ */
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { parseImage } from "../config/images";
+import { imageSlots, writePins, type FileRole, type ImageSlot } from "../config/imagePins";
+import { parseStackConfig } from "../config/parse";
+import { readStack } from "../config/stackFile";
+import { UsageError, type CliIo } from "./io";
+import { dockerConfigCredentials, RegistryError, resolveDigest, type RegistryDeps } from "./registry";
+
+export interface ImagesDeps {
+  readonly fetch?: typeof fetch;
+  /** The registry API's base URL for a host; `https://<host>` unless a test points it elsewhere. */
+  readonly baseUrl?: (apiHost: string) => string;
+}
+
+const PROJECT_FILE = "Pulumi.yaml";
+
+export async function imagesCommand(argv: string[], io: CliIo, deps: ImagesDeps = {}): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== "pin") {
+    throw new UsageError(`images: the command is "images pin", e.g. llmstack images pin --stack production`);
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      stack: { type: "string" },
+      dir: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const dir = values.dir ?? io.cwd;
+  const paths: Record<FileRole, string> = { project: join(dir, PROJECT_FILE), stack: "" };
+  if (!existsSync(paths.project)) {
+    throw new UsageError(`${PROJECT_FILE}: not found in ${dir}; run from the project root`);
+  }
+  let stack: { text: string; file: string; monitoringEnabled: boolean } | undefined;
+  if (values.stack !== undefined) {
+    // The stack must be valid before anything is fetched or written.
+    const raw = readStack(dir, values.stack);
+    const config = parseStackConfig(raw.values, raw.stackFile);
+    paths.stack = join(dir, raw.stackFile);
+    stack = {
+      text: readFileSync(paths.stack, "utf8"),
+      file: raw.stackFile,
+      monitoringEnabled: config.monitoring?.enabled === true,
+    };
+  }
+  const texts: Record<FileRole, string> = {
+    project: readFileSync(paths.project, "utf8"),
+    stack: stack?.text ?? "",
+  };
+  const slots = imageSlots({ project: { text: texts.project, file: PROJECT_FILE }, stack });
+
+  const registry: RegistryDeps = {
+    fetch: deps.fetch ?? fetch,
+    baseUrl: deps.baseUrl ?? ((host) => `https://${host}`),
+    credentials: dockerConfigCredentials(io.env),
+  };
+  const pinned = new Map<string, string | RegistryError>();
+  for (const slot of slots) {
+    const tagged = withoutDigest(slot.ref);
+    if (pinned.has(tagged)) continue;
+    try {
+      pinned.set(tagged, `${tagged}@${await resolveDigest(tagged, registry)}`);
+    } catch (err) {
+      if (!(err instanceof RegistryError)) throw err;
+      pinned.set(tagged, err);
+    }
+  }
+  const failures = slots.flatMap((s) => {
+    const result = pinned.get(withoutDigest(s.ref));
+    return result instanceof RegistryError ? [`  - ${s.key}: ${result.message}\n`] : [];
+  });
+  if (failures.length > 0) {
+    io.stderr(`images pin: ${failures.length} image(s) could not be resolved, so nothing was written:\n${failures.join("")}`);
+    return 1;
+  }
+
+  const changes = slots.map((slot) => ({ slot, ref: pinned.get(withoutDigest(slot.ref)) as string }));
+  for (const { slot, ref } of changes) io.stdout(`${report(slot, ref)}\n`);
+  const next: Partial<Record<FileRole, string>> = {};
+  for (const role of ["project", "stack"] as const) {
+    const pins = changes.filter((c) => c.slot.file === role).map((c) => ({ path: c.slot.path, ref: c.ref }));
+    if (pins.length === 0) continue;
+    const file = role === "project" ? PROJECT_FILE : stack!.file;
+    const text = writePins(texts[role], file, pins);
+    if (text !== texts[role]) next[role] = text;
+  }
+  const written = Object.keys(next) as FileRole[];
+  if (written.length === 0) {
+    io.stdout("every image is pinned to the digest its tag names now; nothing to write\n");
+    return 0;
+  }
+  const names = written.map((r) => basename(paths[r])).join(", ");
+  if (values["dry-run"]) {
+    io.stdout(`--dry-run: ${names} not written\n`);
+    return 0;
+  }
+  replaceFiles(written.map((r) => [paths[r], next[r]!]));
+  io.stdout(`wrote ${names}; review the change (git diff) and commit it\n`);
+  return 0;
+}
+
+function withoutDigest(ref: string): string {
+  const { repository, tag } = parseImage(ref);
+  return tag === null ? repository : `${repository}:${tag}`;
+}
+
+function report(slot: ImageSlot, ref: string): string {
+  if (slot.ref === ref) return `${slot.key}: ${ref} (already pinned)`;
+  const old = parseImage(slot.ref).digest;
+  return `${slot.key}: ${slot.ref} -> ${ref}${old !== null ? ` (was ${old})` : ""}`;
+}
+
+/** Writes every file to a temporary sibling first, then renames them over the originals. */
+function replaceFiles(files: [string, string][]): void {
+  const temps: string[] = [];
+  for (const [path, text] of files) {
+    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    try {
+      writeFileSync(temp, text, { mode: statSync(path).mode, flag: "wx" });
+    } catch (err) {
+      // Only the temporary files written here are removed; anything else at that name is left alone.
+      for (const t of temps) rmSync(t, { force: true });
+      throw new UsageError(`${basename(path)}: could not be written (${(err as Error).message}); no file was changed`);
+    }
+    temps.push(temp);
+  }
+  files.forEach(([path], i) => renameSync(temps[i]!, path));
+}

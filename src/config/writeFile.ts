@@ -1,0 +1,64 @@
+/**
+ * The one writer of files a user keeps (stack files): the new text goes to a temporary file beside the
+ * target, is flushed to disk (fsync), and replaces the target with one rename, which POSIX makes atomic
+ * (rename(2)). A failed write (disk full, file size limit, permissions) leaves the target as it was and
+ * no temporary file behind; the error names the file. A symlinked target is written through its link,
+ * and keeps its mode unless one is given.
+ */
+import { randomBytes } from "node:crypto";
+import * as nodeFs from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/** The calls the writer makes, so a test can make one of them fail. */
+export type WriteFs = Pick<
+  typeof nodeFs,
+  "openSync" | "writeSync" | "fsyncSync" | "fchmodSync" | "closeSync" | "renameSync" | "unlinkSync" | "statSync" | "realpathSync"
+>;
+
+export const NODE_FS: WriteFs = nodeFs;
+
+export interface WriteOptions {
+  /** The name shown in messages; the path by default. */
+  readonly shown?: string;
+  /** File mode; by default the target's current mode, or 0644 for a new file. */
+  readonly mode?: number;
+}
+
+export function writeFileAtomic(path: string, text: string, opts: WriteOptions = {}, fs: WriteFs = NODE_FS): void {
+  const shown = opts.shown ?? path;
+  let target = path;
+  let mode = opts.mode ?? 0o644;
+  try {
+    target = fs.realpathSync(path);
+    if (opts.mode === undefined) mode = fs.statSync(target).mode & 0o7777;
+  } catch {
+    // A new file: written where it was named, with the default mode.
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, "wx", mode);
+    // The umask may have narrowed the mode at creation; set exactly the one intended.
+    fs.fchmodSync(fd, mode);
+    const data = Buffer.from(text, "utf8");
+    for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, target);
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // Already failing; the write error is the one to report.
+      }
+    }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // Never created, or already gone.
+    }
+    throw new Error(`${shown}: could not be written (${(err as Error).message}); it was left as it was`, { cause: err });
+  }
+}
