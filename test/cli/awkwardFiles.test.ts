@@ -74,8 +74,9 @@ describe("/dev/zero, a directory and a file too large", () => {
     const dir = project();
     mkdirSync(join(dir, "captures"));
     mkdirSync(join(dir, "Pulumi.folder.yaml"));
+    // A file flag's value is checked as the command line is read, so the refusal names the flag too.
     expect((await run(dir, "gpu", "detect", "--query", "captures")).err).toBe(
-      "llmstack gpu: captures: is a directory, not a file; llmstack reads an nvidia-smi capture only from a regular file\n",
+      'llmstack gpu: --query "captures": is a directory; give the path of a file\n',
     );
     expect((await run(dir, "plan", "--stack", "folder")).err).toBe(
       "llmstack plan: Pulumi.folder.yaml: is a directory, not a file; llmstack reads a stack file only from a regular file\n",

@@ -147,12 +147,20 @@ describe("gpu detect running nvidia-smi", () => {
     );
   });
 
-  it("a --ssh HOST that starts with \"-\" stays ssh's destination, and the remote command is quoted words", async () => {
-    const { io, calls } = fakeIo({ [FULL_QUERY]: { code: 255, stdout: "", stderr: "ssh: Could not resolve hostname\n" } });
-    await expect(gpuCommand(["detect", "--ssh=-oProxyCommand=touch /tmp/pwned"], io)).rejects.toThrow(
-      "ssh -oProxyCommand=touch /tmp/pwned failed: ssh: Could not resolve hostname;",
+  it("a --ssh HOST that starts with \"-\" is refused before ssh runs; a host is passed after \"--\" with the remote command as quoted words", async () => {
+    const refused = fakeIo();
+    // ssh would read "-oProxyCommand=..." as an option and run its command locally.
+    await expect(gpuCommand(["detect", "--ssh=-oProxyCommand=touch /tmp/pwned"], refused.io)).rejects.toThrow(
+      '--ssh "-oProxyCommand=touch /tmp/pwned": starts with "-", so it reads as an option; give an ssh destination such as admin@gpu-box',
     );
-    expect(calls[0]!.args.slice(0, 5)).toEqual(["-o", "BatchMode=yes", "--", "-oProxyCommand=touch /tmp/pwned", `'nvidia-smi' '${FULL_QUERY.split(" ")[0]}' '--format=csv,noheader,nounits'`]);
+    await expect(gpuCommand(["detect", "--ssh", "admin@-oProxyCommand=x"], refused.io)).rejects.toThrow(
+      '--ssh "admin@-oProxyCommand=x": must be an ssh destination such as admin@gpu-box or an alias from ~/.ssh/config (letters, digits, ".", "_", "-")',
+    );
+    expect(refused.calls).toEqual([]);
+
+    const { io, calls } = fakeIo({ [FULL_QUERY]: { code: 255, stdout: "", stderr: "ssh: Could not resolve hostname\n" } });
+    await expect(gpuCommand(["detect", "--ssh=gpu-box"], io)).rejects.toThrow("ssh gpu-box failed: ssh: Could not resolve hostname;");
+    expect(calls[0]!.args.slice(0, 5)).toEqual(["-o", "BatchMode=yes", "--", "gpu-box", `'nvidia-smi' '${FULL_QUERY.split(" ")[0]}' '--format=csv,noheader,nounits'`]);
   });
 
   it("ssh that cannot log in is its own error", async () => {

@@ -14,13 +14,14 @@ import { fakeIo } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/pulumiMocks";
 import { startRegistry, type FakeRegistry } from "./registryServer";
 
-/** Every image of Pulumi.yaml with its registry repository, as `docker pull` would name it. */
+/**
+ * Every image of Pulumi.yaml with its registry repository, as `docker pull` would name it. The multimodal
+ * worker and retrieval proxy have none there: they run only when a stack sets their image.
+ */
 const PROJECT_IMAGES: [string, string][] = [
   ["vllm/vllm-openai:v0.21.0", "vllm/vllm-openai:v0.21.0"],
   ["vllm/vllm-openai-cpu:v0.21.0", "vllm/vllm-openai-cpu:v0.21.0"],
   ["ghcr.io/berriai/litellm:v1.84.0", "berriai/litellm:v1.84.0"],
-  ["ghcr.io/llm-multimodal-stack/multimodal-worker:0.1.0", "llm-multimodal-stack/multimodal-worker:0.1.0"],
-  ["ghcr.io/llm-multimodal-stack/retrieval-proxy:0.1.0", "llm-multimodal-stack/retrieval-proxy:0.1.0"],
   ["postgres:16.10", "library/postgres:16.10"],
   ["redis:7.4.6", "library/redis:7.4.6"],
   ["qdrant/qdrant:v1.15.5", "qdrant/qdrant:v1.15.5"],
@@ -91,7 +92,7 @@ describe("llmstack images pin", () => {
     expect(r.out.split("\n")).toEqual([
       ...PROJECT_IMAGES.map(
         ([ref, nameTag], i) =>
-          `llmstack:images.${["vllm", "vllmCpu", "litellm", "multimodalWorker", "retrievalProxy", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"][i]}: ${ref} -> ${pinned(ref, nameTag)}`,
+          `llmstack:images.${["vllm", "vllmCpu", "litellm", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"][i]}: ${ref} -> ${pinned(ref, nameTag)}`,
       ),
       ...MONITORING_IMAGES.map(([key, ref, nameTag]) => `llmstack:monitoring.images.${key}: ${ref} -> ${pinned(ref, nameTag)}`),
       "wrote Pulumi.yaml, Pulumi.production.yaml; review the change (git diff) and commit it",
@@ -143,7 +144,7 @@ describe("llmstack images pin", () => {
     const images = PROJECT_IMAGES.map(([ref], i) => `    k${i}: ${ref} # image ${i}\n`).join("");
     writeFileSync(join(dir, "Pulumi.development.yaml"), `${original("Pulumi.development.yaml")}  llmstack:images:\n${images}`);
     // The stack file sets its own keys; the schema checks them, so use the real ones.
-    const real = ["vllm", "vllmCpu", "litellm", "multimodalWorker", "retrievalProxy", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"];
+    const real = ["vllm", "vllmCpu", "litellm", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"];
     writeFileSync(join(dir, "Pulumi.development.yaml"), read("Pulumi.development.yaml").replace(/k(\d+):/g, (_, i: string) => `${real[Number(i)]}:`));
     const before = read("Pulumi.development.yaml");
     expect((await pin(["--stack", "development"])).code).toBe(0);
@@ -195,19 +196,19 @@ describe("llmstack images pin writes nothing unless every image resolves", () =>
   });
 
   it("a private repository: refused anonymously, resolved with the login in ~/.docker/config.json", async () => {
-    registry.privateRepos.set("llm-multimodal-stack/multimodal-worker", "bot:s3cret");
+    registry.privateRepos.set("berriai/litellm", "bot:s3cret");
     const refused = await pin([]);
     expect(refused.code).toBe(1);
     expect(refused.err).toBe(
       "images pin: 1 image(s) could not be resolved, so nothing was written:\n" +
-        "  - llmstack:images.multimodalWorker: ghcr.io/llm-multimodal-stack/multimodal-worker:0.1.0: the token service " +
+        "  - llmstack:images.litellm: ghcr.io/berriai/litellm:v1.84.0: the token service " +
         `${registry.url}/token answered HTTP 401\n`,
     );
     untouched();
     mkdirSync(join(home, ".docker"));
     writeFileSync(join(home, ".docker", "config.json"), JSON.stringify({ auths: { "ghcr.io": { auth: Buffer.from("bot:s3cret").toString("base64") } } }));
     expect((await pin([])).code).toBe(0);
-    const token = registry.requests.filter((q) => q.path.startsWith("/token") && q.path.includes("multimodal-worker"));
+    const token = registry.requests.filter((q) => q.path.startsWith("/token") && q.path.includes("berriai%2Flitellm"));
     expect(token.at(-1)!.authorization).toBe(`Basic ${Buffer.from("bot:s3cret").toString("base64")}`);
     // The login is for ghcr.io only: Docker Hub's token requests stay anonymous.
     expect(registry.requests.filter((q) => q.path.includes("library%2Fpostgres")).map((q) => q.authorization)).toEqual([undefined, undefined]);

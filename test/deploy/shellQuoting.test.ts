@@ -10,7 +10,7 @@ import { shellQuote, shellWords } from "../../src/config/shell";
 import { logTailCommand } from "../../src/deploy/smokeTest";
 import { WAIT_FOR_VLLM } from "../../src/plan/apps";
 import { probeCommandLine, probeScript, transportFor } from "../../src/preflight/probe";
-import { planOf, STACKS } from "../helpers/stacks";
+import { planFromValues, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 /**
  * Splits a shell line into commands (at unquoted ";") and words, the way sh does for the only quoting our
@@ -123,9 +123,12 @@ describe("the preflight probe", () => {
 });
 
 describe("shell scripts inside the containers", () => {
-  /** Every script a container's shell runs: CMD-SHELL health checks and `sh -c` / `bash -c` words. */
+  /**
+   * Every script a container's shell runs: CMD-SHELL health checks and `sh -c` / `bash -c` words. The
+   * stack runs your own worker and retrieval proxy, so their scripts are among them.
+   */
   function scripts(stack: (typeof STACKS)[number]): string[] {
-    return planOf(stack).containers.flatMap((c) => {
+    return planFromValues(withAppImages(rawValues(stack)), stack).containers.flatMap((c) => {
       const words = [c.healthcheck?.tests ?? [], c.entrypoints ?? [], c.command];
       return words.flatMap((w) => {
         if (w[0] === "CMD-SHELL") return [`${c.service}: ${w[1]}`];

@@ -13,12 +13,17 @@ import { StackConfigError } from "../../src/config/errors";
 import { planJson } from "../../src/plan/render";
 import type { StackPlan } from "../../src/plan/types";
 import { fakeIo } from "../helpers/fakeIo";
-import { ROOT, runProgram, TEST_SECRETS } from "../helpers/pulumiMocks";
+import { pinImagesForTests, ROOT, runProgram, TEST_SECRETS } from "../helpers/pulumiMocks";
 import { container, planFromValues, rawValues } from "../helpers/stacks";
 
 const HOOK = "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX";
 const SECRET_RECEIVER = { type: "webhook", url: { secret: "alertWebhookUrl" } };
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Staging's llmstack:monitoring with the secret receiver, its images pinned as staging requires. */
+const monitoringOverride = {
+  "llmstack:monitoring": pinImagesForTests({ ...rawValues("staging"), monitoring: { enabled: true, receiver: SECRET_RECEIVER } }).monitoring,
+};
 
 function staging(receiver: unknown, secrets: ReadonlySet<string> = new Set()): StackPlan {
   const values = rawValues("staging");
@@ -72,7 +77,7 @@ describe("a webhook URL kept as a secret", () => {
   it("goes into the container as a secret under Pulumi", async () => {
     const run = await runProgram(
       "staging",
-      { "llmstack:monitoring": { enabled: true, receiver: SECRET_RECEIVER }, "llmstack:preflight": { enabled: false } },
+      { ...monitoringOverride, "llmstack:preflight": { enabled: false } },
       { ...TEST_SECRETS, alertWebhookUrl: HOOK },
     );
     expect(run.error).toBeUndefined();
@@ -87,7 +92,7 @@ describe("a webhook URL kept as a secret", () => {
   });
 
   it("stops pulumi up before anything is registered when the secret is not set", async () => {
-    const run = await runProgram("staging", { "llmstack:monitoring": { enabled: true, receiver: SECRET_RECEIVER } });
+    const run = await runProgram("staging", monitoringOverride);
     expect(run.error).toBeInstanceOf(StackConfigError);
     expect(run.error!.message).toContain("the stack needs these secrets, which the stack file does not have: llmstack:alertWebhookUrl.");
     expect(run.registrations).toEqual([]);

@@ -15,9 +15,10 @@ import { envList, textToString } from "../../src/plan/render";
 import type { ContainerSpec, ServiceName, StackPlan, Text } from "../../src/plan/types";
 import { readRedisConf } from "../helpers/redisConf";
 import { tryAll } from "../safety/fuzzing";
-import { container, planFromValues, planOf, rawValues, STACKS } from "../helpers/stacks";
+import { container, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
-const production = planOf("production");
+/** Production running your own worker and retrieval proxy, so every place a secret lands is planned. */
+const production = planFromValues(withAppImages(rawValues("production")));
 
 function render(text: Text, values: Partial<Record<SecretName, string>>): string {
   return textToString(text, (ref) => {
@@ -166,9 +167,12 @@ describe("secret values read back exactly where they land", () => {
   });
 });
 
-/** Every plan a stack file can make with secrets in files: each checked-in stack, TLS from PEM files. */
+/**
+ * Every plan a stack file can make with secrets in files: each checked-in stack, and production with TLS
+ * from PEM files running your own worker and retrieval proxy.
+ */
 function plansWithSecrets(): StackPlan[] {
-  const pem = rawValues("production");
+  const pem = withAppImages(rawValues("production"));
   pem.gateway = { ...(pem.gateway as object), tls: { mode: "certificate" } };
   const all = new Set(["hfToken", "tlsCertificate", "tlsPrivateKey"]);
   return [...STACKS.map((s) => planOf(s)), planFromValues(pem, "production", all)];

@@ -169,6 +169,15 @@ function gpuRule(base: Raw): fc.Arbitrary<Mutation> {
     path,
     apply: (cfg) => Object.assign(cfg.gpu as Raw, edit),
   });
+  // The worker's GPU share counts only when the worker runs, that is when its image is set: rules about
+  // that share are broken with the worker running.
+  const withWorker = (m: Mutation): Mutation => ({
+    ...m,
+    apply: (cfg) => {
+      m.apply(cfg);
+      set(cfg, ["images", "multimodalWorker"], APP_IMAGES.multimodalWorker);
+    },
+  });
   return fc.oneof(
     fc
       .tuple(int(1, 8), int(1, 8))
@@ -179,10 +188,12 @@ function gpuRule(base: Raw): fc.Arbitrary<Mutation> {
     // keep the two shares at or under 1, which passed before the contexts were counted.
     int(600, 920).chain((u) =>
       int(Math.max(1, overBudgetFrom(base) - u), 1000).map((w) =>
-        gpu({ memoryUtilization: u / 1000, workerMemoryFraction: w / 1000 }, "over-budget shared GPU", ["gpu", "workerMemoryFraction"]),
+        withWorker(
+          gpu({ memoryUtilization: u / 1000, workerMemoryFraction: w / 1000 }, "over-budget shared GPU", ["gpu", "workerMemoryFraction"]),
+        ),
       ),
     ),
-    fc.constant(gpu({ workerDevices: [RIG_UUIDS[1]] }, "one GPU under two names (index and UUID)", ["gpu", "workerDevices"])),
+    fc.constant(withWorker(gpu({ workerDevices: [RIG_UUIDS[1]] }, "one GPU under two names (index and UUID)", ["gpu", "workerDevices"]))),
     fc.constant(
       gpu(
         { vllmDevices: [RIG_UUIDS[0], RIG_UUIDS[0].toUpperCase()], workerDevices: [RIG_UUIDS[1]] },
@@ -190,7 +201,9 @@ function gpuRule(base: Raw): fc.Arbitrary<Mutation> {
         ["gpu", "vllmDevices"],
       ),
     ),
-    fc.constant({ kind: "shared GPU without memoryMiB", path: ["gpu", "memoryMiB"], apply: (cfg: Raw) => del(cfg, ["gpu", "memoryMiB"]) }),
+    fc.constant(
+      withWorker({ kind: "shared GPU without memoryMiB", path: ["gpu", "memoryMiB"], apply: (cfg: Raw) => del(cfg, ["gpu", "memoryMiB"]) }),
+    ),
     ...(base.environment === "production"
       ? [
           fc.oneof(int(921, 950), int(1, 599)).map((u) => {
@@ -277,10 +290,11 @@ function badString(): fc.Arbitrary<Mutation> {
     [["monitoring", "receiver"], s.map((x) => ({ type: "webhook", url: `ftp://${x}` }))],
     [["monitoring", "receiver"], s.map((x) => ({ type: "email", to: "a@example.org", from: "b@example.org", smarthost: `${x.replace(/:/g, "")}` }))],
     [["services", "workerCommand"], fc.constantFrom([], [""], ["python3", ""])],
-    // Your own images are optional, but one that is set must be a reference.
+    // Your own images are optional, but one that is set must be a reference. A registry host may have
+    // capitals (distribution/reference's domain grammar), a repository path may not.
     ...(["multimodalWorker", "retrievalProxy"] as const).map((k): [Path, fc.Arbitrary<unknown>] => [
       ["images", k],
-      fc.oneof(s.map((x) => `${x} ${x}`), fc.constantFrom("", "Registry.example.com/acme/worker:1", "ghcr.io/acme/worker:", "-worker:1")),
+      fc.oneof(s.map((x) => `${x} ${x}`), fc.constantFrom("", "registry.example.com/Acme/worker:1", "ghcr.io/acme/worker:", "-worker:1")),
     ]),
   ];
   return fc

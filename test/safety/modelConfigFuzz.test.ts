@@ -1,13 +1,15 @@
 /**
  * Damaged and hostile model config.json files (real configs from test/fixtures/capacity, each with its
  * source in models.test.ts) give the model's facts or one clear error naming the file: never a crash,
- * never NaN, Infinity, a fraction or a negative number among the facts. Fixed seed; the count is printed.
+ * never NaN, Infinity, a fraction, a negative number or a count above MAX_ARCHITECTURE_NUMBER among the
+ * facts. Fixed seed; the count is printed.
  */
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { modelConfigFromText, type ModelFacts } from "../../src/capacity";
+import { MAX_ARCHITECTURE_NUMBER } from "../../src/capacity/config";
 import { tryAll } from "./fuzzing";
 
 const DIR = join(__dirname, "..", "fixtures", "capacity");
@@ -19,7 +21,7 @@ const RUNS = 4000;
 
 /** Values a hostile or broken file may hold where a number belongs. */
 const HOSTILE_VALUE = fc.oneof(
-  fc.constantFrom<unknown>(0, -1, 1.5, 1e308, -1e308, 2 ** 53, 2 ** 53 + 2, 1e21, Number.MAX_SAFE_INTEGER, null, true, "", "4096", "NaN", "Infinity", [], {}, [4096], { value: 4096 }),
+  fc.constantFrom<unknown>(0, -1, 1.5, MAX_ARCHITECTURE_NUMBER, MAX_ARCHITECTURE_NUMBER + 1, 1e308, -1e308, 2 ** 53, 2 ** 53 + 2, 1e21, Number.MAX_SAFE_INTEGER, null, true, "", "4096", "NaN", "Infinity", [], {}, [4096], { value: 4096 }),
   fc.integer(),
   fc.double(),
   fc.string({ maxLength: 6 }),
@@ -80,7 +82,10 @@ function problems(text: string): string[] {
     if (!(err instanceof Error) || err.constructor !== Error) return [`crashed with ${(err as Error)?.constructor?.name}: ${String(err)}`];
     return err.message.startsWith(FILE) ? [] : [`error names no file: ${err.message.slice(0, 200)}`];
   }
-  const p = COUNTS.filter((k) => !(Number.isSafeInteger(facts[k]) && (facts[k] as number) > 0)).map((k) => `${k} ${String(facts[k])}`);
+  const p = COUNTS.filter((k) => {
+    const n = facts[k];
+    return !(Number.isInteger(n) && (n as number) > 0 && (n as number) <= MAX_ARCHITECTURE_NUMBER);
+  }).map((k) => `${k} ${String(facts[k])}`);
   if (!(Number.isFinite(facts.parameters) && facts.parameters > 0)) p.push(`parameters ${facts.parameters}`);
   if (typeof facts.name !== "string" || facts.name === "") p.push("no name");
   return p.map((x) => `accepted with ${x}`);
@@ -102,8 +107,16 @@ describe("model config damage the fuzzing found mishandled", () => {
   it("rejects a count too large to be exact instead of reading Infinity parameters", () => {
     const doc = { ...JSON.parse(CONFIGS[0]!), vocab_size: 1e308 };
     expect(() => modelConfigFromText(JSON.stringify(doc), FILE)).toThrow(
-      `${FILE}: vocab_size is 1e+308; it must be a positive integer no larger than 9007199254740991. ` +
+      `${FILE}: vocab_size is 1e+308; it must be a whole number from 1 to 16777216. ` +
         "Check that the file is the model's config.json (a Hugging Face transformers config).",
+    );
+  });
+
+  it("takes a count up to 2^24 and refuses the next one up", () => {
+    const at = (vocab: number) => JSON.stringify({ ...JSON.parse(CONFIGS[0]!), vocab_size: vocab });
+    expect(modelConfigFromText(at(16_777_216), FILE).vocabSize).toBe(16_777_216);
+    expect(() => modelConfigFromText(at(16_777_217), FILE)).toThrow(
+      `${FILE}: vocab_size is 16777217; it must be a whole number from 1 to 16777216. `,
     );
   });
 
