@@ -55,7 +55,7 @@ export function formatIssues(
   return (
     `${stackFile}: invalid stack config:\n` +
     lines.map((l) => `  - ${l}`).join("\n") +
-    `\nFix these keys in ${stackFile} (see README "Stack config keys").`
+    `\nFix these keys in ${stackFile} (every key is in docs/configuration.md).`
   );
 }
 

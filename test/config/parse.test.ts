@@ -22,7 +22,7 @@ function production(edit: (v: Record<string, any>) => void): Record<string, unkn
   return v;
 }
 
-const FOOTER = 'Fix these keys in Pulumi.production.yaml (see README "Stack config keys").';
+const FOOTER = 'Fix these keys in Pulumi.production.yaml (every key is in docs/configuration.md).';
 
 describe("checked-in stack files", () => {
   it.each(STACKS)("%s parses with its environment's utilisation and the reference GPU layout", (stack) => {
@@ -132,7 +132,7 @@ describe("invalid stack config", () => {
         "MiB CUDA can allocate (memory.total 8192 MiB less 440 MiB the driver keeps) plus its 512 MiB CUDA context " +
         "come to 7876 MiB, 124 MiB more than there is; vLLM starts only when its whole share is free, so it could " +
         "not start; lower memoryUtilization to 0.93 or less (got 0.95)\n" +
-        'Fix these keys in Pulumi.development.yaml (see README "Stack config keys").',
+        'Fix these keys in Pulumi.development.yaml (every key is in docs/configuration.md).',
     );
   });
 

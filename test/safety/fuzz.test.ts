@@ -38,7 +38,7 @@ function configErrorProblems(c: InvalidCase, err: unknown): string[] {
   const lines = err.message.split("\n");
   const problems: string[] = [];
   if (lines[0] !== `${file}: invalid stack config:`) problems.push(`first line "${lines[0]}"`);
-  if (lines[lines.length - 1] !== `Fix these keys in ${file} (see README "Stack config keys").`) {
+  if (lines[lines.length - 1] !== `Fix these keys in ${file} (every key is in docs/configuration.md).`) {
     problems.push(`last line "${lines[lines.length - 1]}"`);
   }
   const issues = lines.slice(1, -1);
