@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { estimateCapacity, lookupModel } from "../src/capacity";
-import { renderStack } from "../src/cli/plan";
+import { renderStack } from "../src/cli/renderStack";
 import { detectFromCaptures } from "../src/gpu/detect";
 import { planJson } from "../src/plan/render";
 

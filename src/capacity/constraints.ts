@@ -6,7 +6,7 @@
  */
 import { gpuBookings, problemText, sectionTenants } from "../config/gpuBookings";
 import { MEMORY_UTILISATION_MAX } from "../config/schema";
-import type { CapacityInput } from "./estimate";
+import type { CapacityInput } from "./input";
 import type { ModelFacts } from "./models";
 
 export type ViolationCode =

@@ -10,12 +10,9 @@
  */
 import { CUDA_RESERVED_MIB } from "../config/gpuBookings";
 import type { ModelFacts } from "./models";
+import type { CapacityInput, Dtype, KvCacheDtype, Quantization } from "./input";
 import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
-import { MAX_GPU_MEMORY_MIB } from "./gpus";
-
-export type Dtype = "auto" | "float16" | "bfloat16" | "float32";
-export type Quantization = "none" | "fp8" | "int8" | "awq" | "gptq";
-export type KvCacheDtype = "auto" | "fp8" | "fp8_e4m3" | "fp8_e5m2";
+import { MAX_GPU_MEMORY_MIB } from "../config/schema";
 
 /** The vLLM version the stack pins; `vllmVersion` models others. */
 export const PINNED_VLLM_VERSION = "0.21.0";
@@ -33,35 +30,6 @@ export const NON_TORCH_GIB = 0.35;
  * (https://github.com/vllm-project/vllm/pull/39559): 19–25 MiB each.
  */
 export const CUDA_GRAPH_MIB_PER_GRAPH = 20;
-
-export interface CapacityInput {
-  readonly model: ModelFacts;
-  /** Each GPU's memory as nvidia-smi reports it (memory.total, MiB). */
-  readonly gpuMemoryMiB: number;
-  /** Each GPU's memory bandwidth, GB/s; without it there is no decode bound. */
-  readonly gpuBandwidthGBs?: number;
-  readonly tensorParallelSize: number;
-  readonly pipelineParallelSize: number;
-  /** vLLM's --gpu-memory-utilization, (0, 1] as vLLM accepts it (real logs use up to 0.98). */
-  readonly gpuMemoryUtilization: number;
-  readonly maxModelLen: number;
-  /** Default auto: the checkpoint's dtype, float32 served as float16. */
-  readonly dtype?: Dtype;
-  readonly quantization?: Quantization;
-  readonly kvCacheDtype?: KvCacheDtype;
-  /** The multimodal worker, when it shares one of vLLM's GPUs: that GPU's host ID and the worker's share. */
-  readonly worker?: { readonly gpu: string; readonly memoryFraction: number };
-  /** The highest utilisation the stack may set, for advice; default the stack schema's MEMORY_UTILISATION_MAX. */
-  readonly maxMemoryUtilization?: number;
-  /** Default PINNED_VLLM_VERSION. */
-  readonly vllmVersion?: string;
-  /** Default: vLLM's for the version and card (256 or 1024). */
-  readonly maxNumSeqs?: number;
-  /** Default: vLLM's for the version, card and max model length. */
-  readonly maxNumBatchedTokens?: number;
-  /** --enforce-eager: no CUDA graphs. */
-  readonly enforceEager?: boolean;
-}
 
 export interface CapacityResult {
   readonly weightsGiBPerGpu: number;

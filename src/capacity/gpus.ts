@@ -58,8 +58,3 @@ export function lookupGpu(name: string): GpuFacts {
   );
 }
 
-/**
- * The largest GPU memory a stack file or `capacity --gpu` may give, in MiB (1 TiB): a ceiling against
- * typing slips, over seven times the largest card in the catalog (H200), not a fact about any GPU.
- */
-export const MAX_GPU_MEMORY_MIB = 1_048_576;

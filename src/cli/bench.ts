@@ -12,7 +12,7 @@ import { compareText, parseBenchResult, progressBar, reportText, type BenchResul
 import { runBench } from "../bench/run";
 import { ArgumentError, intArg, pathArg, requireStack, textArg } from "./args";
 import { UsageError, type CliIo } from "./io";
-import { renderStack } from "./plan";
+import { renderStack } from "./renderStack";
 
 export const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
 

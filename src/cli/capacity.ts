@@ -7,14 +7,13 @@
  */
 import { parseArgs } from "node:util";
 import { isAbsolute, resolve } from "node:path";
-import { gpuSchema, modelSchema } from "../config/schema";
+import { gpuSchema, MAX_GPU_MEMORY_MIB, modelSchema } from "../config/schema";
 import { ArgumentError, choiceArg, fractionArg, intArg, pathArg, shownArg, textArg } from "./args";
 import { type CliIo } from "./io";
 import {
   estimateCapacity,
   lookupGpu,
   lookupModel,
-  MAX_GPU_MEMORY_MIB,
   parseVllmVersion,
   PINNED_VLLM_VERSION,
   readModelConfig,

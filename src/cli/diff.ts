@@ -26,7 +26,7 @@ import type { PlanDoc, RenderWith } from "../diff/types";
 import { planJson } from "../plan/render";
 import type { StackPlan } from "../plan/types";
 import { UsageError, type CliIo } from "./io";
-import { renderStack } from "./plan";
+import { renderStack } from "./renderStack";
 
 export type DiffFormat = "text" | "markdown" | "json";
 

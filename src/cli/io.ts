@@ -3,24 +3,7 @@
  * run programs. Tests pass fakes; `bin/llmstack.js` passes the real ones.
  */
 import { spawn } from "node:child_process";
-
-export interface ExecResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export interface ExecOptions {
-  readonly input?: string;
-  readonly timeoutMs?: number;
-  readonly cwd?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  /** Let the program write to this terminal directly (long commands such as `pulumi up`). */
-  readonly passthrough?: boolean;
-}
-
-/** Runs a program; resolves with code 127 and an ENOENT message when it is not installed. */
-export type ExecFn = (file: string, args: readonly string[], opts?: ExecOptions) => Promise<ExecResult>;
+import type { ExecFn } from "../exec";
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;

@@ -4,26 +4,11 @@
  * it compares with a git revision (./diff.ts).
  */
 import { parseArgs } from "node:util";
-import { parseStackConfig } from "../config/parse";
-import { readStack } from "../config/stackFile";
 import { planJson, planTable } from "../plan/render";
-import { planStack } from "../plan/stack";
-import type { StackPlan } from "../plan/types";
 import { planDiffCommand } from "./diff";
 import { ArgumentError, pathArg, requireStack, textArg } from "./args";
 import { type CliIo } from "./io";
-
-export function renderStack(dir: string, stack: string): StackPlan {
-  const raw = readStack(dir, stack);
-  const config = parseStackConfig(raw.values, raw.stackFile);
-  return planStack({
-    project: raw.project,
-    stack: raw.stack,
-    stackFile: raw.stackFile,
-    config,
-    secretsPresent: raw.secretsPresent,
-  });
-}
+import { renderStack } from "./renderStack";
 
 export async function planCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({

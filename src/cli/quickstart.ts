@@ -16,7 +16,7 @@ import type { CliIo } from "./io";
 import { readProjectConfig } from "../config/stackFile";
 import { imageStates } from "../preflight/run";
 import { writeFileAtomic } from "../config/writeFile";
-import { renderStack } from "./plan";
+import { renderStack } from "./renderStack";
 import { secretsCommand } from "./secrets";
 
 export const LOCAL_STACK = "local";

@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ALERT_WEBHOOK_SECRET } from "../monitoring/schema";
+import { ALERT_WEBHOOK_SECRET } from "../config/monitoringSchema";
 import { missingSecrets } from "../plan/stack";
-import { renderStack } from "./plan";
+import { renderStack } from "./renderStack";
 import { ArgumentError, requireStack } from "./args";
 import { type CliIo } from "./io";
 

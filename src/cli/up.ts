@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
 import { requireStack } from "./args";
 import { type CliIo } from "./io";
-import { renderStack } from "./plan";
+import { renderStack } from "./renderStack";
 import { validateCommand } from "./validate";
 
 export async function upCommand(argv: string[], io: CliIo): Promise<number> {

@@ -6,8 +6,8 @@
  * were (https://eemeli.org/yaml/#documents). Pure: text in, text out.
  */
 import { isMap, isScalar, type Document } from "yaml";
-import { load, STRINGIFY } from "../gpu/stackSection";
-import { DEFAULT_MONITORING_IMAGES } from "../monitoring/schema";
+import { load, STRINGIFY } from "./yamlDocument";
+import { DEFAULT_MONITORING_IMAGES } from "./monitoringSchema";
 import { NAMESPACE } from "./parse";
 
 export type FileRole = "project" | "stack";

@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { StackConfigError } from "./errors";
 import { quoteValue } from "./names";
-import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "../monitoring/schema";
+import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "./monitoringSchema";
 import { OPTIONAL_SECRET_NAMES, SECRET_NAMES, stackConfigSchema, type StackConfig } from "./schema";
 
 export const NAMESPACE = "llmstack";

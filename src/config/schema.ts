@@ -6,12 +6,17 @@
  * (`llmstack:postgresPassword`) so `pulumi config set --secret` can write them.
  */
 import { z } from "zod";
-import { monitoringSchema, type MonitoringSecretName } from "../monitoring/schema";
-import { preflightSchema } from "../preflight/schema";
-import { MAX_GPU_MEMORY_MIB } from "../capacity/gpus";
+import { monitoringSchema, type MonitoringSecretName } from "./monitoringSchema";
+import { preflightSchema } from "./preflightSchema";
 import { imageRef, imageTagProblem } from "./images";
 import { CUDA_CONTEXT_MIB, gpuBookings, problemText, sectionTenants } from "./gpuBookings";
 import { DOCKER_HOST, gitRevision, hfRepoId, servedModelName } from "./names";
+
+/**
+ * The largest GPU memory a stack file or `capacity --gpu` may give, in MiB (1 TiB): a ceiling against
+ * typing slips, over seven times the largest card in the catalog (H200), not a fact about any GPU.
+ */
+export const MAX_GPU_MEMORY_MIB = 1_048_576;
 
 export const ENVIRONMENTS = ["development", "staging", "production"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];

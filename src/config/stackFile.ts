@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "./errors";
-import { MONITORING_SECRET_NAMES } from "../monitoring/schema";
+import { MONITORING_SECRET_NAMES } from "./monitoringSchema";
 import { readInputFile } from "./readFile";
 import { NAMESPACE, SECRET_KEYS } from "./parse";
 import { SECRET_NAMES } from "./schema";

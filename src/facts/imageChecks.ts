@@ -5,7 +5,8 @@
  * container of every stack.
  */
 import { DOCKER_PROVIDER } from "./dockerProvider";
-import type { ImageFacts, ImageUser, OwnImageContract } from "./images";
+import type { ImageFacts, ImageUser } from "./imageFacts";
+import type { OwnImageContract } from "./images";
 import type { PlannedContainer, PlannedUpload } from "./planned";
 import { programsInArgv } from "./shellPrograms";
 

@@ -7,7 +7,7 @@
  * its entrypoint script (does it drop privileges? which directories does it chown?), and for CUDA images
  * the base image's NVIDIA_REQUIRE_CUDA.
  */
-import type { ImageFacts } from "./images";
+import type { ImageFacts } from "./imageFacts";
 
 const ROOT = { uid: 0, gid: 0, name: "root" } as const;
 /** Prometheus and Alertmanager: USER nobody, whose id comes from the busybox base's /etc/passwd. */

@@ -2,7 +2,7 @@
  * Runs nvidia-smi (locally, or on a remote host over `ssh HOST nvidia-smi ...`) and hands the outputs to
  * `detectFromCaptures`. Old drivers reject the compute_cap field: the query is then repeated without it.
  */
-import type { ExecFn } from "../cli/io";
+import type { ExecFn } from "../exec";
 import { shellWords } from "../config/shell";
 import { detectFromCaptures } from "./detect";
 import { NvidiaSmiError, smiFailure } from "./errors";

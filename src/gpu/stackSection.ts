@@ -3,10 +3,8 @@
  * file's comments, key order, quoting and other values stay as they were (https://eemeli.org/yaml/#documents).
  * Keys whose value does not change keep their node (and its comments); new keys go after the kept ones.
  */
-import { isMap, isScalar, isSeq, parseDocument, Scalar, type Document, type YAMLMap } from "yaml";
-
-/** No folding (a long device list stays on one line) and `["0", "1"]` as this project writes lists. */
-export const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
+import { isMap, isScalar, isSeq, Scalar, type Document, type YAMLMap } from "yaml";
+import { load, STRINGIFY } from "../config/yamlDocument";
 import type { GpuSection } from "./layout";
 
 export const GPU_KEY = "llmstack:gpu";
@@ -96,15 +94,6 @@ function quoteLists(node: unknown, old: unknown): void {
     }
   };
   visit(node);
-}
-
-export function load(text: string, file: string): Document {
-  const doc = parseDocument(text);
-  const error = doc.errors[0];
-  if (error !== undefined) {
-    throw new Error(`${file}: not valid YAML: ${error.message.split("\n")[0]}; fix the file first, nothing was written`);
-  }
-  return doc;
 }
 
 function configMap(doc: Document, file: string): YAMLMap {

@@ -7,7 +7,7 @@ import type { PlanContext } from "../plan/common";
 import { baseContainer, healthcheck, physicalName, secret } from "../plan/common";
 import type { ContainerSpec, UploadSpec } from "../plan/types";
 import { MONITORING_MEMORY_MIB, MONITORING_PORTS, MONITORING_SERVICES, PATHS, wgetProbe } from "./common";
-import { ALERT_WEBHOOK_SECRET, type MonitoringConfig, type ReceiverConfig } from "./schema";
+import { ALERT_WEBHOOK_SECRET, type MonitoringConfig, type ReceiverConfig } from "../config/monitoringSchema";
 
 export const RECEIVER_NAME = "llmstack";
 

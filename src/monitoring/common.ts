@@ -4,7 +4,7 @@
  */
 import { workerEnabled } from "../config/schema";
 import type { PlanContext } from "../plan/common";
-import type { MonitoringConfig } from "./schema";
+import type { MonitoringConfig } from "../config/monitoringSchema";
 
 export const MONITORING_SERVICES = {
   dcgmExporter: "dcgm-exporter",

@@ -15,7 +15,7 @@ import type { PlanContext } from "../plan/common";
 import { baseContainer, healthcheck, physicalName } from "../plan/common";
 import type { ContainerSpec, ServiceName } from "../plan/types";
 import { MONITORING_MEMORY_MIB, MONITORING_PORTS, MONITORING_SERVICES, PATHS, stackGpus } from "./common";
-import type { MonitoringConfig } from "./schema";
+import type { MonitoringConfig } from "../config/monitoringSchema";
 
 /** Services that see GPUs but take no share of their memory: the budget and policies skip them. */
 export const GPU_MEMORY_FREE_SERVICES: ReadonlySet<ServiceName> = new Set<ServiceName>([

@@ -27,7 +27,7 @@ import {
   VLLM_DASHBOARD,
   type DashboardSpec,
 } from "./dashboards";
-import type { MonitoringConfig } from "./schema";
+import type { MonitoringConfig } from "../config/monitoringSchema";
 
 export function grafanaDatasourcesYaml(): string {
   return stringify({

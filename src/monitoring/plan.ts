@@ -9,7 +9,7 @@ import { monitoringOf, MONITORING_VOLUMES } from "./common";
 import { planDcgmExporter } from "./dcgm";
 import { planGrafana } from "./grafana";
 import { planPrometheus } from "./prometheus";
-import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "./schema";
+import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "../config/monitoringSchema";
 
 export interface MonitoringPlan {
   readonly containers: ContainerSpec[];

@@ -17,7 +17,7 @@ import {
   wgetProbe,
 } from "./common";
 import { alertRulesYaml } from "./rules";
-import type { MonitoringConfig } from "./schema";
+import type { MonitoringConfig } from "../config/monitoringSchema";
 
 export interface ScrapeJob {
   readonly job: string;

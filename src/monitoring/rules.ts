@@ -10,7 +10,7 @@ import { gpuBookings, sectionTenants } from "../config/gpuBookings";
 import { workerEnabled } from "../config/schema";
 import type { PlanContext } from "../plan/common";
 import { stackGpus } from "./common";
-import type { MonitoringConfig } from "./schema";
+import type { MonitoringConfig } from "../config/monitoringSchema";
 
 export interface AlertRule {
   readonly alert: string;

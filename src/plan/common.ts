@@ -3,8 +3,7 @@
  * memory limits, log rotation and stop timeouts. Each value is written here once.
  */
 import type { GpuConfig, StackConfig } from "../config/schema";
-import type { SecretEncoding } from "./encode";
-import type { ContainerSpec, HealthcheckSpec, SecretRef, ServiceName, Text } from "./types";
+import type { ContainerSpec, HealthcheckSpec, SecretEncoding, SecretRef, ServiceName, Text } from "./types";
 
 export interface PlanContext {
   readonly project: string;

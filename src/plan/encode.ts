@@ -6,23 +6,7 @@
  * (`secretValueProblems`), naming the key and the reason, never the value.
  */
 import type { SecretName } from "../config/schema";
-import type { ContainerSpec, SecretRef, Text } from "./types";
-
-export type SecretEncoding =
-  /** Verbatim: an environment value or a whole file (PEM). */
-  | "raw"
-  /** Verbatim, read as one line: the postgres image hands POSTGRES_PASSWORD to `initdb --pwfile`. */
-  | "line"
-  /** An HTTP credential (bearer token, `api-key` header, a Prometheus `credentials_file`). */
-  | "token"
-  /** The password in a URL's userinfo, percent-encoded (DATABASE_URL, REDIS_URL). */
-  | "url"
-  /** One argument on a redis.conf line, double-quoted the way Redis's own parser reads it. */
-  | "redis"
-  /** A JSON string literal, quotes included; also a YAML double-quoted scalar (YAML 1.2 reads JSON). */
-  | "json"
-  /** A Grafana setting given through a GF_* environment variable. */
-  | "grafana";
+import type { ContainerSpec, SecretEncoding, SecretRef, Text } from "./types";
 
 /** RFC 3986 unreserved characters and the sub-delims `! * ' ( )`, which userinfo allows as they are (§3.2.1). */
 const KEPT = /^[A-Za-z0-9\-._~!*'()]$/;

@@ -5,7 +5,8 @@
  * none silently inherits the provider's 20 minutes.
  */
 import { CREATE_MARGIN_MINUTES, DOCKER_PROVIDER, effectiveWaitSeconds } from "../facts/dockerProvider";
-import { imageFactsFor, type ImageFacts } from "../facts/images";
+import type { ImageFacts } from "../facts/imageFacts";
+import { imageFactsFor } from "../facts/images";
 import type { PlanContext } from "./common";
 import type { ContainerSpec } from "./types";
 

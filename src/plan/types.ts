@@ -5,7 +5,6 @@
  */
 import type { Environment, SecretName } from "../config/schema";
 import type { CapacityBudget } from "./capacity";
-import type { SecretEncoding } from "./encode";
 
 export type ServiceName =
   | "model-download"
@@ -22,6 +21,26 @@ export type ServiceName =
   | "dcgm-exporter"
   | "prometheus"
   | "alertmanager"
+  | "grafana";
+
+/**
+ * The format of the place a secret's value lands; plan/encode.ts writes a value for each (`encodeSecret`)
+ * and refuses the values a place cannot carry.
+ */
+export type SecretEncoding =
+  /** Verbatim: an environment value or a whole file (PEM). */
+  | "raw"
+  /** Verbatim, read as one line: the postgres image hands POSTGRES_PASSWORD to `initdb --pwfile`. */
+  | "line"
+  /** An HTTP credential (bearer token, `api-key` header, a Prometheus `credentials_file`). */
+  | "token"
+  /** The password in a URL's userinfo, percent-encoded (DATABASE_URL, REDIS_URL). */
+  | "url"
+  /** One argument on a redis.conf line, double-quoted the way Redis's own parser reads it. */
+  | "redis"
+  /** A JSON string literal, quotes included; also a YAML double-quoted scalar (YAML 1.2 reads JSON). */
+  | "json"
+  /** A Grafana setting given through a GF_* environment variable. */
   | "grafana";
 
 /**

@@ -3,7 +3,7 @@
  * `docker ps --format json`) and the checks on them: the daemon answers, its API takes device requests,
  * and it can satisfy an NVIDIA device request.
  */
-import type { ExecResult } from "../cli/io";
+import type { ExecResult } from "../exec";
 import { CDI_DIRS, NVIDIA_HOOK } from "./probe";
 import { fail, pass, type CheckResult, type Section } from "./types";
 

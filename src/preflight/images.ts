@@ -12,7 +12,7 @@
  *
  * The verdicts here are pure (exec results in, check out); src/preflight/run.ts runs the commands.
  */
-import type { ExecResult } from "../cli/io";
+import type { ExecResult } from "../exec";
 import { parseImage } from "../config/images";
 import type { ImageNeed } from "./needs";
 import { fail, pass, type CheckResult } from "./types";

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ExecFn, ExecResult } from "../cli/io";
+import type { ExecFn, ExecResult } from "../exec";
 import {
   checkApiVersion,
   checkDaemon,

@@ -2,7 +2,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gpuCommand } from "../../src/cli/gpu";
-import type { CliIo, ExecResult } from "../../src/cli/io";
+import type { CliIo } from "../../src/cli/io";
+import type { ExecResult } from "../../src/exec";
 
 const FIX = join(__dirname, "../fixtures/nvidia-smi");
 

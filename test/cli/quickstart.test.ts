@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { main } from "../../src/cli/main";
-import { renderStack } from "../../src/cli/plan";
+import { renderStack } from "../../src/cli/renderStack";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/pulumiMocks";
 import { APP_IMAGES } from "../helpers/stacks";

@@ -16,7 +16,7 @@ import { cli, commit, edit, expectCleanedUp, git, projectRepo, run, useScratch }
 const scratch = useScratch();
 
 /** Files of the program that any run of it loads or could load. */
-const TRAPPED = ["bin/llmstack.js", "src/cli/main.ts", "src/cli/plan.ts", "src/index.ts"];
+const TRAPPED = ["bin/llmstack.js", "src/cli/main.ts", "src/cli/plan.ts", "src/cli/renderStack.ts", "src/index.ts"];
 
 /** Makes every file in TRAPPED write a marker into `markers` when it is loaded. */
 function trap(repo: string, markers: string): void {
@@ -69,7 +69,12 @@ describe("--render-with current never runs the compared revision's code", () => 
     // safe mode exists; the base of a pull request in CI is the trusted target branch.
     const unsafe = await run(["plan", "--stack", "production", "--diff", "HEAD", "--json"], repo);
     expect(unsafe.code).toBe(2);
-    expect(readdirSync(markers).sort()).toEqual(["bin_llmstack.js", "src_cli_main.ts", "src_cli_plan.ts"]);
+    expect(readdirSync(markers).sort()).toEqual([
+      "bin_llmstack.js",
+      "src_cli_main.ts",
+      "src_cli_plan.ts",
+      "src_cli_renderStack.ts",
+    ]);
     expectCleanedUp(repo);
   });
 

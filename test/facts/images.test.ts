@@ -10,7 +10,7 @@ import { providerProblems } from "../../src/facts/dockerProvider";
 import { imageProblems, type ImageExpectation } from "../../src/facts/imageChecks";
 import { allImageFacts, imageFactsFor, OWN_IMAGE_CONTRACT } from "../../src/facts/images";
 import type { PlannedContainer } from "../../src/facts/planned";
-import { DEFAULT_MONITORING_IMAGES } from "../../src/monitoring/schema";
+import { DEFAULT_MONITORING_IMAGES } from "../../src/config/monitoringSchema";
 import { parseStackConfig } from "../../src/config/parse";
 import { planJson } from "../../src/plan/render";
 import { planStack } from "../../src/plan/stack";

@@ -1,4 +1,5 @@
-import type { CliIo, ExecOptions, ExecResult } from "../../src/cli/io";
+import type { CliIo } from "../../src/cli/io";
+import type { ExecOptions, ExecResult } from "../../src/exec";
 
 export interface ExecCall {
   readonly file: string;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { DEFAULT_MONITORING_IMAGES } from "../../src/monitoring/schema";
+import { DEFAULT_MONITORING_IMAGES } from "../../src/config/monitoringSchema";
 import { DIGEST_ENVIRONMENTS, hasDigest } from "../../src/plan/digests";
 import { HOOK_FOUND, probeOutput, RIG_3090, rigQuery } from "../preflight/probeOutput";
 import { APP_IMAGES } from "./stacks";

@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { INTERNAL_PORTS } from "../../src/plan/common";
 import { MONITORING_PORTS } from "../../src/monitoring/common";
 import { DCGM_COUNTERS, takesGpuMemory } from "../../src/monitoring/dcgm";
-import { DEFAULT_MONITORING_IMAGES } from "../../src/monitoring/schema";
+import { DEFAULT_MONITORING_IMAGES } from "../../src/config/monitoringSchema";
 import type { StackPlan } from "../../src/plan/types";
 import { container, planFromValues, rawValues, withAppImages } from "../helpers/stacks";
 

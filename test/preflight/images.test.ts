@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { ExecResult } from "../../src/cli/io";
+import type { ExecResult } from "../../src/exec";
 import { parseStackConfig } from "../../src/config/parse";
 import { imageState, registryOf } from "../../src/preflight/images";
 import { stackNeeds } from "../../src/preflight/needs";

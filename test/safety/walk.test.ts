@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderStack } from "../../src/cli/plan";
+import { renderStack } from "../../src/cli/renderStack";
 import { MASK, planJson, textHasSecret, textToString } from "../../src/plan/render";
 import { appImagesOverride, ROOT, runProgram, TEST_SECRETS, type MockRun } from "../helpers/pulumiMocks";
 import { STACKS } from "../helpers/stacks";

@@ -2,12 +2,12 @@
  * `llmstack:monitoring`: GPU and service metrics (DCGM exporter, Prometheus, Grafana) and alerts
  * (Prometheus rules routed by Alertmanager). Every object is strict so a misspelt key fails.
  *
- * This file imports nothing from config/schema.ts: that file imports this one, and a cycle would hand
+ * This file imports nothing from ./schema.ts: that file imports this one, and a cycle would hand
  * this module half-initialised exports under CommonJS.
  */
 import { z } from "zod";
-import { imageRef } from "../config/images";
-import { plainUrl } from "../config/names";
+import { imageRef } from "./images";
+import { plainUrl } from "./names";
 
 /** Secrets the monitoring containers need; required in the stack file outside development. */
 export const MONITORING_SECRET_NAMES = ["grafanaAdminPassword"] as const;

@@ -1,0 +1,39 @@
+/**
+ * What the capacity estimate is asked about: a model on a GPU with vLLM's settings. Its own module so the
+ * estimate (estimate.ts) and the constraint checks (constraints.ts) both import it without importing
+ * each other in a cycle.
+ */
+import type { ModelFacts } from "./models";
+
+export type Dtype = "auto" | "float16" | "bfloat16" | "float32";
+export type Quantization = "none" | "fp8" | "int8" | "awq" | "gptq";
+export type KvCacheDtype = "auto" | "fp8" | "fp8_e4m3" | "fp8_e5m2";
+
+export interface CapacityInput {
+  readonly model: ModelFacts;
+  /** Each GPU's memory as nvidia-smi reports it (memory.total, MiB). */
+  readonly gpuMemoryMiB: number;
+  /** Each GPU's memory bandwidth, GB/s; without it there is no decode bound. */
+  readonly gpuBandwidthGBs?: number;
+  readonly tensorParallelSize: number;
+  readonly pipelineParallelSize: number;
+  /** vLLM's --gpu-memory-utilization, (0, 1] as vLLM accepts it (real logs use up to 0.98). */
+  readonly gpuMemoryUtilization: number;
+  readonly maxModelLen: number;
+  /** Default auto: the checkpoint's dtype, float32 served as float16. */
+  readonly dtype?: Dtype;
+  readonly quantization?: Quantization;
+  readonly kvCacheDtype?: KvCacheDtype;
+  /** The multimodal worker, when it shares one of vLLM's GPUs: that GPU's host ID and the worker's share. */
+  readonly worker?: { readonly gpu: string; readonly memoryFraction: number };
+  /** The highest utilisation the stack may set, for advice; default the stack schema's MEMORY_UTILISATION_MAX. */
+  readonly maxMemoryUtilization?: number;
+  /** Default PINNED_VLLM_VERSION. */
+  readonly vllmVersion?: string;
+  /** Default: vLLM's for the version and card (256 or 1024). */
+  readonly maxNumSeqs?: number;
+  /** Default: vLLM's for the version, card and max model length. */
+  readonly maxNumBatchedTokens?: number;
+  /** --enforce-eager: no CUDA graphs. */
+  readonly enforceEager?: boolean;
+}
