@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { imageFactsFor, type ImageFacts } from "../../../src/facts/images";
+import type { ImageFacts } from "../../../src/facts/imageFacts";
+import { imageFactsFor } from "../../../src/facts/images";
 import { ROOT } from "../../helpers/pulumiMocks";
 
 /**
