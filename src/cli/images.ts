@@ -3,13 +3,14 @@
  * (./registry.ts) and writes `repo:tag@sha256:<digest>` back where the reference is set: Pulumi.yaml's
  * `llmstack:images`, or with --stack the images that stack runs, its monitoring images included. Staging
  * and production need this before `pulumi up` (src/plan/digests.ts). Run it where the registries can be
- * reached; every image must resolve, or nothing is written. Files are replaced whole (a temporary file
- * renamed over them), so a failed write leaves them as they were.
+ * reached; every image must resolve, or nothing is written. Files are replaced together through
+ * src/config/writeFile.ts, so a failed write leaves every one as it was.
  */
-import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseImage } from "../config/images";
+import { writeFilesAtomic, type WriteFs } from "../config/writeFile";
 import { imageSlots, writePins, type FileRole, type ImageSlot } from "../config/imagePins";
 import { parseStackConfig } from "../config/parse";
 import { readStack } from "../config/stackFile";
@@ -20,6 +21,8 @@ export interface ImagesDeps {
   readonly fetch?: typeof fetch;
   /** The registry API's base URL for a host; `https://<host>` unless a test points it elsewhere. */
   readonly baseUrl?: (apiHost: string) => string;
+  /** The file calls of the writer; a test makes one fail. */
+  readonly fs?: WriteFs;
 }
 
 const PROJECT_FILE = "Pulumi.yaml";
@@ -106,7 +109,10 @@ export async function imagesCommand(argv: string[], io: CliIo, deps: ImagesDeps 
     io.stdout(`--dry-run: ${names} not written\n`);
     return 0;
   }
-  replaceFiles(written.map((r) => [paths[r], next[r]!]));
+  writeFilesAtomic(
+    written.map((r) => ({ path: paths[r], text: next[r]!, shown: basename(paths[r]) })),
+    deps.fs,
+  );
   io.stdout(`wrote ${names}; review the change (git diff) and commit it\n`);
   return 0;
 }
@@ -122,19 +128,3 @@ function report(slot: ImageSlot, ref: string): string {
   return `${slot.key}: ${slot.ref} -> ${ref}${old !== null ? ` (was ${old})` : ""}`;
 }
 
-/** Writes every file to a temporary sibling first, then renames them over the originals. */
-function replaceFiles(files: [string, string][]): void {
-  const temps: string[] = [];
-  for (const [path, text] of files) {
-    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    try {
-      writeFileSync(temp, text, { mode: statSync(path).mode, flag: "wx" });
-    } catch (err) {
-      // Only the temporary files written here are removed; anything else at that name is left alone.
-      for (const t of temps) rmSync(t, { force: true });
-      throw new UsageError(`${basename(path)}: could not be written (${(err as Error).message}); no file was changed`);
-    }
-    temps.push(temp);
-  }
-  files.forEach(([path], i) => renameSync(temps[i]!, path));
-}

@@ -24,28 +24,33 @@ export interface WriteOptions {
   readonly mode?: number;
 }
 
-export function writeFileAtomic(path: string, text: string, opts: WriteOptions = {}, fs: WriteFs = NODE_FS): void {
-  const shown = opts.shown ?? path;
+/** A file written in full beside its target, flushed, and not yet renamed over it. */
+interface Staged {
+  readonly tmp: string;
+  readonly target: string;
+}
+
+/** Writes `text` to a new temporary file beside the target (following a symlink) and flushes it. */
+function stage(path: string, text: string, mode: number | undefined, fs: WriteFs): Staged {
   let target = path;
-  let mode = opts.mode ?? 0o644;
+  let fileMode = mode ?? 0o644;
   try {
     target = fs.realpathSync(path);
-    if (opts.mode === undefined) mode = fs.statSync(target).mode & 0o7777;
+    if (mode === undefined) fileMode = fs.statSync(target).mode & 0o7777;
   } catch {
     // A new file: written where it was named, with the default mode.
   }
   const tmp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
   let fd: number | undefined;
   try {
-    fd = fs.openSync(tmp, "wx", mode);
+    fd = fs.openSync(tmp, "wx", fileMode);
     // The umask may have narrowed the mode at creation; set exactly the one intended.
-    fs.fchmodSync(fd, mode);
+    fs.fchmodSync(fd, fileMode);
     const data = Buffer.from(text, "utf8");
     for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, target);
+    return { tmp, target };
   } catch (err) {
     if (fd !== undefined) {
       try {
@@ -54,11 +59,47 @@ export function writeFileAtomic(path: string, text: string, opts: WriteOptions =
         // Already failing; the write error is the one to report.
       }
     }
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // Never created, or already gone.
-    }
+    discard(tmp, fs);
+    throw err;
+  }
+}
+
+function discard(tmp: string, fs: WriteFs): void {
+  try {
+    fs.unlinkSync(tmp);
+  } catch {
+    // Never created, or already gone.
+  }
+}
+
+export function writeFileAtomic(path: string, text: string, opts: WriteOptions = {}, fs: WriteFs = NODE_FS): void {
+  const shown = opts.shown ?? path;
+  let staged: Staged | undefined;
+  try {
+    staged = stage(path, text, opts.mode, fs);
+    fs.renameSync(staged.tmp, staged.target);
+  } catch (err) {
+    if (staged !== undefined) discard(staged.tmp, fs);
     throw new Error(`${shown}: could not be written (${(err as Error).message}); it was left as it was`, { cause: err });
   }
+}
+
+/**
+ * Several files replaced together: every one is written and flushed beside its target before any is
+ * renamed, so a failed write changes none of them.
+ */
+export function writeFilesAtomic(
+  files: readonly { readonly path: string; readonly text: string; readonly shown: string }[],
+  fs: WriteFs = NODE_FS,
+): void {
+  const staged: Staged[] = [];
+  for (const f of files) {
+    try {
+      staged.push(stage(f.path, f.text, undefined, fs));
+    } catch (err) {
+      for (const s of staged) discard(s.tmp, fs);
+      throw new Error(`${f.shown}: could not be written (${(err as Error).message}); no file was changed`, { cause: err });
+    }
+  }
+  for (const s of staged) fs.renameSync(s.tmp, s.target);
 }

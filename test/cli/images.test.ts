@@ -3,11 +3,12 @@
  * Docker Hub, ghcr.io and nvcr.io: every image of the checked-in files resolves through the token flow,
  * the digests land in the files with their comments and layout kept, and any failure writes nothing.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imagesCommand } from "../../src/cli/images";
+import { NODE_FS, type WriteFs } from "../../src/config/writeFile";
 import { main } from "../../src/cli/main";
 import { dockerConfigCredentials, parseChallenge, registryLocation } from "../../src/cli/registry";
 import { fakeIo } from "../helpers/fakeIo";
@@ -228,17 +229,22 @@ describe("llmstack images pin writes nothing unless every image resolves", () =>
   });
 
   it("a file that cannot be written leaves every file as it was", async () => {
-    // Something already at the temporary file's name: it is neither overwritten nor removed.
-    mkdirSync(join(dir, `.Pulumi.production.yaml.${process.pid}.tmp`));
+    // The disk fills while the stack file's new text is written, after Pulumi.yaml's was staged.
+    const fs: WriteFs = {
+      ...NODE_FS,
+      writeSync: ((fd: number, data: Uint8Array, ...rest: never[]) => {
+        if (data.toString().includes("llmstack:environment")) throw new Error("ENOSPC: no space left on device, write");
+        return (NODE_FS.writeSync as (...a: unknown[]) => number)(fd, data, ...rest);
+      }) as WriteFs["writeSync"],
+    };
     const io = fakeIo(dir, undefined, { HOME: home });
     await expect(
-      imagesCommand(["pin", "--stack", "production", "--dir", dir], io, { baseUrl: () => registry.url }),
-    ).rejects.toThrow(/^Pulumi\.production\.yaml: could not be written \(EEXIST: file already exists, open '.*'\); no file was changed$/);
+      imagesCommand(["pin", "--stack", "production", "--dir", dir], io, { baseUrl: () => registry.url, fs }),
+    ).rejects.toThrow("Pulumi.production.yaml: could not be written (ENOSPC: no space left on device, write); no file was changed");
     expect(read("Pulumi.yaml")).toBe(original("Pulumi.yaml"));
     expect(read("Pulumi.production.yaml")).toBe(original("Pulumi.production.yaml"));
-    // Pulumi.yaml's temporary file was written, then removed; the one in the way is still there.
-    expect(existsSync(join(dir, `.Pulumi.yaml.${process.pid}.tmp`))).toBe(false);
-    expect(existsSync(join(dir, `.Pulumi.production.yaml.${process.pid}.tmp`))).toBe(true);
+    // Pulumi.yaml's staged file and the failed one are both gone.
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
   it("checks the stack before asking any registry", async () => {
