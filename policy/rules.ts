@@ -7,6 +7,7 @@
 import { gpuBookings, problemText, VLLM_TENANT, WORKER_TENANT, type GpuTenant } from "../src/config/gpuBookings";
 import { imageTagProblem, parseImage } from "../src/config/images";
 import { isLoopback, utilisationAllowed, utilisationRange, type Environment } from "../src/config/schema";
+import { VLLM_FLAGS } from "../src/plan/flags";
 
 export type { Environment };
 
@@ -126,11 +127,14 @@ export function publishedPortFindings(c: ContainerInputs, gateways: readonly str
     );
 }
 
+/**
+ * vLLM's tensor parallelism, from its argv: vLLM reads the flag (or its short form `-tp`), never an
+ * environment variable.
+ */
 export function tensorParallelSize(c: ContainerInputs): number {
-  const env = envRecord(c.envs).VLLM_TENSOR_PARALLEL_SIZE;
   const argv = argvOf(c);
-  const flag = flagValue(argv, "--tensor-parallel-size") ?? flagValue(argv, "-tp");
-  return Math.max(Number(env ?? 1) || 1, Number(flag ?? 1) || 1);
+  const flag = flagValue(argv, VLLM_FLAGS.tensorParallelSize) ?? flagValue(argv, "-tp");
+  return Number(flag ?? 1) || 1;
 }
 
 export function tensorParallelShmFindings(c: ContainerInputs, minShmMiB = MIN_TP_SHM_MIB): string[] {
@@ -142,12 +146,10 @@ export function tensorParallelShmFindings(c: ContainerInputs, minShmMiB = MIN_TP
   ];
 }
 
-/** vLLM's share of each of its GPUs, from its argv or env; undefined when the container is not vLLM. */
+/** vLLM's share of each of its GPUs, from its argv; undefined when the container passes no such flag. */
 export function vllmUtilisation(c: ContainerInputs): number | undefined {
-  const flag = flagValue(argvOf(c), "--gpu-memory-utilization");
-  const env = envRecord(c.envs).VLLM_GPU_MEMORY_UTILIZATION;
-  const v = flag ?? env;
-  return v === undefined ? undefined : Number(v);
+  const flag = flagValue(argvOf(c), VLLM_FLAGS.gpuMemoryUtilization);
+  return flag === undefined ? undefined : Number(flag);
 }
 
 /** Production's bounds for vLLM's utilisation are the stack schema's (MEMORY_UTILISATION_LIMITS). */

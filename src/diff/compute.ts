@@ -9,6 +9,7 @@
  * only steer the provider itself (wait, must-run, logs). A changed Docker host is a new provider, which
  * Pulumi also answers with a replacement.
  */
+import { flagOfLabel } from "../plan/flags";
 import { diffNetwork, diffVolumes } from "./resources";
 import type {
   Action,
@@ -107,6 +108,39 @@ export function envChanges(oldEnvs: unknown, newEnvs: unknown): FieldChange[] {
     ...(c.old !== undefined ? { old: c.old } : {}),
     ...(c.new !== undefined ? { new: c.new } : {}),
   }));
+}
+
+/** `@pulumi/docker`'s ContainerLabel list → a map of key to value. */
+function labelMap(labels: unknown): Map<string, string> {
+  const m = new Map<string, string>();
+  if (!Array.isArray(labels)) return m;
+  for (const l of labels as { label?: unknown; value?: unknown }[]) m.set(String(l.label), String(l.value));
+  return m;
+}
+
+/** Per-label changes (`labels[llmstack.vllm.tensor-parallel-size]`); labels are ForceNew in the provider. */
+export function labelChanges(oldLabels: unknown, newLabels: unknown): FieldChange[] {
+  return mapChanges(labelMap(oldLabels), labelMap(newLabels)).map((c) => ({
+    field: `labels[${c.key}]`,
+    effect: "replace",
+    ...(c.old !== undefined ? { old: c.old } : {}),
+    ...(c.new !== undefined ? { new: c.new } : {}),
+  }));
+}
+
+/**
+ * A label that restates a flag (src/plan/flags.ts) changes whenever the flag does: when the flag's own
+ * change is in the list with the same values, the label's is left out, so one edit shows once.
+ */
+export function withoutRestatedLabels(changes: readonly FieldChange[]): FieldChange[] {
+  return changes.filter((c) => {
+    const label = /^labels\[(.+)\]$/.exec(c.field)?.[1];
+    const flag = label === undefined ? null : flagOfLabel(label);
+    if (flag === null) return true;
+    return !changes.some(
+      (f) => (f.field === `command ${flag}` || f.field === `entrypoints ${flag}`) && f.old === c.old && f.new === c.new,
+    );
+  });
 }
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
@@ -210,11 +244,13 @@ function fieldChanges(before: ContainerJson, after: ContainerJson): FieldChange[
     if (canonical(o) === canonical(n)) continue;
     const effect = effectOf(k);
     if (k === "envs") out.push(...envChanges(o, n));
+    else if (k === "labels") out.push(...labelChanges(o, n));
     else if (k === "uploads") out.push(...uploadChanges(o, n));
     else if (k === "command" || k === "entrypoints") out.push(...argvChanges(k, o, n, effect));
     else out.push({ field: k, effect, ...(o !== undefined ? { old: o } : {}), ...(n !== undefined ? { new: n } : {}) });
   }
-  return [...out.filter((c) => c.effect === "replace"), ...out.filter((c) => c.effect === "update")];
+  const shown = withoutRestatedLabels(out);
+  return [...shown.filter((c) => c.effect === "replace"), ...shown.filter((c) => c.effect === "update")];
 }
 
 export function diffContainer(before: ContainerJson | undefined, after: ContainerJson | undefined): ContainerDiff {

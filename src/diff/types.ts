@@ -36,7 +36,7 @@ export type Action = "create" | "update" | "replace" | "delete" | "unchanged";
 export type Effect = "replace" | "update";
 
 export interface FieldChange {
-  /** Container input name, with a key or flag for lists: `envs[VLLM_GPU_MEMORY_UTILIZATION]`, `command --port`. */
+  /** Container input name, with a key or flag for lists: `envs[CUDA_VISIBLE_DEVICES]`, `labels[llmstack.vllm.tensor-parallel-size]`, `command --port`. */
   readonly field: string;
   readonly effect: Effect;
   /** Absent when the field or entry is added. */

@@ -63,6 +63,18 @@ export function emptyStrings(spec: PlannedContainer): string[] {
   return out;
 }
 
+/**
+ * Environment names under the prefix the image's program owns (vLLM's `VLLM_`) that it does not read:
+ * it would ignore them and warn at start, so they carry nothing.
+ */
+export function unreadEnvironment(spec: PlannedContainer, image: ImageExpectation): string[] {
+  const env = isRecord(image) ? image.environment : undefined;
+  if (env === undefined) return [];
+  return spec.envs
+    .map((e) => e.slice(0, Math.max(0, e.indexOf("="))))
+    .filter((key) => key.startsWith(env.prefix) && !env.reads.includes(key));
+}
+
 /** Problems of one planned container against its image; empty when it complies. */
 export function imageProblems(spec: PlannedContainer, image: ImageExpectation): string[] {
   const name = isRecord(image) ? image.ref : `${spec.image} (the user's own image)`;
@@ -85,5 +97,12 @@ export function imageProblems(spec: PlannedContainer, image: ImageExpectation): 
     }
   }
   for (const where of emptyStrings(spec)) out.push(`${spec.service}: ${where} is an empty string`);
+  const env = isRecord(image) ? image.environment : undefined;
+  for (const key of unreadEnvironment(spec, image)) {
+    out.push(
+      `${spec.service}: env ${key} is not one ${name} reads (of ${env!.prefix}* it reads ${env!.reads.join(", ")}) ` +
+        "and it warns about it at start; pass the setting as a flag, or as a label for people",
+    );
+  }
   return out;
 }

@@ -59,5 +59,18 @@ export interface ImageFacts {
    */
   readonly programs: readonly string[];
   readonly cuda?: CudaNeed;
+  /** Environment names the image's program checks: anything else under its prefix is a mistake. */
+  readonly environment?: ImageEnvironment;
   readonly source: ImageSource;
+}
+
+/**
+ * A program that owns a prefix of environment names (vLLM: `VLLM_`) and warns about the ones it does not
+ * know; `reads` lists the names of that prefix the plan may set, each one verified to be read.
+ */
+export interface ImageEnvironment {
+  readonly prefix: string;
+  readonly reads: readonly string[];
+  /** What reads each name, and where the program says it warns about others. */
+  readonly source: string;
 }

@@ -35,6 +35,23 @@ const VLLM_CUDA_13 = {
     "nvidia/cuda 13.0.2 base sets NVIDIA_REQUIRE_CUDA=\"cuda>=13.0 brand=unknown,driver>=535,driver<536 ...\"",
 } as const;
 
+/**
+ * vLLM reads its settings from flags and from the environment names in vllm/envs.py's
+ * `environment_variables`; at start it warns about every other `VLLM_*` name ("Unknown vLLM environment
+ * variable detected", `validate_environ`). The plan sets only these two.
+ */
+const VLLM_ENVIRONMENT = {
+  prefix: "VLLM_",
+  reads: ["VLLM_API_KEY", "VLLM_CPU_KVCACHE_SPACE"],
+  source:
+    "vllm/envs.py environment_variables, read at vllm-project/vllm 001f69f8b52e0803c910525974d17010814947ad " +
+    '(v0.9 era): VLLM_API_KEY ("API key for vLLM API server"), VLLM_CPU_KVCACHE_SPACE ("(CPU backend only) CPU ' +
+    'key-value cache space"); docs/getting_started/installation/cpu.x86.inc.md at ' +
+    "02319794a1415e663baaf6de2f8197f795bd8c03 still runs the CPU image with -e VLLM_CPU_KVCACHE_SPACE. The " +
+    "warning about unknown VLLM_* names (validate_environ in vllm/envs.py) was read in later copies of envs.py " +
+    "and in public start-up logs of 2026 releases, not at the v0.21.0 tag, which could not be read here",
+} as const;
+
 export const IMAGE_RECORDS: readonly ImageFacts[] = [
   {
     ref: "vllm/vllm-openai:v0.21.0",
@@ -44,6 +61,7 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
     commandRole: "args",
     programs: sorted(DEBIAN_BASE, ["python3", "vllm"]),
     cuda: VLLM_CUDA_13,
+    environment: VLLM_ENVIRONMENT,
     source: {
       repository: "vllm-project/vllm",
       ref: "v0.21.0 (image VLLM_BUILD_COMMIT ad7125a431e176d4161099480a66f0169609a690)",
@@ -61,6 +79,7 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
     cmd: [],
     commandRole: "args",
     programs: sorted(DEBIAN_BASE, ["python3", "vllm"]),
+    environment: VLLM_ENVIRONMENT,
     source: {
       repository: "vllm-project/vllm",
       ref: "v0.21.0",

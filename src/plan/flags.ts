@@ -32,3 +32,43 @@ export function vllmArgv(args: VllmArgs): string[] {
   }
   return argv;
 }
+
+/**
+ * Labels that restate some of vLLM's flags on its container, so `docker inspect` and
+ * `docker ps --filter label=llmstack.vllm.tensor-parallel-size=2` show the GPU layout. vLLM reads its
+ * flags; it ignores, and warns about, any `VLLM_*` environment variable it does not know (vllm/envs.py,
+ * "Unknown vLLM environment variable detected"), so these values are labels, never environment.
+ * Each key is `llmstack.vllm.` and the flag without its dashes. Docker asks third-party tools to prefix
+ * their keys with a namespace and reserves com.docker.*, io.docker.* and org.dockerproject.*
+ * (https://docs.docker.com/engine/manage-resources/labels/); the project owns no domain, so its namespace
+ * is its name. The diff shows a change of such a label once, under its flag (src/diff/compute.ts).
+ */
+export const VLLM_LABEL_PREFIX = "llmstack.vllm.";
+
+/** The flags that are also labels: the GPU layout an operator looks for on the container. */
+export const VLLM_LABELLED_FLAGS = [
+  "tensorParallelSize",
+  "pipelineParallelSize",
+  "gpuMemoryUtilization",
+] as const satisfies readonly VllmFlagName[];
+
+/** The label that restates `flag` (`--tensor-parallel-size` → `llmstack.vllm.tensor-parallel-size`). */
+export function labelOfFlag(flag: string): string {
+  return `${VLLM_LABEL_PREFIX}${flag.replace(/^-+/, "")}`;
+}
+
+/** The flag a label restates, or null for any other label. */
+export function flagOfLabel(label: string): string | null {
+  return label.startsWith(VLLM_LABEL_PREFIX) ? `--${label.slice(VLLM_LABEL_PREFIX.length)}` : null;
+}
+
+/** The labels of vLLM's container: the labelled flags that `args` sets, with the values argv carries. */
+export function vllmLabels(args: VllmArgs): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const key of VLLM_LABELLED_FLAGS) {
+    const value = args[key];
+    if (value === undefined || typeof value === "boolean") continue;
+    labels[labelOfFlag(VLLM_FLAGS[key])] = String(value);
+  }
+  return labels;
+}

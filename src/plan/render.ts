@@ -39,6 +39,13 @@ export function envList(env: ContainerSpec["env"], resolve: (ref: SecretRef) => 
 
 const mask = (): string => MASK;
 
+/** Labels as `@pulumi/docker`'s ContainerLabel list, sorted by key. */
+export function labelList(labels: Readonly<Record<string, string>>): { label: string; value: string }[] {
+  return Object.keys(labels)
+    .sort()
+    .map((label) => ({ label, value: labels[label]! }));
+}
+
 /**
  * The Container inputs that hold no secret and name no other resource, in `@pulumi/docker`'s field
  * names: the one mapping both the JSON view and the deploy layer use.
@@ -48,6 +55,7 @@ export function dockerSettings(c: ContainerSpec) {
     name: c.name,
     ...(c.entrypoints ? { entrypoints: [...c.entrypoints] } : {}),
     command: [...c.command],
+    ...(c.labels ? { labels: labelList(c.labels) } : {}),
     deviceRequests: c.deviceRequests.map((d) => ({
       driver: d.driver,
       deviceIds: [...d.deviceIds],

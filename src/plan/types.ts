@@ -109,6 +109,11 @@ export interface ContainerSpec {
   readonly command: readonly string[];
   /** Environment as a record; rendered once as sorted KEY=VALUE strings. */
   readonly env: Readonly<Record<string, Text>>;
+  /**
+   * Docker labels, for an operator (`docker inspect`, `docker ps --filter label=...`); nothing in the
+   * container reads them. A change replaces the container (the provider's `labels` is ForceNew).
+   */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly deviceRequests: readonly DeviceRequest[];
   readonly ipcMode?: "host";
   /** MiB, as `@pulumi/docker` takes it. */

@@ -4,7 +4,7 @@
  */
 import { CREATE_MARGIN_MINUTES } from "../facts/dockerProvider";
 import { ncclSettings } from "../gpu/nccl";
-import { vllmArgv, type VllmArgs } from "./flags";
+import { vllmArgv, vllmLabels, type VllmArgs } from "./flags";
 import {
   baseContainer,
   healthcheck,
@@ -22,7 +22,8 @@ import type { ContainerSpec, Text } from "./types";
 
 export const HF_CACHE_VOLUME = "hf-cache";
 
-export function vllmArgs(ctx: PlanContext): string[] {
+/** vLLM's settings by flag: the one source of its argv and of the labels that restate some of them. */
+function vllmSettings(ctx: PlanContext): VllmArgs {
   const { config } = ctx;
   const args: VllmArgs = {
     model: config.model.name,
@@ -41,7 +42,11 @@ export function vllmArgs(ctx: PlanContext): string[] {
     args.gpuMemoryUtilization = g.memoryUtilization;
     args.disableCustomAllReduce = nccl.disableCustomAllReduce;
   }
-  return vllmArgv(args);
+  return args;
+}
+
+export function vllmArgs(ctx: PlanContext): string[] {
+  return vllmArgv(vllmSettings(ctx));
 }
 
 export function planVllm(ctx: PlanContext): ContainerSpec {
@@ -87,15 +92,10 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
   return {
     ...common,
     image: config.images.vllm,
-    env: {
-      ...hf,
-      ...view.env,
-      ...nccl.env,
-      GPU_COUNT: String(g.vllmDevices.length),
-      VLLM_TENSOR_PARALLEL_SIZE: String(g.tensorParallelSize),
-      VLLM_PIPELINE_PARALLEL_SIZE: String(g.pipelineParallelSize),
-      VLLM_GPU_MEMORY_UTILIZATION: String(g.memoryUtilization),
-    },
+    // The GPU layout is in argv (vLLM reads nothing else) and, for an operator, in labels: never as
+    // VLLM_* environment, which vLLM does not read and warns about (src/plan/flags.ts).
+    env: { ...hf, ...view.env, ...nccl.env },
+    labels: vllmLabels(vllmSettings(ctx)),
     deviceRequests: view.deviceRequests,
     ...(config.vllm.ipcHost ? { ipcMode: "host" as const } : { shmSize: config.vllm.shmSizeMiB }),
     gpu: true,

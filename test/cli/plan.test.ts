@@ -15,7 +15,13 @@ describe("llmstack plan", () => {
     expect(vllm.dependsOn).toEqual(["model-download"]);
     expect(vllm.deviceRequests).toEqual([{ driver: "nvidia", deviceIds: ["0", "1"], capabilities: ["gpu"] }]);
     expect(vllm.envs).toContain("VLLM_API_KEY=********");
-    expect(vllm.envs).toContain("VLLM_GPU_MEMORY_UTILIZATION=0.9");
+    // The GPU layout is vLLM's argv, restated in labels for people; never VLLM_* environment vLLM does not read.
+    expect(vllm.envs).not.toContain("VLLM_GPU_MEMORY_UTILIZATION=0.9");
+    expect(vllm.labels).toEqual([
+      { label: "llmstack.vllm.gpu-memory-utilization", value: "0.9" },
+      { label: "llmstack.vllm.pipeline-parallel-size", value: "1" },
+      { label: "llmstack.vllm.tensor-parallel-size", value: "2" },
+    ]);
     expect(vllm.ipcMode).toBe("host");
     expect(vllm.waitTimeout).toBe(1200);
     expect(Object.keys(vllm)).toEqual(expect.arrayContaining([

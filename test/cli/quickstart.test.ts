@@ -144,9 +144,10 @@ describe("llmstack quickstart", () => {
     expect(await main(["quickstart", "--dry-run"], io)).toBe(0);
     const plan = renderStack(dir, "local");
     const vllm = plan.containers.find((c) => c.service === "vllm")!;
-    expect(vllm.env.VLLM_TENSOR_PARALLEL_SIZE).toBe("2");
+    expect(vllm.labels?.["llmstack.vllm.tensor-parallel-size"]).toBe("2");
+    expect(vllm.command).toEqual(expect.arrayContaining(["--tensor-parallel-size", "2", "--gpu-memory-utilization", "0.8"]));
     expect(vllm.env.NCCL_P2P_LEVEL).toBe("NVL");
-    expect(vllm.env.VLLM_GPU_MEMORY_UTILIZATION).toBe("0.8");
+    expect(vllm.labels?.["llmstack.vllm.gpu-memory-utilization"]).toBe("0.8");
     expect(io.out()).toContain("mode multi.");
     expect(io.out()).not.toContain("are off");
     expect(plan.containers.map((c) => c.service)).toContain("multimodal-worker");

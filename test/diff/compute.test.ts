@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { argvChanges, diffContainer, diffPlans, effectOf, envChanges, lineChanges, uploadChanges } from "../../src/diff/compute";
+import {
+  argvChanges,
+  diffContainer,
+  diffPlans,
+  effectOf,
+  envChanges,
+  labelChanges,
+  lineChanges,
+  uploadChanges,
+} from "../../src/diff/compute";
 import { diffMarkdown } from "../../src/diff/markdown";
 import { diffText, formatChange } from "../../src/diff/render";
 import type { ContainerJson, PlanDoc } from "../../src/diff/types";
@@ -29,9 +38,9 @@ describe("diffPlans on plans of the checked-in production stack", () => {
     const after = production((v) => (v.gpu.memoryUtilization = 0.85));
     const d = diffPlans({ stack: "production", base: "main", before, after });
     const changed = d.containers.filter((c) => c.action !== "unchanged");
-    // The utilisation feeds vLLM's argv and env (the worker carries its own fraction; Prometheus's GPU
-    // memory rule has a fixed threshold). The smoke test's PLAN_REVISION is a hash of every other
-    // container: it runs after any change.
+    // The utilisation feeds vLLM's argv, and its label, which restates the flag and so shows under it, once
+    // (the worker carries its own fraction; Prometheus's GPU memory rule has a fixed threshold). The smoke
+    // test's PLAN_REVISION is a hash of every other container: it runs after any change.
     expect(changed).toEqual([
       {
         service: "vllm",
@@ -40,10 +49,7 @@ describe("diffPlans on plans of the checked-in production stack", () => {
         downtime: true,
         rerun: false,
         secrets: [],
-        changes: [
-          { field: "command --gpu-memory-utilization", effect: "replace", old: "0.9", new: "0.85" },
-          { field: "envs[VLLM_GPU_MEMORY_UTILIZATION]", effect: "replace", old: "0.9", new: "0.85" },
-        ],
+        changes: [{ field: "command --gpu-memory-utilization", effect: "replace", old: "0.9", new: "0.85" }],
       },
       {
         service: "smoke-test",
@@ -169,6 +175,36 @@ describe("envChanges and argvChanges", () => {
   });
 });
 
+describe("labels", () => {
+  const vllm = (tp: string, labels: { label: string; value: string }[]): ContainerJson => ({
+    service: "vllm",
+    name: "p-vllm",
+    command: ["--tensor-parallel-size", tp],
+    labels,
+  });
+  const tpLabel = (value: string) => ({ label: "llmstack.vllm.tensor-parallel-size", value });
+
+  it("are compared per key, added and removed keys named, and replace the container", () => {
+    expect(labelChanges([tpLabel("2"), { label: "x", value: "a" }], [tpLabel("4"), { label: "y", value: "b" }])).toEqual([
+      { field: "labels[llmstack.vllm.tensor-parallel-size]", effect: "replace", old: "2", new: "4" },
+      { field: "labels[x]", effect: "replace", old: "a" },
+      { field: "labels[y]", effect: "replace", new: "b" },
+    ]);
+  });
+
+  it("a label that restates a flag shows once, under the flag, when both change alike", () => {
+    expect(diffContainer(vllm("2", [tpLabel("2")]), vllm("4", [tpLabel("4")])).changes).toEqual([
+      { field: "command --tensor-parallel-size", effect: "replace", old: "2", new: "4" },
+    ]);
+  });
+
+  it("a label change without its flag's (a program change) still shows: it replaces the container", () => {
+    const d = diffContainer(vllm("2", []), vllm("2", [tpLabel("2")]));
+    expect(d.action).toBe("replace");
+    expect(d.changes).toEqual([{ field: "labels[llmstack.vllm.tensor-parallel-size]", effect: "replace", new: "2" }]);
+  });
+});
+
 describe("render", () => {
   const before = production();
   const after = production((v) => (v.gpu.memoryUtilization = 0.85));
@@ -182,7 +218,7 @@ describe("render", () => {
       /^-\/\+ vllm +replace \(restart with downtime: GPU container, frees its GPUs and reloads the model\)$/,
     );
     expect(lines[i + 1]).toBe("      command --gpu-memory-utilization: 0.9 → 0.85 (forces replacement)");
-    expect(lines[i + 2]).toBe("      envs[VLLM_GPU_MEMORY_UTILIZATION]: 0.9 → 0.85 (forces replacement)");
+    expect(lines[i + 2]).toMatch(/^= /);
     expect(lines.at(-2)).toBe(`2 to replace, 0 to update in place, 0 to create, 0 to delete, ${services(after).length - 2} unchanged`);
   });
 
@@ -200,7 +236,7 @@ describe("render", () => {
     );
     expect(md).toContain(
       "| -/+ | `vllm` | replace (restart with downtime: GPU container, frees its GPUs and reloads the model) | " +
-        "`command --gpu-memory-utilization`, `envs[VLLM_GPU_MEMORY_UTILIZATION]` |",
+        "`command --gpu-memory-utilization` |",
     );
     expect(md).toContain("| = | `litellm` | unchanged | - |");
     expect(md).toContain("| -/+ | `smoke-test` | replace (one-shot container: runs again) | `envs[PLAN_REVISION]` |");

@@ -80,6 +80,30 @@ describe("what the checks report", () => {
     ]);
   });
 
+  it("reports the VLLM_* environment vLLM does not read, as the program planned it before", () => {
+    const vllm = planned("vllm");
+    const before = {
+      ...vllm,
+      envs: [
+        ...vllm.envs,
+        "GPU_COUNT=2",
+        "VLLM_GPU_MEMORY_UTILIZATION=0.9",
+        "VLLM_PIPELINE_PARALLEL_SIZE=1",
+        "VLLM_TENSOR_PARALLEL_SIZE=2",
+      ],
+    };
+    const why = "(of VLLM_* it reads VLLM_API_KEY, VLLM_CPU_KVCACHE_SPACE) and it warns about it at start; pass the " +
+      "setting as a flag, or as a label for people";
+    expect(imageProblems(before, imageFactsFor("vllm/vllm-openai:v0.21.0"))).toEqual([
+      `vllm: env VLLM_GPU_MEMORY_UTILIZATION is not one vllm/vllm-openai:v0.21.0 reads ${why}`,
+      `vllm: env VLLM_PIPELINE_PARALLEL_SIZE is not one vllm/vllm-openai:v0.21.0 reads ${why}`,
+      `vllm: env VLLM_TENSOR_PARALLEL_SIZE is not one vllm/vllm-openai:v0.21.0 reads ${why}`,
+    ]);
+    // What the plan sets now: the API key only; the GPU layout is argv, and labels for people.
+    expect(vllm.envs.filter((e) => e.startsWith("VLLM_"))).toEqual(["VLLM_API_KEY=********"]);
+    expect(imageProblems(vllm, imageFactsFor("vllm/vllm-openai:v0.21.0"))).toEqual([]);
+  });
+
   it("reports a vLLM create that ends before its health wait", () => {
     const vllm = { ...planned("vllm"), customTimeouts: { create: "20m" } };
     expect(providerProblems(vllm)).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { envList, MASK } from "../../src/plan/render";
+import { containerJson, envList, MASK } from "../../src/plan/render";
 import { container, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 const mask = (): string => MASK;
@@ -36,23 +36,34 @@ describe.each(STACKS)("vLLM in the %s stack", (stack) => {
     expect(vllm.deviceRequests).toEqual([{ driver: "nvidia", deviceIds: ["0", "1"], capabilities: ["gpu"] }]);
   });
 
-  it("sets the GPU, NCCL and operator-facing environment, with the API key as a secret", () => {
+  it("sets the GPU and NCCL environment, with the API key as a secret, and no copy of its flags", () => {
     expect(envList(vllm.env, mask)).toEqual([
       "CUDA_DEVICE_ORDER=PCI_BUS_ID",
       "CUDA_VISIBLE_DEVICES=0,1",
-      "GPU_COUNT=2",
       "HF_HOME=/root/.cache/huggingface",
       "HF_HUB_OFFLINE=1",
       "NCCL_P2P_LEVEL=NVL",
       "NVIDIA_DRIVER_CAPABILITIES=compute,utility",
       "NVIDIA_VISIBLE_DEVICES=0,1",
       `VLLM_API_KEY=${MASK}`,
-      `VLLM_GPU_MEMORY_UTILIZATION=${UTILISATION[stack]}`,
-      "VLLM_PIPELINE_PARALLEL_SIZE=1",
-      "VLLM_TENSOR_PARALLEL_SIZE=2",
     ]);
     expect(vllm.env.VLLM_API_KEY).toEqual({ secret: "vllmApiKey", encode: "token" });
     expect(vllm.command.join(" ")).not.toContain("api-key");
+  });
+
+  it("labels the container with its GPU layout, the values its flags carry", () => {
+    expect(vllm.labels).toEqual({
+      "llmstack.vllm.gpu-memory-utilization": String(UTILISATION[stack]),
+      "llmstack.vllm.pipeline-parallel-size": "1",
+      "llmstack.vllm.tensor-parallel-size": "2",
+    });
+    expect(containerJson(vllm, plan).labels).toEqual([
+      { label: "llmstack.vllm.gpu-memory-utilization", value: String(UTILISATION[stack]) },
+      { label: "llmstack.vllm.pipeline-parallel-size", value: "1" },
+      { label: "llmstack.vllm.tensor-parallel-size", value: "2" },
+    ]);
+    // Only vLLM carries labels: adding them elsewhere would replace every container once.
+    expect(plan.containers.filter((c) => c.labels !== undefined).map((c) => c.service)).toEqual(["vllm"]);
   });
 
   it("shares the host IPC namespace for tensor parallelism", () => {
@@ -174,6 +185,8 @@ describe("vLLM's GPU layouts", () => {
       `VLLM_API_KEY=${MASK}`,
       "VLLM_CPU_KVCACHE_SPACE=4",
     ]);
+    // No GPU layout to label: neither flags nor labels for it.
+    expect(vllm.labels).toBeUndefined();
     expect(vllm.shmSize).toBe(16384);
     expect(vllm.memory).toBe(12 * 1024);
     expect(vllm.capAdd).toEqual(["SYS_NICE"]);

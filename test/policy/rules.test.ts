@@ -17,7 +17,7 @@ const vllm: ContainerInputs = {
   image: "vllm/vllm-openai:v0.21.0",
   entrypoints: ["vllm", "serve"],
   command: ["--tensor-parallel-size", "2", "--gpu-memory-utilization", "0.9"],
-  envs: ["VLLM_TENSOR_PARALLEL_SIZE=2", "VLLM_GPU_MEMORY_UTILIZATION=0.9", "VLLM_API_KEY=vllm-secret-d4e5f6"],
+  envs: ["VLLM_API_KEY=vllm-secret-d4e5f6"],
   ipcMode: "host",
   deviceRequests: [{ deviceIds: ["0", "1"], capabilities: ["gpu"] }],
   networksAdvanced: [{ aliases: ["vllm"] }],
@@ -101,7 +101,7 @@ describe("tensor parallelism and shared memory", () => {
     expect(tensorParallelShmFindings({ ...vllm, ipcMode: undefined, shmSize: MIN_TP_SHM_MIB })).toEqual([]);
     expect(tensorParallelShmFindings({ name: "x", command: ["--tensor-parallel-size", "1"] })).toEqual([]);
   });
-  it("fails on TP > 1 from env or argv (--flag N, --flag=N) without them", () => {
+  it("fails on TP > 1 from argv (--flag N, --flag=N) without them", () => {
     expect(tensorParallelShmFindings({ ...vllm, ipcMode: undefined })).toEqual([
       "container p-vllm runs tensor parallelism 2 with Docker's default 64 MB of shared memory; NCCL needs more: " +
         "set llmstack:vllm.ipcHost: true (ipcMode \"host\") or shmSizeMiB >= 1024",
@@ -110,6 +110,22 @@ describe("tensor parallelism and shared memory", () => {
       "container v runs tensor parallelism 4 with 64 MiB of shared memory; NCCL needs more: " +
         "set llmstack:vllm.ipcHost: true (ipcMode \"host\") or shmSizeMiB >= 1024",
     ]);
+  });
+});
+
+describe("vLLM's settings come from its argv, which is all vLLM reads", () => {
+  // vLLM reads no VLLM_TENSOR_PARALLEL_SIZE or VLLM_GPU_MEMORY_UTILIZATION (it warns about them as unknown):
+  // such an env says nothing about what runs, so the policies do not take it for a setting.
+  const envOnly: ContainerInputs = {
+    name: "p-vllm",
+    command: [],
+    envs: ["VLLM_TENSOR_PARALLEL_SIZE=4", "VLLM_GPU_MEMORY_UTILIZATION=0.5"],
+    deviceRequests: [{ deviceIds: ["0"], capabilities: ["gpu"] }],
+  };
+
+  it("an env that is not a flag sets neither tensor parallelism nor the utilisation", () => {
+    expect(tensorParallelShmFindings(envOnly)).toEqual([]);
+    expect(productionUtilisationFindings(envOnly, "production")).toEqual([]);
   });
 });
 
@@ -122,7 +138,10 @@ describe("production utilisation", () => {
         "llmstack:gpu.memoryUtilization within those bounds in the stack file",
     ]);
     expect(productionUtilisationFindings(high, "staging")).toEqual([]);
-    expect(productionUtilisationFindings({ ...vllm, command: [], envs: ["VLLM_GPU_MEMORY_UTILIZATION=0.5"] }, "production")).toHaveLength(1);
+    expect(productionUtilisationFindings({ ...vllm, command: ["--gpu-memory-utilization=0.5"] }, "production")).toEqual([
+      "container p-vllm sets --gpu-memory-utilization 0.5 in production; allowed 0.6 to 0.92: set " +
+        "llmstack:gpu.memoryUtilization within those bounds in the stack file",
+    ]);
     expect(productionUtilisationFindings(worker, "production")).toEqual([]);
   });
 });

@@ -42,6 +42,7 @@ const MAPPED = [
   "user",
   "workingDir",
   "init",
+  "labels",
 ];
 const KNOWN = new Set([...FLOW, ...MAPPED]);
 
@@ -134,6 +135,10 @@ export function containerBody(inputs: Record<string, unknown>): Dockerode.Contai
       `${String(inputs.name)} requests GPUs; the integration test runs a cpu-mode stack on a daemon without GPUs`,
     );
   }
+  // The provider turns its label set into the create request's Labels map.
+  const labels = Object.fromEntries(
+    ((inputs.labels as { label: string; value: string }[] | undefined) ?? []).map((l) => [l.label, l.value]),
+  );
   const caps = inputs.capabilities as { adds?: string[]; drops?: string[] } | undefined;
   const mb = (v: unknown): number | undefined =>
     typeof v === "number" ? v * 1024 * 1024 : undefined;
@@ -145,6 +150,7 @@ export function containerBody(inputs: Record<string, unknown>): Dockerode.Contai
     // The provider's d.GetOk skips an empty list, leaving the image's own entrypoint and env.
     ...(nonEmpty(inputs.entrypoints) ? { Entrypoint: inputs.entrypoints } : {}),
     ...(nonEmpty(inputs.envs) ? { Env: inputs.envs } : {}),
+    ...(Object.keys(labels).length > 0 ? { Labels: labels } : {}),
     ...(inputs.user ? { User: inputs.user as string } : {}),
     ...(inputs.workingDir ? { WorkingDir: inputs.workingDir as string } : {}),
     ...(Object.keys(exposed).length > 0 ? { ExposedPorts: exposed } : {}),
