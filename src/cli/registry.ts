@@ -2,9 +2,7 @@
  * Resolves an image tag to its manifest digest through the registry HTTP API v2, the way `docker pull`
  * finds it, without Docker:
  * - the registry and repository come from the reference as distribution/reference normalizes them
- *   (normalize.go, splitDockerDomain at v0.6.0): no domain, or a first part without "." or ":" (and not
- *   "localhost"), is Docker Hub, `docker.io`, whose single-part names live under `library/`; Docker Hub's
- *   API host is registry-1.docker.io (moby/moby daemon/pkg/registry/config.go, DefaultRegistryHost);
+ *   (`registryLocation`, src/config/images.ts);
  * - GET /v2/<name>/manifests/<tag> with an Accept for the OCI index, the Docker manifest list and the two
  *   single-platform manifests, so a multi-platform tag yields its index digest, as `docker pull` pins it;
  * - a 401 with `WWW-Authenticate: Bearer realm=...,service=...,scope=...` is answered by fetching a token
@@ -18,7 +16,9 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseImage } from "../config/images";
+import { DOCKER_HUB, DOCKER_HUB_API_HOST, parseImage, registryLocation, type RegistryLocation } from "../config/images";
+
+export { DOCKER_HUB, registryLocation, type RegistryLocation };
 
 export const MANIFEST_TYPES = [
   "application/vnd.oci.image.index.v1+json",
@@ -30,29 +30,6 @@ export const MANIFEST_TYPES = [
 /** The distribution spec asks registries to accept manifests of at least 4 MiB; none is larger. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const TIMEOUT_MS = 30_000;
-
-export const DOCKER_HUB = "docker.io";
-const DOCKER_HUB_API_HOST = "registry-1.docker.io";
-
-export interface RegistryLocation {
-  /** The registry as references name it (`docker.io`, `ghcr.io`, `nvcr.io`). */
-  readonly domain: string;
-  /** The host that serves its API. */
-  readonly apiHost: string;
-  /** The repository in the registry (`library/postgres`). */
-  readonly name: string;
-}
-
-export function registryLocation(repository: string): RegistryLocation {
-  const slash = repository.indexOf("/");
-  const first = slash < 0 ? "" : repository.slice(0, slash);
-  const isDomain = first === "localhost" || /[.:]/.test(first) || first.toLowerCase() !== first;
-  let domain = isDomain ? first : DOCKER_HUB;
-  let name = isDomain ? repository.slice(slash + 1) : repository;
-  if (domain === "index.docker.io") domain = DOCKER_HUB;
-  if (domain === DOCKER_HUB && !name.includes("/")) name = `library/${name}`;
-  return { domain, apiHost: domain === DOCKER_HUB ? DOCKER_HUB_API_HOST : domain, name };
-}
 
 export interface Credentials {
   readonly username: string;

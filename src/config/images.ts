@@ -52,6 +52,36 @@ export function parseImage(ref: string): ParsedImage {
   return { repository: name, tag: null, digest };
 }
 
+export const DOCKER_HUB = "docker.io";
+/** Docker Hub's API host (moby/moby daemon/pkg/registry/config.go, DefaultRegistryHost). */
+export const DOCKER_HUB_API_HOST = "registry-1.docker.io";
+
+export interface RegistryLocation {
+  /** The registry as references name it (`docker.io`, `ghcr.io`, `nvcr.io`). */
+  readonly domain: string;
+  /** The host that serves its API. */
+  readonly apiHost: string;
+  /** The repository in the registry (`library/postgres`). */
+  readonly name: string;
+}
+
+/**
+ * The registry and repository of a reference's repository part, as distribution/reference normalizes
+ * them (normalize.go, splitDockerDomain at v0.6.0): no domain, or a first part without "." or ":" that is
+ * not "localhost" and has no upper case, is Docker Hub, `docker.io` (also written `index.docker.io`),
+ * whose single-part names live under `library/`.
+ */
+export function registryLocation(repository: string): RegistryLocation {
+  const slash = repository.indexOf("/");
+  const first = slash < 0 ? "" : repository.slice(0, slash);
+  const isDomain = first === "localhost" || /[.:]/.test(first) || first.toLowerCase() !== first;
+  let domain = isDomain ? first : DOCKER_HUB;
+  let name = isDomain ? repository.slice(slash + 1) : repository;
+  if (domain === "index.docker.io") domain = DOCKER_HUB;
+  if (domain === DOCKER_HUB && !name.includes("/")) name = `library/${name}`;
+  return { domain, apiHost: domain === DOCKER_HUB ? DOCKER_HUB_API_HOST : domain, name };
+}
+
 /** Tags that name a channel, not a release, as their first word: `latest`, `stable-alpine`, `main-4f2a`. */
 const FLOATING_WORD = /^(latest|stable|nightly|edge|dev|develop|release|canary|lts|current|rolling|unstable|testing|main.*|master.*)$/i;
 

@@ -13,7 +13,7 @@
  * The verdicts here are pure (exec results in, check out); src/preflight/run.ts runs the commands.
  */
 import type { ExecResult } from "../exec";
-import { parseImage } from "../config/images";
+import { parseImage, registryLocation } from "../config/images";
 import type { ImageNeed } from "./needs";
 import { fail, pass, type CheckResult } from "./types";
 
@@ -28,12 +28,9 @@ export type ImageState =
   | { readonly kind: "unreachable"; readonly detail: string }
   | { readonly kind: "error"; readonly detail: string };
 
-/** The registry host of a reference, as `docker login` takes it ("docker.io" for Docker Hub names). */
+/** The registry of a reference, as `docker login` takes it ("docker.io" for Docker Hub names). */
 export function registryOf(ref: string): string {
-  const { repository } = parseImage(ref);
-  const first = repository.split("/")[0] ?? "";
-  const isHost = repository.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  return isHost ? first : "docker.io";
+  return registryLocation(parseImage(ref).repository).domain;
 }
 
 /** The CLI's last non-empty line: its error. */

@@ -55,6 +55,15 @@ describe("imageState: the docker CLI's answers", () => {
       "nvcr.io",
     ]);
   });
+
+  it("normalizes the registry as the reference parser does, the same way `images pin` finds it", () => {
+    // index.docker.io is Docker Hub; an upper-case first part is a host (distribution/reference splitDockerDomain).
+    expect(["index.docker.io/vllm/vllm-openai:v0.21.0", "Registry/team/app:1.0.0", "localhost/app:1"].map(registryOf)).toEqual([
+      "docker.io",
+      "Registry",
+      "localhost",
+    ]);
+  });
 });
 
 /** The development stack in cpu mode, with or without your images, and what `llmstack validate` gathers for it. */
