@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { estimateCapacity, lookupModel } from "../src/capacity";
 import { renderStack } from "../src/cli/renderStack";
+import { readProjectConfig } from "../src/config/stackFile";
+import { vllmRelease } from "../src/facts/vllmRelease";
 import { detectFromCaptures } from "../src/gpu/detect";
 import { planJson } from "../src/plan/render";
 
@@ -40,6 +42,8 @@ measure("render all 3 stacks (plan --json, offline)", 200, () => {
 });
 for (const s of STACKS) measure(`render ${s}`, 200, () => void JSON.stringify(planJson(renderStack(ROOT, s))));
 const qwen = lookupModel("Qwen/Qwen2.5-7B-Instruct");
+// The release of the project's default vLLM image, as the stacks that do not override it run.
+const vllmVersion = vllmRelease((readProjectConfig(ROOT).images as { vllm: string }).vllm) ?? "";
 measure("capacity estimate (Qwen2.5-7B, 2 × 3090, TP 2)", 5000, () => {
   estimateCapacity({
     model: qwen,
@@ -49,6 +53,7 @@ measure("capacity estimate (Qwen2.5-7B, 2 × 3090, TP 2)", 5000, () => {
     pipelineParallelSize: 1,
     gpuMemoryUtilization: 0.9,
     maxModelLen: 8192,
+    vllmVersion,
   });
 });
 measure("detect: topo -m of 8 × A100 (p4d)", 2000, () => void detectFromCaptures({ topo: topo8 }));

@@ -14,8 +14,6 @@ import type { CapacityInput, Dtype, KvCacheDtype, Quantization } from "./input";
 import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
 import { MAX_GPU_MEMORY_MIB } from "../config/schema";
 
-/** The vLLM version the stack pins; `vllmVersion` models others. */
-export const PINNED_VLLM_VERSION = "0.21.0";
 /** vLLM's default KV cache block size (tokens). */
 export const BLOCK_SIZE = 16;
 const GiB = 1024 ** 3;
@@ -62,7 +60,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export function parseVllmVersion(v: string): [number, number, number] {
   const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v.trim());
   if (m === null) {
-    throw new Error(`vLLM version "${v}" is not a version number; write it like ${PINNED_VLLM_VERSION}`);
+    throw new Error(`vLLM version "${v}" is not a version number; write it as major.minor.patch, the way vLLM's image tags do`);
   }
   return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
 }
@@ -154,7 +152,7 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
   const { model } = input;
   const tp = input.tensorParallelSize;
   const pp = input.pipelineParallelSize;
-  const vllmVersion = input.vllmVersion ?? PINNED_VLLM_VERSION;
+  const vllmVersion = input.vllmVersion;
   const version = parseVllmVersion(vllmVersion);
   const act = activationBytes(model, input.dtype ?? "auto");
   const kvBytes = kvDtypeBytes(input.kvCacheDtype ?? "auto", act);

@@ -5,7 +5,6 @@ export { GPU_CATALOG, lookupGpu, type GpuFacts } from "./gpus";
 export {
   estimateCapacity,
   parseVllmVersion,
-  PINNED_VLLM_VERSION,
   type CapacityResult,
 } from "./estimate";
 export type { CapacityInput, Dtype, KvCacheDtype, Quantization } from "./input";

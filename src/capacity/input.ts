@@ -28,8 +28,11 @@ export interface CapacityInput {
   readonly worker?: { readonly gpu: string; readonly memoryFraction: number };
   /** The highest utilisation the stack may set, for advice; default the stack schema's MEMORY_UTILISATION_MAX. */
   readonly maxMemoryUtilization?: number;
-  /** Default PINNED_VLLM_VERSION. */
-  readonly vllmVersion?: string;
+  /**
+   * The vLLM release whose memory accounting applies (`0.21.0`): a stack's comes from the tag of its vLLM
+   * image (src/facts/vllmRelease.ts), so there is no default here to drift from it.
+   */
+  readonly vllmVersion: string;
   /** Default: vLLM's for the version and card (256 or 1024). */
   readonly maxNumSeqs?: number;
   /** Default: vLLM's for the version, card and max model length. */

@@ -5,17 +5,19 @@
  *     [--vllm-version V] [--max-num-seqs N] [--max-num-batched-tokens N] [--enforce-eager] [--json]
  * Exit 1 when a constraint is violated.
  */
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
+import { readProjectConfig } from "../config/stackFile";
+import { vllmRelease } from "../facts/vllmRelease";
 import { gpuSchema, MAX_GPU_MEMORY_MIB, modelSchema } from "../config/schema";
 import { ArgumentError, choiceArg, fractionArg, intArg, pathArg, shownArg, textArg } from "./args";
-import { type CliIo } from "./io";
+import { UsageError, type CliIo } from "./io";
 import {
   estimateCapacity,
   lookupGpu,
   lookupModel,
   parseVllmVersion,
-  PINNED_VLLM_VERSION,
   readModelConfig,
   type Dtype,
   type KvCacheDtype,
@@ -68,9 +70,29 @@ function gpuFrom(arg: string): { memoryMiB: number; bandwidthGBs?: number; name:
   }
 }
 
-function vllmVersionFrom(raw: string | undefined): string {
-  if (raw === undefined) return PINNED_VLLM_VERSION;
-  textArg("vllm-version", raw, `a vLLM version such as ${PINNED_VLLM_VERSION}`);
+/** This program's own project directory, whose Pulumi.yaml holds the default images. */
+const PROGRAM_ROOT = join(__dirname, "..", "..");
+
+/**
+ * The release of the project's vLLM image (`llmstack:images.vllm` in Pulumi.yaml: the working directory's
+ * project, else this program's own), which the stacks run unless their stack file sets another.
+ */
+function defaultVllmVersion(cwd: string): string {
+  const dir = existsSync(join(cwd, "Pulumi.yaml")) ? cwd : PROGRAM_ROOT;
+  const ref = (readProjectConfig(dir).images as { vllm?: unknown } | undefined)?.vllm;
+  const release = typeof ref === "string" ? vllmRelease(ref) : null;
+  if (release === null) {
+    throw new UsageError(
+      `--vllm-version: ${join(dir, "Pulumi.yaml")} sets llmstack:images.vllm to ${JSON.stringify(ref ?? null)}, which names ` +
+        "no vLLM release (vllm/vllm-openai:v<release>); give the release it runs with --vllm-version",
+    );
+  }
+  return release;
+}
+
+function vllmVersionFrom(raw: string | undefined, cwd: string): string {
+  if (raw === undefined) return defaultVllmVersion(cwd);
+  textArg("vllm-version", raw, "a vLLM release such as the tag of its image without the v");
   try {
     parseVllmVersion(raw);
   } catch (err) {
@@ -117,7 +139,7 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
   const dtype = choiceArg("dtype", values.dtype, DTYPES, "auto");
   const quantization = choiceArg("quantization", values.quantization, QUANTIZATIONS, "none");
   const kvCacheDtype = choiceArg("kv-cache-dtype", values["kv-cache-dtype"], KV_DTYPES, "auto");
-  const vllmVersion = vllmVersionFrom(values["vllm-version"]);
+  const vllmVersion = vllmVersionFrom(values["vllm-version"], io.cwd);
   const maxNumSeqs = intArg("max-num-seqs", values["max-num-seqs"], undefined, 1, MAX_SCHEDULER_SIZE);
   const maxNumBatchedTokens = intArg("max-num-batched-tokens", values["max-num-batched-tokens"], undefined, 1, MAX_SCHEDULER_SIZE);
   const maxModelLenArg = intArg("max-model-len", values["max-model-len"], undefined, 1, MAX_MODEL_LEN);

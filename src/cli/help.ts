@@ -51,7 +51,7 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
       "--dtype D": "auto, float16, bfloat16 or float32",
       "--quantization Q": "weight quantization (awq, gptq, fp8, ...)",
       "--kv-cache-dtype D": "auto or fp8",
-      "--vllm-version V": "the vLLM release whose memory accounting to use (default: the pinned one)",
+      "--vllm-version V": "the vLLM release whose memory accounting to use (default: the release in the tag of llmstack:images.vllm in Pulumi.yaml)",
       "--max-num-seqs N": "vLLM's --max-num-seqs",
       "--max-num-batched-tokens N": "vLLM's --max-num-batched-tokens",
       "--enforce-eager": "no CUDA graphs",

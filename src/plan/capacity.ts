@@ -1,10 +1,12 @@
 /**
  * The stack's memory budget: the capacity estimate for vLLM's model on the stack's GPUs, and the
  * constraints it violates. The GPU's memory comes from the stack file (`gpu.gpuName` from the catalog,
- * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the catalog.
+ * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the catalog; the vLLM release,
+ * whose memory accounting applies, from the tag of the stack's vLLM image.
  */
 import { estimateCapacity, lookupGpu, lookupModel, type CapacityResult, type GpuFacts, type ModelFacts } from "../capacity";
 import { MEMORY_UTILISATION_LIMITS, workerEnabled, type StackConfig } from "../config/schema";
+import { stackVllmImage, vllmRelease } from "../facts/vllmRelease";
 
 export interface CapacityBudget {
   /** "checked": the estimate ran; "unknown": a fact is missing, with `note` saying which. */
@@ -46,6 +48,18 @@ export function planCapacity(config: StackConfig): CapacityBudget {
       result: null,
     };
   }
+  const image = stackVllmImage(config);
+  const vllmVersion = vllmRelease(image);
+  if (vllmVersion === null) {
+    return {
+      status: "unknown",
+      note:
+        `llmstack:images.vllm ${image} names no vLLM release (vllm/vllm-openai:v<release>), so which memory ` +
+        `accounting applies is unknown; pin a release tag, or check by hand with "llmstack capacity --vllm-version V"`,
+      gpuMemoryMiB: memoryMiB,
+      result: null,
+    };
+  }
   const shared = workerEnabled(config) ? g.workerDevices.find((d) => g.vllmDevices.includes(d)) : undefined;
   const result = estimateCapacity({
     model,
@@ -56,10 +70,12 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     gpuMemoryUtilization: g.memoryUtilization,
     maxModelLen: config.model.maxModelLen,
     dtype: config.model.dtype,
+    vllmVersion,
     ...(shared !== undefined ? { worker: { gpu: shared, memoryFraction: g.workerMemoryFraction } } : {}),
     maxMemoryUtilization: MEMORY_UTILISATION_LIMITS[config.environment].max,
   });
-  return { status: "checked", note: `${model.name} on ${gpu?.name ?? `${memoryMiB} MiB GPUs`}`, gpuMemoryMiB: memoryMiB, result };
+  const note = `${model.name} on ${gpu?.name ?? `${memoryMiB} MiB GPUs`}, vLLM ${vllmVersion}`;
+  return { status: "checked", note, gpuMemoryMiB: memoryMiB, result };
 }
 
 /** The budget as plain numbers, for the plan's JSON and the stack output. */

@@ -1,6 +1,7 @@
 /**
  * vLLM's command-line flags, in one typed table: a flag's spelling lives here and nowhere else.
- * Names checked against `vllm serve --help` at vllm-project/vllm 5606eaf (shared/reference/vllm-flags.txt).
+ * Names checked against `vllm serve --help` at vllm-project/vllm 5606eaf (VLLM_FLAG_LIST below), a commit
+ * later than the release the stack's image pins.
  */
 export const VLLM_FLAGS = {
   model: "--model",
@@ -32,6 +33,23 @@ export function vllmArgv(args: VllmArgs): string[] {
   }
   return argv;
 }
+
+/**
+ * Where the flag names were checked: the list of every flag `vllm serve --help` printed at a vLLM commit
+ * (test/fixtures/vllm/vllm-flags.txt, copied from the project's reference data). That commit is later than
+ * the release the stack's vLLM image pins (src/facts/vllmRelease.ts reads it from the image tag); the
+ * fixture's header places it at "about v0.30", which was not checked against vLLM's tags. So the list
+ * proves a flag existed at that commit; that it already existed at the pinned release rests on the table
+ * holding only long-standing flags, and was not checked at the tag. test/plan/flags.test.ts fails when a
+ * pinned release moves past the list's, where a flag may have been renamed or removed since: then take
+ * the list from `vllm serve --help` of the new release.
+ */
+export const VLLM_FLAG_LIST = {
+  commit: "5606eaf",
+  /** The release the commit belongs to, as the reference data states it (approximate, not verified). */
+  release: "0.30",
+  file: "test/fixtures/vllm/vllm-flags.txt",
+} as const;
 
 /**
  * Labels that restate some of vLLM's flags on its container, so `docker inspect` and

@@ -3,6 +3,7 @@
  * Shared memory: https://docs.vllm.ai/en/stable/deployment/docker/ ("use the ipc=host flag or --shm-size").
  */
 import { CREATE_MARGIN_MINUTES } from "../facts/dockerProvider";
+import { stackVllmImage } from "../facts/vllmRelease";
 import { ncclSettings } from "../gpu/nccl";
 import { vllmArgv, vllmLabels, type VllmArgs } from "./flags";
 import {
@@ -62,6 +63,7 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
     ...base,
     service: "vllm" as const,
     name: physicalName(ctx, "vllm"),
+    image: stackVllmImage(config),
     entrypoints: ["vllm", "serve"],
     command: vllmArgs(ctx),
     volumes: [{ volume: HF_CACHE_VOLUME, containerPath: HF_HOME }],
@@ -76,7 +78,6 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
   if (config.gpu.mode === "cpu") {
     return {
       ...common,
-      image: config.images.vllmCpu,
       env: { ...hf, VLLM_CPU_KVCACHE_SPACE: String(config.gpu.kvCacheSpaceGiB) },
       // vLLM's CPU backend pins threads to cores (SYS_NICE) and uses NUMA syscalls that Docker's
       // default seccomp profile blocks; its documented `docker run` adds both.
@@ -91,7 +92,6 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
   const nccl = ncclSettings({ gpuCount: g.vllmDevices.length, nvlink: g.nvlink, cardClass: g.cardClass });
   return {
     ...common,
-    image: config.images.vllm,
     // The GPU layout is in argv (vLLM reads nothing else) and, for an operator, in labels: never as
     // VLLM_* environment, which vLLM does not read and warns about (src/plan/flags.ts).
     env: { ...hf, ...view.env, ...nccl.env },
@@ -119,7 +119,7 @@ export function planModelDownload(ctx: PlanContext, hfTokenPresent: boolean): Co
     ...baseContainer(ctx),
     service: "model-download",
     name: physicalName(ctx, "model-download"),
-    image: config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm,
+    image: stackVllmImage(config),
     entrypoints: ["timeout", String(timeoutSeconds), "python3", "-c", script],
     command: config.model.revision === undefined ? [config.model.name] : [config.model.name, config.model.revision],
     env: hfTokenPresent ? { HF_HOME, HF_TOKEN: secret("hfToken", "token") } : { HF_HOME },

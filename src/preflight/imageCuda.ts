@@ -5,9 +5,7 @@
  */
 import { parseImage } from "../config/images";
 import { findImageFacts } from "../facts/images";
-
-/** vLLM's image on Docker Hub (https://docs.vllm.ai/en/stable/deployment/docker/). */
-const VLLM_REPOSITORIES = ["vllm/vllm-openai", "docker.io/vllm/vllm-openai"];
+import { vllmImageKind } from "../facts/vllmRelease";
 
 /**
  * CUDA major.minor of a vLLM image, or null when neither a record nor a variant tag says (another image,
@@ -17,8 +15,8 @@ const VLLM_REPOSITORIES = ["vllm/vllm-openai", "docker.io/vllm/vllm-openai"];
 export function vllmImageCuda(imageRef: string): string | null {
   const recorded = findImageFacts(imageRef)?.cuda?.version;
   if (recorded !== undefined) return recorded;
-  const { repository, tag } = parseImage(imageRef);
-  if (!VLLM_REPOSITORIES.includes(repository) || tag === null) return null;
+  const { tag } = parseImage(imageRef);
+  if (vllmImageKind(imageRef) !== "cuda" || tag === null) return null;
   const variant = /-cu(\d{2})(\d)(?:-|$)/.exec(tag);
   return variant === null ? null : `${Number(variant[1])}.${variant[2]}`;
 }

@@ -11,6 +11,8 @@ import {
 
 const qwen7b = lookupModel("Qwen/Qwen2.5-7B-Instruct");
 const rtx3090 = lookupGpu("RTX 3090");
+/** The release whose accounting the numbers below follow by hand (it counts CUDA-graph memory). */
+const V0_21 = "0.21.0";
 
 describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation 0.9", () => {
   /*
@@ -32,6 +34,7 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
       pipelineParallelSize: 1,
       gpuMemoryUtilization: 0.9,
       maxModelLen: 32768,
+      vllmVersion: V0_21,
     });
     /*
      *   weights   = 7,615,616,512 params × 2 B ÷ 2 GPUs = 7,615,616,512 B = 7.0926 GiB
@@ -63,6 +66,7 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
       pipelineParallelSize: 1,
       gpuMemoryUtilization: 0.9,
       maxModelLen: 8192,
+      vllmVersion: V0_21,
     });
     /*
      *   weights  = 15,231,233,024 B = 14.1852 GiB
@@ -85,7 +89,7 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
   it("the same card at max model length 32768 still fits one full sequence", () => {
     const r = estimateCapacity({
       model: qwen7b, gpuMemoryMiB: 24576, tensorParallelSize: 1, pipelineParallelSize: 1,
-      gpuMemoryUtilization: 0.9, maxModelLen: 32768,
+      gpuMemoryUtilization: 0.9, maxModelLen: 32768, vllmVersion: V0_21,
     });
     expect([r.kvCacheTokens, r.maxConcurrency, r.decodeTokensPerSecondUpperBound]).toEqual([88160, 2.69, null]);
   });
@@ -93,7 +97,7 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
 
 const base: CapacityInput = {
   model: qwen7b, gpuMemoryMiB: 24576, tensorParallelSize: 2, pipelineParallelSize: 1,
-  gpuMemoryUtilization: 0.9, maxModelLen: 32768,
+  gpuMemoryUtilization: 0.9, maxModelLen: 32768, vllmVersion: V0_21,
 };
 
 describe("constraints", () => {
@@ -212,7 +216,7 @@ describe("constraints", () => {
       "capacity: tensorParallelSize is 0; it must be a whole number of at least 1",
     );
     expect(() => estimateCapacity({ ...base, vllmVersion: "latest" })).toThrow(
-      'vLLM version "latest" is not a version number; write it like 0.21.0',
+      'vLLM version "latest" is not a version number; write it as major.minor.patch, the way vLLM\'s image tags do',
     );
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readProjectConfig } from "../../src/config/stackFile";
+import { vllmRelease } from "../../src/facts/vllmRelease";
+import { ROOT } from "../helpers/pulumiMocks";
 import { capacityCommand } from "../../src/cli/capacity";
 import { main } from "../../src/cli/main";
 import type { CliIo } from "../../src/cli/io";
@@ -111,5 +116,45 @@ describe("llmstack capacity", () => {
     await expect(
       capacityCommand(["--model", "facebook/opt-125m", "--gpu", "T4", "--gpus", "2", "--tp", "4"], io),
     ).rejects.toThrow("--tp 4 × --pp 1 = 4 GPUs, but --gpus is 2; vLLM uses TP × PP GPUs");
+  });
+
+  describe("the default --vllm-version: the release in the tag of Pulumi.yaml's vLLM image", () => {
+    const project = (vllm: string): string => {
+      const dir = mkdtempSync(join(tmpdir(), "llmstack-capacity-"));
+      writeFileSync(join(dir, "Pulumi.yaml"), `name: p\nconfig:\n  llmstack:images:\n    value:\n      vllm: ${vllm}\n`);
+      return dir;
+    };
+    const args = ["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "RTX 3090", "--max-model-len", "8192"];
+
+    it("reads the working directory's project, a digest-pinned tag included", async () => {
+      const { io, out } = fakeIo(project(`vllm/vllm-openai:v0.20.1-cu129@sha256:${"c".repeat(64)}`));
+      expect(await capacityCommand(args, io)).toBe(0);
+      // v0.20 counts no CUDA-graph memory: 1.68 GiB more KV cache than the same card under v0.21.0.
+      expect(out.join("").split("\n").slice(0, 2)).toEqual([
+        "Qwen/Qwen2.5-7B-Instruct on 1 × RTX 3090 (TP 1, PP 1), utilisation 0.9, max model length 8192, vLLM 0.20.1",
+        "  per GPU: 21.21 GiB of 23.57 GiB usable",
+      ]);
+      expect(out.join("")).toContain("    runtime overhead 0.64 GiB (activations 0.29, non-torch 0.35, CUDA graphs 0)\n");
+    });
+
+    it("outside a project, this program's own Pulumi.yaml", async () => {
+      const empty = mkdtempSync(join(tmpdir(), "llmstack-capacity-"));
+      mkdirSync(join(empty, "sub"));
+      const { io, out } = fakeIo(join(empty, "sub"));
+      expect(await capacityCommand(args, io)).toBe(0);
+      const pinned = vllmRelease((readProjectConfig(ROOT).images as { vllm: string }).vllm);
+      expect(out.join("").split("\n")[0]).toMatch(new RegExp(`, vLLM ${pinned!.replaceAll(".", "\\.")}$`));
+    });
+
+    it("refuses to guess when the image names no vLLM release", async () => {
+      const dir = project("registry.example.com/acme/vllm:custom");
+      await expect(capacityCommand(args, fakeIo(dir).io)).rejects.toThrow(
+        `--vllm-version: ${join(dir, "Pulumi.yaml")} sets llmstack:images.vllm to "registry.example.com/acme/vllm:custom", ` +
+          "which names no vLLM release (vllm/vllm-openai:v<release>); give the release it runs with --vllm-version",
+      );
+      const { io, out } = fakeIo(dir);
+      expect(await capacityCommand([...args, "--vllm-version", "0.21.0"], io)).toBe(0);
+      expect(out.join("").split("\n")[0]).toMatch(/, vLLM 0\.21\.0$/);
+    });
   });
 });

@@ -9,7 +9,7 @@ describe("the stack's memory budget", () => {
     // overhead 2.32 GiB; KV cache 21.21 − 7.09 − 2.32 = 11.8 GiB at 28672 bytes per token per GPU.
     expect(budgetJson(planOf("production").capacity)).toEqual({
       status: "checked",
-      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090",
+      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.21.0",
       gpuMemoryMiB: 24576,
       weightsGiBPerGpu: 7.09,
       overheadGiBPerGpu: 2.32,
@@ -18,6 +18,32 @@ describe("the stack's memory budget", () => {
       maxConcurrency: 53.95,
       decodeTokensPerSecondUpperBound: 122.91,
       violations: [],
+    });
+  });
+
+  it("applies the memory accounting of the vLLM release in the image's tag", () => {
+    const values = rawValues("production") as Record<string, any>;
+    // v0.20 counted no CUDA-graph memory: 1.68 GiB more KV cache per GPU than v0.21.0 on the same stack.
+    values.images = { ...values.images, vllm: "vllm/vllm-openai:v0.20.1-cu129" };
+    expect(budgetJson(planFromValues(values).capacity)).toMatchObject({
+      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.20.1",
+      overheadGiBPerGpu: 0.64,
+      kvCacheGiBPerGpu: 13.48,
+      kvCacheTokens: 504832,
+    });
+    // A digest after the tag keeps the tag's release.
+    values.images.vllm = `vllm/vllm-openai:v0.20.1@sha256:${"a".repeat(64)}`;
+    expect(budgetJson(planFromValues(values).capacity)).toMatchObject({ kvCacheTokens: 504832 });
+  });
+
+  it("says so when the vLLM image names no release, instead of guessing its accounting", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.images = { ...values.images, vllm: `vllm/vllm-openai@sha256:${"b".repeat(64)}` };
+    expect(budgetJson(planFromValues(values).capacity)).toEqual({
+      status: "unknown",
+      note:
+        `llmstack:images.vllm vllm/vllm-openai@sha256:${"b".repeat(64)} names no vLLM release (vllm/vllm-openai:v<release>), ` +
+        'so which memory accounting applies is unknown; pin a release tag, or check by hand with "llmstack capacity --vllm-version V"',
     });
   });
 
