@@ -2,7 +2,8 @@
  * `llmstack configure-gpu [auto|multi|single|cpu] --stack NAME [--from-dir DIR] [--ssh HOST]`: detects the
  * host's GPUs (or reads captures from DIR: topo.txt, query.csv, nvlink.txt) and rewrites the `llmstack:gpu`
  * key of `Pulumi.<NAME>.yaml`, keeping everything else. The change is a diff to review, not a deploy: it
- * prints what changed and which containers the next `pulumi up` replaces because of it.
+ * prints what changed and which containers the next `pulumi up` replaces because of it, from the diff of
+ * the stack's plans before and after (src/diff/compute.ts), the same one `plan --diff` prints.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -12,19 +13,19 @@ import { readInputFile } from "../config/readFile";
 import { NODE_FS, writeFileAtomic, type WriteFs } from "../config/writeFile";
 import { gpuSchema, stackConfigSchema } from "../config/schema";
 import { readStack } from "../config/stackFile";
+import { diffPlans } from "../diff/compute";
+import { changedContainerLines } from "../diff/render";
+import type { PlanDoc } from "../diff/types";
 import { captureFilesInDir, readCaptureFiles } from "../gpu/captureFiles";
 import { detectFromCaptures } from "../gpu/detect";
 import { chooseLayout, REQUESTED_MODES, sectionFor, type GpuSection, type RequestedMode } from "../gpu/layout";
 import { detectByRunning } from "../gpu/run";
 import { GPU_KEY, readStackGpu, writeStackGpu, type KeyChange } from "../gpu/stackSection";
 import type { Detection } from "../gpu/types";
+import { planJson } from "../plan/render";
 import { ArgumentError, pathArg, requireStack, sshArg } from "./args";
 import { UsageError, type CliIo } from "./io";
-
-/** Keys that change vLLM's device request, command or environment: Pulumi replaces its container. */
-const VLLM_KEYS = ["mode", "vllmDevices", "tensorParallelSize", "pipelineParallelSize", "memoryUtilization", "nvlink", "cardClass", "kvCacheSpaceGiB"];
-/** Keys that change the multimodal worker's device request or environment. */
-const WORKER_KEYS = ["mode", "workerDevices", "workerMemoryFraction"];
+import { renderStack } from "./renderStack";
 
 /** `fs` is where the stack file is written (tests pass one that fails). */
 export async function configureGpuCommand(argv: string[], io: CliIo, fs: WriteFs = NODE_FS): Promise<number> {
@@ -75,10 +76,17 @@ export async function configureGpuCommand(argv: string[], io: CliIo, fs: WriteFs
     io.stdout(`${file}: ${GPU_KEY} already matches this host (${layout.mode}); nothing changed\n`);
     return 0;
   }
+  const before = partial === null ? planDoc(io.cwd, values.stack) : null;
   writeFileAtomic(path, next, { shown: file }, fs);
   io.stdout(`${file}: ${GPU_KEY} updated (${layout.mode}):\n`);
   for (const c of changes) io.stdout(`  ${describe(c)}\n`);
-  io.stdout(restartNote(changes));
+  const after = before === null ? null : planDoc(io.cwd, values.stack);
+  if (before === null || after === null) {
+    io.stdout(`which containers the next \`pulumi up\` changes: see llmstack plan --stack ${values.stack} --diff HEAD\n`);
+  } else {
+    const diff = diffPlans({ stack: values.stack, base: `${file} before`, renderWith: "current", before, after });
+    for (const line of changedContainerLines(diff)) io.stdout(`${line}\n`);
+  }
   return 0;
 }
 
@@ -123,18 +131,11 @@ function describe(c: KeyChange): string {
   return `~ ${c.key}: ${show(c.before)} → ${show(c.after)}`;
 }
 
-function restartNote(changes: readonly KeyChange[]): string {
-  const keys = changes.map((c) => c.key);
-  const vllm = keys.filter((k) => VLLM_KEYS.includes(k) || k === "(whole section)");
-  const worker = keys.filter((k) => WORKER_KEYS.includes(k) || k === "(whole section)");
-  const lines: string[] = [];
-  if (vllm.length > 0) {
-    lines.push(
-      `the next \`pulumi up\` restarts vLLM: ${vllm.join(", ")} change its container's devices, command or environment, ` +
-        "so Pulumi replaces it (the model reloads; requests fail until it is healthy)",
-    );
+/** The stack's plan as `plan --json` prints it, or null when the stack does not render. */
+function planDoc(dir: string, stack: string): PlanDoc | null {
+  try {
+    return planJson(renderStack(dir, stack)) as unknown as PlanDoc;
+  } catch {
+    return null;
   }
-  if (worker.length > 0) lines.push(`the next \`pulumi up\` restarts the multimodal worker: ${worker.join(", ")} changed`);
-  if (lines.length === 0) lines.push("no container restarts");
-  return `${lines.join("\n")}\n`;
 }

@@ -215,6 +215,21 @@ export function diffText(d: PlanDiff): string {
   return lines.join("\n");
 }
 
+/**
+ * One line per container the diff changes, saying what the next `pulumi up` does to it and which fields
+ * make it: for a command that has just rewritten the stack file (configure-gpu), where the whole diff
+ * would bury those lines among the unchanged containers.
+ */
+export function changedContainerLines(d: PlanDiff): string[] {
+  const changed = d.containers.filter((c) => c.action !== "unchanged");
+  if (changed.length === 0) return ["the next `pulumi up` changes no container"];
+  return changed.map((c) => {
+    // A re-run one-shot's own change (its PLAN_REVISION) only says that something else changed.
+    const fields = c.rerun ? [] : [...new Set(c.changes.map((f) => visible(f.field)))];
+    return `the next \`pulumi up\`: ${visible(c.service)} ${actionText(c, visible)}` + (fields.length ? `: ${fields.join(", ")}` : "");
+  });
+}
+
 export function diffJson(d: PlanDiff): string {
   return `${JSON.stringify(d, null, 2)}\n`;
 }
