@@ -8,6 +8,7 @@ import { StackConfigError } from "../config/errors";
 import type { SecretName } from "../config/schema";
 import { secretRefs } from "../plan/encode";
 import { textToString } from "../plan/render";
+import { missingSecrets } from "../plan/stack";
 import type { StackPlan, Text } from "../plan/types";
 
 export type SecretValues = ReadonlyMap<SecretName, pulumi.Output<string>>;
@@ -36,7 +37,7 @@ export function resolveSecrets(
   fromConfig: (name: string) => pulumi.Output<string>,
   parent: pulumi.Resource,
 ): SecretValues {
-  const missing = plan.secrets.filter((s) => !s.present && !s.optional).map((s) => s.name);
+  const missing = missingSecrets(plan);
   if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
   const values = new Map<SecretName, pulumi.Output<string>>();
   for (const s of plan.secrets) {

@@ -5,6 +5,7 @@
 import { budgetJson, budgetLine } from "./capacity";
 import { digestLine } from "./digests";
 import { encodeSecret } from "./encode";
+import { isMissing, missingSecrets } from "./stack";
 import type { ContainerSpec, SecretRef, StackPlan, Text, UploadSpec } from "./types";
 
 export const MASK = "********";
@@ -137,7 +138,7 @@ export function planJson(plan: StackPlan): Record<string, unknown> {
     secrets: plan.secrets.map((s) => ({
       name: s.name,
       source: s.source,
-      status: s.present ? (s.source === "generated" ? "generated" : "set") : s.optional ? "not set (optional)" : "missing",
+      status: s.present ? (s.source === "generated" ? "generated" : "set") : isMissing(s) ? "missing" : "not set (optional)",
     })),
     containers: plan.containers.map((c) => containerJson(c, plan)),
   };
@@ -156,7 +157,7 @@ export function planTable(plan: StackPlan): string {
   const header = ["SERVICE", "IMAGE", "GPUS", "PUBLISHED", "MEMORY", "AFTER"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-  const missing = plan.secrets.filter((s) => !s.present && !s.optional).map((s) => s.name);
+  const missing = missingSecrets(plan);
   return [
     `stack ${plan.stack} (${plan.environment}) on ${plan.dockerHost}, from ${plan.stackFile}`,
     "",

@@ -149,7 +149,16 @@ export function hostPortClash(containers: readonly ContainerSpec[]): string | nu
   return null;
 }
 
-/** Secrets the stack needs that the stack file does not have (staging and production). */
+/**
+ * A secret the stack needs that the stack file does not have and nothing generates (staging and
+ * production generate none). The one statement of the rule: the plan table, `plan --json`'s secret
+ * status, `secrets init` and the deploy gate all ask it.
+ */
+export function isMissing(s: SecretSpec): boolean {
+  return !s.present && !s.optional;
+}
+
+/** The names of the stack's missing secrets, in the plan's order. */
 export function missingSecrets(plan: StackPlan): SecretName[] {
-  return plan.secrets.filter((s) => !s.present && !s.optional).map((s) => s.name);
+  return plan.secrets.filter(isMissing).map((s) => s.name);
 }
