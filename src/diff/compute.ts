@@ -100,14 +100,19 @@ export function mapChanges<V>(
     .map((k) => ({ key: k, old: a.get(k), new: b.get(k) }));
 }
 
-/** Per-entry changes of an env list: Pulumi shows the whole list as secret, this shows each key. */
-export function envChanges(oldEnvs: unknown, newEnvs: unknown): FieldChange[] {
-  return mapChanges(envMap(oldEnvs), envMap(newEnvs)).map((c) => ({
-    field: `envs[${c.key}]`,
+/** Per-key changes of a keyed input (`envs[KEY]`, `labels[KEY]`); both kinds replace the container. */
+function keyedChanges(field: string, a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): FieldChange[] {
+  return mapChanges(a, b).map((c) => ({
+    field: `${field}[${c.key}]`,
     effect: "replace",
     ...(c.old !== undefined ? { old: c.old } : {}),
     ...(c.new !== undefined ? { new: c.new } : {}),
   }));
+}
+
+/** Per-entry changes of an env list: Pulumi shows the whole list as secret, this shows each key. */
+export function envChanges(oldEnvs: unknown, newEnvs: unknown): FieldChange[] {
+  return keyedChanges("envs", envMap(oldEnvs), envMap(newEnvs));
 }
 
 /** `@pulumi/docker`'s ContainerLabel list → a map of key to value. */
@@ -120,12 +125,7 @@ function labelMap(labels: unknown): Map<string, string> {
 
 /** Per-label changes (`labels[llmstack.vllm.tensor-parallel-size]`); labels are ForceNew in the provider. */
 export function labelChanges(oldLabels: unknown, newLabels: unknown): FieldChange[] {
-  return mapChanges(labelMap(oldLabels), labelMap(newLabels)).map((c) => ({
-    field: `labels[${c.key}]`,
-    effect: "replace",
-    ...(c.old !== undefined ? { old: c.old } : {}),
-    ...(c.new !== undefined ? { new: c.new } : {}),
-  }));
+  return keyedChanges("labels", labelMap(oldLabels), labelMap(newLabels));
 }
 
 /**

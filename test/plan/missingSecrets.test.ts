@@ -5,8 +5,12 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
+import { resolveSecrets } from "../../src/deploy/secrets";
+import { planJson, planTable } from "../../src/plan/render";
 import type { SecretSpec } from "../../src/plan/types";
+import { planOf } from "../helpers/stacks";
 
+// Hoisted above the imports by vitest: every module above sees the replaced rule.
 vi.mock("../../src/plan/stack", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../src/plan/stack")>();
   return {
@@ -15,10 +19,6 @@ vi.mock("../../src/plan/stack", async (importOriginal) => {
     missingSecrets: () => ["hfToken"],
   };
 });
-
-const { planJson, planTable } = await import("../../src/plan/render");
-const { resolveSecrets } = await import("../../src/deploy/secrets");
-const { planOf } = await import("../helpers/stacks");
 
 describe("the missing-secrets rule has one home", () => {
   // Development generates every secret it lacks and hfToken is optional: by the real rule nothing is missing.
