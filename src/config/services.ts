@@ -64,7 +64,10 @@ export interface ServiceEntry {
    * URN of every resource under it: a change needs an alias (CONTRIBUTING.md, "Renames").
    */
   readonly component: ComponentType | { readonly within: string };
-  /** The image keys it declares, in the order the stack file's schema lists them; none when it runs another service's image. */
+  /**
+   * The image keys it declares, in the order the stack file's schema lists them; none when it runs
+   * another service's image.
+   */
   readonly images: readonly ImageSlot[];
   /** May publish a port beyond loopback (the policy pack refuses it to every other service). */
   readonly gateway?: true;
@@ -116,7 +119,11 @@ export const SERVICES = {
   postgres: { group: "stack", component: "llmstack:service:Postgres", images: [{ key: "postgres" }] },
   redis: { group: "stack", component: "llmstack:service:Redis", images: [{ key: "redis" }] },
   qdrant: { group: "stack", component: "llmstack:service:Qdrant", images: [{ key: "qdrant" }] },
-  "object-store": { group: "stack", component: "llmstack:service:ObjectStore", images: [{ key: "objectStore" }] },
+  "object-store": {
+    group: "stack",
+    component: "llmstack:service:ObjectStore",
+    images: [{ key: "objectStore" }],
+  },
   /** Caddy, TLS in front of the gateway when it is published beyond loopback. */
   "gateway-tls": {
     group: "stack",
@@ -155,12 +162,14 @@ export const SERVICES = {
 type Table = typeof SERVICES;
 export type ServiceName = keyof Table;
 /** The services of one group. */
-export type ServicesIn<G extends ServiceGroup> = { [S in ServiceName]: Table[S]["group"] extends G ? S : never }[ServiceName];
+export type ServicesIn<G extends ServiceGroup> = {
+  [S in ServiceName]: Table[S]["group"] extends G ? S : never;
+}[ServiceName];
 
 /** Every service, in table order. */
 export const SERVICE_NAMES = Object.keys(SERVICES) as ServiceName[];
 
-/** A service's entry, seen through the entry type (the literal types of SERVICES make each entry its own type). */
+/** A service's entry, typed as an entry (SERVICES's literal types give each entry a type of its own). */
 export function serviceEntry(service: ServiceName): ServiceEntry {
   return SERVICES[service];
 }
@@ -187,7 +196,7 @@ type SlotSchema<T> = T extends { readonly own: true }
   : T extends { readonly default: string }
     ? z.ZodDefault<typeof imageRef>
     : typeof imageRef;
-/** The zod shape of a section: each key an image reference, optional when own, defaulted when it has a default. */
+/** A section's zod shape: each key an image reference, optional when own, with its default when it has one. */
 export type ImagesShape<G extends ServiceGroup> = { [T in Slot<G> as T["key"]]: SlotSchema<T> };
 
 /**
@@ -216,7 +225,7 @@ export function ownImageKeys(): string[] {
 export type ImageValues = Readonly<Record<string, string | undefined>>;
 
 /** The service's own image as the stack sets it; undefined when unset or when it has none. */
-export function ownImage(images: ImageValues, service: ServiceName): string | undefined {
+export function ownImageOf(images: ImageValues, service: ServiceName): string | undefined {
   const slot = serviceEntry(service).images.find((s) => s.own);
   return slot === undefined ? undefined : images[slot.key];
 }
@@ -258,6 +267,8 @@ export function gpuTenantSlots(): { readonly service: ServiceName; readonly gpu:
 export function componentType(service: ServiceName): ComponentType {
   const c = serviceEntry(service).component;
   if (typeof c === "string") return c;
-  if (!isServiceName(c.within)) throw new Error(`${service} is created within ${c.within}, which is no service`);
+  if (!isServiceName(c.within)) {
+    throw new Error(`${service} is created within ${c.within}, which is no service`);
+  }
   return componentType(c.within);
 }

@@ -15,7 +15,8 @@ import type { ContainerSpec } from "../plan/types";
 import { createContainer, type ContainerDeps } from "./container";
 
 /** The services with a component of their own (see above), and the model download inside vLLM's. */
-export const OWN_COMPONENT_SERVICES = ["model-download", "vllm", "smoke-test"] as const satisfies readonly ServiceName[];
+export const OWN_COMPONENT_SERVICES = ["model-download", "vllm", "smoke-test"] as const satisfies
+  readonly ServiceName[];
 
 /** A service the generic component creates: every service of the table but those above. */
 export type PlainService = Exclude<ServiceName, (typeof OWN_COMPONENT_SERVICES)[number]>;

@@ -3,7 +3,7 @@
  * memory limits, log rotation and stop timeouts. Each value is written here once.
  */
 import type { GpuConfig, StackConfig } from "../config/schema";
-import { ownImage as ownImageOf } from "../config/services";
+import { ownImageOf } from "../config/services";
 import type { ContainerSpec, HealthcheckSpec, SecretEncoding, SecretRef, ServiceName, Text } from "./types";
 
 export interface PlanContext {
@@ -151,7 +151,7 @@ export type Planner = (ctx: PlanContext, input: PlannerInput) => ContainerSpec |
 
 /**
  * The planners of the services one planner file plans, by service. src/plan/services.ts puts the files'
- * maps together, and the types make every service of the table have exactly one planner.
+ * maps together, and its type makes every service of the table's "stack" group have a planner.
  */
 export type Planners<S extends ServiceName = ServiceName> = { readonly [K in S]?: Planner };
 

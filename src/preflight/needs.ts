@@ -40,7 +40,10 @@ export interface ImageNeed {
   readonly optional: boolean;
 }
 
-/** Images the stack runs only when set (your own, src/config/services.ts): unsetting one is a way out of a missing image. */
+/**
+ * Images the stack runs only when set (your own, src/config/services.ts): unsetting one is a way out of
+ * a missing image.
+ */
 const OPTIONAL_IMAGES: readonly string[] = ownImageKeys();
 
 export interface StackNeeds {

@@ -17,10 +17,10 @@ import { planStack } from "../../src/plan/stack";
 import type { StackPlan } from "../../src/plan/types";
 import { ROOT } from "../helpers/pulumiMocks";
 import { APP_IMAGES, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
-import { ownImage, ownImageKeys, SERVICE_NAMES } from "../../src/config/services";
+import { ownImageKeys, ownImageOf, SERVICE_NAMES } from "../../src/config/services";
 
 /** The worker's and the retrieval proxy's images are the user's own (src/config/services.ts): held to their contract. */
-const OWN_SERVICES = new Set<string>(SERVICE_NAMES.filter((s) => ownImage(APP_IMAGES, s) !== undefined));
+const OWN_SERVICES = new Set<string>(SERVICE_NAMES.filter((s) => ownImageOf(APP_IMAGES, s) !== undefined));
 const OWN_IMAGE_KEYS = new Set(ownImageKeys());
 
 function expectationFor(c: PlannedContainer): ImageExpectation {
