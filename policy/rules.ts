@@ -4,10 +4,11 @@
  * `index.ts` wires them into the CrossGuard pack; tests call them directly.
  */
 
-import { gpuBookings, problemText, VLLM_TENANT, WORKER_TENANT, type GpuTenant } from "../src/config/gpuBookings";
+import { gpuBookings, problemText, type GpuTenant } from "../src/config/gpuBookings";
 import { imageTagProblem, parseImage } from "../src/config/images";
 import { isLoopback, utilisationAllowed, utilisationRange, type Environment } from "../src/config/schema";
 import { VLLM_FLAGS } from "../src/plan/flags";
+import { GATEWAY_SERVICES as TABLE_GATEWAY_SERVICES, SERVICES } from "../src/config/services";
 
 export type { Environment };
 
@@ -38,8 +39,11 @@ export interface ContainerInputs {
   readonly healthcheck?: { readonly tests?: readonly string[] };
 }
 
-/** Services allowed on a non-loopback address: the gateway, and the TLS proxy in front of it. */
-export const GATEWAY_SERVICES: readonly string[] = ["litellm", "gateway-tls"];
+/**
+ * Services allowed on a non-loopback address: the gateway, and the TLS proxy in front of it (the
+ * `gateway` role of the service table, src/config/services.ts).
+ */
+export const GATEWAY_SERVICES: readonly string[] = TABLE_GATEWAY_SERVICES;
 
 /**
  * Shared memory for tensor parallelism without host IPC. NCCL and vLLM's workers exchange data through
@@ -174,13 +178,16 @@ export function gpuShare(c: ContainerInputs): number | undefined {
 
 /** A container in the GPU budget: vLLM by its flag, the worker and others by their declared share. */
 function tenantOf(c: ContainerInputs, devices: readonly string[], fraction: number): GpuTenant {
-  if (vllmUtilisation(c) !== undefined) {
-    const v = { name: VLLM_TENANT, key: "memoryUtilization", devicesKey: "vllmDevices" };
-    return { ...v, devices, fraction, checksFreeAtStart: true };
-  }
-  if (envRecord(c.envs).WORKER_GPU_MEMORY_FRACTION !== undefined) {
-    const w = { name: WORKER_TENANT, key: "workerMemoryFraction", devicesKey: "workerDevices" };
-    return { ...w, devices, fraction, checksFreeAtStart: false };
+  // vLLM and the worker as their entries in the service table name them (src/config/services.ts).
+  const known =
+    vllmUtilisation(c) !== undefined
+      ? SERVICES.vllm.gpu
+      : envRecord(c.envs).WORKER_GPU_MEMORY_FRACTION !== undefined
+        ? SERVICES["multimodal-worker"].gpu
+        : undefined;
+  if (known !== undefined) {
+    const { tenant: name, shareKey: key, devicesKey, checksFreeAtStart } = known;
+    return { name, key, devicesKey, devices, fraction, checksFreeAtStart };
   }
   const name = `container ${serviceOf(c)}`;
   const o = { name, key: `GPU_MEMORY_FRACTION of ${name}`, devicesKey: `the device requests of ${name}` };

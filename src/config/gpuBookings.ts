@@ -16,8 +16,10 @@
  * GPU vLLM uses: vLLM's share + its context + every other process's share + its context ≤ what CUDA
  * can allocate. A GPU without vLLM has no start-up check, and nothing here refuses it.
  *
- * Pure; imports nothing, so the config layer (the bottom of the import graph) may call it.
+ * Pure; imports only the service table (./services.ts, whose GPU tenants it books), so the config layer
+ * (the bottom of the import graph) may call it.
  */
+import { gpuTenantSlots, serviceEntry, type GpuTenantSlot, type ServiceName } from "./services";
 
 /**
  * MiB that nvidia-smi's memory.total counts but CUDA cannot allocate: torch reports total_gpu_memory
@@ -113,37 +115,42 @@ export interface GpuBookings {
   readonly problems: readonly BudgetProblem[];
 }
 
-/** The GPU section's settings the budget reads (config/schema's GpuModeConfig fits). */
-export interface GpuSectionShares {
-  readonly vllmDevices: readonly string[];
-  readonly workerDevices: readonly string[];
-  readonly memoryUtilization: number;
-  readonly workerMemoryFraction: number;
+/**
+ * The GPU section's settings the budget reads: each tenant's GPUs and share, under the keys its table entry
+ * names (config/schema's GpuModeConfig fits).
+ */
+export type GpuSectionShares = { readonly [K in GpuTenantSlot["devicesKey"]]: readonly string[] } & {
+  readonly [K in GpuTenantSlot["shareKey"]]: number;
+};
+
+/** A service on your own image (it runs only when the image is set). */
+const ownImageService = (s: ServiceName): boolean => serviceEntry(s).images.some((i) => i.own);
+
+/**
+ * The GPU tenants of the service table (src/config/services.ts) that run, as the stack file places them:
+ * vLLM and, when it runs, the multimodal worker. `runs` says which services run (serviceRuns over the
+ * stack's images), or, as a boolean, whether the services on your own images do.
+ */
+export function sectionTenants(
+  gpu: GpuSectionShares,
+  runs: boolean | ((service: ServiceName) => boolean),
+): GpuTenant[] {
+  const running = typeof runs === "function" ? runs : (s: ServiceName) => runs || !ownImageService(s);
+  return gpuTenantSlots()
+    .filter(({ service }) => running(service))
+    .map(({ gpu: t }) => ({
+      name: t.tenant,
+      key: t.shareKey,
+      devicesKey: t.devicesKey,
+      devices: gpu[t.devicesKey],
+      fraction: gpu[t.shareKey],
+      checksFreeAtStart: t.checksFreeAtStart,
+    }));
 }
 
-export const VLLM_TENANT = "vLLM";
-export const WORKER_TENANT = "the multimodal worker";
-
-/** vLLM and, when it runs, the multimodal worker, as the stack file places them. */
-export function sectionTenants(gpu: GpuSectionShares, workerEnabled: boolean): GpuTenant[] {
-  const vllm: GpuTenant = {
-    name: VLLM_TENANT,
-    key: "memoryUtilization",
-    devicesKey: "vllmDevices",
-    devices: gpu.vllmDevices,
-    fraction: gpu.memoryUtilization,
-    checksFreeAtStart: true,
-  };
-  if (!workerEnabled) return [vllm];
-  const worker: GpuTenant = {
-    name: WORKER_TENANT,
-    key: "workerMemoryFraction",
-    devicesKey: "workerDevices",
-    devices: gpu.workerDevices,
-    fraction: gpu.workerMemoryFraction,
-    checksFreeAtStart: false,
-  };
-  return [vllm, worker];
+/** The service a tenant of the budget is, by the name its table entry gives it. */
+export function tenantService(tenant: string): ServiceName | undefined {
+  return gpuTenantSlots().find((t) => t.gpu.tenant === tenant)?.service;
 }
 
 export type GpuIdKind = "index" | "uuid" | "other";

@@ -6,8 +6,8 @@
  * this module half-initialised exports under CommonJS.
  */
 import { z } from "zod";
-import { imageRef } from "./images";
 import { plainUrl } from "./names";
+import { imageSlots, imagesShape, type ImagesShape } from "./services";
 
 /** Secrets the monitoring containers need; required in the stack file outside development. */
 export const MONITORING_SECRET_NAMES = ["grafanaAdminPassword"] as const;
@@ -19,26 +19,21 @@ export const ALERT_WEBHOOK_SECRET = "alertWebhookUrl";
 export type MonitoringSecretName = (typeof MONITORING_SECRET_NAMES)[number] | typeof ALERT_WEBHOOK_SECRET;
 
 
-/** The images as pinned today; a stack file may override any of them. */
-export const DEFAULT_MONITORING_IMAGES = {
-  // https://docs.nvidia.com/datacenter/dcgm/latest/gpu-telemetry/dcgm-exporter.html: tags are
-  // <DCGM version>-<exporter version>-<platform>; the long form never moves.
-  dcgmExporter: "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04",
-  // Prometheus 3.5 is a long-term-support release.
-  prometheus: "prom/prometheus:v3.5.0",
-  alertmanager: "prom/alertmanager:v0.28.1",
-  grafana: "grafana/grafana:12.2.0",
-} as const;
+/**
+ * The monitoring images as pinned today (the defaults of their table entries, src/config/services.ts); a
+ * stack file may override any of them.
+ */
+export const DEFAULT_MONITORING_IMAGES = Object.fromEntries(
+  imageSlots("monitoring").map(({ slot }) => [slot.key, slot.default]),
+) as { readonly [K in keyof ImagesShape<"monitoring">]: string };
 
 const fraction = z.number().gt(0).lt(1);
 
-/** Checked like the stack's other images: the form here; outside development no floating tag (config/schema.ts). */
-export const monitoringImagesSchema = z.strictObject({
-  dcgmExporter: imageRef.default(DEFAULT_MONITORING_IMAGES.dcgmExporter),
-  prometheus: imageRef.default(DEFAULT_MONITORING_IMAGES.prometheus),
-  alertmanager: imageRef.default(DEFAULT_MONITORING_IMAGES.alertmanager),
-  grafana: imageRef.default(DEFAULT_MONITORING_IMAGES.grafana),
-});
+/**
+ * One key per monitoring service's image, from the service table. Checked like the stack's other images:
+ * the form here; outside development no floating tag (config/schema.ts).
+ */
+export const monitoringImagesSchema = z.strictObject(imagesShape("monitoring"));
 
 export const alertThresholdsSchema = z.strictObject({
   /** °C a GPU may reach before the GpuTemperatureHigh alert fires (RTX 3090 slows down near 83 °C). */

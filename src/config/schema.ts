@@ -8,9 +8,10 @@
 import { z } from "zod";
 import { monitoringSchema, type MonitoringSecretName } from "./monitoringSchema";
 import { preflightSchema } from "./preflightSchema";
-import { imageRef, imageTagProblem } from "./images";
+import { imageTagProblem } from "./images";
 import { CUDA_CONTEXT_MIB, gpuBookings, problemText, sectionTenants } from "./gpuBookings";
 import { DOCKER_HOST, gitRevision, hfRepoId, servedModelName } from "./names";
+import { imagesShape, runsIn, serviceRuns, type ImageValues, type ServiceName } from "./services";
 
 /**
  * The largest GPU memory a stack file or `capacity --gpu` may give, in MiB (1 TiB): a ceiling against
@@ -159,21 +160,12 @@ export const vllmSchema = z.strictObject({
 });
 
 
-export const imagesSchema = z.strictObject({
-  vllm: imageRef,
-  vllmCpu: imageRef,
-  litellm: imageRef,
-  /** Your multimodal worker image; the worker runs only when it is set (there is no public default). */
-  multimodalWorker: imageRef.optional(),
-  /** Your retrieval proxy image; the proxy runs only when it is set (there is no public default). */
-  retrievalProxy: imageRef.optional(),
-  postgres: imageRef,
-  redis: imageRef,
-  qdrant: imageRef,
-  objectStore: imageRef,
-  /** Caddy, the TLS front of the gateway when it is published beyond loopback. */
-  tlsProxy: imageRef,
-});
+/**
+ * `llmstack:images`: one key per image a service of the table declares (src/config/services.ts), so a new
+ * entry's key is one. Your own images (the worker's, the retrieval proxy's) are optional: the service
+ * runs only when it is set, as there is no public default.
+ */
+export const imagesSchema = z.strictObject(imagesShape("images"));
 export type ImagesConfig = z.infer<typeof imagesSchema>;
 
 const port = z.number().int().gte(1).lte(65535);
@@ -234,22 +226,12 @@ export const servicesSchema = z.strictObject({
   workerPort: port.default(8090),
 });
 
-/** What decides whether the stack's own application images run: only whether their image is set. */
-interface AppImages {
-  readonly images: { readonly multimodalWorker?: string; readonly retrievalProxy?: string };
-}
-
 /**
  * The multimodal worker runs only when `llmstack:images.multimodalWorker` is set: the image is the switch,
  * so a stack never pulls an image that was never built. Its GPU share counts only then.
  */
-export function workerEnabled(config: AppImages): boolean {
-  return config.images.multimodalWorker !== undefined;
-}
-
-/** The retrieval proxy runs only when `llmstack:images.retrievalProxy` is set. */
-export function retrievalEnabled(config: AppImages): boolean {
-  return config.images.retrievalProxy !== undefined;
+export function workerEnabled(config: { readonly images: ImageValues }): boolean {
+  return serviceRuns(config.images, "multimodal-worker");
 }
 
 export const smokeTestSchema = z.strictObject({
@@ -323,7 +305,7 @@ export const stackConfigSchema = z
     if (cfg.gpu.mode === "cpu") return;
     const g = cfg.gpu;
     const gpus = g.vllmDevices.length;
-    refineGpuBudget(g, cfg.environment, workerEnabled(cfg), ctx);
+    refineGpuBudget(g, cfg.environment, runsIn(cfg), ctx);
     if (g.tensorParallelSize * g.pipelineParallelSize !== gpus) {
       ctx.addIssue({
         code: "custom",
@@ -373,7 +355,7 @@ export type StackConfig = z.infer<typeof stackConfigSchema>;
 function refineGpuBudget(
   g: GpuModeConfig,
   env: Environment,
-  workerEnabled: boolean,
+  runs: (service: ServiceName) => boolean,
   ctx: z.RefinementCtx,
 ): void {
   const valid = (schema: z.ZodType, v: unknown) => schema.safeParse(v).success;
@@ -391,7 +373,7 @@ function refineGpuBudget(
     });
     return;
   }
-  const budget = gpuBookings(sectionTenants(g, workerEnabled), { memoryMiB: g.memoryMiB });
+  const budget = gpuBookings(sectionTenants(g, runs), { memoryMiB: g.memoryMiB });
   for (const p of budget.problems) {
     ctx.addIssue({ code: "custom", path: ["gpu", p.key], message: problemText(p) });
   }

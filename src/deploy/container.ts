@@ -10,10 +10,15 @@ import { dockerSettings, timeoutOptions, uploadSettings } from "../plan/render";
 import { resolveText, type SecretValues } from "./secrets";
 
 export interface ContainerDeps {
+  /** The whole plan (the stack's network name, its Docker host). */
   readonly plan: StackPlan;
+  /** The Docker provider of the stack's host; every child is created through it. */
   readonly provider: docker.Provider;
+  /** The stack network; the container joins it with its service name as alias. */
   readonly network: docker.Network;
+  /** The stack's volumes by key (a VolumeSpec's `key`, as the container's mounts name them). */
   readonly volumes: ReadonlyMap<string, docker.Volume>;
+  /** The stack's secret values, which the spec's secret references resolve to. */
   readonly secrets: SecretValues;
   /** Resources this container must wait for (its dependencies' containers). */
   readonly dependsOn: pulumi.Input<pulumi.Resource[]>;

@@ -1,59 +1,62 @@
 /**
- * The component of every plain service: it takes its ContainerSpec from the plan and creates its image
- * and container as children, named from the component's name (never from a list index). vLLM (with its
- * model download) and the smoke test have components of their own (./vllm.ts, ./smokeTest.ts).
+ * The one component of every plain service: it takes its ContainerSpec from the plan and creates its image
+ * and container as children, named from the component's name (never from a list index). Its type token
+ * is the service's entry in the service table (src/config/services.ts), so a new service needs no class.
+ *
+ * Two services keep components of their own, for what they do beyond one container: vLLM (./vllm.ts)
+ * creates its model download first and fails the update with the download's exit code before vLLM is
+ * created; the smoke test (./smokeTest.ts) turns a failed check into an error carrying the gateway's and
+ * vLLM's log tails. Their type tokens come from the table as well.
  */
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { ContainerSpec, ServiceName } from "../plan/types";
+import { componentType, type ServiceName } from "../config/services";
+import type { ContainerSpec } from "../plan/types";
 import { createContainer, type ContainerDeps } from "./container";
 
-/**
- * Each plain service's component type, `llmstack:service:<Type>`. The type token is part of the URN of
- * the component and of every child: changing one replaces the service's resources unless the change
- * carries an alias (CONTRIBUTING.md, "Renames"; test/deploy/urns.test.ts pins the identities).
- */
-export const SERVICE_TYPES = {
-  litellm: "Litellm",
-  "multimodal-worker": "MultimodalWorker",
-  "retrieval-proxy": "RetrievalProxy",
-  postgres: "Postgres",
-  redis: "Redis",
-  qdrant: "Qdrant",
-  "object-store": "ObjectStore",
-  "gateway-tls": "GatewayTls",
-  "dcgm-exporter": "DcgmExporter",
-  prometheus: "Prometheus",
-  alertmanager: "Alertmanager",
-  grafana: "Grafana",
-} as const satisfies Partial<Record<ServiceName, string>>;
+/** The services with a component of their own (see above), and the model download inside vLLM's. */
+export const OWN_COMPONENT_SERVICES = ["model-download", "vllm", "smoke-test"] as const satisfies
+  readonly ServiceName[];
 
-export type PlainService = keyof typeof SERVICE_TYPES;
+/** A service the generic component creates: every service of the table but those above. */
+export type PlainService = Exclude<ServiceName, (typeof OWN_COMPONENT_SERVICES)[number]>;
 
 export type PlainServiceSpec = ContainerSpec & { readonly service: PlainService };
 
 export function isPlainService(spec: ContainerSpec): spec is PlainServiceSpec {
-  return Object.hasOwn(SERVICE_TYPES, spec.service);
+  return !(OWN_COMPONENT_SERVICES as readonly ServiceName[]).includes(spec.service);
 }
 
+/** What every service component takes. */
 export interface ServiceArgs {
-  /** The service's container, from the StackPlan. */
+  /**
+   * The service's container from the StackPlan (src/plan/types.ts): image, command, env with secret
+   * references, ports, volume keys, uploads, health check and timeouts, in `@pulumi/docker` terms.
+   */
   readonly spec: ContainerSpec;
-  /** Provider, network, volumes, secrets and the resources to wait for. */
+  /**
+   * The stack's resources it needs: the Docker provider of the stack's host, the stack network, the data
+   * volumes by key, the secret values, and the containers of the services it depends on.
+   */
   readonly deps: ContainerDeps;
 }
 
 export interface PlainServiceArgs extends ServiceArgs {
-  /** A plain service's container; its `service` picks the component type. */
+  /** A plain service's container; its `service` picks the component's type token from the service table. */
   readonly spec: PlainServiceSpec;
 }
 
+/**
+ * `llmstack:service:<Name>` for a plain service (the token of its table entry). Children: the pulled image
+ * `${name}-image` and the container `${name}-container`.
+ */
 export class ServiceComponent extends pulumi.ComponentResource {
+  /** The pulled image, kept on the host when the stack goes. */
   public readonly image: docker.RemoteImage;
   public readonly container: docker.Container;
 
   constructor(name: string, args: PlainServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(`llmstack:service:${SERVICE_TYPES[args.spec.service]}`, name, {}, opts);
+    super(componentType(args.spec.service), name, {}, opts);
     const { image, container } = createContainer(name, args.spec, args.deps, this);
     this.image = image;
     this.container = container;

@@ -7,6 +7,7 @@ import * as command from "@pulumi/command";
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { printable } from "../config/printable";
+import { componentType } from "../config/services";
 import { shellQuote, shellWords } from "../config/shell";
 import { createContainer } from "./container";
 import type { ServiceArgs } from "./service";
@@ -36,7 +37,7 @@ export class SmokeTest extends pulumi.ComponentResource {
   public readonly result: pulumi.Output<string>;
 
   constructor(name: string, args: SmokeTestArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmstack:check:SmokeTest", name, {}, opts);
+    super(componentType("smoke-test"), name, {}, opts);
     this.container = createContainer(name, args.spec, args.deps, this).container;
     const host = args.deps.plan.dockerHost;
     this.result = pulumi

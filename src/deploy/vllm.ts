@@ -4,6 +4,7 @@
  */
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { componentType } from "../config/services";
 import type { ContainerSpec } from "../plan/types";
 import { createContainer, type ContainerDeps } from "./container";
 
@@ -20,7 +21,7 @@ export class Vllm extends pulumi.ComponentResource {
   public readonly container: docker.Container;
 
   constructor(name: string, args: VllmArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("llmstack:service:Vllm", name, {}, opts);
+    super(componentType("vllm"), name, {}, opts);
     const download = createContainer(`${name}-model-download`, args.download, args.deps, this).container;
     const model = args.download.command[0];
     const downloaded = download.exitCode.apply((code) => {

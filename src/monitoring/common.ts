@@ -2,7 +2,8 @@
  * Facts the monitoring planners share: service names (network aliases), ports inside the stack network,
  * paths inside the containers, volume keys and memory limits. Each is written here once.
  */
-import { workerEnabled } from "../config/schema";
+import { sectionTenants } from "../config/gpuBookings";
+import { runsIn } from "../config/services";
 import type { PlanContext } from "../plan/common";
 import type { MonitoringConfig } from "../config/monitoringSchema";
 
@@ -58,11 +59,14 @@ export function monitoringOf(ctx: PlanContext): MonitoringConfig | undefined {
   return m?.enabled ? m : undefined;
 }
 
-/** Every host GPU the stack uses (vLLM's, and the worker's when it runs), each once, in the order first listed. */
+/**
+ * Every host GPU the stack uses (those of each GPU tenant that runs: vLLM's, and the worker's when it
+ * runs), each once, in the order first listed.
+ */
 export function stackGpus(ctx: PlanContext): string[] {
   const g = ctx.config.gpu;
   if (g.mode === "cpu") return [];
-  return [...new Set([...g.vllmDevices, ...(workerEnabled(ctx.config) ? g.workerDevices : [])])];
+  return [...new Set(sectionTenants(g, runsIn(ctx.config)).flatMap((t) => t.devices))];
 }
 
 /** Busybox `wget` probe: the Prometheus, Alertmanager and Grafana images ship busybox, not curl or Python. */

@@ -16,11 +16,13 @@ import { baseContainer, healthcheck, physicalName } from "../plan/common";
 import type { ContainerSpec, ServiceName } from "../plan/types";
 import { MONITORING_MEMORY_MIB, MONITORING_PORTS, MONITORING_SERVICES, PATHS, stackGpus } from "./common";
 import type { MonitoringConfig } from "../config/monitoringSchema";
+import { GPU_WATCHERS } from "../config/services";
 
-/** Services that see GPUs but take no share of their memory: the budget and policies skip them. */
-export const GPU_MEMORY_FREE_SERVICES: ReadonlySet<ServiceName> = new Set<ServiceName>([
-  MONITORING_SERVICES.dcgmExporter,
-]);
+/**
+ * Services that see GPUs but take no share of their memory (the `gpu: "watch"` role of the service table,
+ * src/config/services.ts): the budget and policies skip them.
+ */
+export const GPU_MEMORY_FREE_SERVICES: ReadonlySet<ServiceName> = new Set<ServiceName>(GPU_WATCHERS);
 
 /** Whether a container's GPUs count against the GPU memory budget. */
 export function takesGpuMemory(spec: Pick<ContainerSpec, "service" | "deviceRequests">): boolean {

@@ -9,7 +9,8 @@ import { monitoringOf, MONITORING_VOLUMES } from "./common";
 import { planDcgmExporter } from "./dcgm";
 import { planGrafana } from "./grafana";
 import { planPrometheus } from "./prometheus";
-import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "../config/monitoringSchema";
+import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES, type MonitoringConfig } from "../config/monitoringSchema";
+import type { ServicesIn } from "../config/services";
 
 export interface MonitoringPlan {
   readonly containers: ContainerSpec[];
@@ -24,16 +25,26 @@ export interface MonitoringPlanInput {
   readonly secretSource: SecretSpec["source"];
 }
 
+/** Plans one monitoring service: its container, or undefined when this stack does not run it. */
+export type MonitoringPlanner = (ctx: PlanContext, m: MonitoringConfig) => ContainerSpec | undefined;
+
+/**
+ * The planner of each service of the table's "monitoring" group (src/config/services.ts), in the order
+ * the plan lists them; the type makes every monitoring service have one.
+ */
+export const MONITORING_PLANNERS = {
+  // Only on a host with GPUs.
+  "dcgm-exporter": planDcgmExporter,
+  alertmanager: planAlertmanager,
+  prometheus: planPrometheus,
+  grafana: planGrafana,
+} satisfies { readonly [S in ServicesIn<"monitoring">]: MonitoringPlanner };
+
 export function planMonitoring(ctx: PlanContext, input: MonitoringPlanInput): MonitoringPlan {
   const m = monitoringOf(ctx);
   if (!m) return { containers: [], volumes: [], secrets: [] };
-  const dcgm = planDcgmExporter(ctx, m);
-  const containers = [
-    ...(dcgm ? [dcgm] : []),
-    planAlertmanager(ctx, m),
-    planPrometheus(ctx, m),
-    planGrafana(ctx, m),
-  ];
+  const planners: readonly MonitoringPlanner[] = Object.values(MONITORING_PLANNERS);
+  const containers = planners.flatMap((plan) => plan(ctx, m) ?? []);
   const volume = (key: string, retainOnDelete: boolean): VolumeSpec => ({
     key,
     name: physicalName(ctx, key),

@@ -7,7 +7,7 @@
 import { stringify } from "yaml";
 import { StackConfigError } from "../config/errors";
 import { gpuBookings, sectionTenants } from "../config/gpuBookings";
-import { workerEnabled } from "../config/schema";
+import { runsIn } from "../config/services";
 import type { PlanContext } from "../plan/common";
 import { stackGpus } from "./common";
 import type { MonitoringConfig } from "../config/monitoringSchema";
@@ -28,7 +28,7 @@ export interface AlertRule {
 export function largestBookedShare(ctx: PlanContext): number {
   const g = ctx.config.gpu;
   if (g.mode === "cpu") return 0;
-  const { gpus } = gpuBookings(sectionTenants(g, workerEnabled(ctx.config)), { memoryMiB: g.memoryMiB });
+  const { gpus } = gpuBookings(sectionTenants(g, runsIn(ctx.config)), { memoryMiB: g.memoryMiB });
   return Math.max(0, ...gpus.map((b) => b.bookedFraction));
 }
 

@@ -11,11 +11,13 @@ import {
   join,
   MEMORY_LIMITS_MIB,
   OBJECT_STORE_ACCESS_KEY,
+  ownImage,
   physicalName,
   pythonHttpProbe,
   secret,
   WORKER_COUNTS,
   type PlanContext,
+  type Planners,
 } from "./common";
 import { gpuView } from "./gpuEnv";
 import type { ContainerSpec, Text } from "./types";
@@ -43,8 +45,8 @@ export function backendEnv(): Record<string, Text> {
   };
 }
 
-/** The worker's container; `image` is `llmstack:images.multimodalWorker`, planned only when it is set. */
-export function planMultimodalWorker(ctx: PlanContext, image: string): ContainerSpec {
+/** The worker's container, on `llmstack:images.multimodalWorker` (planned only when it is set). */
+export function planMultimodalWorker(ctx: PlanContext): ContainerSpec {
   const { config } = ctx;
   const port = config.services.workerPort;
   const env: Record<string, Text> = {
@@ -58,7 +60,7 @@ export function planMultimodalWorker(ctx: PlanContext, image: string): Container
     ...baseContainer(ctx),
     service: "multimodal-worker" as const,
     name: physicalName(ctx, "multimodal-worker"),
-    image,
+    image: ownImage(ctx, "multimodal-worker"),
     entrypoints: ["/bin/sh", "-c", WAIT_FOR_VLLM, "wait-for-vllm"],
     command: [...config.services.workerCommand],
     healthcheck: healthcheck(pythonHttpProbe(`http://localhost:${port}/health`), 120),
@@ -83,15 +85,15 @@ export function planMultimodalWorker(ctx: PlanContext, image: string): Container
   };
 }
 
-/** The retrieval proxy's container; `image` is `llmstack:images.retrievalProxy`, planned only when it is set. */
-export function planRetrievalProxy(ctx: PlanContext, image: string): ContainerSpec {
+/** The retrieval proxy's container, on `llmstack:images.retrievalProxy` (planned only when it is set). */
+export function planRetrievalProxy(ctx: PlanContext): ContainerSpec {
   const { config } = ctx;
   const port = config.services.retrievalPort;
   return {
     ...baseContainer(ctx),
     service: "retrieval-proxy",
     name: physicalName(ctx, "retrieval-proxy"),
-    image,
+    image: ownImage(ctx, "retrieval-proxy"),
     command: [...config.services.retrievalCommand],
     env: {
       ...backendEnv(),
@@ -105,3 +107,9 @@ export function planRetrievalProxy(ctx: PlanContext, image: string): ContainerSp
     dependsOn: ["postgres", "redis", "qdrant", "object-store"],
   };
 }
+
+/** The services this file plans (src/plan/services.ts). */
+export const APP_PLANNERS = {
+  "multimodal-worker": planMultimodalWorker,
+  "retrieval-proxy": planRetrievalProxy,
+} satisfies Planners;

@@ -3,6 +3,7 @@
  * memory limits, log rotation and stop timeouts. Each value is written here once.
  */
 import type { GpuConfig, StackConfig } from "../config/schema";
+import { ownImageOf } from "../config/services";
 import type { ContainerSpec, HealthcheckSpec, SecretEncoding, SecretRef, ServiceName, Text } from "./types";
 
 export interface PlanContext {
@@ -137,4 +138,29 @@ export function baseContainer(ctx: PlanContext): Defaults {
 
 export function service<T extends ServiceName>(s: T): T {
   return s;
+}
+
+/** What a planner gets besides the stack's context. */
+export interface PlannerInput {
+  /** Secret keys that have a value in the stack file (the model download passes a token only then). */
+  readonly secretsPresent: ReadonlySet<string>;
+}
+
+/** Plans one service of the table: its container, or undefined when this stack does not run it. */
+export type Planner = (ctx: PlanContext, input: PlannerInput) => ContainerSpec | undefined;
+
+/**
+ * The planners of the services one planner file plans, by service. src/plan/services.ts puts the files'
+ * maps together, and its type makes every service of the table's "stack" group have a planner.
+ */
+export type Planners<S extends ServiceName = ServiceName> = { readonly [K in S]?: Planner };
+
+/**
+ * A service's own image as the stack sets it (its key in the service table, src/config/services.ts). The
+ * plan has a service on your own image only when the image is set (serviceRuns), so its planner can rely on it.
+ */
+export function ownImage(ctx: PlanContext, s: ServiceName): string {
+  const image = ownImageOf(ctx.config.images, s);
+  if (image === undefined) throw new Error(`${s} runs your own image, and the stack sets none`);
+  return image;
 }

@@ -15,6 +15,7 @@ import {
   secret,
   STOP_TIMEOUTS,
   type PlanContext,
+  type Planners,
 } from "./common";
 import type { ContainerSpec } from "./types";
 
@@ -130,3 +131,11 @@ export function planObjectStore(ctx: PlanContext): ContainerSpec {
     waitTimeout: 180,
   };
 }
+
+/** The services this file plans (src/plan/services.ts). */
+export const DATA_STORE_PLANNERS = {
+  postgres: planPostgres,
+  redis: planRedis,
+  qdrant: planQdrant,
+  "object-store": planObjectStore,
+} satisfies Planners;

@@ -15,6 +15,7 @@ import {
   physicalName,
   secret,
   type PlanContext,
+  type Planners,
 } from "./common";
 import type { ContainerSpec, PortSpec, UploadSpec } from "./types";
 
@@ -91,3 +92,8 @@ export function planGatewayTls(ctx: PlanContext, tls: TlsConfig): ContainerSpec 
     dependsOn: ["litellm"],
   };
 }
+
+/** The services this file plans (src/plan/services.ts): the TLS proxy runs only with `llmstack:gateway.tls`. */
+export const GATEWAY_TLS_PLANNERS = {
+  "gateway-tls": (ctx) => (ctx.config.gateway.tls ? planGatewayTls(ctx, ctx.config.gateway.tls) : undefined),
+} satisfies Planners;

@@ -16,6 +16,7 @@ import {
   secret,
   WORKER_COUNTS,
   type PlanContext,
+  type Planners,
 } from "./common";
 import type { ContainerSpec } from "./types";
 import { litellmMonitoring } from "../monitoring/litellm";
@@ -91,3 +92,6 @@ export function planLitellm(ctx: PlanContext): ContainerSpec {
     dependsOn: ["vllm", "postgres"],
   };
 }
+
+/** The services this file plans (src/plan/services.ts). */
+export const LITELLM_PLANNERS = { litellm: planLitellm } satisfies Planners;

@@ -2,18 +2,18 @@
  * planStack: a validated stack config → the StackPlan. Pure and deterministic: no Pulumi, no I/O.
  */
 import { StackConfigError } from "../config/errors";
-import { retrievalEnabled, SECRET_NAMES, workerEnabled, type SecretName, type StackConfig } from "../config/schema";
-import { planGatewayTls, TLS_DATA_VOLUME } from "./gatewayTls";
+import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schema";
+import { serviceRuns } from "../config/services";
+import { TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
 import { planCapacity } from "./capacity";
 import { finalizeContainer, type ImageFactsResolver } from "./finalize";
 import { physicalName, protectData, type PlanContext } from "./common";
-import { planMultimodalWorker, planRetrievalProxy } from "./apps";
-import { DATA_VOLUMES, planObjectStore, planPostgres, planQdrant, planRedis } from "./dataStores";
-import { planLitellm } from "./litellm";
+import { DATA_VOLUMES } from "./dataStores";
 import { planMonitoring } from "../monitoring/plan";
+import { PLANNED_SERVICES, PLANNERS } from "./services";
 import type { ContainerSpec, GpuMapEntry, SecretSpec, StackPlan, VolumeSpec } from "./types";
-import { HF_CACHE_VOLUME, planModelDownload, planVllm, vllmArgs } from "./vllm";
+import { HF_CACHE_VOLUME, vllmArgs } from "./vllm";
 
 export interface PlanInput {
   readonly project: string;
@@ -40,19 +40,11 @@ export function planStack(input: PlanInput): StackPlan {
     config,
   };
   const hfToken = input.secretsPresent.has("hfToken");
-  const containers: ContainerSpec[] = [
-    planModelDownload(ctx, hfToken),
-    planVllm(ctx),
-    planPostgres(ctx),
-    planRedis(ctx),
-    planQdrant(ctx),
-    planObjectStore(ctx),
-    planLitellm(ctx),
-    // Your own images run only when set for the stack (there is no public default to pull).
-    ...(workerEnabled(config) ? [planMultimodalWorker(ctx, config.images.multimodalWorker!)] : []),
-    ...(retrievalEnabled(config) ? [planRetrievalProxy(ctx, config.images.retrievalProxy!)] : []),
-  ];
-  if (config.gateway.tls) containers.push(planGatewayTls(ctx, config.gateway.tls));
+  // Each service of the table's "stack" group by its planner, in plan order; a service on your own image
+  // only when the stack sets it (there is no public default to pull).
+  const containers: ContainerSpec[] = PLANNED_SERVICES.filter((s) => serviceRuns(config.images, s)).flatMap(
+    (s) => PLANNERS[s](ctx, { secretsPresent: input.secretsPresent }) ?? [],
+  );
   const finalize = (c: ContainerSpec): ContainerSpec => finalizeContainer(c, ctx, input.imageFacts);
   const planned = containers.map(finalize);
   if (config.smokeTest.enabled) planned.push(finalize(planSmokeTest(ctx, planned)));

@@ -4,24 +4,11 @@
  * one-to-one onto resources; the CLI prints it.
  */
 import type { Environment, SecretName } from "../config/schema";
+import type { ServiceName } from "../config/services";
 import type { CapacityBudget } from "./capacity";
 
-export type ServiceName =
-  | "model-download"
-  | "vllm"
-  | "litellm"
-  | "multimodal-worker"
-  | "retrieval-proxy"
-  | "postgres"
-  | "redis"
-  | "qdrant"
-  | "object-store"
-  | "gateway-tls"
-  | "smoke-test"
-  | "dcgm-exporter"
-  | "prometheus"
-  | "alertmanager"
-  | "grafana";
+/** The services of the table (src/config/services.ts), the one place a service is named. */
+export type { ServiceName };
 
 /**
  * The format of the place a secret's value lands; plan/encode.ts writes a value for each (`encodeSecret`)

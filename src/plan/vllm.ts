@@ -17,6 +17,7 @@ import {
   secret,
   STOP_TIMEOUTS,
   type PlanContext,
+  type Planners,
 } from "./common";
 import { gpuView } from "./gpuEnv";
 import type { ContainerSpec, Text } from "./types";
@@ -132,3 +133,9 @@ export function planModelDownload(ctx: PlanContext, hfTokenPresent: boolean): Co
     createTimeoutMinutes: config.vllm.downloadTimeoutMinutes + CREATE_MARGIN_MINUTES,
   };
 }
+
+/** The services this file plans (src/plan/services.ts). */
+export const VLLM_PLANNERS = {
+  "model-download": (ctx, input) => planModelDownload(ctx, input.secretsPresent.has("hfToken")),
+  vllm: planVllm,
+} satisfies Planners;

@@ -4,8 +4,9 @@
  * sizes that must fit on Docker's disk.
  */
 import { lookupModel } from "../capacity";
-import { gpuBookings, round3, sectionTenants, VLLM_TENANT, type GpuTenant } from "../config/gpuBookings";
-import { workerEnabled, type StackConfig } from "../config/schema";
+import { gpuBookings, round3, sectionTenants, tenantService, type GpuTenant } from "../config/gpuBookings";
+import type { StackConfig } from "../config/schema";
+import { ownImageKeys, runsIn } from "../config/services";
 import type { ServiceName, StackPlan } from "../plan/types";
 import { vllmImageCuda } from "./imageCuda";
 
@@ -39,8 +40,11 @@ export interface ImageNeed {
   readonly optional: boolean;
 }
 
-/** Images the stack runs only when set: unsetting one is a way out of a missing image. */
-const OPTIONAL_IMAGES: readonly string[] = ["multimodalWorker", "retrievalProxy"];
+/**
+ * Images the stack runs only when set (your own, src/config/services.ts): unsetting one is a way out of
+ * a missing image.
+ */
+const OPTIONAL_IMAGES: readonly string[] = ownImageKeys();
 
 export interface StackNeeds {
   readonly stack: string;
@@ -81,11 +85,14 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
   const budget: GpuBudgetInput =
     g.mode === "cpu"
       ? { tenants: [], memoryMiB: null }
-      : { tenants: sectionTenants(g, workerEnabled(config)), memoryMiB: g.memoryMiB ?? null };
+      : { tenants: sectionTenants(g, runsIn(config)), memoryMiB: g.memoryMiB ?? null };
   const gpus = gpuBookings(budget.tenants, { memoryMiB: budget.memoryMiB }).gpus.map(
     (b): GpuNeed => ({
       id: b.names[0] ?? b.gpu,
-      services: b.bookings.map((x): ServiceName => (x.name === VLLM_TENANT ? "vllm" : "multimodal-worker")),
+      services: b.bookings.flatMap((x): ServiceName[] => {
+        const service = tenantService(x.name);
+        return service === undefined ? [] : [service];
+      }),
       fraction: round3(b.bookings.reduce((sum, x) => sum + x.fraction, 0)),
     }),
   );

@@ -16,11 +16,12 @@ import { planJson } from "../../src/plan/render";
 import { planStack } from "../../src/plan/stack";
 import type { StackPlan } from "../../src/plan/types";
 import { ROOT } from "../helpers/pulumiMocks";
-import { planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
+import { APP_IMAGES, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
+import { ownImageKeys, ownImageOf, SERVICE_NAMES } from "../../src/config/services";
 
-/** The worker's and the retrieval proxy's images are the user's own: held to their contract. */
-const OWN_SERVICES = new Set(["multimodal-worker", "retrieval-proxy"]);
-const OWN_IMAGE_KEYS = new Set(["multimodalWorker", "retrievalProxy"]);
+/** The worker's and the retrieval proxy's images are the user's own (src/config/services.ts): held to their contract. */
+const OWN_SERVICES = new Set<string>(SERVICE_NAMES.filter((s) => ownImageOf(APP_IMAGES, s) !== undefined));
+const OWN_IMAGE_KEYS = new Set(ownImageKeys());
 
 function expectationFor(c: PlannedContainer): ImageExpectation {
   return OWN_SERVICES.has(c.service) ? OWN_IMAGE_CONTRACT : imageFactsFor(c.image);
