@@ -13,6 +13,7 @@ import { writeFilesAtomic, type WriteFs } from "../config/writeFile";
 import { imageSlots, writePins, type FileRole, type ImageSlot } from "../config/imagePins";
 import { parseStackConfig } from "../config/parse";
 import { readStack } from "../config/stackFile";
+import { ArgumentError } from "./args";
 import { commandLine, defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { dockerConfigCredentials, RegistryError, resolveDigest, type RegistryDeps } from "./registry";
@@ -45,7 +46,7 @@ export const imagesCli = () =>
 export async function imagesCommand(argv: string[], io: CliIo, deps: ImagesDeps = {}): Promise<number> {
   const { opts: values, args } = parseCommand<{ stack?: string; dryRun?: boolean; dir?: string }>(imagesCli, argv, io);
   if (args[0] !== "pin") {
-    throw new UsageError('the only action is "pin"', "llmstack images pin --stack production");
+    throw new ArgumentError('the only action is "pin"', "llmstack images pin --stack production");
   }
   const dir = values.dir ?? io.cwd;
   const paths: Record<FileRole, string> = { project: join(dir, PROJECT_FILE), stack: "" };

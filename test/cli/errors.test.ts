@@ -117,7 +117,7 @@ function cases(dir: string): Record<string, Case> {
     },
     "images with an unknown action": {
       argv: ["images", "list"],
-      code: 1,
+      code: 2,
       text: 'llmstack images: the only action is "pin"; run "llmstack images pin --stack production"\n',
       fix: "llmstack images pin --stack production",
     },

@@ -258,7 +258,7 @@ describe("llmstack images pin writes nothing unless every image resolves", () =>
 
   it("is a command of llmstack, with one subcommand", async () => {
     const io = fakeIo(dir);
-    expect(await main(["images", "list"], io)).toBe(1);
+    expect(await main(["images", "list"], io)).toBe(2);
     expect(io.err()).toBe('llmstack images: the only action is "pin"; run "llmstack images pin --stack production"\n');
   });
 });
