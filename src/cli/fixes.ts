@@ -24,7 +24,7 @@ export interface ErrorContext {
 }
 
 /** A message that ends with the command to run, as every error of the command line does. */
-export const ENDS_WITH_FIX = /run "[^"\n]+"$/;
+const ENDS_WITH_FIX = /run "[^"\n]+"$/;
 
 /** The error's message, ending with the command that fixes it where there is one. */
 export function errorText(err: unknown, ctx: ErrorContext): string {
