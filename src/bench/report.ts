@@ -1,4 +1,5 @@
 /** What `llmstack bench` prints: the progress bar, the report, and the side-by-side comparison. */
+import { tableLines } from "../table";
 import type { BenchSummary } from "./stats";
 
 export interface BenchResult {
@@ -71,8 +72,6 @@ export function compareText(before: BenchResult, after: BenchResult, beforeName:
     ["latency p50", ms(b.latency.p50), ms(a.latency.p50), ratio(b.latency.p50, a.latency.p50)],
     ["latency p99", ms(b.latency.p99), ms(a.latency.p99), ratio(b.latency.p99, a.latency.p99)],
   ];
-  const w = [28, 14, 14, 8];
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(w[i]!)).join(" ").trimEnd();
   const warn =
     before.settings.concurrency !== after.settings.concurrency ||
     before.settings.outputTokens !== after.settings.outputTokens ||
@@ -81,8 +80,7 @@ export function compareText(before: BenchResult, after: BenchResult, beforeName:
       : [];
   return [
     `comparison with ${beforeName} (${before.stack}, ${before.model})`,
-    line(["", "before", "now", "speedup"]),
-    ...rows.map(line),
+    ...tableLines(rows, ["", "before", "now", "speedup"]),
     `speedup: ${ratio(a.outputTokensPerSecond, b.outputTokensPerSecond)} output tokens/s`,
     ...warn,
     "",

@@ -14,8 +14,8 @@ export const EXIT_USAGE = 2;
 
 /** A value a flag cannot take; the CLI prints the message and exits 2. */
 export class ArgumentError extends UsageError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, fix?: string) {
+    super(message, fix);
     this.name = "ArgumentError";
   }
 }
@@ -63,9 +63,9 @@ export function textArg(flag: string, raw: string, what: string): string {
   return raw;
 }
 
-/** A stack name, required: what `Pulumi.<name>.yaml` is named by. */
+/** A stack name, required: what `Pulumi.<name>.yaml` is named by. `example` is the command line with one. */
 export function requireStack(raw: string | undefined, example: string): asserts raw is string {
-  if (raw === undefined) throw new ArgumentError(`--stack is required, e.g. ${example}`);
+  if (raw === undefined) throw new ArgumentError("--stack is required: the stack whose file is Pulumi.<name>.yaml", example);
   textArg("stack", raw, 'a stack name such as "production"');
   if (!STACK_NAME.test(raw)) refuse("stack", raw, 'a stack name may use letters, digits, "-", "_" and "."; e.g. --stack production');
 }

@@ -7,10 +7,10 @@
  */
 import { readInputFile } from "../config/readFile";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { compareText, parseBenchResult, progressBar, reportText, type BenchResult } from "../bench/report";
 import { runBench } from "../bench/run";
 import { ArgumentError, intArg, pathArg, requireStack, textArg } from "./args";
+import { defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./renderStack";
 
@@ -19,34 +19,57 @@ export const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outpu
 const positiveInt = (name: string, raw: string | undefined, fallback: number, max: number): number =>
   intArg(name, raw, fallback, 1, max);
 
+export const benchCli = () =>
+  defineCommand("bench", {
+    summary: "measure the gateway: throughput, tokens/s, time to first token and latency percentiles",
+    usage: "--stack <name> [options]",
+    details:
+      "The gateway's key comes from the environment variable --api-key-env names. Exit status: 0 when every " +
+      "request succeeded, 1 when one failed, 2 for a malformed command line.",
+    examples: [
+      "llmstack bench --stack production --json > one-gpu.json",
+      "llmstack bench --stack production --compare one-gpu.json",
+    ],
+  })
+    .option("--stack <name>", "the stack whose gateway and model to measure (required)")
+    .option("--url <url>", "the gateway's base URL (default: the stack's gateway URL)")
+    .option("--model <name>", "the model name to ask for (default: the stack's served model name)")
+    .option("--requests <n>", `requests in all (default ${DEFAULTS.requests})`)
+    .option("--concurrency <c>", `requests in flight at a time (default ${DEFAULTS.concurrency})`)
+    .option("--prompt-tokens <p>", `prompt length in tokens (default ${DEFAULTS.promptTokens})`)
+    .option("--output-tokens <o>", `tokens each answer must have (default ${DEFAULTS.outputTokens})`)
+    .option("--api-key-env <name>", "environment variable holding the gateway key (default LITELLM_MASTER_KEY)")
+    .option("--timeout-seconds <s>", `per-request timeout in seconds (default ${DEFAULTS.timeoutSeconds})`)
+    .option("--json", "print the result as JSON (save it for --compare)")
+    .option("--compare <file>", "a saved --json run to print the speedup against")
+    .option("--dir <dir>", "the project directory (default: the current one)");
+
+interface BenchOptions {
+  stack?: string;
+  url?: string;
+  model?: string;
+  requests?: string;
+  concurrency?: string;
+  promptTokens?: string;
+  outputTokens?: string;
+  apiKeyEnv?: string;
+  timeoutSeconds?: string;
+  json?: boolean;
+  compare?: string;
+  dir?: string;
+}
+
 export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = process.stderr.isTTY === true): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      stack: { type: "string" },
-      url: { type: "string" },
-      model: { type: "string" },
-      requests: { type: "string" },
-      concurrency: { type: "string" },
-      "prompt-tokens": { type: "string" },
-      "output-tokens": { type: "string" },
-      "api-key-env": { type: "string" },
-      "timeout-seconds": { type: "string" },
-      json: { type: "boolean", default: false },
-      compare: { type: "string" },
-      dir: { type: "string" },
-    },
-    strict: true,
-  });
+  const { opts: values } = parseCommand<BenchOptions>(benchCli, argv, io);
   requireStack(values.stack, "llmstack bench --stack production");
   const stack = values.stack;
   const dir = pathArg("dir", values.dir, io.cwd, "directory") ?? io.cwd;
   const requests = positiveInt("requests", values.requests, DEFAULTS.requests, 100_000);
   const concurrency = positiveInt("concurrency", values.concurrency, DEFAULTS.concurrency, 4096);
-  const promptTokens = positiveInt("prompt-tokens", values["prompt-tokens"], DEFAULTS.promptTokens, 1_000_000);
-  const outputTokens = positiveInt("output-tokens", values["output-tokens"], DEFAULTS.outputTokens, 1_000_000);
-  const timeoutSeconds = positiveInt("timeout-seconds", values["timeout-seconds"], DEFAULTS.timeoutSeconds, 86_400);
-  const keyEnv = values["api-key-env"] ?? "LITELLM_MASTER_KEY";
+  const promptTokens = positiveInt("prompt-tokens", values.promptTokens, DEFAULTS.promptTokens, 1_000_000);
+  const outputTokens = positiveInt("output-tokens", values.outputTokens, DEFAULTS.outputTokens, 1_000_000);
+  const timeoutSeconds = positiveInt("timeout-seconds", values.timeoutSeconds, DEFAULTS.timeoutSeconds, 86_400);
+  const keyEnv = values.apiKeyEnv ?? "LITELLM_MASTER_KEY";
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv)) {
     throw new ArgumentError(`--api-key-env ${JSON.stringify(keyEnv)}: must be an environment variable name such as BENCH_KEY`);
   }
@@ -58,7 +81,8 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
   const apiKey = io.env[keyEnv];
   if (!apiKey) {
     throw new UsageError(
-      `${keyEnv} is not set: export the gateway's key first (pulumi config get --stack ${stack} llmstack:litellmMasterKey), or name another variable with --api-key-env`,
+      `${keyEnv} is not set: export the gateway's key first, or name another variable with --api-key-env`,
+      `export ${keyEnv}=$(pulumi config get --stack ${stack} llmstack:litellmMasterKey)`,
     );
   }
   // Read the comparison first: a bad file should fail before minutes of load.

@@ -6,12 +6,12 @@
  * Exit 1 when a constraint is violated.
  */
 import { existsSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { isAbsolute, join, resolve } from "node:path";
 import { readProjectConfig } from "../config/stackFile";
 import { vllmRelease } from "../facts/vllmRelease";
 import { gpuSchema, MAX_GPU_MEMORY_MIB, modelSchema } from "../config/schema";
 import { ArgumentError, choiceArg, fractionArg, intArg, pathArg, shownArg, textArg } from "./args";
+import { commandLine, defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import {
   estimateCapacity,
@@ -101,31 +101,55 @@ function vllmVersionFrom(raw: string | undefined, cwd: string): string {
   return raw;
 }
 
+export const capacityCli = () =>
+  defineCommand("capacity", {
+    summary: "will the model fit: weights, KV cache and the constraints vLLM checks, before anything is deployed",
+    usage: "--model <name|config.json> --gpu <name|MiB> [options]",
+    details: "Exit status: 0 when the model fits, 1 when a constraint is violated, 2 for a malformed command line.",
+    examples: [
+      'llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu "NVIDIA GeForce RTX 3090" --tp 2',
+      "llmstack capacity --model ./config.json --gpu 24576 --util 0.85 --json",
+    ],
+  })
+    .option("--model <name|file>", "a catalogued model name or the path of a model's config.json (required)")
+    .option("--gpu <name|MiB>", "a catalogued GPU name or each GPU's memory in MiB (required)")
+    .option("--gpus <n>", "GPUs given to vLLM (default 1)")
+    .option("--tp <n>", "tensor parallel size (default: --gpus / --pp)")
+    .option("--pp <n>", "pipeline parallel size (default 1)")
+    .option("--util <f>", "vLLM's gpu_memory_utilization, above 0 and at most 1 (default 0.9)")
+    .option("--max-model-len <n>", "context length in tokens (default: the model's, at most 32768)")
+    .option("--dtype <d>", `${DTYPES.join(", ")} (default auto)`)
+    .option("--quantization <q>", `weight quantization: ${QUANTIZATIONS.join(", ")} (default none)`)
+    .option("--kv-cache-dtype <d>", `${KV_DTYPES.join(", ")} (default auto)`)
+    .option("--vllm-version <v>", "the vLLM release whose memory accounting to use (default: the release in the tag of llmstack:images.vllm in Pulumi.yaml)")
+    .option("--max-num-seqs <n>", "vLLM's --max-num-seqs")
+    .option("--max-num-batched-tokens <n>", "vLLM's --max-num-batched-tokens")
+    .option("--enforce-eager", "no CUDA graphs")
+    .option("--json", "print the budget as JSON");
+
+interface CapacityOptions {
+  model?: string;
+  gpu?: string;
+  gpus?: string;
+  tp?: string;
+  pp?: string;
+  util?: string;
+  maxModelLen?: string;
+  dtype?: string;
+  quantization?: string;
+  kvCacheDtype?: string;
+  vllmVersion?: string;
+  maxNumSeqs?: string;
+  maxNumBatchedTokens?: string;
+  enforceEager?: boolean;
+  json?: boolean;
+}
+
 export async function capacityCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      model: { type: "string" },
-      gpu: { type: "string" },
-      gpus: { type: "string" },
-      tp: { type: "string" },
-      pp: { type: "string" },
-      util: { type: "string" },
-      "max-model-len": { type: "string" },
-      dtype: { type: "string" },
-      quantization: { type: "string" },
-      "kv-cache-dtype": { type: "string" },
-      "vllm-version": { type: "string" },
-      "max-num-seqs": { type: "string" },
-      "max-num-batched-tokens": { type: "string" },
-      "enforce-eager": { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-    },
-  });
-  if (values.model === undefined) throw new ArgumentError("--model is required: a catalog name or a config.json path");
-  if (values.gpu === undefined) throw new ArgumentError("--gpu is required: a GPU name such as \"RTX 3090\" or its MiB");
+  const { opts: values } = parseCommand<CapacityOptions>(capacityCli, argv, io);
+  const example = commandLine("llmstack", "capacity", "--model", values.model ?? "Qwen/Qwen2.5-7B-Instruct", "--gpu", values.gpu ?? "RTX 3090");
+  if (values.model === undefined) throw new ArgumentError("--model is required: a catalog name or a config.json path", example);
+  if (values.gpu === undefined) throw new ArgumentError('--gpu is required: a GPU name such as "RTX 3090" or its MiB', example);
   // Every flag is read before the model file, so a bad flag is reported as such.
   const gpu = gpuFrom(values.gpu);
   const gpus = intArg("gpus", values.gpus, 1, 1, MAX_PARALLEL * MAX_PARALLEL);
@@ -138,11 +162,11 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
   const util = fractionArg("util", values.util, 0.9, 0, 1);
   const dtype = choiceArg("dtype", values.dtype, DTYPES, "auto");
   const quantization = choiceArg("quantization", values.quantization, QUANTIZATIONS, "none");
-  const kvCacheDtype = choiceArg("kv-cache-dtype", values["kv-cache-dtype"], KV_DTYPES, "auto");
-  const vllmVersion = vllmVersionFrom(values["vllm-version"], io.cwd);
-  const maxNumSeqs = intArg("max-num-seqs", values["max-num-seqs"], undefined, 1, MAX_SCHEDULER_SIZE);
-  const maxNumBatchedTokens = intArg("max-num-batched-tokens", values["max-num-batched-tokens"], undefined, 1, MAX_SCHEDULER_SIZE);
-  const maxModelLenArg = intArg("max-model-len", values["max-model-len"], undefined, 1, MAX_MODEL_LEN);
+  const kvCacheDtype = choiceArg("kv-cache-dtype", values.kvCacheDtype, KV_DTYPES, "auto");
+  const vllmVersion = vllmVersionFrom(values.vllmVersion, io.cwd);
+  const maxNumSeqs = intArg("max-num-seqs", values.maxNumSeqs, undefined, 1, MAX_SCHEDULER_SIZE);
+  const maxNumBatchedTokens = intArg("max-num-batched-tokens", values.maxNumBatchedTokens, undefined, 1, MAX_SCHEDULER_SIZE);
+  const maxModelLenArg = intArg("max-model-len", values.maxModelLen, undefined, 1, MAX_MODEL_LEN);
   const model = modelFrom(values.model, io.cwd);
   const maxModelLen = maxModelLenArg ?? Math.min(model.maxPositionEmbeddings, 32768);
 
@@ -160,7 +184,7 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
     vllmVersion,
     maxNumSeqs,
     maxNumBatchedTokens,
-    enforceEager: values["enforce-eager"],
+    enforceEager: values.enforceEager === true,
   });
 
   if (values.json) {

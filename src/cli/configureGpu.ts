@@ -7,8 +7,8 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
+import { StackConfigError } from "../config/errors";
 import { readInputFile } from "../config/readFile";
 import { NODE_FS, writeFileAtomic, type WriteFs } from "../config/writeFile";
 import { gpuSchema, stackConfigSchema } from "../config/schema";
@@ -24,50 +24,76 @@ import { GPU_KEY, readStackGpu, writeStackGpu, type KeyChange } from "../gpu/sta
 import type { Detection } from "../gpu/types";
 import { planJson } from "../plan/render";
 import { ArgumentError, pathArg, requireStack, sshArg } from "./args";
+import { commandLine, defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./renderStack";
 
+export const configureGpuCli = () =>
+  defineCommand("configure-gpu", {
+    summary: "write the stack file's GPU section from the host's GPUs, keeping its comments and order",
+    usage: "[auto|multi|single|cpu] --stack <name> [--from-dir <dir>] [--ssh <host>]",
+    details:
+      "It prints what changed and which containers the next pulumi up replaces because of it; review the change " +
+      "(git diff) and commit it. Exit status: 0 when the file is written or already matches, 1 when the host " +
+      "cannot run the layout, 2 for a malformed command line.",
+    examples: [
+      "llmstack configure-gpu auto --stack production",
+      "llmstack configure-gpu single --stack development --ssh gpu@gpu-box.lan",
+      "llmstack configure-gpu cpu --stack development",
+    ],
+  })
+    .argument("[mode]", "the layout to write: auto (default: the best the host allows), multi, single or cpu")
+    .option("--stack <name>", "the stack file to rewrite, Pulumi.<name>.yaml (required)")
+    .option("--from-dir <dir>", "read captures (topo.txt, query.csv, nvlink.txt) instead of running nvidia-smi")
+    .option("--ssh <host>", "run nvidia-smi on <host> over ssh");
+
 /** `fs` is where the stack file is written (tests pass one that fails). */
 export async function configureGpuCommand(argv: string[], io: CliIo, fs: WriteFs = NODE_FS): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      stack: { type: "string" },
-      "from-dir": { type: "string" },
-      ssh: { type: "string" },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { opts: values, args: positionals } = parseCommand<{ stack?: string; fromDir?: string; ssh?: string }>(
+    configureGpuCli,
+    argv,
+    io,
+  );
   const mode = (positionals[0] ?? "auto") as RequestedMode;
-  if (!REQUESTED_MODES.includes(mode) || positionals.length > 1) {
+  if (!REQUESTED_MODES.includes(mode)) {
     throw new ArgumentError(
-      `configure-gpu: mode ${JSON.stringify(positionals.join(" "))} is not one of ${REQUESTED_MODES.join(", ")}; e.g. llmstack configure-gpu auto --stack production`,
+      `mode ${JSON.stringify(mode)} is not one of ${REQUESTED_MODES.join(", ")}`,
+      "llmstack configure-gpu auto --stack production",
     );
   }
   requireStack(values.stack, "llmstack configure-gpu auto --stack production");
-  if (values["from-dir"] !== undefined && values.ssh !== undefined) {
+  if (values.fromDir !== undefined && values.ssh !== undefined) {
     throw new ArgumentError("configure-gpu: --from-dir reads captures here, --ssh runs nvidia-smi on HOST; give one or the other");
   }
-  pathArg("from-dir", values["from-dir"], io.cwd, "directory");
+  pathArg("from-dir", values.fromDir, io.cwd, "directory");
   sshArg(values.ssh);
   const file = `Pulumi.${values.stack}.yaml`;
   const path = join(io.cwd, file);
   if (!existsSync(path)) {
-    throw new UsageError(`${file}: no such stack file in ${io.cwd}; create it first (copy Pulumi.development.yaml) or pick another --stack`);
+    throw new UsageError(
+      `${file}: no such stack file in ${io.cwd}; create it (copy Pulumi.development.yaml) or pick another --stack`,
+      commandLine("cp", "Pulumi.development.yaml", file),
+    );
   }
-  const text = readInputFile(path, { shown: file, what: "a stack file" });
+  let text: string;
+  try {
+    text = readInputFile(path, { shown: file, what: "a stack file" });
+  } catch (err) {
+    // As readStack reports it: a stack file that cannot be read is the stack's problem.
+    throw new StackConfigError((err as Error).message);
+  }
   const { previous, environment } = readStackGpu(text, file);
 
   const detection: Detection | null =
     mode === "cpu"
       ? null
-      : values["from-dir"] !== undefined
-        ? detectFromCaptures(readCaptureFiles(io.cwd, captureFilesInDir(io.cwd, values["from-dir"])))
+      : values.fromDir !== undefined
+        ? detectFromCaptures(readCaptureFiles(io.cwd, captureFilesInDir(io.cwd, values.fromDir)))
         : await detectByRunning(io.exec, { ssh: values.ssh });
   const layout = chooseLayout(detection ?? { gpus: [], links: null, nvlinkPairs: [], problem: null, notes: [] }, mode);
   const section = sectionFor(layout, { previous, environment });
-  const partial = validate(section, io.cwd, values.stack, file);
+  // After the stack file is edited, the same command writes the section.
+  const partial = validate(section, io.cwd, values.stack, file, commandLine("llmstack", "configure-gpu", mode, "--stack", values.stack));
   if (partial !== null) io.stderr(`note: ${partial}\n`);
 
   const { text: next, changes } = writeStackGpu(text, file, section);
@@ -95,10 +121,10 @@ export async function configureGpuCommand(argv: string[], io: CliIo, fs: WriteFs
  * worker must not be overfilled), which zod only runs when the rest of the stack parses. Returns a note when
  * only the section could be checked.
  */
-function validate(section: GpuSection, dir: string, stack: string, file: string): string | null {
+function validate(section: GpuSection, dir: string, stack: string, file: string, rerun: string): string | null {
   const alone = gpuSchema.safeParse(section);
   if (!alone.success) {
-    throw new Error(`${file}: the new ${GPU_KEY} would be invalid, nothing was written:\n${z.prettifyError(alone.error)}`);
+    throw new UsageError(`${file}: the new ${GPU_KEY} would be invalid, nothing was written:\n${z.prettifyError(alone.error)}`, rerun);
   }
   let values: Record<string, unknown>;
   try {
@@ -110,9 +136,10 @@ function validate(section: GpuSection, dir: string, stack: string, file: string)
   const issues = full.success ? [] : full.error.issues.filter((i) => i.path[0] === "gpu");
   const others = full.success ? [] : full.error.issues.filter((i) => i.path[0] !== "gpu");
   if (issues.length > 0) {
-    throw new Error(
+    throw new UsageError(
       `${file}: the new ${GPU_KEY} would be rejected, nothing was written: ` +
         issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+      rerun,
     );
   }
   if (others.length > 0) {

@@ -25,6 +25,7 @@ import { diffSecrets, readStackSecrets, secretUsers } from "../diff/secrets";
 import type { PlanDoc, RenderWith } from "../diff/types";
 import { planJson } from "../plan/render";
 import type { StackPlan } from "../plan/types";
+import { commandLine } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./renderStack";
 
@@ -127,6 +128,7 @@ export async function planAtRevision(
     if (!existsSync(join(project, "bin", "llmstack.js"))) {
       throw new UsageError(
         `--diff ${opts.rev}: that revision has no bin/llmstack.js to render the plan with; pick a newer revision or add --render-with current`,
+        commandLine("llmstack", "plan", "--stack", opts.stack, "--diff", opts.rev, "--render-with", "current"),
       );
     }
     // `npm ci` per diff is too slow: the revision's program runs with the working tree's packages.
@@ -160,7 +162,9 @@ async function resolve(io: CliIo, dir: string, top: string, rev: string, option:
   } catch (err) {
     if (err instanceof GitError) {
       throw new UsageError(
-        `${option} "${rev}": no such commit in ${top}; give a branch, tag or commit such as origin/main or HEAD~1`,
+        `${option} "${rev}": no such commit in ${top}; give a branch, tag or commit such as origin/main or HEAD~1 ` +
+          "(a shallow or fresh clone may lack a remote's branches: fetch them)",
+        "git fetch origin",
       );
     }
     throw err;

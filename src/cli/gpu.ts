@@ -3,13 +3,14 @@
  * pairs and the layout `configure-gpu auto` would write. With capture files it reads only them; without,
  * it runs nvidia-smi here or on HOST over ssh.
  */
-import { parseArgs } from "node:util";
 import { readCaptureFiles } from "../gpu/captureFiles";
 import { detectFromCaptures } from "../gpu/detect";
 import { chooseLayout, type GpuLayout } from "../gpu/layout";
 import { detectByRunning } from "../gpu/run";
 import type { Detection } from "../gpu/types";
+import { tableLines } from "../table";
 import { ArgumentError, pathArg, sshArg } from "./args";
+import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
 
 export interface DetectionJson {
@@ -54,14 +55,9 @@ export function detectionJson(d: Detection): DetectionJson {
 
 export function detectionTable(j: DetectionJson): string {
   const show = (v: string | number | null): string => (v === null ? "-" : String(v));
-  const rows = [
-    ["GPU", "NAME", "MEMORY MiB", "BUS ID", "CC", "UUID"],
-    ...j.gpus.map((g) => [g.index, g.name, g.memoryMiB, g.busId, g.computeCapability, g.uuid].map(show)),
-  ];
-  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ").trimEnd());
+  const rows = j.gpus.map((g) => [g.index, g.name, g.memoryMiB, g.busId, g.computeCapability, g.uuid].map(show));
   const lines = [
-    ...(j.gpuCount > 0 ? table : []),
+    ...(j.gpuCount > 0 ? tableLines(rows, ["GPU", "NAME", "MEMORY MiB", "BUS ID", "CC", "UUID"]) : []),
     `GPUs: ${j.gpuCount}`,
     `NVLink pairs: ${j.nvlinkPairs.length === 0 ? "none" : j.nvlinkPairs.map(([a, b]) => `${a}-${b}`).join(", ")}`,
     `mode: ${j.mode}`,
@@ -72,24 +68,36 @@ export function detectionTable(j: DetectionJson): string {
   return `${lines.join("\n")}\n`;
 }
 
+export const gpuCli = () =>
+  defineCommand("gpu", {
+    summary: "show the host's GPUs, NVLink pairs and the layout configure-gpu would write",
+    usage: "detect [--topo <file>] [--query <file>] [--nvlink <file>] [--ssh <host>] [--json]",
+    details:
+      "With capture files it reads only them; without, it runs nvidia-smi here or on <host> over ssh. " +
+      "Exit status: 0 when a GPU layout was found, 1 when nvidia-smi failed, 2 for a malformed command line.",
+    examples: ["llmstack gpu detect", "llmstack gpu detect --ssh admin@gpu-box", "llmstack gpu detect --topo topo.txt --query query.csv --json"],
+  })
+    .argument("[action]", 'what to do: "detect" (the only action)')
+    .option("--topo <file>", "a saved `nvidia-smi topo -m`")
+    .option("--query <file>", "a saved `nvidia-smi --query-gpu=... --format=csv`")
+    .option("--nvlink <file>", "a saved `nvidia-smi nvlink --status`")
+    .option("--ssh <host>", "run nvidia-smi on <host> over ssh")
+    .option("--json", "print the detection as JSON");
+
+interface GpuOptions {
+  topo?: string;
+  query?: string;
+  nvlink?: string;
+  ssh?: string;
+  json?: boolean;
+}
+
 export async function gpuCommand(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
+  const { opts: values, args } = parseCommand<GpuOptions>(gpuCli, argv, io);
+  const sub = args[0];
   if (sub !== "detect") {
-    throw new ArgumentError(
-      `gpu: unknown subcommand ${JSON.stringify(sub ?? "")}; use: llmstack gpu detect [--topo F] [--query F] [--nvlink F] [--ssh HOST] [--json]`,
-    );
+    throw new ArgumentError(`unknown action ${JSON.stringify(sub ?? "")}; the only one is "detect"`, "llmstack gpu detect");
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      topo: { type: "string" },
-      query: { type: "string" },
-      nvlink: { type: "string" },
-      ssh: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-    strict: true,
-  });
   const fromFiles = values.topo !== undefined || values.query !== undefined || values.nvlink !== undefined;
   if (fromFiles && values.ssh !== undefined) {
     throw new ArgumentError("gpu detect: --ssh runs nvidia-smi on HOST, capture files are read here; give one or the other");

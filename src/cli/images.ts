@@ -8,12 +8,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parseArgs } from "node:util";
 import { parseImage } from "../config/images";
 import { writeFilesAtomic, type WriteFs } from "../config/writeFile";
 import { imageSlots, writePins, type FileRole, type ImageSlot } from "../config/imagePins";
 import { parseStackConfig } from "../config/parse";
 import { readStack } from "../config/stackFile";
+import { ArgumentError } from "./args";
+import { commandLine, defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { dockerConfigCredentials, RegistryError, resolveDigest, type RegistryDeps } from "./registry";
 
@@ -27,20 +28,26 @@ export interface ImagesDeps {
 
 const PROJECT_FILE = "Pulumi.yaml";
 
+export const imagesCli = () =>
+  defineCommand("images", {
+    summary: "pin each image tag to the digest it names now, as staging and production require",
+    usage: "pin [--stack <name>] [--dry-run] [--dir <dir>]",
+    details:
+      "pin resolves each image's tag through its registry and writes repo:tag@sha256:<digest> where the image is " +
+      "set. Run it where the registries can be reached; every image must resolve, or nothing is written. Exit " +
+      "status: 0 when every image is pinned, 1 when one could not be resolved, 2 for a malformed command line.",
+    examples: ["llmstack images pin --stack production", "llmstack images pin --stack staging --dry-run"],
+  })
+    .argument("[action]", 'what to do: "pin" (the only action)')
+    .option("--stack <name>", "also the images that stack runs: its own llmstack:images and its monitoring images (default: Pulumi.yaml's only)")
+    .option("--dry-run", "resolve and print, write nothing")
+    .option("--dir <dir>", "the project directory (default: the current one)");
+
 export async function imagesCommand(argv: string[], io: CliIo, deps: ImagesDeps = {}): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub !== "pin") {
-    throw new UsageError(`images: the command is "images pin", e.g. llmstack images pin --stack production`);
+  const { opts: values, args } = parseCommand<{ stack?: string; dryRun?: boolean; dir?: string }>(imagesCli, argv, io);
+  if (args[0] !== "pin") {
+    throw new ArgumentError('the only action is "pin"', "llmstack images pin --stack production");
   }
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      stack: { type: "string" },
-      dir: { type: "string" },
-      "dry-run": { type: "boolean", default: false },
-    },
-    strict: true,
-  });
   const dir = values.dir ?? io.cwd;
   const paths: Record<FileRole, string> = { project: join(dir, PROJECT_FILE), stack: "" };
   if (!existsSync(paths.project)) {
@@ -85,7 +92,15 @@ export async function imagesCommand(argv: string[], io: CliIo, deps: ImagesDeps 
     return result instanceof RegistryError ? [`  - ${s.key}: ${result.message}\n`] : [];
   });
   if (failures.length > 0) {
-    io.stderr(`images pin: ${failures.length} image(s) could not be resolved, so nothing was written:\n${failures.join("")}`);
+    const again = commandLine(
+      "llmstack", "images", "pin",
+      ...(values.stack !== undefined ? ["--stack", values.stack] : []),
+      ...(values.dir !== undefined ? ["--dir", values.dir] : []),
+    );
+    io.stderr(
+      `images pin: ${failures.length} image(s) could not be resolved, so nothing was written:\n${failures.join("")}` +
+        `fix each as its line says, then pin again; run "${again}"\n`,
+    );
     return 1;
   }
 
@@ -105,7 +120,7 @@ export async function imagesCommand(argv: string[], io: CliIo, deps: ImagesDeps 
     return 0;
   }
   const names = written.map((r) => basename(paths[r])).join(", ");
-  if (values["dry-run"]) {
+  if (values.dryRun) {
     io.stdout(`--dry-run: ${names} not written\n`);
     return 0;
   }

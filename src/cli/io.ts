@@ -11,6 +11,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly exec: ExecFn;
+  /** The terminal's width, for help text; absent when the output is not a terminal. */
+  readonly columns?: number;
 }
 
 export const realExec: ExecFn = (file, args, opts = {}) =>
@@ -47,12 +49,19 @@ export function processIo(): CliIo {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     exec: realExec,
+    ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
   };
 }
 
-/** An error the CLI prints as one message, without a stack trace. */
+/**
+ * An error the CLI prints as one message, without a stack trace, followed by the command line that fixes
+ * it when there is one: `<message>; run "<fix>"`.
+ */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly fix?: string,
+  ) {
     super(message);
     this.name = "UsageError";
   }

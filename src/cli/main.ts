@@ -1,58 +1,71 @@
 /**
- * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file.
+ * `llmstack`: the command table. Each command is a function (argv, io) → exit code in its own file, with
+ * its commander definition (options, help, examples) beside it; `llmstack --help` lists them.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ArgumentError, EXIT_USAGE } from "./args";
+import { Command } from "commander";
 import { printable } from "../config/printable";
-import { benchCommand } from "./bench";
-import { commandHelp, HELP } from "./help";
-import { processIo, UsageError, type CliIo } from "./io";
-import { capacityCommand } from "./capacity";
-import { planCommand } from "./plan";
-import { validateCommand } from "./validate";
-import { quickstartCommand } from "./quickstart";
-import { secretsCommand } from "./secrets";
-import { upCommand } from "./up";
-import { configureGpuCommand } from "./configureGpu";
-import { gpuCommand } from "./gpu";
-import { imagesCommand } from "./images";
-
-export type Command = (argv: string[], io: CliIo) => Promise<number>;
+import { ArgumentError, EXIT_USAGE } from "./args";
+import { benchCli, benchCommand } from "./bench";
+import { capacityCli, capacityCommand } from "./capacity";
+import { attach, CommanderError, commanderMessage, isHelpShown } from "./command";
+import { configureGpuCli, configureGpuCommand } from "./configureGpu";
+import { errorText } from "./fixes";
+import { gpuCli, gpuCommand } from "./gpu";
+import { imagesCli, imagesCommand } from "./images";
+import { processIo, type CliIo } from "./io";
+import { planCli, planCommand } from "./plan";
+import { LOCAL_STACK, quickstartCli, quickstartCommand } from "./quickstart";
+import { secretsCli, secretsCommand } from "./secrets";
+import { upCli, upCommand } from "./up";
+import { validateCli, validateCommand } from "./validate";
 
 interface CommandEntry {
-  readonly summary: string;
-  readonly run: Command;
+  /** The command's definition: options, arguments, help and examples. */
+  readonly define: () => Command;
+  readonly run: (argv: string[], io: CliIo) => Promise<number>;
+  /** The stack a command acts on without --stack, for the fix an error names. */
+  readonly stack?: string;
 }
 
-const RUN: Record<string, Command> = {
-  bench: (argv, io) => benchCommand(argv, io),
-  capacity: capacityCommand,
-  "configure-gpu": configureGpuCommand,
-  gpu: gpuCommand,
-  images: (argv, io) => imagesCommand(argv, io),
-  plan: planCommand,
-  quickstart: quickstartCommand,
-  secrets: secretsCommand,
-  validate: validateCommand,
-  up: upCommand,
+const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  bench: { define: benchCli, run: (argv, io) => benchCommand(argv, io) },
+  capacity: { define: capacityCli, run: capacityCommand },
+  "configure-gpu": { define: configureGpuCli, run: (argv, io) => configureGpuCommand(argv, io) },
+  gpu: { define: gpuCli, run: gpuCommand },
+  images: { define: imagesCli, run: (argv, io) => imagesCommand(argv, io) },
+  plan: { define: planCli, run: planCommand },
+  quickstart: { define: quickstartCli, run: quickstartCommand, stack: LOCAL_STACK },
+  secrets: { define: secretsCli, run: (argv, io) => secretsCommand(argv, io) },
+  validate: { define: validateCli, run: validateCommand },
+  up: { define: upCli, run: upCommand },
 };
 
-const COMMANDS: Record<string, CommandEntry> = Object.fromEntries(
-  Object.entries(RUN).map(([name, run]) => [name, { summary: HELP[name]!.summary, run }]),
-);
-
-/** The package's version, as `llmstack --version` prints it. */
+/** The package's version, as `llmstack --version` prints it (from src/cli or dist/cli alike). */
 export function version(): string {
   return (JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
 }
 
-export function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(15)} ${c.summary}`);
-  return (
-    `usage: llmstack <command> [options]\n\ncommands:\n${lines.join("\n")}\n\n` +
-    `"llmstack <command> --help" shows a command's options and examples; "llmstack --version" the version.\n`
+/** `llmstack` itself: the command list, --help, --version and `help <command>`. */
+export function program(io: CliIo): Command {
+  const root = attach(
+    new Command("llmstack")
+      .description("Put the LLM serving stack on a Docker host, and check, plan and measure it.")
+      .usage("<command> [options]")
+      .version(`llmstack ${version()}`, "-V, --version", "print the version")
+      .helpOption("-h, --help", "show this help")
+      .helpCommand("help [command]", "show a command's help")
+      .addHelpText(
+        "after",
+        '\nRun "llmstack <command> --help" for a command\'s options and examples.\n' +
+          "Exit status: 0 on success, 1 on failure, 2 for a malformed command line (plan: 1, as its 2 means " +
+'"the plan changes").',
+      ),
+    io,
   );
+  for (const entry of Object.values(COMMANDS)) root.addCommand(attach(entry.define(), io));
+  return root;
 }
 
 /**
@@ -68,31 +81,31 @@ export function terminalSafe(io: CliIo): CliIo {
 export async function main(argv: string[], rawIo: CliIo): Promise<number> {
   const io = terminalSafe(rawIo);
   const [name, ...rest] = argv;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    io.stdout(usage());
-    return name === undefined ? 1 : 0;
-  }
-  if (name === "--version" || name === "-V") {
-    io.stdout(`llmstack ${version()}\n`);
-    return 0;
-  }
-  const entry = COMMANDS[name];
-  if (entry === undefined) {
-    io.stderr(`llmstack: unknown command "${name}"; commands are ${Object.keys(COMMANDS).join(", ")}; run "llmstack --help"\n`);
-    return 1;
-  }
-  // Options end at "--" (`up` passes what follows to pulumi).
-  const own = rest.includes("--") ? rest.slice(0, rest.indexOf("--")) : rest;
-  if (own.includes("--help") || own.includes("-h")) {
-    const help = HELP[name];
-    io.stdout(help ? commandHelp(name, help) : `usage: llmstack ${name}\n`);
-    return 0;
-  }
+  const entry = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (name === undefined || entry === undefined) return root(argv, io);
   try {
     return await entry.run(rest, io);
   } catch (err) {
-    io.stderr(`llmstack ${name}: ${printable(errorMessage(err, name))}\n`);
-    return isArgumentError(err) ? usageExitCode(name) : 1;
+    if (isHelpShown(err)) return 0;
+    const usage = err instanceof CommanderError || err instanceof ArgumentError;
+    io.stderr(`llmstack ${name}: ${printable(errorText(err, { command: name, argv: rest, define: entry.define, stack: entry.stack }))}\n`);
+    return usage ? usageExitCode(name) : 1;
+  }
+}
+
+/** No command, or one llmstack does not have: commander prints the help, the version or the error. */
+function root(argv: string[], io: CliIo): number {
+  try {
+    program(io).parse(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (isHelpShown(err)) return 0;
+    if (!(err instanceof CommanderError)) throw err;
+    // No command at all: commander printed the help to stderr.
+    if (err.code === "commander.help") return 1;
+    const names = err.code === "commander.unknownCommand" ? `; the commands are ${Object.keys(COMMANDS).join(", ")}` : "";
+    io.stderr(`llmstack: ${printable(commanderMessage(err))}${names}; run "llmstack --help"\n`);
+    return 1;
   }
 }
 
@@ -104,33 +117,13 @@ export function usageExitCode(command: string): number {
   return command === "plan" ? 1 : EXIT_USAGE;
 }
 
-/** A malformed command line (an unknown flag, a value a flag cannot take): exit 2, like getopt tools. */
-function isArgumentError(err: unknown): boolean {
-  return err instanceof ArgumentError || (err instanceof Error && /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException).code ?? ""));
-}
-
-/** Errors the user can act on print as their message; anything else keeps its stack for a bug report. */
-export function errorMessage(err: unknown, command = "<command>"): string {
-  if (err instanceof UsageError) return err.message;
-  if (err instanceof Error && err.name === "StackConfigError") return err.message;
-  if (err instanceof Error && /^ERR_PARSE_ARGS/.test((err as NodeJS.ErrnoException).code ?? "")) {
-    return `${err.message}; run "llmstack ${command} --help" for the options`;
-  }
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-export function addCommand(name: string, entry: CommandEntry): void {
-  COMMANDS[name] = entry;
-}
-
 export function runFromProcess(): void {
   main(process.argv.slice(2), processIo()).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
-      process.stderr.write(`llmstack: ${printable(errorMessage(err))}\n`);
+      process.stderr.write(`llmstack: ${printable(err instanceof Error ? err.message : String(err))}\n`);
       process.exitCode = 1;
     },
   );

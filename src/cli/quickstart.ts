@@ -7,11 +7,11 @@
  */
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { decideLayout } from "../gpu/layout";
 import { detectByRunning } from "../gpu/run";
 import type { GpuSection } from "../gpu/layout";
+import { defineCommand, parseCommand } from "./command";
 import type { CliIo } from "./io";
 import { readProjectConfig } from "../config/stackFile";
 import { imageStates } from "../preflight/run";
@@ -75,12 +75,17 @@ async function appImages(io: CliIo): Promise<{ set: boolean; unavailable: string
   return { set: set.length > 0, unavailable };
 }
 
+export const quickstartCli = () =>
+  defineCommand("quickstart", {
+    summary: "deploy a stack for this machine on its local Docker with a local state backend",
+    details:
+      `It writes Pulumi.${LOCAL_STACK}.yaml (git-ignored) for the GPUs it finds, or CPU mode with a small model, ` +
+      "and leaves the checked-in stacks untouched.",
+    examples: ["llmstack quickstart --dry-run", "llmstack quickstart"],
+  }).option("--dry-run", "print what would be written and run, change nothing");
+
 export async function quickstartCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { "dry-run": { type: "boolean", default: false } },
-    strict: true,
-  });
+  const { opts: values } = parseCommand<{ dryRun?: boolean }>(quickstartCli, argv, io);
   const pulumi = await io.exec("pulumi", ["version"]);
   if (pulumi.code !== 0) {
     io.stderr(
@@ -147,7 +152,7 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
   };
   const select: [string, string[]] = ["pulumi", ["stack", "select", "--create", LOCAL_STACK]];
   const up: [string, string[]] = ["pulumi", ["up", "--yes", "--stack", LOCAL_STACK]];
-  if (values["dry-run"]) {
+  if (values.dryRun) {
     io.stdout(
       `Would run with PULUMI_BACKEND_URL=file://${stateDir}:\n  ${select.flat().join(" ")}\n` +
         `  llmstack secrets init --stack ${LOCAL_STACK}\n  ${up.flat().join(" ")}\n`,

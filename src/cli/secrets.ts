@@ -6,11 +6,11 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { ALERT_WEBHOOK_SECRET } from "../config/monitoringSchema";
 import { missingSecrets } from "../plan/stack";
 import { renderStack } from "./renderStack";
 import { ArgumentError, requireStack } from "./args";
+import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
 
 /** A new credential: 48 hex characters; LiteLLM wants its master key to start with "sk-". */
@@ -19,15 +19,24 @@ export function generateSecret(name: string, bytes = randomBytes(24)): string {
   return name === "litellmMasterKey" ? `sk-${value}` : value;
 }
 
+export const secretsCli = () =>
+  defineCommand("secrets", {
+    summary: "generate the credentials the stack file lacks and store them as Pulumi secrets",
+    usage: "init --stack <name> [--dry-run]",
+    details:
+      "init stores each credential with pulumi config set --secret (encrypted by the stack's secrets provider); " +
+      "values already set are never replaced. Exit status: 0 when every credential is stored, 1 when the Pulumi " +
+      "CLI fails, 2 for a malformed command line.",
+    examples: ["llmstack secrets init --stack production", "llmstack secrets init --stack staging --dry-run"],
+  })
+    .argument("[action]", 'what to do: "init" (the only action)')
+    .option("--stack <name>", "the stack whose credentials to generate (required)")
+    .option("--dry-run", "list the credentials that would be generated");
+
 export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.ProcessEnv): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { stack: { type: "string" }, "dry-run": { type: "boolean", default: false } },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals[0] !== "init" || positionals.length !== 1) {
-    throw new ArgumentError('usage: llmstack secrets init --stack NAME [--dry-run] ("init" is the only action)');
+  const { opts: values, args: positionals } = parseCommand<{ stack?: string; dryRun?: boolean }>(secretsCli, argv, io);
+  if (positionals[0] !== "init") {
+    throw new ArgumentError('the only action is "init"', "llmstack secrets init --stack production");
   }
   requireStack(values.stack, "llmstack secrets init --stack production");
   const plan = renderStack(io.cwd, values.stack);
@@ -54,15 +63,15 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
     io.stdout(`${raw.stackFile}: every secret is already set; nothing to do.\n`);
     return 0;
   }
-  if (values["dry-run"]) {
+  if (values.dryRun) {
     io.stdout(`${raw.stackFile}: would generate and store ${missing.map((m) => `llmstack:${m}`).join(", ")}\n`);
     return 0;
   }
   const version = await io.exec("pulumi", ["version"], env ? { env } : {});
   if (version.code !== 0) {
     io.stderr(
-      "secrets init stores the secrets with the Pulumi CLI, which is not installed: " +
-        "install it with `curl -fsSL https://get.pulumi.com | sh` and run this again.\n",
+      "secrets init stores the secrets with the Pulumi CLI, which is not installed: install it " +
+        '(https://www.pulumi.com/docs/install/), open a new shell and run this again; run "curl -fsSL https://get.pulumi.com | sh"\n',
     );
     return 1;
   }

@@ -3,21 +3,26 @@
  * `validate` first, and runs `pulumi up --stack NAME` only when no check fails. Staging and production
  * stop before that while an image has no digest.
  */
-import { parseArgs } from "node:util";
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
 import { requireStack } from "./args";
+import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
 import { renderStack } from "./renderStack";
 import { validateCommand } from "./validate";
 
+export const upCli = () =>
+  defineCommand("up", {
+    summary: "validate the host, then run pulumi up when no check fails",
+    usage: "--stack <name> [-- <pulumi-args>...]",
+    details: "Exit status: 0 when pulumi up succeeds, 1 when a check or pulumi up fails, 2 for a malformed command line.",
+    examples: ["llmstack up --stack production", "llmstack up --stack staging -- --yes"],
+  })
+    .option("--stack <name>", "the stack to deploy (required)")
+    .argument("[pulumi-args...]", 'passed to pulumi up as they are; put them after "--"');
+
 export async function upCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { stack: { type: "string" } },
-    allowPositionals: true,
-    strict: true,
-  });
-  requireStack(values.stack, "npm run up -- --stack production");
+  const { opts: values, args: positionals } = parseCommand<{ stack?: string }>(upCli, argv, io);
+  requireStack(values.stack, "llmstack up --stack production");
   // Refused before the host is contacted, as pulumi up itself would refuse it (src/deploy/program.ts).
   const plan = renderStack(io.cwd, values.stack);
   const unpinned = unpinnedImages(plan);
@@ -27,7 +32,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const checked = await validateCommand(["--stack", values.stack], io);
   if (checked !== 0) {
-    io.stderr(`up: the host failed a check above, so pulumi up was not run; fix it and run this again.\n`);
+    io.stderr(`up: the host failed a check above, so pulumi up was not run; fix it as its line says; run "llmstack up --stack ${values.stack}"\n`);
     return checked;
   }
   const r = await io.exec("pulumi", ["up", "--stack", values.stack, ...positionals], { cwd: io.cwd, passthrough: true });

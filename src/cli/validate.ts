@@ -2,25 +2,28 @@
  * `llmstack validate --stack NAME [--json]`: checks the stack's Docker host against the stack file and
  * prints one line per check (pass / warn / fail, what was found, the fix). Exit code 0 only when nothing fails.
  */
-import { parseArgs } from "node:util";
 import { parseStackConfig } from "../config/parse";
 import { readStack } from "../config/stackFile";
 import { planStack } from "../plan/stack";
 import { stackNeeds } from "../preflight/needs";
 import { failed, formatResults, runPreflight } from "../preflight/run";
 import { pathArg, requireStack } from "./args";
+import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
 
+export const validateCli = () =>
+  defineCommand("validate", {
+    summary: "check the stack's Docker host against the stack file; exit 0 only when no check fails",
+    usage: "--stack <name> [--json] [--dir <dir>]",
+    details: "Exit status: 0 when no check fails, 1 when one does, 2 for a malformed command line.",
+    examples: ["llmstack validate --stack production", "llmstack validate --stack staging --json"],
+  })
+    .option("--stack <name>", "the stack whose host to check (required)")
+    .option("--json", "print the checks as JSON")
+    .option("--dir <dir>", "the project directory (default: the current one)");
+
 export async function validateCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      stack: { type: "string" },
-      json: { type: "boolean", default: false },
-      dir: { type: "string" },
-    },
-    strict: true,
-  });
+  const { opts: values } = parseCommand<{ stack?: string; json?: boolean; dir?: string }>(validateCli, argv, io);
   requireStack(values.stack, "llmstack validate --stack production");
   const raw = readStack(pathArg("dir", values.dir, io.cwd, "directory") ?? io.cwd, values.stack);
   const config = parseStackConfig(raw.values, raw.stackFile);
@@ -35,7 +38,8 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     io.stdout(
       bad.length === 0
         ? `${raw.stackFile}: the host can run this stack (${results.length} checks, none failed)\n`
-        : `${raw.stackFile}: ${bad.length} check(s) failed: ${bad.map((b) => b.check).join(", ")}\n`,
+        : `${raw.stackFile}: ${bad.length} check(s) failed: ${bad.map((b) => b.check).join(", ")}; fix each as its ` +
+            `line says; run "llmstack validate --stack ${raw.stack}"\n`,
     );
   }
   return bad.length === 0 ? 0 : 1;

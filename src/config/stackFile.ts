@@ -55,6 +55,7 @@ export function readStack(dir: string, stack: string): RawStack {
   if (!existsSync(path)) {
     throw new StackConfigError(
       `${file}: no such stack file in ${dir}; create it (copy Pulumi.development.yaml) or pick another --stack`,
+      "no-stack-file",
     );
   }
   const stackDoc = (readYaml(path, file) ?? {}) as { config?: unknown };
@@ -111,18 +112,22 @@ function refusePlaintext(file: string, stack: string, entries: readonly [string,
   if (entries.length === 0) return;
   const lines = entries.map(([fullKey]) => {
     const key = fullKey.slice(fullKey.indexOf(":") + 1);
-    const set = `run \`pulumi config set --secret ${NAMESPACE}:${key} --stack ${stack}\` (it asks for the value and stores it encrypted)`;
+    // Each line ends with the command that fixes it.
+    const set = `run "pulumi config set --secret ${NAMESPACE}:${key} --stack ${stack}"`;
     return file === "Pulumi.yaml"
-      ? `  - ${NAMESPACE}:${key}: remove it from Pulumi.yaml (project defaults cannot be encrypted) and ${set}`
-      : `  - ${NAMESPACE}:${key}: ${set}` +
+      ? `  - ${NAMESPACE}:${key}: remove it from Pulumi.yaml (project defaults cannot be encrypted) and store it ` +
+          `encrypted in the stack file (pulumi asks for the value); ${set}`
+      : `  - ${NAMESPACE}:${key}: store it encrypted (pulumi asks for the value)` +
           (GENERATED.has(key)
-            ? `, or delete the line and run \`npx llmstack secrets init --stack ${stack}\` to generate a new one`
-            : "");
+            ? `, or delete the line and generate a new one with "npx llmstack secrets init --stack ${stack}"`
+            : "") +
+          `; ${set}`;
   });
   throw new StackConfigError(
     `${file}: ${entries.length === 1 ? "a credential is" : "credentials are"} stored in plain text, where anyone who can ` +
       `read the file has ${entries.length === 1 ? "it" : "them"}; store ${entries.length === 1 ? "it" : "each"} encrypted:\n` +
       lines.join("\n"),
+    "plaintext",
   );
 }
 
@@ -173,7 +178,10 @@ function isSecure(value: unknown): boolean {
 
 function readYaml(path: string, shown: string): unknown {
   if (!existsSync(path)) {
-    throw new StackConfigError(`${shown}: not found in ${path.slice(0, -shown.length) || "."}; run from the project root`);
+    throw new StackConfigError(
+      `${shown}: not found in ${path.slice(0, -shown.length) || "."}; run from the project root`,
+      shown === "Pulumi.yaml" ? "no-project-file" : "config",
+    );
   }
   let text: string;
   try {

@@ -41,7 +41,11 @@ export interface GpuLayout {
 
 /** A mode the host cannot run; the message says why and what to choose instead. */
 export class LayoutError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The mode to write instead, when another one runs on this host. */
+    readonly instead?: RequestedMode,
+  ) {
     super(message);
     this.name = "LayoutError";
   }
@@ -69,17 +73,19 @@ export function chooseLayout(detection: Detection, requested: RequestedMode): Gp
     if (requested === "auto") {
       throw new LayoutError(
         `${detection.problem} (auto mode does not fall back to cpu on its own: fix the driver, or choose cpu explicitly)`,
+        "cpu",
       );
     }
-    throw new LayoutError(`mode ${requested} needs a GPU, but ${detection.problem}`);
+    throw new LayoutError(`mode ${requested} needs a GPU, but ${detection.problem}`, "cpu");
   }
   if (gpus.length === 0) {
-    if (requested !== "auto") throw new LayoutError(`mode ${requested} needs a GPU, but the host has none; use cpu`);
+    if (requested !== "auto") throw new LayoutError(`mode ${requested} needs a GPU, but the host has none; use cpu`, "cpu");
     return { ...CPU_LAYOUT, reasons: ["no GPU on the host: vLLM runs on the CPU backend"] };
   }
   if (requested === "multi" && gpus.length < 2) {
     throw new LayoutError(
       `mode multi needs at least two GPUs, but the host has one (${describe(gpus[0])}); use single (or auto)`,
+      "single",
     );
   }
   const single = requested === "single" || gpus.length === 1;

@@ -41,13 +41,13 @@ export function pinCommand(stack: string): string {
 const listed = (unpinned: readonly UnpinnedImage[]): string =>
   unpinned.map((u) => `${u.image} (${u.services.join(", ")})`).join(", ");
 
-/** Why `pulumi up` refuses, and the command that fixes it. */
+/** Why `pulumi up` refuses, ending with the command that fixes it. */
 export function unpinnedImagesMessage(plan: StackPlan, unpinned: readonly UnpinnedImage[]): string {
   return (
     `${plan.stackFile}: ${plan.environment} runs images only by digest, so that a moved tag cannot change ` +
-    `what runs, but these have none: ${listed(unpinned)}. Run "${pinCommand(plan.stack)}" on a machine ` +
-    `that can reach the registries; it writes each image as repo:tag@sha256:<digest> into Pulumi.yaml ` +
-    `(or the stack file, where the stack sets its images). Review and commit the change, then run pulumi up again.`
+    `what runs, but these have none: ${listed(unpinned)}. Pin them on a machine that can reach the registries ` +
+    `(each image is written as repo:tag@sha256:<digest> into Pulumi.yaml, or the stack file where the stack sets ` +
+    `its images), review and commit the change, and deploy again; run "${pinCommand(plan.stack)}"`
   );
 }
 

@@ -2,6 +2,7 @@
  * Turns a StackPlan into what people and tools read: Docker Container input fields with secrets masked
  * (JSON), and a table. Also resolves Text into plain strings for any consumer that has the values.
  */
+import { tableLines } from "../table";
 import { budgetJson, budgetLine } from "./capacity";
 import { digestLine } from "./digests";
 import { encodeSecret } from "./encode";
@@ -154,15 +155,11 @@ export function planTable(plan: StackPlan): string {
     c.memory !== undefined ? `${c.memory} MiB` : "-",
     c.dependsOn.join(",") || "-",
   ]);
-  const header = ["SERVICE", "IMAGE", "GPUS", "PUBLISHED", "MEMORY", "AFTER"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
   const missing = missingSecrets(plan);
   return [
     `stack ${plan.stack} (${plan.environment}) on ${plan.dockerHost}, from ${plan.stackFile}`,
     "",
-    line(header),
-    ...rows.map(line),
+    ...tableLines(rows, ["SERVICE", "IMAGE", "GPUS", "PUBLISHED", "MEMORY", "AFTER"]),
     "",
     `gateway: ${plan.gatewayUrl} (model "${plan.servedModelName}")`,
     `vllm: ${plan.vllmArgs.join(" ")}`,

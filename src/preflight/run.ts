@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ExecFn, ExecResult } from "../exec";
+import { tableLines } from "../table";
 import {
   checkApiVersion,
   checkDaemon,
@@ -124,9 +125,8 @@ export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.
 }
 
 export function formatResults(results: readonly CheckResult[]): string {
-  return results
-    .map((r) => `${r.status.toUpperCase().padEnd(4)}  ${r.check.padEnd(18)} ${r.found}${r.fix ? `\n      fix: ${r.fix}` : ""}`)
-    .join("\n");
+  const lines = tableLines(results.map((r) => [r.status.toUpperCase(), r.check, r.found]));
+  return results.map((r, i) => `${lines[i]}${r.fix ? `\n      fix: ${r.fix}` : ""}`).join("\n");
 }
 
 export function failed(results: readonly CheckResult[]): CheckResult[] {

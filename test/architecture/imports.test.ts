@@ -7,7 +7,8 @@
  * - each layer imports only the layers below it (LAYERS); config is the bottom layer and imports no other
  *   layer (facts import config to parse image references); gpu and capacity do not import the planner;
  * - no file imports itself through a cycle.
- * Shared types with no home in either side (ExecFn) live in src/exec.ts, which imports nothing.
+ * Shared types with no home in either side (ExecFn) live in src/exec.ts, which imports nothing; text
+ * tables for a terminal, in src/table.ts.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -18,6 +19,8 @@ import { ROOT } from "../helpers/pulumiMocks";
 /** What each top-level module of src/ may import (besides itself). */
 const LAYERS: Record<string, readonly string[]> = {
   exec: [],
+  // Text tables for a terminal (cli-table3); it makes cells printable with config's escaping.
+  table: ["config"],
   // The stack file's own keys and their parsing: the bottom layer.
   config: [],
   // Facts about real images and engines; they parse image references with config's parser.
@@ -25,19 +28,19 @@ const LAYERS: Record<string, readonly string[]> = {
   gpu: ["exec", "config", "facts"],
   capacity: ["config", "facts", "gpu"],
   // The planner: monitoring plans the monitoring containers with the planner's own helpers.
-  plan: ["config", "facts", "gpu", "capacity", "monitoring"],
+  plan: ["config", "facts", "gpu", "capacity", "monitoring", "table"],
   monitoring: ["config", "facts", "gpu", "capacity", "plan"],
-  preflight: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring"],
+  preflight: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "table"],
   diff: ["config", "facts", "plan"],
-  bench: ["exec"],
+  bench: ["exec", "table"],
   deploy: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff"],
-  cli: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff", "bench"],
+  cli: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff", "bench", "table"],
   index: ["deploy"],
   policy: ["config", "facts", "gpu", "capacity", "plan"],
 };
 /** The one core file allowed to import @pulumi/pulumi (see "the core imports no Pulumi package"). */
 const PULUMI_CONFIG_READER = "src/config/load.ts";
-const CORE = ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff", "bench"];
+const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff", "bench"];
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { benchCommand } from "../../src/cli/bench";
-import type { CliIo } from "../../src/cli/io";
+import type { CliIo, UsageError } from "../../src/cli/io";
 import { percentile } from "../../src/bench/stats";
 import { compareText, type BenchResult } from "../../src/bench/report";
 import { runBench, type BenchOptions } from "../../src/bench/run";
@@ -170,14 +170,16 @@ describe("llmstack bench against a local server", () => {
     server = await startFakeServer({ key: KEY, tokens: 1, firstTokenDelayMs: 1, tokenDelayMs: 1 });
     const { io } = fakeIo({ BENCH_KEY: KEY });
     expect(await benchCommand(["--stack", "staging", "--url", server.url, "--requests", "1", "--api-key-env", "BENCH_KEY"], io, false)).toBe(0);
-    await expect(benchCommand(["--stack", "staging"], fakeIo({}).io, false)).rejects.toThrow(
-      "LITELLM_MASTER_KEY is not set: export the gateway's key first (pulumi config get --stack staging llmstack:litellmMasterKey), or name another variable with --api-key-env",
-    );
+    const missing = await benchCommand(["--stack", "staging"], fakeIo({}).io, false).catch((err: UsageError) => err);
+    expect([(missing as UsageError).message, (missing as UsageError).fix]).toEqual([
+      "LITELLM_MASTER_KEY is not set: export the gateway's key first, or name another variable with --api-key-env",
+      "export LITELLM_MASTER_KEY=$(pulumi config get --stack staging llmstack:litellmMasterKey)",
+    ]);
     await expect(benchCommand(["--stack", "staging", "--requests", "0"], fakeIo().io, false)).rejects.toThrow(
       '--requests "0": must be a whole number from 1 to 100000',
     );
     await expect(benchCommand(["--requests", "3"], fakeIo().io, false)).rejects.toThrow(
-      "--stack is required, e.g. llmstack bench --stack production",
+      "--stack is required: the stack whose file is Pulumi.<name>.yaml",
     );
     const dir = mkdtempSync(join(tmpdir(), "llmstack-bench-"));
     writeFileSync(join(dir, "x.json"), '{"hello": 1}');

@@ -37,10 +37,13 @@ describe("a FIFO", () => {
     expect(await run(dir, "plan", "--stack", "piped")).toEqual({
       code: 1,
       out: "",
-      err: "llmstack plan: Pulumi.piped.yaml: is a FIFO (named pipe), not a file; llmstack reads a stack file only from a regular file\n",
+      err:
+        "llmstack plan: Pulumi.piped.yaml: is a FIFO (named pipe), not a file; llmstack reads a stack file only from a regular file; " +
+        'run "llmstack plan --stack piped"\n',
     });
     expect((await run(dir, "configure-gpu", "cpu", "--stack", "piped")).err).toBe(
-      "llmstack configure-gpu: Pulumi.piped.yaml: is a FIFO (named pipe), not a file; llmstack reads a stack file only from a regular file\n",
+      "llmstack configure-gpu: Pulumi.piped.yaml: is a FIFO (named pipe), not a file; llmstack reads a stack file only from a " +
+        'regular file; run "llmstack plan --stack piped"\n',
     );
   });
 
@@ -76,10 +79,11 @@ describe("/dev/zero, a directory and a file too large", () => {
     mkdirSync(join(dir, "Pulumi.folder.yaml"));
     // A file flag's value is checked as the command line is read, so the refusal names the flag too.
     expect((await run(dir, "gpu", "detect", "--query", "captures")).err).toBe(
-      'llmstack gpu: --query "captures": is a directory; give the path of a file\n',
+      'llmstack gpu: --query "captures": is a directory; give the path of a file; run "llmstack gpu --help"\n',
     );
     expect((await run(dir, "plan", "--stack", "folder")).err).toBe(
-      "llmstack plan: Pulumi.folder.yaml: is a directory, not a file; llmstack reads a stack file only from a regular file\n",
+      "llmstack plan: Pulumi.folder.yaml: is a directory, not a file; llmstack reads a stack file only from a regular file; " +
+        'run "llmstack plan --stack folder"\n',
     );
   });
 

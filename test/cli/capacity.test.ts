@@ -101,7 +101,7 @@ describe("llmstack capacity", () => {
     expect(err.join("")).toBe(
       'llmstack capacity: --gpu: unknown GPU "RTX 9999"; the catalog knows RTX 3090, RTX 4090, RTX 5090, A100 40GB, ' +
         "A100 80GB, H100 80GB, H200, L40S, RTX A6000, A10, L4, T4. Pass the card's memory in MiB instead " +
-        "(nvidia-smi --query-gpu=memory.total --format=csv).\n",
+        '(nvidia-smi --query-gpu=memory.total --format=csv); run "llmstack capacity --help"\n',
     );
   });
 

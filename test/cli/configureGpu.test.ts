@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configureGpuCommand } from "../../src/cli/configureGpu";
 import type { CliIo } from "../../src/cli/io";
+import { main } from "../../src/cli/main";
 import { readProjectConfig } from "../../src/config/stackFile";
+import { fakeIo } from "../helpers/fakeIo";
 import { APP_IMAGES } from "../helpers/stacks";
 import type { WriteFs } from "../../src/config/writeFile";
 
@@ -196,12 +198,32 @@ describe("configure-gpu", () => {
   it("bad arguments are usage errors", async () => {
     const dir = project(STACK, A6000);
     await expect(configureGpuCommand(["fast", "--stack", "production"], io(dir).io)).rejects.toThrow(
-      'configure-gpu: mode "fast" is not one of auto, multi, single, cpu; e.g. llmstack configure-gpu auto --stack production',
+      'mode "fast" is not one of auto, multi, single, cpu',
     );
-    await expect(configureGpuCommand(["auto"], io(dir).io)).rejects.toThrow("--stack is required, e.g. llmstack configure-gpu auto --stack production");
-    await expect(configureGpuCommand(["cpu", "--stack", "nope"], io(dir).io)).rejects.toThrow(
-      `Pulumi.nope.yaml: no such stack file in ${dir}; create it first (copy Pulumi.development.yaml) or pick another --stack`,
-    );
+    const cli = async (argv: string[]) => {
+      const run = fakeIo(dir);
+      return [await main(["configure-gpu", ...argv], run), run.err()];
+    };
+    expect(await cli(["fast", "--stack", "production"])).toEqual([
+      2,
+      'llmstack configure-gpu: mode "fast" is not one of auto, multi, single, cpu; ' +
+        'run "llmstack configure-gpu auto --stack production"\n',
+    ]);
+    expect(await cli(["auto"])).toEqual([
+      2,
+      'llmstack configure-gpu: --stack is required: the stack whose file is Pulumi.<name>.yaml; ' +
+        'run "llmstack configure-gpu auto --stack production"\n',
+    ]);
+    expect(await cli(["cpu", "--stack", "nope"])).toEqual([
+      1,
+      `llmstack configure-gpu: Pulumi.nope.yaml: no such stack file in ${dir}; create it (copy Pulumi.development.yaml) ` +
+        'or pick another --stack; run "cp Pulumi.development.yaml Pulumi.nope.yaml"\n',
+    ]);
+    expect(await cli(["auto", "single", "--stack", "production"])).toEqual([
+      2,
+      `llmstack configure-gpu: too many arguments for 'configure-gpu'. Expected 1 argument but got 2; ` +
+        'run "llmstack configure-gpu --help"\n',
+    ]);
     await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "."], io(dir).io)).rejects.toThrow(
       "--from-dir .: none of topo.txt, query.csv, nvlink.txt is there; on the GPU host run `nvidia-smi topo -m > topo.txt`",
     );

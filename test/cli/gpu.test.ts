@@ -95,7 +95,7 @@ describe("gpu detect from capture files", () => {
     await expect(gpuCommand(["detect", "--topo", "a.txt", "--ssh", "box"], io)).rejects.toThrow(
       "gpu detect: --ssh runs nvidia-smi on HOST, capture files are read here; give one or the other",
     );
-    await expect(gpuCommand(["list"], io)).rejects.toThrow('gpu: unknown subcommand "list"');
+    await expect(gpuCommand(["list"], io)).rejects.toThrow('unknown action "list"; the only one is "detect"');
   });
 });
 

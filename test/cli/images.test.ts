@@ -179,7 +179,8 @@ describe("llmstack images pin writes nothing unless every image resolves", () =>
     expect(r.err).toBe(
       "images pin: 1 image(s) could not be resolved, so nothing was written:\n" +
         `  - llmstack:images.postgres: postgres:16.10: docker.io says the manifest is ${claimed}, but the manifest it ` +
-        `sent hashes to ${registry.digest("library/postgres:16.10")}; nothing was pinned\n`,
+        `sent hashes to ${registry.digest("library/postgres:16.10")}; nothing was pinned\n` +
+        `fix each as its line says, then pin again; run "llmstack images pin --stack production --dir ${dir}"\n`,
     );
     expect(r.out).toBe("");
     untouched();
@@ -191,7 +192,8 @@ describe("llmstack images pin writes nothing unless every image resolves", () =>
     expect(r.code).toBe(1);
     expect(r.err).toBe(
       "images pin: 1 image(s) could not be resolved, so nothing was written:\n" +
-        '  - llmstack:images.litellm: ghcr.io/berriai/litellm:v1.84.0: ghcr.io has no tag "v1.84.0" in berriai/litellm (HTTP 404); check the image and tag\n',
+        '  - llmstack:images.litellm: ghcr.io/berriai/litellm:v1.84.0: ghcr.io has no tag "v1.84.0" in berriai/litellm (HTTP 404); check the image and tag\n' +
+        `fix each as its line says, then pin again; run "llmstack images pin --dir ${dir}"\n`,
     );
     untouched();
   });
@@ -203,7 +205,8 @@ describe("llmstack images pin writes nothing unless every image resolves", () =>
     expect(refused.err).toBe(
       "images pin: 1 image(s) could not be resolved, so nothing was written:\n" +
         "  - llmstack:images.litellm: ghcr.io/berriai/litellm:v1.84.0: the token service " +
-        `${registry.url}/token answered HTTP 401\n`,
+        `${registry.url}/token answered HTTP 401\n` +
+        `fix each as its line says, then pin again; run "llmstack images pin --dir ${dir}"\n`,
     );
     untouched();
     mkdirSync(join(home, ".docker"));
@@ -255,8 +258,8 @@ describe("llmstack images pin writes nothing unless every image resolves", () =>
 
   it("is a command of llmstack, with one subcommand", async () => {
     const io = fakeIo(dir);
-    expect(await main(["images", "list"], io)).toBe(1);
-    expect(io.err()).toBe('llmstack images: images: the command is "images pin", e.g. llmstack images pin --stack production\n');
+    expect(await main(["images", "list"], io)).toBe(2);
+    expect(io.err()).toBe('llmstack images: the only action is "pin"; run "llmstack images pin --stack production"\n');
   });
 });
 

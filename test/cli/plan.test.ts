@@ -47,17 +47,20 @@ describe("llmstack plan", () => {
     const io = fakeIo(ROOT);
     expect(await main(["plan", "--stack", "prod"], io)).toBe(1);
     expect(io.err()).toBe(
-      `llmstack plan: Pulumi.prod.yaml: no such stack file in ${ROOT}; create it (copy Pulumi.development.yaml) or pick another --stack\n`,
+      `llmstack plan: Pulumi.prod.yaml: no such stack file in ${ROOT}; create it (copy Pulumi.development.yaml) or pick another --stack; ` +
+        'run "cp Pulumi.development.yaml Pulumi.prod.yaml"\n',
     );
   });
 
   it("requires --stack and rejects unknown options (exit 1: plan's 2 means the plan changes)", async () => {
     const io = fakeIo(ROOT);
     expect(await main(["plan"], io)).toBe(1);
-    expect(io.err()).toBe("llmstack plan: --stack is required, e.g. llmstack plan --stack production\n");
+    expect(io.err()).toBe(
+      'llmstack plan: --stack is required: the stack whose file is Pulumi.<name>.yaml; run "llmstack plan --stack production"\n',
+    );
     const io2 = fakeIo(ROOT);
     expect(await main(["plan", "--stack", "production", "--jsn"], io2)).toBe(1);
-    expect(io2.err()).toContain("llmstack plan: Unknown option '--jsn'");
+    expect(io2.err()).toBe(`llmstack plan: unknown option '--jsn' (did you mean --json?); run "llmstack plan --help"\n`);
   });
 
   it("runs as the npm script a user types, without Pulumi or Docker", () => {

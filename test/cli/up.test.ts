@@ -10,7 +10,9 @@ describe("llmstack up", () => {
     // No docker, no nvidia-smi, no pulumi: the daemon check fails. (Development may run tagged images.)
     const io = fakeIo(ROOT);
     expect(await main(["up", "--stack", "development"], io)).toBe(1);
-    expect(io.err()).toContain("up: the host failed a check above, so pulumi up was not run; fix it and run this again.\n");
+    expect(io.err()).toContain(
+      'up: the host failed a check above, so pulumi up was not run; fix it as its line says; run "llmstack up --stack development"\n',
+    );
     expect(io.calls.some((c) => c.file === "pulumi" && c.args[0] === "up")).toBe(false);
   });
 
@@ -18,13 +20,15 @@ describe("llmstack up", () => {
     const io = fakeIo(ROOT);
     expect(await main(["up", "--stack", stack], io)).toBe(1);
     expect(io.err()).toBe(`up: ${unpinnedImagesMessage(planOf(stack), unpinnedImages(planOf(stack)))}\n`);
-    expect(io.err()).toContain(`Run "npx llmstack images pin --stack ${stack}" on a machine that can reach the registries`);
+    expect(io.err()).toMatch(new RegExp(`; run "npx llmstack images pin --stack ${stack}"\n$`));
     expect(io.calls).toEqual([]);
   });
 
   it("requires --stack, a usage error (exit 2)", async () => {
     const io = fakeIo(ROOT);
     expect(await main(["up"], io)).toBe(2);
-    expect(io.err()).toBe("llmstack up: --stack is required, e.g. npm run up -- --stack production\n");
+    expect(io.err()).toBe(
+      'llmstack up: --stack is required: the stack whose file is Pulumi.<name>.yaml; run "llmstack up --stack production"\n',
+    );
   });
 });

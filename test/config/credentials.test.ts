@@ -22,9 +22,8 @@ function project(stack: string, extra: string, projectExtra = ""): string {
 }
 
 const REDIS_FIX =
-  "  - llmstack:redisPassword: run `pulumi config set --secret llmstack:redisPassword --stack staging` " +
-  "(it asks for the value and stores it encrypted), or delete the line and run " +
-  "`npx llmstack secrets init --stack staging` to generate a new one";
+  "  - llmstack:redisPassword: store it encrypted (pulumi asks for the value), or delete the line and generate a new " +
+  'one with "npx llmstack secrets init --stack staging"; run "pulumi config set --secret llmstack:redisPassword --stack staging"';
 
 describe("a credential in plain text in a stack file", () => {
   it("is refused by the offline reader, with the file, the key and the command that fixes it", () => {
@@ -44,11 +43,11 @@ describe("a credential in plain text in a stack file", () => {
     expect(() => readStack(dir, "production")).toThrow(
       "Pulumi.production.yaml: credentials are stored in plain text, where anyone who can read the file has them; " +
         "store each encrypted:\n" +
-        "  - llmstack:hfToken: run `pulumi config set --secret llmstack:hfToken --stack production` " +
-        "(it asks for the value and stores it encrypted)\n" +
-        "  - llmstack:litellmMasterKey: run `pulumi config set --secret llmstack:litellmMasterKey --stack production` " +
-        "(it asks for the value and stores it encrypted), or delete the line and run " +
-        "`npx llmstack secrets init --stack production` to generate a new one",
+        "  - llmstack:hfToken: store it encrypted (pulumi asks for the value); " +
+        'run "pulumi config set --secret llmstack:hfToken --stack production"\n' +
+        "  - llmstack:litellmMasterKey: store it encrypted (pulumi asks for the value), or delete the line and generate " +
+        'a new one with "npx llmstack secrets init --stack production"; ' +
+        'run "pulumi config set --secret llmstack:litellmMasterKey --stack production"',
     );
   });
 
@@ -56,8 +55,9 @@ describe("a credential in plain text in a stack file", () => {
     const dir = project("development", "", "  llmstack:vllmApiKey:\n    value: abc123\n");
     expect(() => readStack(dir, "development")).toThrow(
       "Pulumi.yaml: a credential is stored in plain text, where anyone who can read the file has it; store it encrypted:\n" +
-        "  - llmstack:vllmApiKey: remove it from Pulumi.yaml (project defaults cannot be encrypted) and run " +
-        "`pulumi config set --secret llmstack:vllmApiKey --stack development` (it asks for the value and stores it encrypted)",
+        "  - llmstack:vllmApiKey: remove it from Pulumi.yaml (project defaults cannot be encrypted) and store it " +
+        "encrypted in the stack file (pulumi asks for the value); " +
+        'run "pulumi config set --secret llmstack:vllmApiKey --stack development"',
     );
   });
 
@@ -89,7 +89,8 @@ describe("under Pulumi, which hands the program decrypted values", () => {
     const secretKeys = new Set(["llmstack:vllmApiKey"]);
     expect(() => fromEntries("p", "dev", "Pulumi.dev.yaml", {}, entries, (k) => secretKeys.has(k))).toThrow(
       "Pulumi.dev.yaml: a credential is stored in plain text, where anyone who can read the file has it; store it encrypted:\n" +
-        "  - llmstack:redisPassword: run `pulumi config set --secret llmstack:redisPassword --stack dev`",
+        "  - llmstack:redisPassword: store it encrypted (pulumi asks for the value), or delete the line and generate a new one " +
+        'with "npx llmstack secrets init --stack dev"; run "pulumi config set --secret llmstack:redisPassword --stack dev"',
     );
     secretKeys.add("llmstack:redisPassword");
     const raw = fromEntries("p", "dev", "Pulumi.dev.yaml", {}, entries, (k) => secretKeys.has(k));

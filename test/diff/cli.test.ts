@@ -97,7 +97,8 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
     const r = await run(["plan", "--stack", "production", "--diff", "no-such-branch"], repo);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `llmstack plan: --diff "no-such-branch": no such commit in ${repo}; give a branch, tag or commit such as origin/main or HEAD~1\n`,
+      `llmstack plan: --diff "no-such-branch": no such commit in ${repo}; give a branch, tag or commit such as origin/main or HEAD~1 ` +
+        '(a shallow or fresh clone may lack a remote\'s branches: fetch them); run "git fetch origin"\n',
     );
   });
 
@@ -134,10 +135,13 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
       code: 1,
       stdout: "",
       stderr:
-        "llmstack plan: --markdown prints a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --markdown\n",
+        'llmstack plan: --markdown prints a diff; add --diff <rev>; run "llmstack plan --stack production --diff origin/main --markdown"\n',
     });
     const b = await run(["plan", "--stack", "production", "--diff", "HEAD", "--markdown", "--json"], ROOT);
-    expect([b.code, b.stderr]).toEqual([1, "llmstack plan: --markdown and --json print the diff two ways; pick one\n"]);
+    expect([b.code, b.stderr]).toEqual([
+      1,
+      'llmstack plan: --markdown and --json print the diff two ways; pick one; run "llmstack plan --stack production --diff HEAD --markdown"\n',
+    ]);
     expect(existsSync(join(ROOT, "node_modules"))).toBe(true);
   });
 });

@@ -196,16 +196,21 @@ describe("mode options (exit 1, one message)", () => {
     [
       ["--diff", "HEAD", "--render-with", "mine"],
       '--render-with "mine": use current (this checkout\'s program renders the revision\'s stack files; nothing of ' +
-        "the revision runs) or revision (the revision's own program renders it: it runs)",
+        "the revision runs) or revision (the revision's own program renders it: it runs); " +
+        'run "llmstack plan --stack production --diff HEAD --render-with current"',
     ],
-    [["--diff", "HEAD", "--head", "HEAD"], "--head reads that revision's stack files only, never its program; add --render-with current"],
+    [
+      ["--diff", "HEAD", "--head", "HEAD"],
+      "--head reads that revision's stack files only, never its program; add --render-with current; " +
+        'run "llmstack plan --stack production --diff HEAD --head HEAD --render-with current"',
+    ],
     [
       ["--head", "HEAD"],
-      "--head belongs to a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --head ...",
+      '--head belongs to a diff; add --diff <rev>; run "llmstack plan --stack production --diff origin/main --head HEAD --render-with current"',
     ],
     [
       ["--render-with", "current"],
-      "--render-with belongs to a diff; add --diff REV, e.g. llmstack plan --stack production --diff origin/main --render-with ...",
+      '--render-with belongs to a diff; add --diff <rev>; run "llmstack plan --stack production --diff origin/main --render-with current"',
     ],
   ])("plan --stack production %j", async (args, message) => {
     expect(await run(["plan", "--stack", "production", ...args], ROOT)).toEqual({
@@ -219,7 +224,8 @@ describe("mode options (exit 1, one message)", () => {
     const repo = projectRepo(scratch(), "badhead");
     const r = await run(["plan", "--stack", "production", "--diff", "HEAD", "--head", "nope", "--render-with", "current"], repo);
     expect(r.stderr).toBe(
-      `llmstack plan: --head "nope": no such commit in ${repo}; give a branch, tag or commit such as origin/main or HEAD~1\n`,
+      `llmstack plan: --head "nope": no such commit in ${repo}; give a branch, tag or commit such as origin/main or HEAD~1 ` +
+        '(a shallow or fresh clone may lack a remote\'s branches: fetch them); run "git fetch origin"\n',
     );
   });
 });

@@ -26,9 +26,9 @@ const PRODUCTION_UNPINNED =
 
 const PRODUCTION_MESSAGE =
   "Pulumi.production.yaml: production runs images only by digest, so that a moved tag cannot change what runs, " +
-  `but these have none: ${PRODUCTION_UNPINNED}. Run "npx llmstack images pin --stack production" on a machine ` +
-  "that can reach the registries; it writes each image as repo:tag@sha256:<digest> into Pulumi.yaml (or the " +
-  "stack file, where the stack sets its images). Review and commit the change, then run pulumi up again.";
+  `but these have none: ${PRODUCTION_UNPINNED}. Pin them on a machine that can reach the registries (each image ` +
+  "is written as repo:tag@sha256:<digest> into Pulumi.yaml, or the stack file where the stack sets its images), " +
+  'review and commit the change, and deploy again; run "npx llmstack images pin --stack production"';
 
 const pinnedPlan = (stack: string) =>
   planFromValues({ ...rawValues(stack), ...pinImagesForTests(rawValues(stack)) }, stack);
@@ -92,7 +92,8 @@ describe("pulumi up (the program under mocks)", () => {
   it("refuses staging when one image lost its digest", async () => {
     const images = { ...(pinImagesForTests(rawValues("staging")).images as Record<string, string>), redis: "redis:7.4.6" };
     const run = await runProgram("staging", { "llmstack:images": images });
-    expect(run.error?.message).toContain('these have none: redis:7.4.6 (redis). Run "npx llmstack images pin --stack staging"');
+    expect(run.error?.message).toContain("these have none: redis:7.4.6 (redis). Pin them on a machine");
+    expect(run.error?.message).toMatch(/; run "npx llmstack images pin --stack staging"$/);
     expect(run.registrations).toEqual([]);
   });
 

@@ -130,8 +130,13 @@ describe("plain-text credentials", () => {
         fromEntries("llm-multimodal-stack", c.stack, file, {}, entries);
       } catch (err) {
         if (!(err instanceof StackConfigError)) return `threw ${String(err)}: ${JSON.stringify(c)}`;
+        // Each key's line ends with the command that stores it encrypted.
+        const lines = err.message.split("\n");
         const missing = c.plain.filter(
-          (k) => !err.message.includes(`  - llmstack:${k}: run \`pulumi config set --secret llmstack:${k} --stack ${c.stack}\``),
+          (k) =>
+            !lines.some(
+              (l) => l.startsWith(`  - llmstack:${k}: `) && l.endsWith(`; run "pulumi config set --secret llmstack:${k} --stack ${c.stack}"`),
+            ),
         );
         const wrong = c.encrypted.filter((k) => err.message.includes(`llmstack:${k}:`));
         if (!err.message.startsWith(`${file}: `) || missing.length > 0 || wrong.length > 0) {

@@ -1,0 +1,251 @@
+/**
+ * Every error the command line prints ends with the command that fixes it: representative errors of
+ * every command, with their exact text, each ending with `run "<command>"` (or, for nvidia-smi's own
+ * failures, the command the message already names). The fix uses the stack the command line named.
+ */
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { ExecResult } from "../../src/exec";
+import { main } from "../../src/cli/main";
+import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
+import { fakeIo, type ExecCall } from "../helpers/fakeIo";
+import { ROOT } from "../helpers/pulumiMocks";
+import { planOf } from "../helpers/stacks";
+
+const SMI = join(ROOT, "test", "fixtures", "nvidia-smi");
+
+/** A copy of the project's files: a command that went ahead could only touch the copy. */
+function project(edit: (dir: string) => void = () => undefined): string {
+  const dir = mkdtempSync(join(tmpdir(), "llmstack-errors-"));
+  for (const f of ["Pulumi.yaml", "Pulumi.development.yaml", "Pulumi.staging.yaml", "Pulumi.production.yaml"]) {
+    cpSync(join(ROOT, f), join(dir, f));
+  }
+  edit(dir);
+  return dir;
+}
+
+const appendTo = (file: string, text: string) => (dir: string) =>
+  writeFileSync(join(dir, file), `${readFileSync(join(dir, file), "utf8")}${text}`);
+
+/** pulumi and docker answer; nothing else is installed. */
+const tools = (c: ExecCall): ExecResult =>
+  c.file === "pulumi" || c.file === "docker" ? { code: 0, stdout: "3.0.0\n", stderr: "" } : { code: 127, stdout: "", stderr: "not found" };
+
+interface Case {
+  readonly argv: readonly string[];
+  readonly dir?: string;
+  readonly exec?: (c: ExecCall) => ExecResult;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly code: number;
+  /** What the command prints to stderr (validate: the last line it prints to stdout). */
+  readonly text: string;
+  /** The command the text ends with. */
+  readonly fix: string;
+  readonly stdout?: boolean;
+}
+
+function cases(dir: string): Record<string, Case> {
+  const oneGpu = project((d) => {
+    mkdirSync(join(d, "caps"));
+    copyFileSync(join(SMI, "topo-1x5090-single-nic.txt"), join(d, "caps", "topo.txt"));
+  });
+  const badKey = project(appendTo("Pulumi.staging.yaml", "  llmstack:gatway: {}\n"));
+  const plain = project(appendTo("Pulumi.staging.yaml", "  llmstack:hfToken: hf_abc\n"));
+  const badLocal = project((d) => writeFileSync(join(d, "Pulumi.local.yaml"), "config:\n  llmstack:environment: testing\n"));
+  return {
+    "bench without --stack": {
+      argv: ["bench"],
+      code: 2,
+      text: 'llmstack bench: --stack is required: the stack whose file is Pulumi.<name>.yaml; run "llmstack bench --stack production"\n',
+      fix: "llmstack bench --stack production",
+    },
+    "bench without the gateway key": {
+      argv: ["bench", "--stack", "staging"],
+      code: 1,
+      text:
+        "llmstack bench: LITELLM_MASTER_KEY is not set: export the gateway's key first, or name another variable with " +
+        '--api-key-env; run "export LITELLM_MASTER_KEY=$(pulumi config get --stack staging llmstack:litellmMasterKey)"\n',
+      fix: "export LITELLM_MASTER_KEY=$(pulumi config get --stack staging llmstack:litellmMasterKey)",
+    },
+    "capacity without --model": {
+      argv: ["capacity", "--gpu", "T4"],
+      code: 2,
+      text:
+        "llmstack capacity: --model is required: a catalog name or a config.json path; " +
+        'run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu T4"\n',
+      fix: "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu T4",
+    },
+    "capacity with a bad number": {
+      argv: ["capacity", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "T4", "--tp", "two"],
+      code: 2,
+      text: 'llmstack capacity: --tp "two": must be a whole number from 1 to 64; run "llmstack capacity --help"\n',
+      fix: "llmstack capacity --help",
+    },
+    "configure-gpu multi on one GPU": {
+      argv: ["configure-gpu", "multi", "--stack", "production", "--from-dir", "caps"],
+      dir: oneGpu,
+      code: 1,
+      text:
+        "llmstack configure-gpu: mode multi needs at least two GPUs, but the host has one (GPU 0); use single (or auto); " +
+        'run "llmstack configure-gpu single --stack production"\n',
+      fix: "llmstack configure-gpu single --stack production",
+    },
+    "configure-gpu for a stack without a file": {
+      argv: ["configure-gpu", "cpu", "--stack", "qa"],
+      code: 1,
+      text:
+        `llmstack configure-gpu: Pulumi.qa.yaml: no such stack file in ${dir}; create it (copy Pulumi.development.yaml) ` +
+        'or pick another --stack; run "cp Pulumi.development.yaml Pulumi.qa.yaml"\n',
+      fix: "cp Pulumi.development.yaml Pulumi.qa.yaml",
+    },
+    "gpu with an unknown action": {
+      argv: ["gpu", "list"],
+      code: 2,
+      text: 'llmstack gpu: unknown action "list"; the only one is "detect"; run "llmstack gpu detect"\n',
+      fix: "llmstack gpu detect",
+    },
+    "gpu detect without nvidia-smi": {
+      argv: ["gpu", "detect"],
+      code: 1,
+      text:
+        "llmstack gpu detect: nvidia-smi: nvidia-smi is not installed (exit code 127), so the NVIDIA driver is missing. " +
+        "Install the NVIDIA driver (it ships nvidia-smi; https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/), " +
+        "or run the stack without a GPU: llmstack configure-gpu cpu --stack <name>.\n",
+      fix: "llmstack configure-gpu cpu --stack <name>",
+    },
+    "images with an unknown action": {
+      argv: ["images", "list"],
+      code: 2,
+      text: 'llmstack images: the only action is "pin"; run "llmstack images pin --stack production"\n',
+      fix: "llmstack images pin --stack production",
+    },
+    "plan with a misspelt option": {
+      argv: ["plan", "--stack", "production", "--jsn"],
+      code: 1,
+      text: `llmstack plan: unknown option '--jsn' (did you mean --json?); run "llmstack plan --help"\n`,
+      fix: "llmstack plan --help",
+    },
+    "plan of a stack without a file": {
+      argv: ["plan", "--stack", "qa"],
+      code: 1,
+      text:
+        `llmstack plan: Pulumi.qa.yaml: no such stack file in ${dir}; create it (copy Pulumi.development.yaml) or pick ` +
+        'another --stack; run "cp Pulumi.development.yaml Pulumi.qa.yaml"\n',
+      fix: "cp Pulumi.development.yaml Pulumi.qa.yaml",
+    },
+    "plan of a stack file with a misspelt key": {
+      argv: ["plan", "--stack", "staging"],
+      dir: badKey,
+      code: 1,
+      text:
+        "llmstack plan: Pulumi.staging.yaml: invalid stack config:\n  - llmstack:gatway: unknown key; allowed keys here are " +
+        "environment, dockerHost, gpu, model, vllm, images, gateway, services, data, smokeTest, monitoring, preflight; " +
+        "check the spelling or remove it\nFix these keys in Pulumi.staging.yaml (every key is in docs/configuration.md); " +
+        'run "llmstack plan --stack staging"\n',
+      fix: "llmstack plan --stack staging",
+    },
+    "plan of a stack file with a credential in plain text": {
+      argv: ["plan", "--stack", "staging"],
+      dir: plain,
+      code: 1,
+      text:
+        "llmstack plan: Pulumi.staging.yaml: a credential is stored in plain text, where anyone who can read the file has " +
+        "it; store it encrypted:\n  - llmstack:hfToken: store it encrypted (pulumi asks for the value); " +
+        'run "pulumi config set --secret llmstack:hfToken --stack staging"\n',
+      fix: "pulumi config set --secret llmstack:hfToken --stack staging",
+    },
+    "quickstart with a bad option": {
+      argv: ["quickstart", "--dryrun"],
+      code: 2,
+      text: `llmstack quickstart: unknown option '--dryrun' (did you mean --dry-run?); run "llmstack quickstart --help"\n`,
+      fix: "llmstack quickstart --help",
+    },
+    "quickstart with a broken local stack file": {
+      argv: ["quickstart", "--dry-run"],
+      dir: badLocal,
+      exec: tools,
+      code: 1,
+      text:
+        "llmstack quickstart: Pulumi.local.yaml: invalid stack config:\n" +
+        '  - llmstack:environment: Invalid option: expected one of "development"|"staging"|"production" (got "testing")\n' +
+        "  - llmstack:gpu: required, but missing (expected object)\n" +
+        "  - llmstack:model: required, but missing (expected object)\n" +
+        "  - llmstack:gateway: required, but missing (expected object)\n" +
+        'Fix these keys in Pulumi.local.yaml (every key is in docs/configuration.md); run "llmstack plan --stack local"\n',
+      fix: "llmstack plan --stack local",
+    },
+    "secrets with an unknown action": {
+      argv: ["secrets", "list", "--stack", "production"],
+      code: 2,
+      text: 'llmstack secrets: the only action is "init"; run "llmstack secrets init --stack production"\n',
+      fix: "llmstack secrets init --stack production",
+    },
+    "secrets init without Pulumi": {
+      argv: ["secrets", "init", "--stack", "production"],
+      code: 1,
+      text:
+        "secrets init stores the secrets with the Pulumi CLI, which is not installed: install it " +
+        '(https://www.pulumi.com/docs/install/), open a new shell and run this again; run "curl -fsSL https://get.pulumi.com | sh"\n',
+      fix: "curl -fsSL https://get.pulumi.com | sh",
+    },
+    "validate of a host without Docker": {
+      argv: ["validate", "--stack", "production"],
+      code: 1,
+      stdout: true,
+      text:
+        "Pulumi.production.yaml: 2 check(s) failed: docker.daemon, host.reach; fix each as its line says; " +
+        'run "llmstack validate --stack production"\n',
+      fix: "llmstack validate --stack production",
+    },
+    "validate with a --dir that is not there": {
+      argv: ["validate", "--stack", "production", "--dir", "nowhere"],
+      code: 2,
+      text: `llmstack validate: --dir "nowhere": no such directory (looked for ${join(dir, "nowhere")}); run "llmstack validate --help"\n`,
+      fix: "llmstack validate --help",
+    },
+    "up with images that have no digest": {
+      argv: ["up", "--stack", "production"],
+      code: 1,
+      text: `up: ${unpinnedImagesMessage(planOf("production"), unpinnedImages(planOf("production")))}\n`,
+      fix: "npx llmstack images pin --stack production",
+    },
+    "up on a host that fails a check": {
+      argv: ["up", "--stack", "development"],
+      code: 1,
+      text: 'up: the host failed a check above, so pulumi up was not run; fix it as its line says; run "llmstack up --stack development"\n',
+      fix: "llmstack up --stack development",
+    },
+    "an unknown command": {
+      argv: ["deploy"],
+      code: 1,
+      text:
+        "llmstack: unknown command 'deploy'; the commands are bench, capacity, configure-gpu, gpu, images, plan, " +
+        'quickstart, secrets, validate, up; run "llmstack --help"\n',
+      fix: "llmstack --help",
+    },
+  };
+}
+
+describe("every error ends with the command that fixes it", () => {
+  const dir = project();
+  const all = cases(dir);
+
+  it("covers every command", () => {
+    const commands = new Set(Object.values(all).map((c) => c.argv[0]));
+    expect([...commands].sort()).toEqual(
+      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "secrets", "up", "validate"],
+    );
+  });
+
+  it.each(Object.entries(all))("%s", async (_name, c) => {
+    const io = fakeIo(c.dir ?? dir, c.exec, c.env ?? {});
+    const code = await main([...c.argv], io);
+    const printed = c.stdout ? `${io.out().trimEnd().split("\n").at(-1)}\n` : io.err();
+    expect(code).toBe(c.code);
+    expect(printed).toBe(c.text);
+    const end = printed.trimEnd();
+    expect(end.endsWith(`run "${c.fix}"`) || end.endsWith(`${c.fix}.`)).toBe(true);
+  });
+});
