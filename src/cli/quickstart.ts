@@ -16,6 +16,8 @@ import type { CliIo } from "./io";
 import { readProjectConfig } from "../config/stackFile";
 import { imageStates } from "../preflight/run";
 import { writeFileAtomic } from "../config/writeFile";
+import { callingPulumi, installPulumi, locatePulumi, projectPulumi, sdkInstaller, shownPulumi, wouldInstall } from "./pulumiCli";
+import type { PulumiInstaller } from "./pulumiCli";
 import { renderStack } from "./renderStack";
 import { secretsCommand } from "./secrets";
 
@@ -84,16 +86,10 @@ export const quickstartCli = () =>
     examples: ["llmstack quickstart --dry-run", "llmstack quickstart"],
   }).option("--dry-run", "print what would be written and run, change nothing");
 
-export async function quickstartCommand(argv: string[], io: CliIo): Promise<number> {
+/** `install` puts the Pulumi CLI into .llmstack/pulumi when none is found (tests pass a stand-in). */
+export async function quickstartCommand(argv: string[], io: CliIo, install: PulumiInstaller = sdkInstaller): Promise<number> {
   const { opts: values } = parseCommand<{ dryRun?: boolean }>(quickstartCli, argv, io);
-  const pulumi = await io.exec("pulumi", ["version"]);
-  if (pulumi.code !== 0) {
-    io.stderr(
-      "quickstart needs the Pulumi CLI, which is not installed (no Pulumi account is needed):\n" +
-        "  curl -fsSL https://get.pulumi.com | sh\nthen open a new shell and run this again.\n",
-    );
-    return 1;
-  }
+  const found = await locatePulumi(io);
   const docker = await io.exec("docker", ["version", "--format", "{{.Server.Version}}"]);
   if (docker.code === 127) {
     io.stderr("quickstart needs Docker, which is not installed: https://docs.docker.com/engine/install/\n");
@@ -117,6 +113,9 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
     );
     return 1;
   }
+  // Installed before anything is written, so a failed download leaves the project as it was.
+  const pulumi = found ?? (values.dryRun ? null : await installPulumi(io, install));
+  if (pulumi === null && !values.dryRun) return 1;
   const file = join(io.cwd, `Pulumi.${LOCAL_STACK}.yaml`);
   if (existsSync(file)) {
     chmodSync(file, LOCAL_FILE_MODE);
@@ -152,27 +151,30 @@ export async function quickstartCommand(argv: string[], io: CliIo): Promise<numb
   };
   const select: [string, string[]] = ["pulumi", ["stack", "select", "--create", LOCAL_STACK]];
   const up: [string, string[]] = ["pulumi", ["up", "--yes", "--stack", LOCAL_STACK]];
-  if (values.dryRun) {
+  const shown = shownPulumi(io.cwd, pulumi ?? projectPulumi(io.cwd));
+  if (pulumi === null || values.dryRun) {
+    if (pulumi === null) io.stdout(wouldInstall(io.cwd));
     io.stdout(
-      `Would run with PULUMI_BACKEND_URL=file://${stateDir}:\n  ${select.flat().join(" ")}\n` +
-        `  llmstack secrets init --stack ${LOCAL_STACK}\n  ${up.flat().join(" ")}\n`,
+      `Would run with PULUMI_BACKEND_URL=file://${stateDir}:\n  ${shown} ${select[1].join(" ")}\n` +
+        `  llmstack secrets init --stack ${LOCAL_STACK}\n  ${shown} ${up[1].join(" ")}\n`,
     );
     return 0;
   }
+  const pio = callingPulumi(io, pulumi);
   // The state holds the same secrets, under the same empty passphrase.
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const run = async ([f, args]: [string, string[]]): Promise<boolean> => {
-    const r = await io.exec(f, args, { env, cwd: io.cwd, passthrough: true });
-    if (r.code !== 0) io.stderr(`${f} ${args.join(" ")} failed (exit ${r.code}); see its output above.\n`);
+    const r = await pio.exec(f, args, { env, cwd: io.cwd, passthrough: true });
+    if (r.code !== 0) io.stderr(`${shown} ${args.join(" ")} failed (exit ${r.code}); see its output above.\n`);
     return r.code === 0;
   };
   if (!(await run(select))) return 1;
   // Credentials go into the stack file, so the retained data volumes open again after a destroy.
-  if ((await secretsCommand(["init", "--stack", LOCAL_STACK], io, env)) !== 0) return 1;
+  if ((await secretsCommand(["init", "--stack", LOCAL_STACK], pio, env)) !== 0) return 1;
   if (!(await run(up))) return 1;
   io.stdout(
     `The stack is up. Gateway: ${plan.gatewayUrl}, model "${plan.servedModelName}".\n` +
-      `Master key: PULUMI_BACKEND_URL=file://${stateDir} PULUMI_CONFIG_PASSPHRASE= pulumi stack output gatewayMasterKey --show-secrets --stack ${LOCAL_STACK}\n`,
+      `Master key: PULUMI_BACKEND_URL=file://${stateDir} PULUMI_CONFIG_PASSPHRASE= ${shown} stack output gatewayMasterKey --show-secrets --stack ${LOCAL_STACK}\n`,
   );
   return 0;
 }

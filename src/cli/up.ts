@@ -7,6 +7,7 @@ import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
 import { requireStack } from "./args";
 import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
+import { callingPulumi, locatePulumi, missingPulumi } from "./pulumiCli";
 import { renderStack } from "./renderStack";
 import { validateCommand } from "./validate";
 
@@ -30,11 +31,18 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`up: ${unpinnedImagesMessage(plan, unpinned)}\n`);
     return 1;
   }
-  const checked = await validateCommand(["--stack", values.stack], io);
+  // The CLI on PATH, else the one quickstart installed: validate checks it and pulumi up runs it.
+  const pulumi = await locatePulumi(io);
+  const pio = pulumi === null ? io : callingPulumi(io, pulumi);
+  const checked = await validateCommand(["--stack", values.stack], pio);
   if (checked !== 0) {
     io.stderr(`up: the host failed a check above, so pulumi up was not run; fix it as its line says; run "llmstack up --stack ${values.stack}"\n`);
     return checked;
   }
-  const r = await io.exec("pulumi", ["up", "--stack", values.stack, ...positionals], { cwd: io.cwd, passthrough: true });
+  if (pulumi === null) {
+    io.stderr(`up: ${missingPulumi()}\n`);
+    return 1;
+  }
+  const r = await pio.exec("pulumi", ["up", "--stack", values.stack, ...positionals], { cwd: io.cwd, passthrough: true });
   return r.code === 0 ? 0 : 1;
 }

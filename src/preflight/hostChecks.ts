@@ -115,6 +115,8 @@ export function checkDisk(needs: StackNeeds, disk: DiskFacts | null, imagePresen
 }
 
 export const PULUMI_INSTALL = "curl -fsSL https://get.pulumi.com | sh";
+/** Pulumi's install page: every way to install the CLI by hand. */
+export const PULUMI_DOWNLOAD = "https://www.pulumi.com/docs/iac/download-install/";
 
 export function checkPulumiCli(code: number, stdout: string): CheckResult {
   const name = "pulumi.cli";
@@ -122,6 +124,6 @@ export function checkPulumiCli(code: number, stdout: string): CheckResult {
   return warn(
     name,
     code === 127 ? "the Pulumi CLI is not installed; npm run up needs it" : `pulumi version exited with code ${code}`,
-    `install it: ${PULUMI_INSTALL} (https://www.pulumi.com/docs/iac/download-install/)`,
+    `install it: ${PULUMI_INSTALL} (${PULUMI_DOWNLOAD})`,
   );
 }

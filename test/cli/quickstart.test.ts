@@ -1,9 +1,11 @@
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { main } from "../../src/cli/main";
+import { PLUGINS_NOTE, PULUMI_CLI_VERSION, type PulumiInstaller } from "../../src/cli/pulumiCli";
+import { quickstartCommand } from "../../src/cli/quickstart";
 import { renderStack } from "../../src/cli/renderStack";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/pulumiMocks";
@@ -31,6 +33,10 @@ type Host = { pulumi: boolean; docker: "none" | "down" | "up"; smi: "missing" | 
 function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr: string } {
   return (c) => {
     if (c.file === "pulumi") return h.pulumi ? { code: 0, stdout: "v3.200.0\n", stderr: "" } : { code: 127, stdout: "", stderr: "spawn pulumi ENOENT" };
+    // The project's own CLI answers once a file is there (what realExec does: ENOENT is exit 127).
+    if (c.file.endsWith(join(".llmstack", "pulumi", "bin", "pulumi"))) {
+      return existsSync(c.file) ? { code: 0, stdout: `v${PULUMI_CLI_VERSION}\n`, stderr: "" } : { code: 127, stdout: "", stderr: `spawn ${c.file} ENOENT` };
+    }
     if (c.file === "docker") {
       if (h.docker === "none") return { code: 127, stdout: "", stderr: "spawn docker ENOENT" };
       if (h.docker === "down") return { code: 1, stdout: "", stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" };
@@ -62,17 +68,6 @@ function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr:
 }
 
 describe("llmstack quickstart", () => {
-  it("says how to install Pulumi when it is missing, and changes nothing", async () => {
-    const dir = project();
-    const io = fakeIo(dir, host({ pulumi: false, docker: "up", smi: "missing" }));
-    expect(await main(["quickstart"], io)).toBe(1);
-    expect(io.err()).toBe(
-      "quickstart needs the Pulumi CLI, which is not installed (no Pulumi account is needed):\n" +
-        "  curl -fsSL https://get.pulumi.com | sh\nthen open a new shell and run this again.\n",
-    );
-    expect(existsSync(join(dir, "Pulumi.local.yaml"))).toBe(false);
-  });
-
   it("says plainly when Docker is missing or its daemon is down", async () => {
     const none = fakeIo(project(), host({ pulumi: true, docker: "none", smi: "missing" }));
     expect(await main(["quickstart"], none)).toBe(1);
@@ -186,5 +181,130 @@ describe("what quickstart says about its secrets", () => {
     const ignored = readFileSync(join(ROOT, ".gitignore"), "utf8").split("\n");
     expect(ignored).toContain("Pulumi.local.yaml");
     expect(ignored).toContain(".llmstack/");
+  });
+});
+
+/**
+ * Stands in for PulumiCommand.install without the network: writes a `pulumi` script where the SDK's
+ * installer puts the binary (ROOT/bin/pulumi, @pulumi/pulumi automation/cmd.js) and returns that path.
+ */
+function fakeInstaller(): { install: PulumiInstaller; roots: string[] } {
+  const roots: string[] = [];
+  const install: PulumiInstaller = async (root) => {
+    roots.push(root);
+    const command = join(root, "bin", "pulumi");
+    mkdirSync(dirname(command), { recursive: true });
+    writeFileSync(command, `#!/bin/sh\necho v${PULUMI_CLI_VERSION}\n`, { mode: 0o755 });
+    return { command };
+  };
+  return { install, roots };
+}
+
+const SECRET_NAMES = ["postgresPassword", "redisPassword", "qdrantApiKey", "objectStoreSecretKey", "litellmMasterKey", "litellmSaltKey", "vllmApiKey"];
+
+describe("quickstart without a Pulumi CLI", () => {
+  it("installs the SDK's release of the CLI, the one package.json pins", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    expect(PULUMI_CLI_VERSION).toBe("3.248.0");
+    expect(pkg.dependencies["@pulumi/pulumi"]).toBe(PULUMI_CLI_VERSION);
+  });
+
+  it("installs it into .llmstack/pulumi and runs every pulumi command by the path the installer returns", async () => {
+    const dir = project();
+    const { install, roots } = fakeInstaller();
+    const io = fakeIo(dir, host({ pulumi: false, docker: "up", smi: "missing" }), { HOME: "/root", PATH: "/usr/bin:/bin" });
+    expect(await quickstartCommand([], io, install)).toBe(0);
+    expect(roots).toEqual([join(dir, ".llmstack", "pulumi")]);
+    const cli = join(dir, ".llmstack", "pulumi", "bin", "pulumi");
+    const pulumiCalls = io.calls.filter((c) => c.file === "pulumi" || c.file === cli);
+    // PATH has none; the project has none yet; after the install, only the installed one runs.
+    expect(pulumiCalls.map((c) => [c.file, ...c.args])).toEqual([
+      ["pulumi", "version"],
+      [cli, "version"],
+      [cli, "stack", "select", "--create", "local"],
+      [cli, "version"],
+      ...SECRET_NAMES.map((n) => [cli, "config", "set", "--secret", "--stack", "local", `llmstack:${n}`]),
+      [cli, "up", "--yes", "--stack", "local"],
+    ]);
+    // Its folder first on PATH, as the SDK's PulumiCommand.run does, so its bundled language host is used.
+    for (const c of pulumiCalls.slice(2)) {
+      expect(c.opts?.env?.PATH).toBe(`${join(dir, ".llmstack", "pulumi", "bin")}:/usr/bin:/bin`);
+      expect(c.opts?.env?.PULUMI_BACKEND_URL).toBe(`file://${join(dir, ".llmstack/state")}`);
+    }
+    expect(io.out()).toContain(
+      `The Pulumi CLI is not installed: installing v${PULUMI_CLI_VERSION} into .llmstack/pulumi with the Pulumi SDK's ` +
+        "installer (it downloads from get.pulumi.com with curl and unpacks with tar).\n" +
+        `Installed the Pulumi CLI v${PULUMI_CLI_VERSION} at .llmstack/pulumi/bin/pulumi. On its first run the Pulumi CLI ` +
+        "downloads the provider plugins the stack uses into its plugin cache (~/.pulumi/plugins), so that run needs the " +
+        "internet and takes longer.\n",
+    );
+    expect(io.out()).toContain(
+      `Master key: PULUMI_BACKEND_URL=file://${join(dir, ".llmstack/state")} PULUMI_CONFIG_PASSPHRASE= .llmstack/pulumi/bin/pulumi ` +
+        "stack output gatewayMasterKey --show-secrets --stack local\n",
+    );
+    expect(io.err()).toBe("");
+  });
+
+  it("uses a CLI already installed in .llmstack/pulumi without installing again", async () => {
+    const dir = project();
+    const first = fakeInstaller();
+    expect(await quickstartCommand([], fakeIo(dir, host({ pulumi: false, docker: "up", smi: "missing" })), first.install)).toBe(0);
+    const again = fakeInstaller();
+    const io = fakeIo(dir, host({ pulumi: false, docker: "up", smi: "missing" }));
+    expect(await quickstartCommand([], io, again.install)).toBe(0);
+    expect(again.roots).toEqual([]);
+    const cli = join(dir, ".llmstack", "pulumi", "bin", "pulumi");
+    // (The stand-in `config set` stores nothing, so secrets init stores them again.)
+    expect(io.calls.filter((c) => c.file === cli).map((c) => c.args[0])).toEqual([
+      "version", "stack", "version", ...SECRET_NAMES.map(() => "config"), "up",
+    ]);
+    expect(io.out()).not.toContain("installing");
+  });
+
+  it("prefers a CLI on PATH and installs nothing", async () => {
+    const dir = project();
+    const { install, roots } = fakeInstaller();
+    const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "missing" }));
+    expect(await quickstartCommand([], io, install)).toBe(0);
+    expect(roots).toEqual([]);
+    expect(io.calls.filter((c) => c.file === "pulumi").map((c) => c.args[0])).toEqual([
+      "version", "stack", "version", ...SECRET_NAMES.map(() => "config"), "up",
+    ]);
+    expect(io.calls.some((c) => c.file.includes(".llmstack"))).toBe(false);
+  });
+
+  it("stops with one line naming what failed and how to install it by hand, and writes nothing", async () => {
+    const dir = project();
+    const io = fakeIo(dir, host({ pulumi: false, docker: "up", smi: "missing" }));
+    // What the SDK's installer throws when get.pulumi.com cannot be reached (automation/download.js; the same
+    // text a real PulumiCommand.install printed offline).
+    const install: PulumiInstaller = () => Promise.reject(new Error("Failed to download https://get.pulumi.com/install.sh: fetch failed"));
+    expect(await quickstartCommand([], io, install)).toBe(1);
+    expect(io.err()).toBe(
+      `quickstart could not install the Pulumi CLI v${PULUMI_CLI_VERSION} into .llmstack/pulumi ` +
+        "(Failed to download https://get.pulumi.com/install.sh: fetch failed): install it by hand " +
+        '(https://www.pulumi.com/docs/iac/download-install/) and run "npm run quickstart" again; Pulumi.local.yaml was not written.\n',
+    );
+    expect(existsSync(join(dir, "Pulumi.local.yaml"))).toBe(false);
+    expect(existsSync(join(dir, ".llmstack", "state"))).toBe(false);
+    expect(io.calls.filter((c) => c.file === "pulumi" || c.file.includes(".llmstack")).map((c) => c.args[0])).toEqual(["version", "version"]);
+  });
+
+  it("--dry-run says it would install the CLI, shows the commands by that path, and downloads nothing", async () => {
+    const dir = project();
+    const io = fakeIo(dir, host({ pulumi: false, docker: "up", smi: "missing" }));
+    // Through main: the SDK's own installer is the one wired in, and a dry run never reaches it.
+    expect(await main(["quickstart", "--dry-run"], io)).toBe(0);
+    expect(io.out()).toContain(
+      `Would install the Pulumi CLI v${PULUMI_CLI_VERSION} into .llmstack/pulumi (PulumiCommand.install, from get.pulumi.com) ` +
+        `and run it as .llmstack/pulumi/bin/pulumi. ${PLUGINS_NOTE}\n` +
+        `Would run with PULUMI_BACKEND_URL=file://${join(dir, ".llmstack/state")}:\n` +
+        "  .llmstack/pulumi/bin/pulumi stack select --create local\n" +
+        "  llmstack secrets init --stack local\n" +
+        "  .llmstack/pulumi/bin/pulumi up --yes --stack local\n",
+    );
+    expect(io.err()).toBe("");
+    expect(existsSync(join(dir, ".llmstack"))).toBe(false);
+    expect(io.calls.filter((c) => c.file === "pulumi" || c.file.includes(".llmstack")).map((c) => c.args[0])).toEqual(["version", "version"]);
   });
 });
