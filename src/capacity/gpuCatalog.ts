@@ -1,11 +1,12 @@
 /**
  * The GPU catalog: each card's memory and peak memory bandwidth, with the public source of both.
  *
- * Memory is `memory.total` in MiB as nvidia-smi printed it on a real machine wherever such a capture
- * was found (`smi`); otherwise the vendor's GB figure (`spec`), read as GiB because memory chips
- * come in binary sizes, so a `spec` entry is a little above what nvidia-smi will show (the driver
- * keeps some memory, and ECC on GDDR cards takes 1/16). When the stack file or nvidia-smi gives the
- * real memory, that figure wins over the catalog's (src/capacity/gpus.ts).
+ * Memory is `memory.total` in MiB as nvidia-smi (or NVML, which nvidia-smi reads) reported it on a
+ * real machine wherever such a capture was found (`smi`); otherwise the vendor's GB figure (`spec`),
+ * read as GiB because memory chips come in binary sizes, so a `spec` entry is a little above what
+ * nvidia-smi will show (the driver keeps some memory, and ECC on GDDR cards takes 1/16). When the
+ * stack file or nvidia-smi gives the real memory, that figure wins over the catalog's
+ * (src/capacity/gpus.ts).
  *
  * Bandwidth is the peak in GB/s (10^9 bytes per second); `null` where no public figure was found.
  *
@@ -15,7 +16,7 @@
 
 export interface GpuMemoryFact {
   readonly mib: number;
-  /** "nvidia-smi": memory.total of a real capture; "spec": the vendor's GB, read as GiB. */
+  /** "nvidia-smi": memory.total of a real capture (nvidia-smi or NVML); "spec": the vendor's GB, read as GiB. */
   readonly from: "nvidia-smi" | "spec";
   readonly source: string;
 }
