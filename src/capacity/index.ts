@@ -1,7 +1,7 @@
 /** Capacity planning: model and GPU facts, and the memory math vLLM does at start-up. */
 export { MODEL_CATALOG, lookupModel, parametersFromArchitecture, type ModelFacts } from "./models";
 export { modelConfigFromText, parseModelConfig, readModelConfig } from "./config";
-export { GPU_CATALOG, lookupGpu, type GpuFacts } from "./gpus";
+export { GPU_CATALOG, GpuNameError, lookupGpu, parseGpuName, type GpuCatalogEntry, type GpuFacts } from "./gpus";
 export {
   estimateCapacity,
   parseVllmVersion,

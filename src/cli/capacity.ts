@@ -54,7 +54,7 @@ function gpuFrom(arg: string): { memoryMiB: number; bandwidthGBs?: number; name:
   textArg("gpu", arg, 'a GPU name such as "RTX 3090" or its memory in MiB');
   try {
     const g = lookupGpu(arg);
-    return { memoryMiB: g.memoryMiB, bandwidthGBs: g.bandwidthGBs, name: g.name };
+    return { memoryMiB: g.memoryMiB, ...(g.bandwidthGBs !== undefined ? { bandwidthGBs: g.bandwidthGBs } : {}), name: g.name };
   } catch (err) {
     if (/^[\d.eE+-]+$/.test(arg)) {
       const memoryMiB = /^\d{1,16}$/.test(arg) ? Number(arg) : Number.NaN;

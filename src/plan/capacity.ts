@@ -1,8 +1,9 @@
 /**
  * The stack's memory budget: the capacity estimate for vLLM's model on the stack's GPUs, and the
- * constraints it violates. The GPU's memory comes from the stack file (`gpu.gpuName` from the catalog,
- * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the catalog; the vLLM release,
- * whose memory accounting applies, from the tag of the stack's vLLM image.
+ * constraints it violates. The GPU's memory comes from the stack file (`gpu.memoryMiB` as nvidia-smi
+ * reports it, else the catalog's figure for `gpu.gpuName`), its bandwidth from the catalog; the model's
+ * facts from the catalog; the vLLM release, whose memory accounting applies, from the tag of the stack's
+ * vLLM image.
  */
 import { estimateCapacity, lookupGpu, lookupModel, type CapacityResult, type GpuFacts, type ModelFacts } from "../capacity";
 import { MEMORY_UTILISATION_LIMITS, workerEnabled, type StackConfig } from "../config/schema";
@@ -30,8 +31,17 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     return { status: "cpu", note: "cpu mode: vLLM's KV cache is VLLM_CPU_KVCACHE_SPACE in host memory", gpuMemoryMiB: null, result: null };
   }
   const model: ModelFacts | null = find(() => lookupModel(config.model.name));
-  const gpu: GpuFacts | null = g.gpuName ? find(() => lookupGpu(g.gpuName!)) : null;
-  const memoryMiB = g.memoryMiB ?? gpu?.memoryMiB ?? null;
+  // A gpuName the catalog cannot settle is no error when memoryMiB is given (lookupGpu falls back to it).
+  let gpu: GpuFacts | null = null;
+  let gpuProblem: string | null = null;
+  if (g.gpuName !== undefined) {
+    try {
+      gpu = lookupGpu(g.gpuName, g.memoryMiB ?? null);
+    } catch (err) {
+      gpuProblem = `gpu.gpuName: ${(err as Error).message}`;
+    }
+  }
+  const memoryMiB = gpu?.memoryMiB ?? g.memoryMiB ?? null;
   if (model === null) {
     return {
       status: "unknown",
@@ -43,7 +53,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
   if (memoryMiB === null) {
     return {
       status: "unknown",
-      note: "the stack file gives neither gpu.memoryMiB nor a catalog gpu.gpuName; run configure-gpu or add one",
+      note: gpuProblem ?? "the stack file gives neither gpu.memoryMiB nor a catalog gpu.gpuName; run configure-gpu or add one",
       gpuMemoryMiB: null,
       result: null,
     };
@@ -64,7 +74,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
   const result = estimateCapacity({
     model,
     gpuMemoryMiB: memoryMiB,
-    ...(gpu ? { gpuBandwidthGBs: gpu.bandwidthGBs } : {}),
+    ...(gpu?.bandwidthGBs !== undefined ? { gpuBandwidthGBs: gpu.bandwidthGBs } : {}),
     tensorParallelSize: g.tensorParallelSize,
     pipelineParallelSize: g.pipelineParallelSize,
     gpuMemoryUtilization: g.memoryUtilization,
@@ -74,8 +84,8 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     ...(shared !== undefined ? { worker: { gpu: shared, memoryFraction: g.workerMemoryFraction } } : {}),
     maxMemoryUtilization: MEMORY_UTILISATION_LIMITS[config.environment].max,
   });
-  const note = `${model.name} on ${gpu?.name ?? `${memoryMiB} MiB GPUs`}, vLLM ${vllmVersion}`;
-  return { status: "checked", note, gpuMemoryMiB: memoryMiB, result };
+  const on = gpu?.entry ? gpu.name : `${memoryMiB} MiB GPUs${gpu?.note ? ` (${gpu.note})` : ""}`;
+  return { status: "checked", note: `${model.name} on ${on}, vLLM ${vllmVersion}`, gpuMemoryMiB: memoryMiB, result };
 }
 
 /** The budget as plain numbers, for the plan's JSON and the stack output. */

@@ -94,14 +94,27 @@ describe("llmstack capacity", () => {
     expect((JSON.parse(out.join("")) as { kvCacheTokens: number }).kvCacheTokens).toBe(116848);
   });
 
-  it("lists the known GPUs for an unknown name, through the main command table (a usage error, exit 2)", async () => {
+  it("says how to give the memory for an unknown name, through the main command table (a usage error, exit 2)", async () => {
     const { io, err } = fakeIo();
     const code = await main(["capacity", "--model", "facebook/opt-125m", "--gpu", "RTX 9999"], io);
     expect(code).toBe(2);
     expect(err.join("")).toBe(
-      'llmstack capacity: --gpu: unknown GPU "RTX 9999"; the catalog knows RTX 3090, RTX 4090, RTX 5090, A100 40GB, ' +
-        "A100 80GB, H100 80GB, H200, L40S, RTX A6000, A10, L4, T4. Pass the card's memory in MiB instead " +
-        '(nvidia-smi --query-gpu=memory.total --format=csv); run "llmstack capacity --help"\n',
+      'llmstack capacity: --gpu: GPU "RTX 9999" is not in the catalog and its memory is not known; pass --gpu with ' +
+        "its memory.total in MiB (nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits), or run " +
+        "`llmstack configure-gpu` to write gpu.gpuName and gpu.memoryMiB into the stack file (docs/capacity.md lists " +
+        "the cards the catalog knows); run \"llmstack capacity --help\"\n",
+    );
+  });
+
+  it("takes nvidia-smi's own name for a card (--gpu \"NVIDIA H100 80GB HBM3\" is the SXM H100)", async () => {
+    const { io, out } = fakeIo();
+    const code = await capacityCommand(
+      ["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "NVIDIA H100 80GB HBM3", "--max-model-len", "8192"],
+      io,
+    );
+    expect(code).toBe(0);
+    expect(out.join("").split("\n")[0]).toBe(
+      "Qwen/Qwen2.5-7B-Instruct on 1 × H100 SXM (TP 1, PP 1), utilisation 0.9, max model length 8192, vLLM 0.21.0",
     );
   });
 

@@ -59,6 +59,41 @@ describe("the stack's memory budget", () => {
     });
   });
 
+  it("takes nvidia-smi's name for a card the catalog lists in two sizes, and picks the size by gpu.memoryMiB", () => {
+    const values = rawValues("production") as Record<string, any>;
+    Object.assign(values.gpu, { gpuName: "NVIDIA GeForce RTX 3080", memoryMiB: 12288 });
+    const budget = budgetJson(planFromValues(values).capacity);
+    expect([budget.note, budget.gpuMemoryMiB]).toEqual(["Qwen/Qwen2.5-7B-Instruct on RTX 3080 12GB, vLLM 0.21.0", 12288]);
+  });
+
+  it("a gpuName the catalog does not know is no error when gpu.memoryMiB is given: no decode bound", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.gpu.gpuName = "NVIDIA TITAN RTX";
+    const budget = budgetJson(planFromValues(values).capacity);
+    expect(budget).toEqual({
+      ...budgetJson(planOf("production").capacity),
+      note:
+        'Qwen/Qwen2.5-7B-Instruct on 24576 MiB GPUs (GPU "NVIDIA TITAN RTX" is not in the catalog; ' +
+        "no memory bandwidth, so no decode-speed bound), vLLM 0.21.0",
+      decodeTokensPerSecondUpperBound: null,
+    });
+  });
+
+  it("says how to fix a gpuName the catalog cannot settle when gpu.memoryMiB is not given", () => {
+    const values = rawValues("production") as Record<string, any>;
+    values.gpu.gpuName = "NVIDIA GeForce RTX 3080";
+    delete values.gpu.memoryMiB;
+    Object.assign(values.gpu, { mode: "single", vllmDevices: ["0"], nvlink: false, tensorParallelSize: 1 });
+    expect(budgetJson(planFromValues(values).capacity)).toEqual({
+      status: "unknown",
+      note:
+        'gpu.gpuName: GPU "NVIDIA GeForce RTX 3080" names more than one card (RTX 3080 10GB, RTX 3080 12GB) and ' +
+        'its memory is not known; name the variant, such as "RTX 3080 10GB", pass --gpu with its memory.total in ' +
+        "MiB (nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits), or run `llmstack configure-gpu` " +
+        "to write gpu.gpuName and gpu.memoryMiB into the stack file (docs/capacity.md lists the cards the catalog knows).",
+    });
+  });
+
   it("fails the program before any resource when the model cannot fit", async () => {
     const values = rawValues("production") as Record<string, any>;
     const run = await runProgram("production", {
