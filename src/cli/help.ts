@@ -38,10 +38,12 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
     ],
   },
   capacity: {
-    usage: "--model NAME|config.json --gpu NAME|MiB [--gpus N] [--tp N] [--pp N] [--util F] [--max-model-len N] [--dtype D] [--quantization Q] [--kv-cache-dtype D] [--vllm-version V] [--max-num-seqs N] [--max-num-batched-tokens N] [--enforce-eager] [--json]",
+    usage: "--model ORG/NAME|DIR|config.json [--revision REV] --gpu NAME|MiB [--gpus N] [--tp N] [--pp N] [--util F] [--max-model-len N] [--dtype D] [--quantization Q] [--kv-cache-dtype D] [--vllm-version V] [--max-num-seqs N] [--max-num-batched-tokens N] [--enforce-eager] [--json]",
     summary: "will the model fit: weights, KV cache and the constraints vLLM checks, before anything is deployed",
     options: {
-      "--model NAME|FILE": "a catalogued model name or the path of a model's config.json (required)",
+      "--model ORG/NAME|DIR|FILE":
+        "a Hugging Face model (read from the Hugging Face cache, else the Hub, else the built-in catalog), a model directory or a config.json (required)",
+      "--revision REV": "the model's branch, tag or commit on the Hub (default main)",
       "--gpu NAME|MiB": "a catalogued GPU name or each GPU's memory in MiB (required)",
       "--gpus N": "GPUs given to vLLM (default 1)",
       "--tp N": "tensor parallel size (default: --gpus / --pp)",
@@ -60,6 +62,7 @@ export const HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [
       'llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu "NVIDIA GeForce RTX 3090" --tp 2',
       "llmstack capacity --model ./config.json --gpu 24576 --util 0.85 --json",
+      'llmstack capacity --model Qwen/Qwen3-30B-A3B --gpu "NVIDIA GeForce RTX 3090" --gpus 2',
     ],
   },
   "configure-gpu": {

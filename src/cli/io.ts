@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ExecFn } from "../exec";
+import type { FetchFn } from "../hub";
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -11,6 +12,8 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly exec: ExecFn;
+  /** How a command reaches the network (the Hugging Face Hub); without it, it does not. */
+  readonly fetch?: FetchFn;
 }
 
 export const realExec: ExecFn = (file, args, opts = {}) =>
@@ -47,6 +50,7 @@ export function processIo(): CliIo {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     exec: realExec,
+    fetch: (url, init) => fetch(url, init),
   };
 }
 

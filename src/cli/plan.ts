@@ -8,7 +8,7 @@ import { planJson, planTable } from "../plan/render";
 import { planDiffCommand } from "./diff";
 import { ArgumentError, pathArg, requireStack, textArg } from "./args";
 import { type CliIo } from "./io";
-import { renderStack } from "./renderStack";
+import { renderStackResolved } from "./renderStack";
 
 export async function planCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -63,7 +63,7 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
       io,
     );
   }
-  const plan = renderStack(dir, values.stack);
+  const plan = await renderStackResolved(dir, values.stack, io);
   io.stdout(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planTable(plan));
   return 0;
 }

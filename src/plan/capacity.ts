@@ -1,9 +1,19 @@
 /**
  * The stack's memory budget: the capacity estimate for vLLM's model on the stack's GPUs, and the
  * constraints it violates. The GPU's memory comes from the stack file (`gpu.gpuName` from the catalog,
- * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the catalog.
+ * or `gpu.memoryMiB` as nvidia-smi reports it); the model's facts from the lookup the caller resolved
+ * (the command line reads the Hugging Face cache and the Hub, src/hub), or from the catalog without one.
  */
-import { estimateCapacity, lookupGpu, lookupModel, type CapacityResult, type GpuFacts, type ModelFacts } from "../capacity";
+import {
+  catalogLookup,
+  estimateCapacity,
+  lookupGpu,
+  SOURCE_LABELS,
+  type CapacityResult,
+  type GpuFacts,
+  type ModelFacts,
+  type ModelLookup,
+} from "../capacity";
 import { MEMORY_UTILISATION_LIMITS, workerEnabled, type StackConfig } from "../config/schema";
 
 export interface CapacityBudget {
@@ -12,6 +22,8 @@ export interface CapacityBudget {
   readonly note: string;
   readonly gpuMemoryMiB: number | null;
   readonly result: CapacityResult | null;
+  /** The model's facts the budget used (null when none were found), for the host checks. */
+  readonly model: ModelFacts | null;
 }
 
 function find<T>(f: () => T): T | null {
@@ -22,21 +34,17 @@ function find<T>(f: () => T): T | null {
   }
 }
 
-export function planCapacity(config: StackConfig): CapacityBudget {
+/** `model`: the facts the caller resolved for `config.model`; without it, the catalog's. */
+export function planCapacity(config: StackConfig, model: ModelLookup = catalogLookup(config.model.name)): CapacityBudget {
   const g = config.gpu;
   if (g.mode === "cpu") {
-    return { status: "cpu", note: "cpu mode: vLLM's KV cache is VLLM_CPU_KVCACHE_SPACE in host memory", gpuMemoryMiB: null, result: null };
+    const note = "cpu mode: vLLM's KV cache is VLLM_CPU_KVCACHE_SPACE in host memory";
+    return { status: "cpu", note, gpuMemoryMiB: null, result: null, model: model.facts };
   }
-  const model: ModelFacts | null = find(() => lookupModel(config.model.name));
   const gpu: GpuFacts | null = g.gpuName ? find(() => lookupGpu(g.gpuName!)) : null;
   const memoryMiB = g.memoryMiB ?? gpu?.memoryMiB ?? null;
-  if (model === null) {
-    return {
-      status: "unknown",
-      note: `${config.model.name} is not in the model catalog; check it with "llmstack capacity --model path/to/config.json"`,
-      gpuMemoryMiB: memoryMiB,
-      result: null,
-    };
+  if (model.facts === null) {
+    return { status: "unknown", note: model.problem, gpuMemoryMiB: memoryMiB, result: null, model: null };
   }
   if (memoryMiB === null) {
     return {
@@ -44,11 +52,12 @@ export function planCapacity(config: StackConfig): CapacityBudget {
       note: "the stack file gives neither gpu.memoryMiB nor a catalog gpu.gpuName; run configure-gpu or add one",
       gpuMemoryMiB: null,
       result: null,
+      model: model.facts,
     };
   }
   const shared = workerEnabled(config) ? g.workerDevices.find((d) => g.vllmDevices.includes(d)) : undefined;
   const result = estimateCapacity({
-    model,
+    model: model.facts,
     gpuMemoryMiB: memoryMiB,
     ...(gpu ? { gpuBandwidthGBs: gpu.bandwidthGBs } : {}),
     tensorParallelSize: g.tensorParallelSize,
@@ -59,7 +68,13 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     ...(shared !== undefined ? { worker: { gpu: shared, memoryFraction: g.workerMemoryFraction } } : {}),
     maxMemoryUtilization: MEMORY_UTILISATION_LIMITS[config.environment].max,
   });
-  return { status: "checked", note: `${model.name} on ${gpu?.name ?? `${memoryMiB} MiB GPUs`}`, gpuMemoryMiB: memoryMiB, result };
+  return {
+    status: "checked",
+    note: `${model.facts.name} on ${gpu?.name ?? `${memoryMiB} MiB GPUs`} (model facts from ${SOURCE_LABELS[model.source]})`,
+    gpuMemoryMiB: memoryMiB,
+    result,
+    model: model.facts,
+  };
 }
 
 /** The budget as plain numbers, for the plan's JSON and the stack output. */

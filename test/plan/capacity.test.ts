@@ -9,7 +9,7 @@ describe("the stack's memory budget", () => {
     // overhead 2.32 GiB; KV cache 21.21 − 7.09 − 2.32 = 11.8 GiB at 28672 bytes per token per GPU.
     expect(budgetJson(planOf("production").capacity)).toEqual({
       status: "checked",
-      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090",
+      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090 (model facts from the built-in catalog)",
       gpuMemoryMiB: 24576,
       weightsGiBPerGpu: 7.09,
       overheadGiBPerGpu: 2.32,
