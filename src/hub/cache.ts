@@ -38,6 +38,8 @@ export function findSnapshot(cacheDir: string, repo: string, revision: string): 
   const ref = join(repoDir, "refs", revision);
   // huggingface_hub writes the hash without a newline; a hand-edited ref may have one.
   const commit = isFile(ref) ? readFileSync(ref, "utf8").trim() : revision;
+  // A ref holds a commit hash; anything that could step out of snapshots/ is no snapshot.
+  if (!/^[\w.-]+$/.test(commit) || commit.includes("..")) return null;
   const dir = join(repoDir, "snapshots", commit);
   return isDir(dir) ? { dir, commit, repoDir } : null;
 }

@@ -66,7 +66,13 @@ function totalSize(index: Json, where: string): number {
 }
 
 const reason = (file: string, got: Got): string =>
-  got.state === "absent" ? `there is no ${file}` : got.state === "unavailable" ? `${file} ${got.reason}` : got.state === "failed" ? `${file}: ${got.error.message}` : "";
+  got.state === "absent"
+    ? `there is no ${file}`
+    : got.state === "unavailable"
+      ? `${file} is not cached and ${got.reason}`
+      : got.state === "failed"
+        ? `${file}: ${got.error.message}`
+        : "";
 
 /**
  * `repo` names the model (its facts carry this name; null: the config's own _name_or_path, as for a

@@ -4,7 +4,7 @@
  * only when neither has the model. The CLI uses `resolveModel`; the Pulumi program, which does not go to
  * the network, `resolveModelFromCache`. Both return a ModelLookup (src/capacity/lookup.ts) for the plan.
  */
-import { catalogFacts, SOURCE_LABELS, type ModelLookup, type ModelSource } from "../capacity";
+import { catalogFacts, SOURCE_LABELS, type ModelLookup, type ModelMissing, type ModelSource } from "../capacity";
 import { findSnapshot, type Snapshot } from "./cache";
 import { CONFIG_FILE, ConfigNotRead, gather, INDEX_FILE, runAsync, runSync, SINGLE_FILE, type Gathered } from "./gather";
 import type { FetchFn } from "./http";
@@ -66,67 +66,70 @@ function notRead(ctx: ProblemContext, got: ConfigNotRead["got"], snapshot: Snaps
   return { facts, source: "catalog", detail: `${facts.name} from ${SOURCE_LABELS.catalog}, because ${problem}` };
 }
 
-function start(ref: ModelRef, env: NodeJS.ProcessEnv): { ref: Required<ModelRef>; settings: HubSettings; snapshot: Snapshot | null } {
-  const settings = hubSettings(env);
-  const full = { name: ref.name, revision: ref.revision ?? "main" };
-  const snapshot = settings.cacheDir === null ? null : findSnapshot(settings.cacheDir, full.name, full.revision);
-  return { ref: full, settings, snapshot };
+interface Begun {
+  readonly ref: Required<ModelRef>;
+  readonly settings: HubSettings;
+  readonly snapshot: Snapshot | null;
 }
 
-function settle(ctx: ProblemContext, snapshot: Snapshot | null, err: unknown): ModelLookup {
-  if (err instanceof ConfigNotRead) return notRead(ctx, err.got, snapshot);
+/** The settings and the cached snapshot, or the problem with the environment (a bad HF_ENDPOINT). */
+function begin(model: ModelRef, env: NodeJS.ProcessEnv): Begun | ModelMissing {
+  try {
+    const settings = hubSettings(env);
+    const ref = { name: model.name, revision: model.revision ?? "main" };
+    const snapshot = settings.cacheDir === null ? null : findSnapshot(settings.cacheDir, ref.name, ref.revision);
+    return { ref, settings, snapshot };
+  } catch (err) {
+    return { facts: null, problem: `${model.name}: ${(err as Error).message}` };
+  }
+}
+
+function settle(b: Begun, err: unknown): ModelLookup {
+  const ctx: ProblemContext = { repo: b.ref.name, revision: b.ref.revision, settings: b.settings };
+  if (err instanceof ConfigNotRead) return notRead(ctx, err.got, b.snapshot);
   return { facts: null, problem: (err as Error).message };
 }
 
 /** The cache, then the Hub (when `fetch` is given and HF_HUB_OFFLINE is off), then the catalog. */
 export async function resolveModel(model: ModelRef, opts: ResolveOptions): Promise<ModelLookup> {
-  let ctx: ProblemContext | null = null;
-  let snapshot: Snapshot | null = null;
+  const b = begin(model, opts.env);
+  if ("problem" in b) return b;
+  const { ref, settings, snapshot } = b;
+  const why =
+    settings.offlineBy !== null
+      ? `${settings.offlineBy}=${opts.env[settings.offlineBy]} keeps llmstack off the network`
+      : "the Hub was not asked (this command was given no network access)";
+  // Files missing from a cached snapshot come from the Hub at the same commit, so the set is consistent.
+  const revision = snapshot?.commit ?? ref.revision;
+  const fetch = settings.offlineBy === null ? opts.fetch : undefined;
+  const answer = async (want: Want): Promise<Got> => {
+    const cached = snapshot === null ? undefined : fromCache(snapshot, want);
+    if (cached !== undefined) return cached;
+    // A quantization config downloads with config.json (`hf download --include "*.json"`, vLLM's own
+    // download), so a snapshot without one has none; weight files may be missing from a partial one.
+    if (snapshot !== null && !HUB_FOR_SNAPSHOT.has(want.file)) return { state: "absent" };
+    if (fetch === undefined) return { state: "unavailable", reason: why };
+    return fromHub({ settings, fetch }, ref.name, revision, want);
+  };
   try {
-    const s = start(model, opts.env);
-    snapshot = s.snapshot;
-    const { ref, settings } = s;
-    ctx = { repo: ref.name, revision: ref.revision, settings };
-    const why =
-      settings.offlineBy !== null
-        ? `${settings.offlineBy}=${opts.env[settings.offlineBy]} keeps llmstack off the network`
-        : "the Hub was not asked (this command was given no network access)";
-    // Files missing from a cached snapshot come from the Hub at the same commit, so the set is consistent.
-    const revision = s.snapshot?.commit ?? ref.revision;
-    const fetch = settings.offlineBy === null ? opts.fetch : undefined;
-    const answer = async (want: Want): Promise<Got> => {
-      const cached = s.snapshot === null ? undefined : fromCache(s.snapshot, want);
-      if (cached !== undefined) return cached;
-      // A quantization config downloads with config.json (`hf download --include "*.json"`, vLLM's own
-      // download), so a snapshot without one has none; weight files may be missing from a partial one.
-      if (s.snapshot !== null && !HUB_FOR_SNAPSHOT.has(want.file)) return { state: "absent" };
-      if (fetch === undefined) return { state: "unavailable", reason: why };
-      return fromHub({ settings, fetch }, ref.name, revision, want);
-    };
-    const where = s.snapshot?.dir ?? `${settings.endpoint}/${ref.name}/resolve/${encodeURIComponent(revision)}`;
-    const g = await runAsync(gather(ref.name, where), answer);
-    return found(ref, g, settings, s.snapshot);
+    const where = snapshot?.dir ?? `${settings.endpoint}/${ref.name}/resolve/${encodeURIComponent(revision)}`;
+    return found(ref, await runAsync(gather(ref.name, where), answer), settings, snapshot);
   } catch (err) {
-    if (ctx === null) return { facts: null, problem: `${model.name}: ${(err as Error).message}` };
-    return settle(ctx, snapshot, err);
+    return settle(b, err);
   }
 }
 
 /** The cache, then the catalog: no network (the Pulumi program). */
 export function resolveModelFromCache(model: ModelRef, env: NodeJS.ProcessEnv): ModelLookup {
-  let ctx: ProblemContext | null = null;
-  let snapshot: Snapshot | null = null;
+  const b = begin(model, env);
+  if ("problem" in b) return b;
+  const { ref, settings, snapshot } = b;
+  const unavailable: Got = { state: "unavailable", reason: "the Pulumi program reads only the cache, never the network" };
+  const answer = (want: Want): Got => (snapshot === null ? undefined : fromCache(snapshot, want)) ?? unavailable;
   try {
-    const s = start(model, env);
-    snapshot = s.snapshot;
-    ctx = { repo: s.ref.name, revision: s.ref.revision, settings: s.settings };
-    const unavailable: Got = { state: "unavailable", reason: "the Pulumi program reads only the cache, never the network" };
-    const answer = (want: Want): Got => (s.snapshot === null ? undefined : fromCache(s.snapshot, want)) ?? unavailable;
-    const g = runSync(gather(s.ref.name, s.snapshot?.dir ?? s.ref.name), answer);
-    return found(s.ref, g, s.settings, s.snapshot);
+    return found(ref, runSync(gather(ref.name, snapshot?.dir ?? ref.name), answer), settings, snapshot);
   } catch (err) {
-    if (ctx === null) return { facts: null, problem: `${model.name}: ${(err as Error).message}` };
-    return settle(ctx, snapshot, err);
+    return settle(b, err);
   }
 }
 

@@ -119,6 +119,23 @@ describe("the Pulumi program's lookup: the cache, then the catalog, never the ne
     expect(resolveModelFromCache({ name: QWEN3 }, { HF_HUB_CACHE: cache })).toMatchObject({ source: "cache", facts: { weightBytes: 61_064_245_248 } });
   });
 
+  it("says which weight files a partial snapshot lacks", () => {
+    const cache = layCache({ [QWEN3]: { commit: COMMIT, files: { "config.json": qwen3Files["config.json"] } } });
+    expect(resolveModelFromCache({ name: QWEN3 }, { HF_HUB_CACHE: cache })).toMatchObject({
+      source: "cache",
+      detail:
+        `${QWEN3} at main (commit ${COMMIT}) from the Hugging Face cache (${cache}): config.json; no exact weight size ` +
+        "(model.safetensors.index.json is not cached and the Pulumi program reads only the cache, never the network; " +
+        "model.safetensors is not cached and the Pulumi program reads only the cache, never the network), " +
+        "so the weights are estimated from the parameter count",
+    });
+  });
+
+  it("takes a ref that does not hold a commit hash as no snapshot", () => {
+    const cache = layCache({ [QWEN3]: { commit: COMMIT, files: qwen3Files, refs: { main: `../../models--Qwen--Qwen3-30B-A3B/snapshots/${COMMIT}` } } });
+    expect(resolveModelFromCache({ name: QWEN3 }, { HF_HUB_CACHE: cache })).toMatchObject({ facts: null });
+  });
+
   it("falls back to the catalog, saying why, and names the fix for a model it does not know", () => {
     const env = { HF_HUB_CACHE: "/nonexistent/hub" };
     expect(resolveModelFromCache({ name: "Qwen/Qwen2.5-7B-Instruct" }, env)).toMatchObject({
