@@ -8,6 +8,9 @@ export default defineConfig({
     exclude: ["test/integration/**", "**/node_modules/**"],
     // Mock tests import the Pulumi program, which registers resources on module load.
     isolate: true,
+    // The Pulumi program reads the Hugging Face cache for the model's facts (src/hub): tests see no cache
+    // and no network, never the machine's own cache.
+    env: { HF_HUB_CACHE: "test/fixtures/hub/no-such-cache", HF_HUB_OFFLINE: "1" },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

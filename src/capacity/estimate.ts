@@ -77,8 +77,14 @@ export function kvDtypeBytes(kv: KvCacheDtype, activation: number): number {
   return kv === "auto" ? activation : 1;
 }
 
-/** Weight bytes for the whole model. Quantized checkpoints keep embeddings and lm_head in 16 bits. */
+/**
+ * Weight bytes for the whole model. The checkpoint's own byte count when it is known and served as stored
+ * (no quantization at load, the stored width); otherwise from the parameters. Quantized checkpoints keep
+ * embeddings and lm_head in 16 bits.
+ */
 export function weightBytes(model: ModelFacts, quantization: Quantization, activation: number): number {
+  const storedWidth = model.dtype === "float32" ? 4 : 2;
+  if (quantization === "none" && model.weightBytes !== undefined && activation === storedWidth) return model.weightBytes;
   if (quantization === "none") return model.parameters * activation;
   const embeddings = model.vocabSize * model.hiddenSize * (model.tieWordEmbeddings ? 1 : 2);
   // 4-bit AWQ/GPTQ: 0.5 byte per weight plus one fp16 scale and a 4-bit zero per group of 128.

@@ -1,6 +1,7 @@
 /** Capacity planning: model and GPU facts, and the memory math vLLM does at start-up. */
 export { MODEL_CATALOG, lookupModel, parametersFromArchitecture, type ModelFacts } from "./models";
 export { modelConfigFromText, parseModelConfig, readModelConfig } from "./config";
+export { catalogFacts, catalogLookup, SOURCE_LABELS, type ModelFound, type ModelLookup, type ModelMissing, type ModelSource } from "./lookup";
 export { GPU_CATALOG, GpuNameError, lookupGpu, parseGpuName, type GpuCatalogEntry, type GpuFacts } from "./gpus";
 export {
   estimateCapacity,

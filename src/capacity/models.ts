@@ -28,6 +28,12 @@ export interface ModelFacts {
   readonly tieWordEmbeddings: boolean;
   /** Qwen2 attention has q/k/v biases. */
   readonly qkvBias: boolean;
+  /**
+   * Exact bytes of the checkpoint's weights as stored (the safetensors index's metadata.total_size, or
+   * the sum over a single file's tensors), when read from the model's files; vLLM loads this much when
+   * it serves the checkpoint as stored. Absent for catalog entries and a bare config.json.
+   */
+  readonly weightBytes?: number;
 }
 
 interface Architecture {

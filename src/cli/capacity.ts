@@ -1,27 +1,29 @@
 /**
  * `llmstack capacity`: will the model fit, with how much KV cache, before anything is deployed.
- *   llmstack capacity --model <name|path/to/config.json> --gpu <name|MiB> [--gpus N] [--tp N] [--pp N]
+ *   llmstack capacity --model <org/name|dir|path/to/config.json> [--revision REV] --gpu <name|MiB> [--gpus N] [--tp N] [--pp N]
  *     [--util F] [--max-model-len N] [--dtype D] [--quantization Q] [--kv-cache-dtype D]
  *     [--vllm-version V] [--max-num-seqs N] [--max-num-batched-tokens N] [--enforce-eager] [--json]
  * Exit 1 when a constraint is violated.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
+import { gitRevisionProblem, hfRepoId } from "../config/names";
 import { readProjectConfig } from "../config/stackFile";
 import { vllmRelease } from "../facts/vllmRelease";
 import { gpuSchema, MAX_GPU_MEMORY_MIB, modelSchema } from "../config/schema";
+import { resolveModel, resolveModelDirectory } from "../hub";
 import { ArgumentError, choiceArg, fractionArg, intArg, pathArg, shownArg, textArg } from "./args";
 import { commandLine, defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import {
   estimateCapacity,
   lookupGpu,
-  lookupModel,
   parseVllmVersion,
   readModelConfig,
   type Dtype,
   type KvCacheDtype,
-  type ModelFacts,
+  type ModelFound,
+  type ModelLookup,
   type Quantization,
 } from "../capacity";
 
@@ -36,17 +38,40 @@ const MAX_MODEL_LEN = modelSchema.shape.maxModelLen.maxValue ?? 1_048_576;
 const MAX_SCHEDULER_SIZE = 16_777_216;
 const MIN_GPU_MEMORY_MIB = gpuSchema.options[0].shape.memoryMiB.unwrap().minValue ?? 1024;
 
-function modelFrom(arg: string, cwd: string): ModelFacts {
+/**
+ * A config.json path, a model directory, or a Hugging Face repository ID: the Hugging Face cache, then
+ * the Hub, then the built-in catalog (src/hub). A local directory wins over a repository ID of the same
+ * name, as in vLLM.
+ */
+async function modelFrom(arg: string, revision: string | undefined, io: CliIo): Promise<ModelFound> {
+  textArg("model", arg, "a Hugging Face repository ID such as Qwen/Qwen3-30B-A3B, a model directory or a config.json path");
+  const full = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
+  const local = arg.endsWith(".json") || statSync(full, { throwIfNoEntry: false })?.isDirectory() === true;
+  if (local && revision !== undefined) throw new ArgumentError("--revision belongs to a Hugging Face repository ID, not a local path");
+  let lookup: ModelLookup;
   if (arg.endsWith(".json")) {
-    pathArg("model", arg, cwd, "file");
-    return readModelConfig(isAbsolute(arg) ? arg : resolve(cwd, arg));
+    pathArg("model", arg, io.cwd, "file");
+    lookup = { facts: readModelConfig(full), source: "file", detail: full };
+  } else if (local) {
+    lookup = resolveModelDirectory(full);
+  } else {
+    if (!hfRepoId.safeParse(arg).success) {
+      throw new ArgumentError(
+        `--model ${shownArg(arg)}: not a config.json path, a model directory or a Hugging Face repository ID such as Qwen/Qwen3-30B-A3B`,
+      );
+    }
+    lookup = await resolveModel({ name: arg, ...(revision !== undefined ? { revision } : {}) }, { env: io.env, fetch: io.fetch });
   }
-  textArg("model", arg, "a catalog name such as Qwen/Qwen2.5-7B-Instruct or a config.json path");
-  try {
-    return lookupModel(arg);
-  } catch (err) {
-    throw new ArgumentError(`--model: ${(err as Error).message}`);
-  }
+  if (lookup.facts === null) throw new UsageError(lookup.problem);
+  return lookup;
+}
+
+function revisionFrom(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  textArg("revision", raw, "a branch, tag or commit of the model repository");
+  const problem = gitRevisionProblem(raw);
+  if (problem !== null) throw new ArgumentError(`--revision ${shownArg(raw)}: a git revision ${problem}`);
+  return raw;
 }
 
 /** A catalog name first ("3090" is a name), then a memory size in whole MiB ("24576"). */
@@ -104,14 +129,19 @@ function vllmVersionFrom(raw: string | undefined, cwd: string): string {
 export const capacityCli = () =>
   defineCommand("capacity", {
     summary: "will the model fit: weights, KV cache and the constraints vLLM checks, before anything is deployed",
-    usage: "--model <name|config.json> --gpu <name|MiB> [options]",
+    usage: "--model <org/name|dir|config.json> [--revision <rev>] --gpu <name|MiB> [options]",
     details: "Exit status: 0 when the model fits, 1 when a constraint is violated, 2 for a malformed command line.",
     examples: [
       'llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu "NVIDIA GeForce RTX 3090" --tp 2',
       "llmstack capacity --model ./config.json --gpu 24576 --util 0.85 --json",
+      'llmstack capacity --model Qwen/Qwen3-30B-A3B --gpu "NVIDIA GeForce RTX 3090" --gpus 2',
     ],
   })
-    .option("--model <name|file>", "a catalogued model name or the path of a model's config.json (required)")
+    .option(
+      "--model <org/name|dir|file>",
+      "a Hugging Face model (read from the Hugging Face cache, else the Hub, else the built-in catalog), a model directory or a config.json (required)",
+    )
+    .option("--revision <rev>", "the model's branch, tag or commit on the Hub (default main)")
     .option("--gpu <name|MiB>", "a catalogued GPU name or each GPU's memory in MiB (required)")
     .option("--gpus <n>", "GPUs given to vLLM (default 1)")
     .option("--tp <n>", "tensor parallel size (default: --gpus / --pp)")
@@ -129,6 +159,7 @@ export const capacityCli = () =>
 
 interface CapacityOptions {
   model?: string;
+  revision?: string;
   gpu?: string;
   gpus?: string;
   tp?: string;
@@ -148,7 +179,9 @@ interface CapacityOptions {
 export async function capacityCommand(argv: string[], io: CliIo): Promise<number> {
   const { opts: values } = parseCommand<CapacityOptions>(capacityCli, argv, io);
   const example = commandLine("llmstack", "capacity", "--model", values.model ?? "Qwen/Qwen2.5-7B-Instruct", "--gpu", values.gpu ?? "RTX 3090");
-  if (values.model === undefined) throw new ArgumentError("--model is required: a catalog name or a config.json path", example);
+  if (values.model === undefined) {
+    throw new ArgumentError("--model is required: a Hugging Face repository ID, a model directory or a config.json path", example);
+  }
   if (values.gpu === undefined) throw new ArgumentError('--gpu is required: a GPU name such as "RTX 3090" or its MiB', example);
   // Every flag is read before the model file, so a bad flag is reported as such.
   const gpu = gpuFrom(values.gpu);
@@ -167,7 +200,9 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
   const maxNumSeqs = intArg("max-num-seqs", values.maxNumSeqs, undefined, 1, MAX_SCHEDULER_SIZE);
   const maxNumBatchedTokens = intArg("max-num-batched-tokens", values.maxNumBatchedTokens, undefined, 1, MAX_SCHEDULER_SIZE);
   const maxModelLenArg = intArg("max-model-len", values.maxModelLen, undefined, 1, MAX_MODEL_LEN);
-  const model = modelFrom(values.model, io.cwd);
+  const revision = revisionFrom(values.revision);
+  const lookup = await modelFrom(values.model, revision, io);
+  const model = lookup.facts;
   const maxModelLen = maxModelLenArg ?? Math.min(model.maxPositionEmbeddings, 32768);
 
   const result = estimateCapacity({
@@ -214,5 +249,6 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
     io.stdout(lines.join("\n") + "\n");
     for (const v of result.violations) io.stderr(`error [${v.code}]: ${v.message}\n`);
   }
+  io.stderr(`note: model facts: ${lookup.detail}\n`);
   return result.violations.length > 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import type { ExecFn } from "../exec";
+import type { FetchFn } from "../hub";
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -13,6 +14,8 @@ export interface CliIo {
   readonly exec: ExecFn;
   /** The terminal's width, for help text; absent when the output is not a terminal. */
   readonly columns?: number;
+  /** How a command reaches the network (the Hugging Face Hub); without it, it does not. */
+  readonly fetch?: FetchFn;
 }
 
 export const realExec: ExecFn = (file, args, opts = {}) =>
@@ -50,6 +53,7 @@ export function processIo(): CliIo {
     stderr: (t) => process.stderr.write(t),
     exec: realExec,
     ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
+    fetch: (url, init) => fetch(url, init),
   };
 }
 

@@ -8,7 +8,7 @@ import { planDiffCommand } from "./diff";
 import { ArgumentError, pathArg, requireStack, shownArg, textArg } from "./args";
 import { commandLine, defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
-import { renderStack } from "./renderStack";
+import { renderStackResolved } from "./renderStack";
 
 export const planCli = () =>
   defineCommand("plan", {
@@ -97,7 +97,7 @@ export async function planCommand(argv: string[], io: CliIo): Promise<number> {
       io,
     );
   }
-  const plan = renderStack(dir, values.stack);
+  const plan = await renderStackResolved(dir, values.stack, io);
   io.stdout(values.json ? `${JSON.stringify(planJson(plan), null, 2)}\n` : planTable(plan));
   return 0;
 }

@@ -10,6 +10,7 @@ import { failed, formatResults, runPreflight } from "../preflight/run";
 import { pathArg, requireStack } from "./args";
 import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
+import { modelOf } from "./renderStack";
 
 export const validateCli = () =>
   defineCommand("validate", {
@@ -27,7 +28,8 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   requireStack(values.stack, "llmstack validate --stack production");
   const raw = readStack(pathArg("dir", values.dir, io.cwd, "directory") ?? io.cwd, values.stack);
   const config = parseStackConfig(raw.values, raw.stackFile);
-  const plan = planStack({ project: raw.project, stack: raw.stack, stackFile: raw.stackFile, config, secretsPresent: raw.secretsPresent });
+  const model = await modelOf(config, io);
+  const plan = planStack({ project: raw.project, stack: raw.stack, stackFile: raw.stackFile, config, secretsPresent: raw.secretsPresent, model });
   const needs = stackNeeds(config, plan);
   const results = await runPreflight(needs, io.exec, io.env);
   const bad = failed(results);

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStack } from "../config/load";
 import { capacityViolationsMessage } from "../capacity";
 import { StackConfigError } from "../config/errors";
+import { resolveModelFromCache } from "../hub";
 import { budgetJson } from "../plan/capacity";
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
 import { missingSecrets, planStack } from "../plan/stack";
@@ -28,12 +29,17 @@ export interface StackOutputs {
 
 export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutputs {
   const loaded = loadStack();
+  // The model's facts from the Hugging Face cache where the program runs, else the built-in catalog: a
+  // deploy never goes to the Hub for them (`llmstack plan` and `validate` do).
+  const { name, revision } = loaded.config.model;
+  const model = resolveModelFromCache({ name, ...(revision !== undefined ? { revision } : {}) }, process.env);
   const plan = planStack({
     project: loaded.raw.project,
     stack: loaded.raw.stack,
     stackFile: loaded.raw.stackFile,
     config: loaded.config,
     secretsPresent: loaded.raw.secretsPresent,
+    model,
   });
   // Everything is checked before the first resource is registered.
   const violations = plan.capacity.result?.violations ?? [];

@@ -2,10 +2,20 @@
  * The stack's memory budget: the capacity estimate for vLLM's model on the stack's GPUs, and the
  * constraints it violates. The GPU's memory comes from the stack file (`gpu.memoryMiB` as nvidia-smi
  * reports it, else the catalog's figure for `gpu.gpuName`), its bandwidth from the catalog; the model's
- * facts from the catalog; the vLLM release, whose memory accounting applies, from the tag of the stack's
- * vLLM image.
+ * facts from the lookup the caller resolved (the command line reads the Hugging Face cache and the Hub,
+ * src/hub), or from the catalog without one; the vLLM release, whose memory accounting applies, from the
+ * tag of the stack's vLLM image.
  */
-import { estimateCapacity, lookupGpu, lookupModel, type CapacityResult, type GpuFacts, type ModelFacts } from "../capacity";
+import {
+  catalogLookup,
+  estimateCapacity,
+  lookupGpu,
+  SOURCE_LABELS,
+  type CapacityResult,
+  type GpuFacts,
+  type ModelFacts,
+  type ModelLookup,
+} from "../capacity";
 import { MEMORY_UTILISATION_LIMITS, workerEnabled, type StackConfig } from "../config/schema";
 import { stackVllmImage, vllmRelease } from "../facts/vllmRelease";
 
@@ -15,6 +25,8 @@ export interface CapacityBudget {
   readonly note: string;
   readonly gpuMemoryMiB: number | null;
   readonly result: CapacityResult | null;
+  /** The model's facts the budget used (null when none were found), for the host checks. */
+  readonly model: ModelFacts | null;
 }
 
 function find<T>(f: () => T): T | null {
@@ -25,12 +37,13 @@ function find<T>(f: () => T): T | null {
   }
 }
 
-export function planCapacity(config: StackConfig): CapacityBudget {
+/** `model`: the facts the caller resolved for `config.model`; without it, the catalog's. */
+export function planCapacity(config: StackConfig, model: ModelLookup = catalogLookup(config.model.name)): CapacityBudget {
   const g = config.gpu;
   if (g.mode === "cpu") {
-    return { status: "cpu", note: "cpu mode: vLLM's KV cache is VLLM_CPU_KVCACHE_SPACE in host memory", gpuMemoryMiB: null, result: null };
+    const note = "cpu mode: vLLM's KV cache is VLLM_CPU_KVCACHE_SPACE in host memory";
+    return { status: "cpu", note, gpuMemoryMiB: null, result: null, model: model.facts };
   }
-  const model: ModelFacts | null = find(() => lookupModel(config.model.name));
   // A gpuName the catalog cannot settle is no error when memoryMiB is given (lookupGpu falls back to it).
   let gpu: GpuFacts | null = null;
   let gpuProblem: string | null = null;
@@ -42,13 +55,8 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     }
   }
   const memoryMiB = gpu?.memoryMiB ?? g.memoryMiB ?? null;
-  if (model === null) {
-    return {
-      status: "unknown",
-      note: `${config.model.name} is not in the model catalog; check it with "llmstack capacity --model path/to/config.json"`,
-      gpuMemoryMiB: memoryMiB,
-      result: null,
-    };
+  if (model.facts === null) {
+    return { status: "unknown", note: model.problem, gpuMemoryMiB: memoryMiB, result: null, model: null };
   }
   if (memoryMiB === null) {
     return {
@@ -56,6 +64,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
       note: gpuProblem ?? "the stack file gives neither gpu.memoryMiB nor a catalog gpu.gpuName; run configure-gpu or add one",
       gpuMemoryMiB: null,
       result: null,
+      model: model.facts,
     };
   }
   const image = stackVllmImage(config);
@@ -68,11 +77,12 @@ export function planCapacity(config: StackConfig): CapacityBudget {
         `accounting applies is unknown; pin a release tag, or check by hand with "llmstack capacity --vllm-version V"`,
       gpuMemoryMiB: memoryMiB,
       result: null,
+      model: model.facts,
     };
   }
   const shared = workerEnabled(config) ? g.workerDevices.find((d) => g.vllmDevices.includes(d)) : undefined;
   const result = estimateCapacity({
-    model,
+    model: model.facts,
     gpuMemoryMiB: memoryMiB,
     ...(gpu?.bandwidthGBs !== undefined ? { gpuBandwidthGBs: gpu.bandwidthGBs } : {}),
     tensorParallelSize: g.tensorParallelSize,
@@ -85,7 +95,13 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     maxMemoryUtilization: MEMORY_UTILISATION_LIMITS[config.environment].max,
   });
   const on = gpu?.entry ? gpu.name : `${memoryMiB} MiB GPUs${gpu?.note ? ` (${gpu.note})` : ""}`;
-  return { status: "checked", note: `${model.name} on ${on}, vLLM ${vllmVersion}`, gpuMemoryMiB: memoryMiB, result };
+  return {
+    status: "checked",
+    note: `${model.facts.name} on ${on}, vLLM ${vllmVersion} (model facts from ${SOURCE_LABELS[model.source]})`,
+    gpuMemoryMiB: memoryMiB,
+    result,
+    model: model.facts,
+  };
 }
 
 /** The budget as plain numbers, for the plan's JSON and the stack output. */

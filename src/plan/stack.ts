@@ -7,6 +7,7 @@ import { serviceRuns } from "../config/services";
 import { TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
 import { planCapacity } from "./capacity";
+import type { ModelLookup } from "../capacity";
 import { finalizeContainer, type ImageFactsResolver } from "./finalize";
 import { physicalName, protectData, type PlanContext } from "./common";
 import { DATA_VOLUMES } from "./dataStores";
@@ -24,6 +25,11 @@ export interface PlanInput {
   readonly secretsPresent: ReadonlySet<string>;
   /** Where image records come from (src/facts/images.ts unless a test brings stand-in images). */
   readonly imageFacts?: ImageFactsResolver;
+  /**
+   * The model's facts as the caller resolved them (the command line reads the Hugging Face cache and
+   * the Hub: src/hub); without them the built-in catalog's.
+   */
+  readonly model?: ModelLookup;
 }
 
 /** Only development may generate its own credentials; elsewhere they must outlive the stack's state. */
@@ -112,7 +118,7 @@ export function planStack(input: PlanInput): StackPlan {
     gpuMap,
     vllmArgs: vllmArgs(ctx),
     servedModelName: config.model.servedModelName,
-    capacity: planCapacity(config),
+    capacity: planCapacity(config, input.model),
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
   };
 }

@@ -88,7 +88,7 @@ export function checkGpuSize(needs: StackNeeds, det: Detection): CheckResult {
   const vllm = needs.vllmDevices.map((id) => resolveGpu(id, det.gpus)).filter((g): g is DetectedGpu => g !== undefined);
   const util = needs.memoryUtilization ?? 0;
   if (needs.modelBytes === null) {
-    return warn(name, `${needs.model} is not in the model catalog, so its weights were not compared with GPU memory`, null);
+    return warn(name, `${needs.model} has no known facts (not in the Hugging Face cache, the Hub or the built-in catalog), so its weights were not compared with GPU memory`, null);
   }
   const perGpuMiB = needs.modelBytes / Math.max(1, needs.vllmDevices.length) / 2 ** 20;
   const small = vllm.filter((g) => g.memoryMiB !== null && perGpuMiB > util * g.memoryMiB);

@@ -104,7 +104,7 @@ export function checkDisk(needs: StackNeeds, disk: DiskFacts | null, imagePresen
   const want = image + model;
   const parts = [
     imagePresent ? `${needs.vllmImage} already pulled` : `${needs.vllmImage} about ${gib(image)} (rough estimate)`,
-    needs.modelBytes === null ? `${needs.model} size unknown (not in the catalog)` : `${needs.model} about ${gib(model)} of weights`,
+    needs.modelBytes === null ? `${needs.model} size unknown (no facts from the Hugging Face cache, the Hub or the built-in catalog)` : `${needs.model} about ${gib(model)} of weights`,
   ];
   const found = `${gib(disk.availableBytes)} free in ${disk.path} (on ${disk.mount}); needs ${gib(want)}: ${parts.join(", ")}`;
   if (disk.availableBytes < want) {

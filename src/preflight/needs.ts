@@ -3,7 +3,6 @@
  * the share of memory each needs, NVLink, the host ports, the containers that are the stack's own, and the
  * sizes that must fit on Docker's disk.
  */
-import { lookupModel } from "../capacity";
 import { gpuBookings, round3, sectionTenants, tenantService, type GpuTenant } from "../config/gpuBookings";
 import type { StackConfig } from "../config/schema";
 import { ownImageKeys, runsIn } from "../config/services";
@@ -65,7 +64,7 @@ export interface StackNeeds {
   /** Every image of the plan, once each, in plan order. */
   readonly images: readonly ImageNeed[];
   readonly model: string;
-  /** Bytes of the model's weights on disk; null when the model is not in the catalog. */
+  /** Bytes of the model's weights on disk; null when the model's facts were not found. */
   readonly modelBytes: number | null;
   /** Rough bytes the vLLM image takes unpacked (a stated estimate, not a measurement). */
   readonly vllmImageBytes: number;
@@ -96,13 +95,9 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
       fraction: round3(b.bookings.reduce((sum, x) => sum + x.fraction, 0)),
     }),
   );
-  let modelBytes: number | null;
-  try {
-    const m = lookupModel(config.model.name);
-    modelBytes = m.parameters * DTYPE_BYTES[m.dtype];
-  } catch {
-    modelBytes = null;
-  }
+  // The facts the plan's budget used: the checkpoint's own byte count when its files were read.
+  const m = plan.capacity.model;
+  const modelBytes = m === null ? null : (m.weightBytes ?? m.parameters * DTYPE_BYTES[m.dtype]);
   const vllm = plan.containers.find((c) => c.service === "vllm");
   const vllmImage = vllm?.image ?? (config.gpu.mode === "cpu" ? config.images.vllmCpu : config.images.vllm);
   return {

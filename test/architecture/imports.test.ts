@@ -1,11 +1,13 @@
 /**
  * The architecture's import rules, checked over the import graph of src/ and policy/ (type-only imports
  * count: a type import still couples the two sides):
- * - the core (config, facts, gpu, capacity, plan, monitoring, preflight, diff, bench) imports no Pulumi
+ * - the core (config, facts, gpu, capacity, hub, plan, monitoring, preflight, diff, bench) imports no Pulumi
  *   package and nothing from the CLI or the deploy layer; the one exception is src/config/load.ts, by
  *   design the only reader of `pulumi.Config` (ARCHITECTURE.md), which turns it into a parsed StackConfig;
  * - each layer imports only the layers below it (LAYERS); config is the bottom layer and imports no other
  *   layer (facts import config to parse image references); gpu and capacity do not import the planner;
+ *   the planner does not import hub, the one module that reads a model's files (the CLI and the program
+ *   resolve a model's facts and hand them to the pure planner);
  * - no file imports itself through a cycle.
  * Shared types with no home in either side (ExecFn) live in src/exec.ts, which imports nothing; text
  * tables for a terminal, in src/table.ts.
@@ -27,20 +29,22 @@ const LAYERS: Record<string, readonly string[]> = {
   facts: ["config"],
   gpu: ["exec", "config", "facts"],
   capacity: ["config", "facts", "gpu"],
+  // Reads a model's files from the Hugging Face cache and the Hub (I/O), for capacity's estimate.
+  hub: ["config", "capacity"],
   // The planner: monitoring plans the monitoring containers with the planner's own helpers.
   plan: ["config", "facts", "gpu", "capacity", "monitoring", "table"],
   monitoring: ["config", "facts", "gpu", "capacity", "plan"],
   preflight: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "table"],
   diff: ["config", "facts", "plan"],
   bench: ["exec", "table"],
-  deploy: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff"],
-  cli: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff", "bench", "table"],
+  deploy: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff"],
+  cli: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "table"],
   index: ["deploy"],
   policy: ["config", "facts", "gpu", "capacity", "plan"],
 };
 /** The one core file allowed to import @pulumi/pulumi (see "the core imports no Pulumi package"). */
 const PULUMI_CONFIG_READER = "src/config/load.ts";
-const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "plan", "monitoring", "preflight", "diff", "bench"];
+const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench"];
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

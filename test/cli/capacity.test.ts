@@ -124,7 +124,7 @@ describe("llmstack capacity", () => {
       capacityCommand(["--model", "facebook/opt-125m", "--gpu", "T4", "--quantization", "q4"], io),
     ).rejects.toThrow('--quantization "q4": must be one of none, fp8, int8, awq, gptq');
     await expect(capacityCommand(["--gpu", "T4"], io)).rejects.toThrow(
-      "--model is required: a catalog name or a config.json path",
+      "--model is required: a Hugging Face repository ID, a model directory or a config.json path",
     );
     await expect(
       capacityCommand(["--model", "facebook/opt-125m", "--gpu", "T4", "--gpus", "2", "--tp", "4"], io),

@@ -73,7 +73,7 @@ function cases(dir: string): Record<string, Case> {
       argv: ["capacity", "--gpu", "T4"],
       code: 2,
       text:
-        "llmstack capacity: --model is required: a catalog name or a config.json path; " +
+        "llmstack capacity: --model is required: a Hugging Face repository ID, a model directory or a config.json path; " +
         'run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu T4"\n',
       fix: "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu T4",
     },

@@ -9,7 +9,7 @@ describe("the stack's memory budget", () => {
     // overhead 2.32 GiB; KV cache 21.21 − 7.09 − 2.32 = 11.8 GiB at 28672 bytes per token per GPU.
     expect(budgetJson(planOf("production").capacity)).toEqual({
       status: "checked",
-      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.21.0",
+      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.21.0 (model facts from the built-in catalog)",
       gpuMemoryMiB: 24576,
       weightsGiBPerGpu: 7.09,
       overheadGiBPerGpu: 2.32,
@@ -26,7 +26,7 @@ describe("the stack's memory budget", () => {
     // v0.20 counted no CUDA-graph memory: 1.68 GiB more KV cache per GPU than v0.21.0 on the same stack.
     values.images = { ...values.images, vllm: "vllm/vllm-openai:v0.20.1-cu129" };
     expect(budgetJson(planFromValues(values).capacity)).toMatchObject({
-      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.20.1",
+      note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.20.1 (model facts from the built-in catalog)",
       overheadGiBPerGpu: 0.64,
       kvCacheGiBPerGpu: 13.48,
       kvCacheTokens: 504832,
@@ -63,7 +63,7 @@ describe("the stack's memory budget", () => {
     const values = rawValues("production") as Record<string, any>;
     Object.assign(values.gpu, { gpuName: "NVIDIA GeForce RTX 3080", memoryMiB: 12288 });
     const budget = budgetJson(planFromValues(values).capacity);
-    expect([budget.note, budget.gpuMemoryMiB]).toEqual(["Qwen/Qwen2.5-7B-Instruct on RTX 3080 12GB, vLLM 0.21.0", 12288]);
+    expect([budget.note, budget.gpuMemoryMiB]).toEqual(["Qwen/Qwen2.5-7B-Instruct on RTX 3080 12GB, vLLM 0.21.0 (model facts from the built-in catalog)", 12288]);
   });
 
   it("a gpuName the catalog does not know is no error when gpu.memoryMiB is given: no decode bound", () => {
@@ -74,7 +74,7 @@ describe("the stack's memory budget", () => {
       ...budgetJson(planOf("production").capacity),
       note:
         'Qwen/Qwen2.5-7B-Instruct on 24576 MiB GPUs (GPU "NVIDIA TITAN RTX" is not in the catalog; ' +
-        "no memory bandwidth, so no decode-speed bound), vLLM 0.21.0",
+        "no memory bandwidth, so no decode-speed bound), vLLM 0.21.0 (model facts from the built-in catalog)",
       decodeTokensPerSecondUpperBound: null,
     });
   });

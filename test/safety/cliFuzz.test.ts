@@ -32,7 +32,7 @@ const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   capacity: {
     argv: ["capacity", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "RTX 3090"],
     flags: {
-      model: "text", gpu: "gpu", gpus: "int", tp: "int", pp: "int", util: "fraction", "max-model-len": "int",
+      model: "text", revision: "rev", gpu: "gpu", gpus: "int", tp: "int", pp: "int", util: "fraction", "max-model-len": "int",
       dtype: "choice", quantization: "choice", "kv-cache-dtype": "choice", "vllm-version": "text",
       "max-num-seqs": "int", "max-num-batched-tokens": "int", "enforce-eager": "bool", json: "bool",
     },
