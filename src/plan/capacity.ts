@@ -51,6 +51,7 @@ export function planCapacity(config: StackConfig): CapacityBudget {
     model,
     gpuMemoryMiB: memoryMiB,
     ...(gpu ? { gpuBandwidthGBs: gpu.bandwidthGBs } : {}),
+    ...(g.gpuName ? { gpuName: g.gpuName } : {}),
     tensorParallelSize: g.tensorParallelSize,
     pipelineParallelSize: g.pipelineParallelSize,
     gpuMemoryUtilization: g.memoryUtilization,
