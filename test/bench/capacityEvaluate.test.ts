@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { estimateCapacity } from "../../src/capacity";
-import { modelFromArchitecture } from "../../src/capacity/models";
+import { syntheticModel } from "../capacity/synthetic";
 import { evaluate, predict, report, summarize, type CaseResult, type LogCase } from "../../bench/capacity/evaluate";
 
 const result = (id: string, cls: CaseResult["class"], predicted: number, actual: number): CaseResult => ({
@@ -51,19 +51,7 @@ describe("the summary", () => {
 });
 
 describe("a case through the estimate", () => {
-  const model = modelFromArchitecture("synthetic", "bfloat16", {
-    family: "gated",
-    numLayers: 8,
-    numAttentionHeads: 8,
-    numKeyValueHeads: 8,
-    headDim: 128,
-    hiddenSize: 1024,
-    intermediateSize: 4096,
-    vocabSize: 32768,
-    maxPositionEmbeddings: 131072,
-    tieWordEmbeddings: false,
-    qkvBias: false,
-  });
+  const model = syntheticModel;
   const logCase: LogCase = {
     id: "synthetic",
     class: "dense",

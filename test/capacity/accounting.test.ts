@@ -10,9 +10,7 @@ import {
   defaultGpuMemoryUtilization,
   estimateCapacity,
   profileDefaults,
-  type CapacityInput,
 } from "../../src/capacity";
-import { modelFromArchitecture } from "../../src/capacity/models";
 import {
   CUDA_CONTEXT_BYTES,
   NON_TORCH_BYTES,
@@ -21,12 +19,14 @@ import {
   ruleCharges,
 } from "../../src/capacity/accounting";
 import { parseVllmVersion } from "../../src/capacity/version";
+import { syntheticInput, syntheticModel } from "./synthetic";
 
 const GiB = 1024 ** 3;
 const v = parseVllmVersion;
 
 /*
- * The model: 8 layers, hidden 1024, 8 heads of 128 (no GQA), MLP 4096, vocabulary 32768, untied, fp16.
+ * The model (test/capacity/synthetic.ts): 8 layers, hidden 1024, 8 heads of 128, MLP 4096, vocabulary
+ * 32768, untied, fp16.
  *   parameters = 32768 × 1024 × 2 + 8 × (4 × 1024² + 3 × 1024 × 4096 + 2 × 1024) + 1024 = 201,344,000
  *   weights per GPU at TP 2 = 201,344,000 × 2 B ÷ 2 = 201,344,000 B
  * The card: 49140 MiB (RTX A6000), utilisation 0.5, TP 2 (PCIe, no NVSwitch):
@@ -35,29 +35,8 @@ const v = parseVllmVersion;
  *   KV per token per GPU = 2 × 8 layers × 4 heads × 128 × 2 B = 16,384 B; a block of 16 = 262,144 B
  *   sampler pass = max_num_seqs × 32768 × 16 B (fp32 logits, sorted copy, int64 indices)
  */
-const model = modelFromArchitecture("synthetic-8l", "float16", {
-  family: "gated",
-  numLayers: 8,
-  numAttentionHeads: 8,
-  numKeyValueHeads: 8,
-  headDim: 128,
-  hiddenSize: 1024,
-  intermediateSize: 4096,
-  vocabSize: 32768,
-  maxPositionEmbeddings: 131072,
-  tieWordEmbeddings: false,
-  qkvBias: false,
-});
-
-const input: CapacityInput = {
-  model,
-  gpuMemoryMiB: 49140,
-  gpuName: "NVIDIA RTX A6000",
-  tensorParallelSize: 2,
-  pipelineParallelSize: 1,
-  gpuMemoryUtilization: 0.5,
-  maxModelLen: 4096,
-};
+const model = syntheticModel;
+const input = syntheticInput;
 
 describe("each release's accounting on the same model and card", () => {
   it("has the parameter count the comment works from", () => {
