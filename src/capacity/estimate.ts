@@ -1,26 +1,35 @@
 /**
  * Memory math per GPU, the way vLLM sizes its KV cache at start-up: it takes
- * `gpu_memory_utilization × total memory` of each GPU, subtracts the weights, the activation peak of a
- * profiling forward pass, memory outside torch, and (since v0.21.0) an estimate of CUDA-graph memory;
- * the rest becomes KV cache in blocks of 16 tokens.
+ * `gpu_memory_utilization × total memory` of each GPU and subtracts the weights, the activation peak of a
+ * profiling pass and whatever else the release's profile counts (src/capacity/accounting.ts: the CUDA
+ * context, memory outside torch, NCCL buffers, all-reduce inputs, and from v0.21.0 an estimate of
+ * CUDA-graph memory); the rest becomes KV cache in blocks of 16 tokens.
  * vLLM source: vllm/v1/worker/gpu_worker.py `determine_available_memory`
- * (https://github.com/vllm-project/vllm/blob/main/vllm/v1/worker/gpu_worker.py); CUDA-graph accounting:
- * https://github.com/vllm-project/vllm/pull/30515 ("default since v0.21.0" per the start-up log).
- * Pure: no I/O.
+ * (https://github.com/vllm-project/vllm/blob/main/vllm/v1/worker/gpu_worker.py); older releases in
+ * accounting.ts. Pure: no I/O.
  */
 import { CUDA_RESERVED_MIB } from "../config/gpuBookings";
 import type { ModelFacts } from "./models";
 import type { CapacityInput, Dtype, KvCacheDtype, Quantization } from "./input";
 import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
 import { MAX_GPU_MEMORY_MIB } from "../config/schema";
+import {
+  accountingRule,
+  defaultEngine,
+  profileDefaults,
+  ruleCharges,
+  SAMPLER_BYTES_PER_LOGIT,
+  type AccountingRule,
+  type Engine,
+} from "./accounting";
+import { parseVllmVersion } from "./version";
 
+export { parseVllmVersion };
 /** vLLM's default KV cache block size (tokens). */
 export const BLOCK_SIZE = 16;
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
-/** Memory outside torch (cuBLAS workspaces, NCCL): non_torch_memory=0.35GiB in issue 10517. */
-export const NON_TORCH_GIB = 0.35;
 /**
  * CUDA-graph memory per captured graph as vLLM >= 0.21 estimates it: 0.17 GiB for 7 graphs
  * (https://github.com/noonghunna/club-3090/pull/44), 0.36 GiB for 16
@@ -44,10 +53,15 @@ export interface CapacityResult {
 
 export interface CapacityDetail {
   readonly vllmVersion: string;
+  readonly engine: Engine;
+  /** The id of the release's rule in accounting.ts. */
+  readonly accountingRule: string;
   readonly usableGiBPerGpu: number;
   readonly requestedGiBPerGpu: number;
   readonly activationGiBPerGpu: number;
   readonly nonTorchGiBPerGpu: number;
+  /** All-reduce inputs the profiling pass keeps alive (v0.2.5 with TP > 1). */
+  readonly allReduceInputsGiBPerGpu: number;
   readonly cudaGraphGiBPerGpu: number;
   readonly kvBytesPerTokenPerGpu: number;
   readonly profiledTokens: number;
@@ -55,18 +69,6 @@ export interface CapacityDetail {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
-
-/** [major, minor, patch] of "0.21.0", "v0.6.4.post1"; a clear error otherwise. */
-export function parseVllmVersion(v: string): [number, number, number] {
-  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v.trim());
-  if (m === null) {
-    throw new Error(`vLLM version "${v}" is not a version number; write it as major.minor.patch, the way vLLM's image tags do`);
-  }
-  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
-}
-
-const atLeast = (v: [number, number, number], major: number, minor: number) =>
-  v[0] > major || (v[0] === major && v[1] >= minor);
 
 function activationBytes(model: ModelFacts, dtype: Dtype): number {
   const chosen = dtype === "auto" ? model.dtype : dtype;
@@ -101,34 +103,6 @@ export function cudaGraphCount(maxNumSeqs: number): number {
   const piecewise = sizes.filter((s) => s <= largest).length;
   const full = sizes.filter((s) => s <= maxNumSeqs).length;
   return piecewise + full;
-}
-
-interface Profile {
-  readonly maxNumSeqs: number;
-  readonly profiledTokens: number;
-  readonly cudaGraphs: boolean;
-}
-
-/**
- * What the profiling pass runs with. V0 (< 0.8) profiles one batch of max(max_model_len, 2048) tokens,
- * or 512 when chunked prefill switches on above 32K; V1 profiles max_num_batched_tokens, whose default
- * for the API server is 2048, or 8192 on cards with 70 GiB or more (max_num_seqs 256 / 1024).
- */
-function profileFor(input: CapacityInput, version: [number, number, number], usableBytes: number): Profile {
-  const big = usableBytes >= 70 * GiB;
-  if (!atLeast(version, 0, 8)) {
-    const tokens = input.maxModelLen > 32768 ? 512 : Math.max(input.maxModelLen, 2048);
-    return {
-      maxNumSeqs: input.maxNumSeqs ?? 256,
-      profiledTokens: input.maxNumBatchedTokens ?? tokens,
-      cudaGraphs: false,
-    };
-  }
-  return {
-    maxNumSeqs: input.maxNumSeqs ?? (big ? 1024 : 256),
-    profiledTokens: input.maxNumBatchedTokens ?? (big ? 8192 : 2048),
-    cudaGraphs: atLeast(version, 0, 21) && input.enforceEager !== true,
-  };
 }
 
 function checkInput(input: CapacityInput): void {
@@ -167,7 +141,15 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
   const requested = input.gpuMemoryUtilization * usable;
   const weights = weightBytes(model, input.quantization ?? "none", act) / (tp * pp);
 
-  const profile = profileFor(input, version, usable);
+  const engine = input.engine ?? defaultEngine(version, input.gpuName);
+  const rule: AccountingRule = accountingRule(version, engine);
+  const defaults = profileDefaults(version, engine, {
+    maxModelLen: input.maxModelLen,
+    totalBytes: usable,
+    ...(input.gpuName !== undefined ? { gpuName: input.gpuName } : {}),
+  });
+  const profiledTokens = input.maxNumBatchedTokens ?? defaults.maxNumBatchedTokens;
+  const maxNumSeqs = input.maxNumSeqs ?? defaults.maxNumSeqs;
   const heads = Math.max(1, Math.ceil(model.numAttentionHeads / tp));
   const kvHeads = Math.max(1, Math.ceil(model.numKeyValueHeads / tp));
   const mlpFactor = model.family === "gated" ? 3 : 2;
@@ -175,12 +157,23 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
   // the residual and normed hidden states.
   const perToken =
     act * ((mlpFactor * model.intermediateSize) / tp + (heads + 2 * kvHeads) * model.headDim + 2 * model.hiddenSize);
-  // The dummy sampler run: fp32 logits and probabilities for max_num_seqs requests.
-  const sampler = profile.maxNumSeqs * model.vocabSize * 4 * 2;
-  const activation = Math.max(profile.profiledTokens * perToken, sampler);
-  const nonTorch = NON_TORCH_GIB * GiB;
-  const graphs = profile.cudaGraphs ? cudaGraphCount(profile.maxNumSeqs) * CUDA_GRAPH_MIB_PER_GRAPH * MiB : 0;
-  const overhead = activation + nonTorch + graphs;
+  // The profile's sampler pass over max_num_seqs requests runs after the forward pass has freed its
+  // activations, so the peak is the larger of the two.
+  const sampler = maxNumSeqs * model.vocabSize * SAMPLER_BYTES_PER_LOGIT;
+  const activation = Math.max(profiledTokens * perToken, sampler);
+  const charges = ruleCharges(rule, {
+    tensorParallelSize: tp,
+    layersPerGpu: Math.ceil(model.numLayers / pp),
+    profiledTokens,
+    hiddenSize: model.hiddenSize,
+    activationBytes: act,
+    ...(input.gpuName !== undefined ? { gpuName: input.gpuName } : {}),
+  });
+  const graphs =
+    rule.subtractsCudaGraphs && input.enforceEager !== true
+      ? cudaGraphCount(maxNumSeqs) * CUDA_GRAPH_MIB_PER_GRAPH * MiB
+      : 0;
+  const overhead = activation + charges.nonTorch + charges.allReduceInputs + graphs;
 
   const kvAvailable = requested - weights - overhead;
   const perTokenKv = kvBytesPerToken(model, tp, pp, kvBytes);
@@ -193,14 +186,17 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
 
   const detail: CapacityDetail = {
     vllmVersion,
+    engine,
+    accountingRule: rule.id,
     usableGiBPerGpu: round2(usable / GiB),
     requestedGiBPerGpu: round2(requested / GiB),
     activationGiBPerGpu: round2(activation / GiB),
-    nonTorchGiBPerGpu: NON_TORCH_GIB,
+    nonTorchGiBPerGpu: round2(charges.nonTorch / GiB),
+    allReduceInputsGiBPerGpu: round2(charges.allReduceInputs / GiB),
     cudaGraphGiBPerGpu: round2(graphs / GiB),
     kvBytesPerTokenPerGpu: perTokenKv,
-    profiledTokens: profile.profiledTokens,
-    maxNumSeqs: profile.maxNumSeqs,
+    profiledTokens,
+    maxNumSeqs,
   };
   const violations = violationsFor(input, {
     kvAvailableBytes: kvAvailable,

@@ -9,4 +9,13 @@ export {
   type CapacityResult,
 } from "./estimate";
 export type { CapacityInput, Dtype, KvCacheDtype, Quantization } from "./input";
+export {
+  ACCOUNTING_RULES,
+  accountingRule,
+  defaultEngine,
+  defaultGpuMemoryUtilization,
+  profileDefaults,
+  type AccountingRule,
+  type Engine,
+} from "./accounting";
 export { capacityViolationsMessage, kvBytesPerToken, type Violation } from "./constraints";

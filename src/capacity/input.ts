@@ -4,6 +4,7 @@
  * each other in a cycle.
  */
 import type { ModelFacts } from "./models";
+import type { Engine } from "./accounting";
 
 export type Dtype = "auto" | "float16" | "bfloat16" | "float32";
 export type Quantization = "none" | "fp8" | "int8" | "awq" | "gptq";
@@ -13,6 +14,11 @@ export interface CapacityInput {
   readonly model: ModelFacts;
   /** Each GPU's memory as nvidia-smi reports it (memory.total, MiB). */
   readonly gpuMemoryMiB: number;
+  /**
+   * nvidia-smi's name for the GPUs. Some release rules depend on it: V1's profile defaults (H100/H200,
+   * A100), NCCL's growth on NVSwitch boards, V0 below compute capability 8.0 (src/capacity/accounting.ts).
+   */
+  readonly gpuName?: string;
   /** Each GPU's memory bandwidth, GB/s; without it there is no decode bound. */
   readonly gpuBandwidthGBs?: number;
   readonly tensorParallelSize: number;
@@ -37,6 +43,8 @@ export interface CapacityInput {
   readonly maxNumSeqs?: number;
   /** Default: vLLM's for the version, card and max model length. */
   readonly maxNumBatchedTokens?: number;
+  /** The engine, when not the release's default (VLLM_USE_V1 from v0.8.0 to v0.10.x). */
+  readonly engine?: Engine;
   /** --enforce-eager: no CUDA graphs. */
   readonly enforceEager?: boolean;
 }

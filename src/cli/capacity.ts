@@ -75,11 +75,11 @@ function revisionFrom(raw: string | undefined): string | undefined {
 }
 
 /** A catalog name first ("3090" is a name), then a memory size in whole MiB ("24576"). */
-function gpuFrom(arg: string): { memoryMiB: number; bandwidthGBs?: number; name: string } {
+function gpuFrom(arg: string): { memoryMiB: number; bandwidthGBs?: number; name: string; gpuName?: string } {
   textArg("gpu", arg, 'a GPU name such as "RTX 3090" or its memory in MiB');
   try {
     const g = lookupGpu(arg);
-    return { memoryMiB: g.memoryMiB, ...(g.bandwidthGBs !== undefined ? { bandwidthGBs: g.bandwidthGBs } : {}), name: g.name };
+    return { memoryMiB: g.memoryMiB, ...(g.bandwidthGBs !== undefined ? { bandwidthGBs: g.bandwidthGBs } : {}), name: g.name, gpuName: arg };
   } catch (err) {
     if (/^[\d.eE+-]+$/.test(arg)) {
       const memoryMiB = /^\d{1,16}$/.test(arg) ? Number(arg) : Number.NaN;
@@ -209,6 +209,7 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
     model,
     gpuMemoryMiB: gpu.memoryMiB,
     gpuBandwidthGBs: gpu.bandwidthGBs,
+    ...(gpu.gpuName !== undefined ? { gpuName: gpu.gpuName } : {}),
     tensorParallelSize: tp,
     pipelineParallelSize: pp,
     gpuMemoryUtilization: util,

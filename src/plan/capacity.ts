@@ -85,6 +85,7 @@ export function planCapacity(config: StackConfig, model: ModelLookup = catalogLo
     model: model.facts,
     gpuMemoryMiB: memoryMiB,
     ...(gpu?.bandwidthGBs !== undefined ? { gpuBandwidthGBs: gpu.bandwidthGBs } : {}),
+    ...(g.gpuName ? { gpuName: g.gpuName } : {}),
     tensorParallelSize: g.tensorParallelSize,
     pipelineParallelSize: g.pipelineParallelSize,
     gpuMemoryUtilization: g.memoryUtilization,

@@ -19,11 +19,11 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
    * By hand, per GPU (GiB = 2^30 bytes):
    *   usable    = 24576 MiB (nvidia-smi) − 440 MiB kept by the driver = 24136 MiB = 23.5703 GiB
    *   requested = 0.9 × 23.5703                                        = 21.2133 GiB
-   *   overhead  = sampler dummy run 256 seqs × 152064 vocab × 4 B × 2   =  0.2900 GiB
+   *   overhead  = sampler pass 256 seqs × 152064 vocab × 16 B        =  0.5801 GiB
    *               (larger than 2048 profiled tokens × 75,776 B = 0.1445 GiB)
-   *             + non-torch 0.35 GiB
+   *             + non-torch 0.25 GiB (V1 from v0.9.1 counts no CUDA context; 3090s have no NVSwitch)
    *             + CUDA graphs (51 piecewise + 35 full) × 20 MiB = 1720 MiB = 1.6797 GiB
-   *             = 2.3197 GiB
+   *             = 2.5098 GiB
    */
   it("reference stack: 2 × RTX 3090, TP 2, max model length 32768", () => {
     const r = estimateCapacity({
@@ -38,18 +38,18 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
     });
     /*
      *   weights   = 7,615,616,512 params × 2 B ÷ 2 GPUs = 7,615,616,512 B = 7.0926 GiB
-     *   KV cache  = 21.2133 − 7.0926 − 2.3197           = 11.8010 GiB
+     *   KV cache  = 21.2133 − 7.0926 − 2.5098           = 11.6109 GiB
      *   KV/token  = 2 × 28 layers × (4 KV heads ÷ 2) × 128 × 2 B = 28,672 B; a block of 16 = 458,752 B
-     *   blocks    = floor(11.8010 GiB ÷ 458,752 B) = 27,620 → 441,920 tokens
-     *   concurrency = 441,920 ÷ 32,768 = 13.49
+     *   blocks    = floor(11.6109 GiB ÷ 458,752 B) = 27,176 → 434,816 tokens
+     *   concurrency = 434,816 ÷ 32,768 = 13.27
      *   decode bound = 936 GB/s × 2 GPUs ÷ 15,231,233,024 B per token = 122.91 tokens/s
      */
     expect(r).toMatchObject({
       weightsGiBPerGpu: 7.09,
-      overheadGiBPerGpu: 2.32,
-      kvCacheGiBPerGpu: 11.8,
-      kvCacheTokens: 441920,
-      maxConcurrency: 13.49,
+      overheadGiBPerGpu: 2.51,
+      kvCacheGiBPerGpu: 11.61,
+      kvCacheTokens: 434816,
+      maxConcurrency: 13.27,
       decodeTokensPerSecondUpperBound: 122.91,
       violations: [],
     });
@@ -70,17 +70,17 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
     });
     /*
      *   weights  = 15,231,233,024 B = 14.1852 GiB
-     *   KV cache = 21.2133 − 14.1852 − 2.3197 (activation 2048 × 137,216 B = 0.26 GiB < sampler 0.29) = 4.7084 GiB
-     *   KV/token = 2 × 28 × 4 × 128 × 2 = 57,344 B; block 917,504 B → floor(4.7084 GiB ÷ 917,504) = 5,510 blocks
-     *            = 88,160 tokens; concurrency 88,160 ÷ 8,192 = 10.76
+     *   KV cache = 21.2133 − 14.1852 − 2.5098 (activation 2048 × 137,216 B = 0.26 GiB < sampler 0.58) = 4.5183 GiB
+     *   KV/token = 2 × 28 × 4 × 128 × 2 = 57,344 B; block 917,504 B → floor(4.5183 GiB ÷ 917,504) = 5,287 blocks
+     *            = 84,592 tokens; concurrency 84,592 ÷ 8,192 = 10.33
      *   decode bound = 936e9 ÷ 15,231,233,024 = 61.45 tokens/s
      */
     expect(r).toMatchObject({
       weightsGiBPerGpu: 14.19,
-      overheadGiBPerGpu: 2.32,
-      kvCacheGiBPerGpu: 4.71,
-      kvCacheTokens: 88160,
-      maxConcurrency: 10.76,
+      overheadGiBPerGpu: 2.51,
+      kvCacheGiBPerGpu: 4.52,
+      kvCacheTokens: 84592,
+      maxConcurrency: 10.33,
       decodeTokensPerSecondUpperBound: 61.45,
       violations: [],
     });
@@ -91,7 +91,7 @@ describe("Qwen/Qwen2.5-7B-Instruct (bf16) on RTX 3090s, vLLM 0.21.0, utilisation
       model: qwen7b, gpuMemoryMiB: 24576, tensorParallelSize: 1, pipelineParallelSize: 1,
       gpuMemoryUtilization: 0.9, maxModelLen: 32768, vllmVersion: V0_21,
     });
-    expect([r.kvCacheTokens, r.maxConcurrency, r.decodeTokensPerSecondUpperBound]).toEqual([88160, 2.69, null]);
+    expect([r.kvCacheTokens, r.maxConcurrency, r.decodeTokensPerSecondUpperBound]).toEqual([84592, 2.58, null]);
   });
 });
 
@@ -147,14 +147,14 @@ describe("constraints", () => {
   });
 
   it("advises a utilisation only up to the stack's limit (the schema's per-environment maximum)", () => {
-    // A 40000-token sequence of Llama 3.1 8B on one 3090 needs utilisation 0.94: within the schema's 0.95,
+    // A 40000-token sequence of Llama 3.1 8B on one 3090 needs utilisation 0.95: the schema's limit,
     // beyond production's 0.92.
     const input = { ...base, model: lookupModel("meta-llama/Llama-3.1-8B-Instruct"), tensorParallelSize: 1, maxModelLen: 40000 };
     const head =
-      "one sequence of max model length 40000 needs 4.88 GiB of KV cache per GPU but only 3.98 GiB (32608 tokens) " +
-      "is left; lower maxModelLen to at most 32608";
+      "one sequence of max model length 40000 needs 4.88 GiB of KV cache per GPU but only 3.84 GiB (31424 tokens) " +
+      "is left; lower maxModelLen to at most 31424";
     expect(estimateCapacity(input).violations.map((v) => v.message)).toEqual([
-      `${head}, or raise memoryUtilization to at least 0.94, or add GPUs (tensor parallelism)`,
+      `${head}, or raise memoryUtilization to at least 0.95, or add GPUs (tensor parallelism)`,
     ]);
     expect(estimateCapacity({ ...input, maxMemoryUtilization: 0.92 }).violations.map((v) => v.message)).toEqual([
       `${head}, or add GPUs (tensor parallelism)`,
@@ -164,15 +164,15 @@ describe("constraints", () => {
   it("a full sequence that does not fit the KV cache names the largest length that does", () => {
     const llama = lookupModel("meta-llama/Llama-3.1-8B-Instruct");
     const r = estimateCapacity({ ...base, model: llama, tensorParallelSize: 1, maxModelLen: 131072 });
-    // 21.2133 − 14.9575 weights − (0.2446 sampler + 0.35 + 1.6797 graphs) = 3.9815 GiB ÷ 131,072 B = 32,616
-    // tokens, 2,038 whole blocks of 16 = 32,608 tokens
-    expect(r.kvCacheTokens).toBe(32608);
+    // 21.2133 − 14.9575 weights − (0.4893 sampler + 0.25 + 1.6797 graphs) = 3.8368 GiB ÷ 131,072 B = 31,431
+    // tokens, 1,964 whole blocks of 16 = 31,424 tokens
+    expect(r.kvCacheTokens).toBe(31424);
     expect(r.violations).toEqual([
       {
         code: "kv-too-small",
         message:
-          "one sequence of max model length 131072 needs 16.00 GiB of KV cache per GPU but only 3.98 GiB " +
-          "(32608 tokens) is left; lower maxModelLen to at most 32608, or add GPUs (tensor parallelism)",
+          "one sequence of max model length 131072 needs 16.00 GiB of KV cache per GPU but only 3.84 GiB " +
+          "(31424 tokens) is left; lower maxModelLen to at most 31424, or add GPUs (tensor parallelism)",
       },
     ]);
   });
@@ -183,7 +183,7 @@ describe("constraints", () => {
     expect(r.kvCacheGiBPerGpu).toBe(0);
     expect(capacityViolationsMessage(r, "Pulumi.production.yaml")).toBe(
       "Pulumi.production.yaml: the model does not fit the GPUs as configured:\n" +
-        "  - no memory is left for the KV cache: weights and runtime overhead take 67.98 GiB per GPU but " +
+        "  - no memory is left for the KV cache: weights and runtime overhead take 68.13 GiB per GPU but " +
         "utilisation 0.9 allows 21.21 GiB; quantize the model, use a smaller one or add GPUs (tensor parallelism) [no-kv-memory]",
     );
   });
@@ -198,14 +198,14 @@ describe("constraints", () => {
   it("fp8 KV cache halves the bytes per token", () => {
     const r = estimateCapacity({ ...base, kvCacheDtype: "fp8" });
     expect(r.detail.kvBytesPerTokenPerGpu).toBe(14336);
-    // 11.8010 GiB ÷ (16 × 14,336 B) = 55,241 whole blocks (the 28,672 B case rounded 27,620.5 down)
-    expect(r.kvCacheTokens).toBe(883856);
+    // 11.6109 GiB ÷ (16 × 14,336 B) = 54,352 whole blocks (the 28,672 B case rounded 27,176.x down)
+    expect(r.kvCacheTokens).toBe(869632);
   });
 
   it("older vLLM without CUDA-graph accounting leaves more for the KV cache", () => {
     const r = estimateCapacity({ ...base, vllmVersion: "0.20.1" });
-    // 11.8010 + 1.6797 GiB of graphs = 13.4807 GiB ÷ 458,752 B = 31,552 blocks
-    expect([r.detail.cudaGraphGiBPerGpu, r.kvCacheTokens]).toEqual([0, 504832]);
+    // 11.6109 + 1.6797 GiB of graphs = 13.2906 GiB ÷ 458,752 B = 31,107 blocks
+    expect([r.detail.cudaGraphGiBPerGpu, r.kvCacheTokens]).toEqual([0, 497712]);
   });
 
   it("rejects nonsense input with the key, value and what is allowed", () => {

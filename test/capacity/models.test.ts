@@ -87,8 +87,8 @@ describe("readModelConfig", () => {
     expect(() => readModelConfig("/nonexistent/config.json")).toThrow(
       "/nonexistent/config.json: no such file",
     );
-    expect(() => readModelConfig(join(fixtures, "vllm-startup-logs.json"))).toThrow(
-      `${join(fixtures, "vllm-startup-logs.json")}: hidden_size / n_embd / d_model is missing; it must be a whole number from 1 to 16777216.`,
+    expect(() => readModelConfig(join(fixtures, "parameters.json"))).toThrow(
+      `${join(fixtures, "parameters.json")}: hidden_size / n_embd / d_model is missing; it must be a whole number from 1 to 16777216.`,
     );
   });
 });

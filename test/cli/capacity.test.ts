@@ -32,9 +32,9 @@ describe("llmstack capacity", () => {
     expect(code).toBe(0);
     expect(JSON.parse(out.join(""))).toEqual({
       weightsGiBPerGpu: 7.09,
-      kvCacheGiBPerGpu: 11.8,
-      kvCacheTokens: 441920,
-      maxConcurrency: 13.49,
+      kvCacheGiBPerGpu: 11.61,
+      kvCacheTokens: 434816,
+      maxConcurrency: 13.27,
       decodeTokensPerSecondUpperBound: 122.91,
       violations: [],
     });
@@ -49,10 +49,10 @@ describe("llmstack capacity", () => {
         "Qwen/Qwen2.5-7B-Instruct on 1 × RTX 3090 (TP 1, PP 1), utilisation 0.9, max model length 8192, vLLM 0.21.0",
         "  per GPU: 21.21 GiB of 23.57 GiB usable",
         "    weights          14.19 GiB",
-        "    runtime overhead 2.32 GiB (activations 0.29, non-torch 0.35, CUDA graphs 1.68)",
-        "    KV cache         4.71 GiB",
-        "  KV cache: 88160 tokens (57344 bytes per token per GPU)",
-        "  max concurrency at 8192 tokens: 10.76x",
+        "    runtime overhead 2.51 GiB (activations 0.58, non-torch 0.25, CUDA graphs 1.68)",
+        "    KV cache         4.52 GiB",
+        "  KV cache: 84592 tokens (57344 bytes per token per GPU)",
+        "  max concurrency at 8192 tokens: 10.33x",
         "  decode speed upper bound (bandwidth ÷ weight bytes per token, one stream): 61.45 tokens/s",
         "",
       ].join("\n"),
@@ -88,10 +88,10 @@ describe("llmstack capacity", () => {
     );
     expect(code).toBe(0);
     // 8 sequences: piecewise sizes 1, 2, 4, 8, 16 and full sizes 1, 2, 4, 8 = 9 graphs × 20 MiB = 0.1758 GiB
-    // instead of 1.68; the sampler peak (8 × 152064 × 8 B) drops below the 2048-token activations
-    // (2048 × 137,216 B = 0.2617 GiB). KV = 21.2133 − 14.1852 − (0.2617 + 0.35 + 0.1758) = 6.2406 GiB
-    // ÷ 917,504 B per block = 7,303 blocks = 116,848 tokens.
-    expect((JSON.parse(out.join("")) as { kvCacheTokens: number }).kvCacheTokens).toBe(116848);
+    // instead of 1.68; the sampler peak (8 × 152064 × 16 B) drops below the 2048-token activations
+    // (2048 × 137,216 B = 0.2617 GiB). KV = 21.2133 − 14.1852 − (0.2617 + 0.25 + 0.1758) = 6.3406 GiB
+    // ÷ 917,504 B per block = 7,420 blocks = 118,720 tokens.
+    expect((JSON.parse(out.join("")) as { kvCacheTokens: number }).kvCacheTokens).toBe(118720);
   });
 
   it("says how to give the memory for an unknown name, through the main command table (a usage error, exit 2)", async () => {
@@ -147,7 +147,7 @@ describe("llmstack capacity", () => {
         "Qwen/Qwen2.5-7B-Instruct on 1 × RTX 3090 (TP 1, PP 1), utilisation 0.9, max model length 8192, vLLM 0.20.1",
         "  per GPU: 21.21 GiB of 23.57 GiB usable",
       ]);
-      expect(out.join("")).toContain("    runtime overhead 0.64 GiB (activations 0.29, non-torch 0.35, CUDA graphs 0)\n");
+      expect(out.join("")).toContain("    runtime overhead 0.83 GiB (activations 0.58, non-torch 0.25, CUDA graphs 0)\n");
     });
 
     it("outside a project, this program's own Pulumi.yaml", async () => {

@@ -6,16 +6,17 @@ import { planFromValues, planOf, rawValues } from "../helpers/stacks";
 describe("the stack's memory budget", () => {
   it("production: Qwen2.5-7B on 2 × RTX 3090, TP 2, utilisation 0.9", () => {
     // 0.9 × (24576 − 440 MiB CUDA reserve) = 21.21 GiB per GPU; bf16 weights 15.23 GB / 2 = 7.09 GiB;
-    // overhead 2.32 GiB; KV cache 21.21 − 7.09 − 2.32 = 11.8 GiB at 28672 bytes per token per GPU.
+    // overhead 2.51 GiB (test/capacity/estimate.test.ts); KV cache 21.21 − 7.09 − 2.51 = 11.61 GiB at 28672
+    // bytes per token per GPU.
     expect(budgetJson(planOf("production").capacity)).toEqual({
       status: "checked",
       note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.21.0 (model facts from the built-in catalog)",
       gpuMemoryMiB: 24576,
       weightsGiBPerGpu: 7.09,
-      overheadGiBPerGpu: 2.32,
-      kvCacheGiBPerGpu: 11.8,
-      kvCacheTokens: 441920,
-      maxConcurrency: 53.95,
+      overheadGiBPerGpu: 2.51,
+      kvCacheGiBPerGpu: 11.61,
+      kvCacheTokens: 434816,
+      maxConcurrency: 53.08,
       decodeTokensPerSecondUpperBound: 122.91,
       violations: [],
     });
@@ -27,13 +28,13 @@ describe("the stack's memory budget", () => {
     values.images = { ...values.images, vllm: "vllm/vllm-openai:v0.20.1-cu129" };
     expect(budgetJson(planFromValues(values).capacity)).toMatchObject({
       note: "Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.20.1 (model facts from the built-in catalog)",
-      overheadGiBPerGpu: 0.64,
-      kvCacheGiBPerGpu: 13.48,
-      kvCacheTokens: 504832,
+      overheadGiBPerGpu: 0.83,
+      kvCacheGiBPerGpu: 13.29,
+      kvCacheTokens: 497712,
     });
     // A digest after the tag keeps the tag's release.
     values.images.vllm = `vllm/vllm-openai:v0.20.1@sha256:${"a".repeat(64)}`;
-    expect(budgetJson(planFromValues(values).capacity)).toMatchObject({ kvCacheTokens: 504832 });
+    expect(budgetJson(planFromValues(values).capacity)).toMatchObject({ kvCacheTokens: 497712 });
   });
 
   it("says so when the vLLM image names no release, instead of guessing its accounting", () => {
