@@ -10,14 +10,24 @@
  */
 import { CUDA_RESERVED_MIB } from "../config/gpuBookings";
 import type { ModelFacts } from "./models";
-import type { CapacityInput, Dtype, KvCacheDtype, Quantization } from "./input";
-import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
+import type { CapacityInput, Dtype, KvCacheDtype } from "./input";
+import { violationsFor, type Violation } from "./constraints";
 import { MAX_GPU_MEMORY_MIB } from "../config/schema";
+import { parseVllmVersion, PINNED_VLLM_VERSION } from "./vllmVersion";
+import {
+  blocksPerRequest,
+  bytesPerBlock,
+  bytesPerLoggedToken,
+  kvBlocks,
+  kvCacheLayout,
+  KV_BLOCK_SIZE,
+  loggedTokens,
+  longestRequestThatFits,
+} from "./kvcache";
+import { modelWeightBytes, weightBytesPerGpu } from "./weights";
 
-/** The vLLM version the stack pins; `vllmVersion` models others. */
-export const PINNED_VLLM_VERSION = "0.21.0";
-/** vLLM's default KV cache block size (tokens). */
-export const BLOCK_SIZE = 16;
+export { parseVllmVersion, PINNED_VLLM_VERSION, KV_BLOCK_SIZE as BLOCK_SIZE };
+
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -58,15 +68,6 @@ export interface CapacityDetail {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** [major, minor, patch] of "0.21.0", "v0.6.4.post1"; a clear error otherwise. */
-export function parseVllmVersion(v: string): [number, number, number] {
-  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(v.trim());
-  if (m === null) {
-    throw new Error(`vLLM version "${v}" is not a version number; write it like ${PINNED_VLLM_VERSION}`);
-  }
-  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
-}
-
 const atLeast = (v: [number, number, number], major: number, minor: number) =>
   v[0] > major || (v[0] === major && v[1] >= minor);
 
@@ -77,15 +78,6 @@ function activationBytes(model: ModelFacts, dtype: Dtype): number {
 
 export function kvDtypeBytes(kv: KvCacheDtype, activation: number): number {
   return kv === "auto" ? activation : 1;
-}
-
-/** Weight bytes for the whole model. Quantized checkpoints keep embeddings and lm_head in 16 bits. */
-export function weightBytes(model: ModelFacts, quantization: Quantization, activation: number): number {
-  if (quantization === "none") return model.parameters * activation;
-  const embeddings = model.vocabSize * model.hiddenSize * (model.tieWordEmbeddings ? 1 : 2);
-  // 4-bit AWQ/GPTQ: 0.5 byte per weight plus one fp16 scale and a 4-bit zero per group of 128.
-  const perWeight = quantization === "awq" || quantization === "gptq" ? 0.5 + 2.5 / 128 : 1;
-  return (model.parameters - embeddings) * perWeight + embeddings * 2;
 }
 
 /** vLLM's default capture sizes: 1, 2, 4, then steps of 8 to 256, then 16 to 512 (2 × max_num_seqs). */
@@ -141,7 +133,7 @@ function checkInput(input: CapacityInput): void {
   if (!(input.gpuMemoryMiB > 0 && input.gpuMemoryMiB <= MAX_GPU_MEMORY_MIB)) {
     bad("gpuMemoryMiB", input.gpuMemoryMiB, `a number of MiB above 0 and at most ${MAX_GPU_MEMORY_MIB}`);
   }
-  for (const key of ["maxNumSeqs", "maxNumBatchedTokens"] as const) {
+  for (const key of ["maxNumSeqs", "maxNumBatchedTokens", "dataParallelSize"] as const) {
     const v = input[key];
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) bad(key, v, "a whole number of at least 1");
   }
@@ -161,7 +153,13 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
 
   const usable = Math.max(0, input.gpuMemoryMiB - CUDA_RESERVED_MIB) * MiB;
   const requested = input.gpuMemoryUtilization * usable;
-  const weights = weightBytes(model, input.quantization ?? "none", act) / (tp * pp);
+  const allWeights = modelWeightBytes(model, input.quantization ?? "none", act);
+  const weights = weightBytesPerGpu(model, allWeights, {
+    tensorParallelSize: tp,
+    pipelineParallelSize: pp,
+    dataParallelSize: input.dataParallelSize ?? 1,
+    expertParallel: input.enableExpertParallel === true,
+  });
 
   const profile = profileFor(input, version, usable);
   const heads = Math.max(1, Math.ceil(model.numAttentionHeads / tp));
@@ -179,13 +177,20 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
   const overhead = activation + nonTorch + graphs;
 
   const kvAvailable = requested - weights - overhead;
-  const perTokenKv = kvBytesPerToken(model, tp, pp, kvBytes);
-  const blocks = kvAvailable > 0 ? Math.floor(kvAvailable / (perTokenKv * BLOCK_SIZE)) : 0;
-  const kvCacheTokens = blocks * BLOCK_SIZE;
+  const layout = kvCacheLayout(model, { tensorParallelSize: tp, pipelineParallelSize: pp, kvDtypeBytes: kvBytes, version });
+  const perTokenKv = bytesPerLoggedToken(layout);
+  const blocks = kvBlocks(layout, kvAvailable);
+  const kvCacheTokens = loggedTokens(layout, blocks);
+  // Sliding-window groups need only the window per request (vLLM V1), so a request costs fewer blocks
+  // than its length; vLLM's "Maximum concurrency" divides the blocks by that cost.
+  const requestBlocks = blocksPerRequest(layout, input.maxModelLen, profile.profiledTokens);
+  const maxConcurrency = layout.hybrid ? blocks / requestBlocks : kvCacheTokens / input.maxModelLen;
 
-  const totalWeights = weights * tp * pp;
+  // Every decoded token reads all weights once, except the routed experts it is not sent to.
   const decode =
-    input.gpuBandwidthGBs === undefined ? null : round2((input.gpuBandwidthGBs * 1e9 * tp) / totalWeights);
+    input.gpuBandwidthGBs === undefined
+      ? null
+      : round2((input.gpuBandwidthGBs * 1e9 * tp) / allWeights.activePerToken);
 
   const detail: CapacityDetail = {
     vllmVersion,
@@ -204,13 +209,19 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
     perTokenKvBytes: perTokenKv,
     usableBytes: usable,
     nonKvBytes: weights + overhead,
+    ...(layout.hybrid
+      ? {
+          oneRequestBytes: requestBlocks * bytesPerBlock(layout),
+          longestRequest: longestRequestThatFits(layout, kvAvailable, input.maxModelLen, profile.profiledTokens),
+        }
+      : {}),
   });
   return {
     weightsGiBPerGpu: round2(weights / GiB),
     overheadGiBPerGpu: round2(overhead / GiB),
     kvCacheGiBPerGpu: round2(Math.max(0, kvAvailable) / GiB),
     kvCacheTokens,
-    maxConcurrency: round2(kvCacheTokens / input.maxModelLen),
+    maxConcurrency: round2(maxConcurrency),
     decodeTokensPerSecondUpperBound: decode,
     violations,
     detail,
