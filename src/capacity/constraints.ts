@@ -9,7 +9,7 @@ import { MEMORY_UTILISATION_MAX } from "../config/schema";
 import type { CapacityInput } from "./input";
 import type { ModelFacts } from "./models";
 import { bytesPerLoggedToken, kvCacheLayout } from "./kvcache";
-import { parseVllmVersion, PINNED_VLLM_VERSION } from "./vllmVersion";
+import { parseVllmVersion, PINNED_VLLM_VERSION } from "./version";
 
 export type ViolationCode =
   | "tp-attention-heads"

@@ -13,7 +13,7 @@ import type { ModelFacts } from "./models";
 import type { CapacityInput, Dtype, KvCacheDtype } from "./input";
 import { violationsFor, type Violation } from "./constraints";
 import { MAX_GPU_MEMORY_MIB } from "../config/schema";
-import { parseVllmVersion, PINNED_VLLM_VERSION } from "./vllmVersion";
+import { parseVllmVersion, PINNED_VLLM_VERSION } from "./version";
 import {
   blocksPerRequest,
   bytesPerBlock,

@@ -29,7 +29,7 @@
  * Pure: no I/O.
  */
 import type { ModelFacts } from "./models";
-import { atLeastVersion, type VllmVersion } from "./vllmVersion";
+import { atLeastVersion, type Version } from "./version";
 
 /** vLLM's default KV cache block size (tokens). */
 export const KV_BLOCK_SIZE = 16;
@@ -63,7 +63,7 @@ export interface KvLayoutInput {
   readonly tensorParallelSize: number;
   readonly pipelineParallelSize: number;
   readonly kvDtypeBytes: number;
-  readonly version: VllmVersion;
+  readonly version: Version;
 }
 
 const cdiv = (a: number, b: number) => Math.ceil(a / b);

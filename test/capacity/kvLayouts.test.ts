@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { estimateCapacity, kvBytesPerToken, lookupModel, parseModelConfig, readModelConfig } from "../../src/capacity";
 import { blocksPerRequest, kvCacheLayout } from "../../src/capacity/kvcache";
-import { parseVllmVersion } from "../../src/capacity/vllmVersion";
+import { parseVllmVersion } from "../../src/capacity/version";
 
 const dir = join(__dirname, "../fixtures/capacity/architectures");
 const gemma3 = readModelConfig(join(dir, "gemma-3-27b-it.config.json"));
