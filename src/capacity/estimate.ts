@@ -184,7 +184,7 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
   // Sliding-window groups need only the window per request (vLLM V1), so a request costs fewer blocks
   // than its length; vLLM's "Maximum concurrency" divides the blocks by that cost.
   const requestBlocks = blocksPerRequest(layout, input.maxModelLen, profile.profiledTokens);
-  const maxConcurrency = layout.hybrid ? blocks / requestBlocks : kvCacheTokens / input.maxModelLen;
+  const maxConcurrency = layout.slidingGroups ? blocks / requestBlocks : kvCacheTokens / input.maxModelLen;
 
   // Every decoded token reads all weights once, except the routed experts it is not sent to.
   const decode =
@@ -209,7 +209,7 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
     perTokenKvBytes: perTokenKv,
     usableBytes: usable,
     nonKvBytes: weights + overhead,
-    ...(layout.hybrid
+    ...(layout.slidingGroups
       ? {
           oneRequestBytes: requestBlocks * bytesPerBlock(layout),
           longestRequest: longestRequestThatFits(layout, kvAvailable, input.maxModelLen, profile.profiledTokens),

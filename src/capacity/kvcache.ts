@@ -55,8 +55,8 @@ export interface KvCacheLayout {
   readonly bytesPerTokenPerLayer: number;
   readonly groupSize: number;
   readonly groups: readonly KvGroup[];
-  /** Whether a full model length fits per request the vLLM V1 way (sliding groups need the window only). */
-  readonly hybrid: boolean;
+  /** Some group keeps only a window per request (vLLM V1), so a request costs fewer blocks than its length. */
+  readonly slidingGroups: boolean;
 }
 
 export interface KvLayoutInput {
@@ -86,12 +86,12 @@ export function kvCacheLayout(model: ModelFacts, input: KvLayoutInput): KvCacheL
   const pp = input.pipelineParallelSize;
   const bytes = bytesPerTokenPerLayer(model, input);
   const layers = Math.ceil(model.numLayers / pp);
-  const full = (): KvCacheLayout => ({ bytesPerTokenPerLayer: bytes, groupSize: layers, groups: [{ window: null }], hybrid: false });
+  const full = (): KvCacheLayout => ({ bytesPerTokenPerLayer: bytes, groupSize: layers, groups: [{ window: null }], slidingGroups: false });
   const sw = model.slidingWindow;
   if (sw === undefined || sw.slidingLayers === 0 || !atLeastVersion(input.version, V1_DEFAULT_VERSION)) return full();
   const window = sw.window;
   if (sw.slidingLayers === model.numLayers) {
-    return { bytesPerTokenPerLayer: bytes, groupSize: layers, groups: [{ window }], hybrid: true };
+    return { bytesPerTokenPerLayer: bytes, groupSize: layers, groups: [{ window }], slidingGroups: true };
   }
   if (!atLeastVersion(input.version, HYBRID_KV_CACHE_VERSION)) return full();
   const sliding = Math.ceil(sw.slidingLayers / pp);
@@ -103,7 +103,7 @@ export function kvCacheLayout(model: ModelFacts, input: KvLayoutInput): KvCacheL
     ...Array.from({ length: cdiv(fullLayers, groupSize) }, () => ({ window: null })),
     ...Array.from({ length: cdiv(sliding, groupSize) }, () => ({ window })),
   ];
-  return { bytesPerTokenPerLayer: bytes, groupSize, groups, hybrid: true };
+  return { bytesPerTokenPerLayer: bytes, groupSize, groups, slidingGroups: true };
 }
 
 /** Bytes one block id costs on the GPU: one page of BLOCK_SIZE tokens in each of groupSize pools. */

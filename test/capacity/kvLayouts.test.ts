@@ -57,10 +57,10 @@ describe("KV cache groups", () => {
 
   it("V0 gives every layer every token; V1 gives an all-sliding model one sliding group", () => {
     expect(layout("mistralai/Mistral-7B-Instruct-v0.1", "0.7.3")).toEqual({
-      bytesPerTokenPerLayer: 4096, groupSize: 32, groups: [{ window: null }], hybrid: false,
+      bytesPerTokenPerLayer: 4096, groupSize: 32, groups: [{ window: null }], slidingGroups: false,
     });
     expect(layout("mistralai/Mistral-7B-Instruct-v0.1", "0.8.0")).toEqual({
-      bytesPerTokenPerLayer: 4096, groupSize: 32, groups: [{ window: 4096 }], hybrid: true,
+      bytesPerTokenPerLayer: 4096, groupSize: 32, groups: [{ window: 4096 }], slidingGroups: true,
     });
   });
 
