@@ -7,6 +7,15 @@
  */
 import { readInputFile } from "../config/readFile";
 import { modelFromArchitecture, type ArchitectureFamily, type ModelFacts } from "./models";
+import {
+  hasQkNorm,
+  mlaLayout,
+  MODEL_TYPE_DEFAULTS,
+  moeLayout,
+  normsPerLayer,
+  slidingWindowLayout,
+} from "./configLayouts";
+import { parseQuantizationConfig } from "./quantization";
 
 type Json = Record<string, unknown>;
 
@@ -60,8 +69,11 @@ export function parseModelConfig(raw: unknown, file: string): ModelFacts {
   const text = typeof config.text_config === "object" && config.text_config !== null
     ? (config.text_config as Json)
     : undefined;
-  const sources = text === undefined ? [config] : [text, config];
-  const get = (keys: readonly string[]) => positiveInt(file, pick(sources, keys), keys);
+  const typeOf = (c: Json | undefined) => (typeof c?.model_type === "string" ? c.model_type : "");
+  const type = typeOf(text) || typeOf(config);
+  const sources = [...(text === undefined ? [config] : [text, config]), MODEL_TYPE_DEFAULTS[type] ?? {}];
+  const read = (keys: readonly string[]) => pick(sources, keys);
+  const get = (keys: readonly string[]) => positiveInt(file, read(keys), keys);
   const family = familyOf(config);
 
   const hiddenSize = get(["hidden_size", "n_embd", "d_model"]);
@@ -70,9 +82,12 @@ export function parseModelConfig(raw: unknown, file: string): ModelFacts {
   const kvRaw = pick(sources, ["num_key_value_heads"]);
   const numKeyValueHeads =
     kvRaw === undefined ? numAttentionHeads : positiveInt(file, kvRaw, ["num_key_value_heads"]);
+  const mla = mlaLayout(read);
   const headRaw = pick(sources, ["head_dim"]);
-  const headDim =
-    headRaw === undefined ? hiddenSize / numAttentionHeads : positiveInt(file, headRaw, ["head_dim"]);
+  // MLA configs have no head_dim; vLLM's get_head_size without MLA is qk_nope + qk_rope.
+  const headDim = mla !== undefined
+    ? mla.qkNopeHeadDim + mla.qkRopeHeadDim
+    : headRaw === undefined ? hiddenSize / numAttentionHeads : positiveInt(file, headRaw, ["head_dim"]);
   if (!Number.isInteger(headDim)) {
     throw new Error(
       `${file}: hidden size ${hiddenSize} is not divisible by ${numAttentionHeads} attention heads and ` +
@@ -88,20 +103,34 @@ export function parseModelConfig(raw: unknown, file: string): ModelFacts {
     ? config._name_or_path
     : file;
 
-  return modelFromArchitecture(name, dtypeOf(config), {
-    family,
-    numLayers,
-    numAttentionHeads,
-    numKeyValueHeads,
-    headDim,
-    hiddenSize,
-    intermediateSize,
-    vocabSize: get(["vocab_size"]),
-    maxPositionEmbeddings: get(["max_position_embeddings", "n_positions", "n_ctx"]),
-    tieWordEmbeddings: family === "gated" ? config.tie_word_embeddings === true : true,
-    qkvBias: family !== "gated" || config.model_type === "qwen2" || config.attention_bias === true ||
-      (typeof config.model_type === "string" && config.model_type.startsWith("qwen2")),
-  });
+  const moe = family === "gated" ? moeLayout(type, read, hiddenSize, intermediateSize, numLayers) : undefined;
+  const slidingWindow = family === "gated" ? slidingWindowLayout(type, read, numLayers) : undefined;
+  const quantization = parseQuantizationConfig(config.quantization_config ?? text?.quantization_config, file);
+  return modelFromArchitecture(
+    name,
+    dtypeOf(config),
+    {
+      family,
+      numLayers,
+      numAttentionHeads,
+      numKeyValueHeads,
+      headDim,
+      hiddenSize,
+      intermediateSize,
+      vocabSize: get(["vocab_size"]),
+      maxPositionEmbeddings: get(["max_position_embeddings", "n_positions", "n_ctx"]),
+      tieWordEmbeddings: family === "gated" ? read(["tie_word_embeddings"]) === true : true,
+      qkvBias: family !== "gated" || read(["attention_bias"]) === true || type.startsWith("qwen2"),
+      ...(family === "gated" && read(["attention_bias"]) === true ? { outputBias: true } : {}),
+      ...(type === "gpt_oss" ? { attentionSinks: true } : {}),
+      ...(hasQkNorm(type) ? { qkNorm: true } : {}),
+      ...(normsPerLayer(type) !== 2 ? { normsPerLayer: normsPerLayer(type) } : {}),
+      ...(moe !== undefined ? { moe } : {}),
+      ...(mla !== undefined ? { mla } : {}),
+      ...(slidingWindow !== undefined ? { slidingWindow } : {}),
+    },
+    quantization !== undefined ? { quantization } : {},
+  );
 }
 
 /** Model facts from a config.json's text; errors name the file. */

@@ -8,6 +8,8 @@ import { gpuBookings, problemText, sectionTenants } from "../config/gpuBookings"
 import { MEMORY_UTILISATION_MAX } from "../config/schema";
 import type { CapacityInput } from "./input";
 import type { ModelFacts } from "./models";
+import { bytesPerLoggedToken, kvCacheLayout } from "./kvcache";
+import { parseVllmVersion } from "./version";
 
 export type ViolationCode =
   | "tp-attention-heads"
@@ -24,14 +26,26 @@ export interface Violation {
 }
 
 /**
- * KV bytes per token on one GPU: 2 (K and V) × the GPU's layers × its KV heads × head dim × bytes.
- * With TP above the KV heads vLLM replicates them, so each GPU still holds one head. A TP that does not
- * divide the heads is a violation; the figure then rounds up to whole heads so it stays a byte count.
+ * KV bytes per token on one GPU, counted the way vLLM logs "GPU KV cache size: N tokens": for ordinary
+ * attention 2 (K and V) × the GPU's layers × its KV heads × head dim × bytes. With TP above the KV heads
+ * vLLM replicates them, so each GPU still holds one head. A TP that does not divide the heads is a
+ * violation; the figure then rounds up to whole heads so it stays a byte count. MLA, sliding-window and
+ * hybrid models follow kvCacheLayout (kvcache.ts) for the release given.
  */
-export function kvBytesPerToken(model: ModelFacts, tp: number, pp: number, kvDtypeBytes: number): number {
-  const layers = Math.ceil(model.numLayers / pp);
-  const kvHeads = Math.max(1, Math.ceil(model.numKeyValueHeads / tp));
-  return 2 * layers * kvHeads * model.headDim * kvDtypeBytes;
+export function kvBytesPerToken(
+  model: ModelFacts,
+  tp: number,
+  pp: number,
+  kvDtypeBytes: number,
+  vllmVersion: string,
+): number {
+  const layout = kvCacheLayout(model, {
+    tensorParallelSize: tp,
+    pipelineParallelSize: pp,
+    kvDtypeBytes,
+    version: parseVllmVersion(vllmVersion),
+  });
+  return bytesPerLoggedToken(layout);
 }
 
 function divisors(n: number): number[] {
@@ -49,6 +63,13 @@ export interface MemoryFacts {
   readonly perTokenKvBytes: number;
   readonly usableBytes: number;
   readonly nonKvBytes: number;
+  /**
+   * For models whose sliding-window layers need only the window (vLLM V1): the KV bytes one request of
+   * max model length needs, and the longest request the KV cache holds. Without them a request needs
+   * max model length × perTokenKvBytes.
+   */
+  readonly oneRequestBytes?: number;
+  readonly longestRequest?: number;
 }
 
 export function violationsFor(input: CapacityInput, mem: MemoryFacts): Violation[] {
@@ -100,7 +121,9 @@ export function violationsFor(input: CapacityInput, mem: MemoryFacts): Violation
   const maxUtil = input.maxMemoryUtilization ?? MEMORY_UTILISATION_MAX;
   const needUtil = (extraBytes: number) =>
     Math.ceil(((mem.nonKvBytes + extraBytes) / mem.usableBytes) * 100) / 100;
-  const oneSequence = input.maxModelLen * mem.perTokenKvBytes;
+  const oneSequence = mem.oneRequestBytes ?? input.maxModelLen * mem.perTokenKvBytes;
+  const tooSmall =
+    mem.oneRequestBytes !== undefined ? mem.kvAvailableBytes < oneSequence : mem.kvCacheTokens < input.maxModelLen;
   if (mem.kvAvailableBytes <= 0) {
     const u = needUtil(oneSequence);
     out.push({
@@ -112,14 +135,14 @@ export function violationsFor(input: CapacityInput, mem: MemoryFacts): Violation
           ? `raise memoryUtilization to at least ${u.toFixed(2)}, quantize the model or add GPUs (tensor parallelism)`
           : "quantize the model, use a smaller one or add GPUs (tensor parallelism)"),
     });
-  } else if (mem.kvCacheTokens < input.maxModelLen) {
+  } else if (tooSmall) {
     const u = needUtil(oneSequence);
     out.push({
       code: "kv-too-small",
       message:
         `one sequence of max model length ${input.maxModelLen} needs ${gib(oneSequence)} GiB of KV cache per GPU ` +
         `but only ${gib(mem.kvAvailableBytes)} GiB (${mem.kvCacheTokens} tokens) is left; ` +
-        `lower maxModelLen to at most ${mem.kvCacheTokens}` +
+        `lower maxModelLen to at most ${mem.longestRequest ?? mem.kvCacheTokens}` +
         (u <= maxUtil ? `, or raise memoryUtilization to at least ${u.toFixed(2)}` : "") +
         ", or add GPUs (tensor parallelism)",
     });

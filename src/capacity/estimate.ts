@@ -10,8 +10,8 @@
  */
 import { CUDA_RESERVED_MIB } from "../config/gpuBookings";
 import type { ModelFacts } from "./models";
-import type { CapacityInput, Dtype, KvCacheDtype, Quantization } from "./input";
-import { kvBytesPerToken, violationsFor, type Violation } from "./constraints";
+import type { CapacityInput, Dtype, KvCacheDtype } from "./input";
+import { violationsFor, type Violation } from "./constraints";
 import { MAX_GPU_MEMORY_MIB } from "../config/schema";
 import {
   accountingRule,
@@ -23,10 +23,20 @@ import {
   type Engine,
 } from "./accounting";
 import { parseVllmVersion } from "./version";
+import {
+  blocksPerRequest,
+  bytesPerBlock,
+  bytesPerLoggedToken,
+  kvBlocks,
+  kvCacheLayout,
+  KV_BLOCK_SIZE,
+  loggedTokens,
+  longestRequestThatFits,
+} from "./kvcache";
+import { modelWeightBytes, weightBytesPerGpu } from "./weights";
 
-export { parseVllmVersion };
-/** vLLM's default KV cache block size (tokens). */
-export const BLOCK_SIZE = 16;
+export { parseVllmVersion, KV_BLOCK_SIZE as BLOCK_SIZE };
+
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
@@ -79,21 +89,6 @@ export function kvDtypeBytes(kv: KvCacheDtype, activation: number): number {
   return kv === "auto" ? activation : 1;
 }
 
-/**
- * Weight bytes for the whole model. The checkpoint's own byte count when it is known and served as stored
- * (no quantization at load, the stored width); otherwise from the parameters. Quantized checkpoints keep
- * embeddings and lm_head in 16 bits.
- */
-export function weightBytes(model: ModelFacts, quantization: Quantization, activation: number): number {
-  const storedWidth = model.dtype === "float32" ? 4 : 2;
-  if (quantization === "none" && model.weightBytes !== undefined && activation === storedWidth) return model.weightBytes;
-  if (quantization === "none") return model.parameters * activation;
-  const embeddings = model.vocabSize * model.hiddenSize * (model.tieWordEmbeddings ? 1 : 2);
-  // 4-bit AWQ/GPTQ: 0.5 byte per weight plus one fp16 scale and a 4-bit zero per group of 128.
-  const perWeight = quantization === "awq" || quantization === "gptq" ? 0.5 + 2.5 / 128 : 1;
-  return (model.parameters - embeddings) * perWeight + embeddings * 2;
-}
-
 /** vLLM's default capture sizes: 1, 2, 4, then steps of 8 to 256, then 16 to 512 (2 × max_num_seqs). */
 export function cudaGraphCount(maxNumSeqs: number): number {
   const largest = Math.min(2 * maxNumSeqs, 512);
@@ -119,7 +114,7 @@ function checkInput(input: CapacityInput): void {
   if (!(input.gpuMemoryMiB > 0 && input.gpuMemoryMiB <= MAX_GPU_MEMORY_MIB)) {
     bad("gpuMemoryMiB", input.gpuMemoryMiB, `a number of MiB above 0 and at most ${MAX_GPU_MEMORY_MIB}`);
   }
-  for (const key of ["maxNumSeqs", "maxNumBatchedTokens"] as const) {
+  for (const key of ["maxNumSeqs", "maxNumBatchedTokens", "dataParallelSize"] as const) {
     const v = input[key];
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) bad(key, v, "a whole number of at least 1");
   }
@@ -139,7 +134,13 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
 
   const usable = Math.max(0, input.gpuMemoryMiB - CUDA_RESERVED_MIB) * MiB;
   const requested = input.gpuMemoryUtilization * usable;
-  const weights = weightBytes(model, input.quantization ?? "none", act) / (tp * pp);
+  const allWeights = modelWeightBytes(model, input.quantization ?? "none", act);
+  const weights = weightBytesPerGpu(model, allWeights, {
+    tensorParallelSize: tp,
+    pipelineParallelSize: pp,
+    dataParallelSize: input.dataParallelSize ?? 1,
+    expertParallel: input.enableExpertParallel === true,
+  });
 
   const engine = input.engine ?? defaultEngine(version, input.gpuName);
   const rule: AccountingRule = accountingRule(version, engine);
@@ -176,13 +177,20 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
   const overhead = activation + charges.nonTorch + charges.allReduceInputs + graphs;
 
   const kvAvailable = requested - weights - overhead;
-  const perTokenKv = kvBytesPerToken(model, tp, pp, kvBytes);
-  const blocks = kvAvailable > 0 ? Math.floor(kvAvailable / (perTokenKv * BLOCK_SIZE)) : 0;
-  const kvCacheTokens = blocks * BLOCK_SIZE;
+  const layout = kvCacheLayout(model, { tensorParallelSize: tp, pipelineParallelSize: pp, kvDtypeBytes: kvBytes, version });
+  const perTokenKv = bytesPerLoggedToken(layout);
+  const blocks = kvBlocks(layout, kvAvailable);
+  const kvCacheTokens = loggedTokens(layout, blocks);
+  // Sliding-window groups need only the window per request (vLLM V1), so a request costs fewer blocks
+  // than its length; vLLM's "Maximum concurrency" divides the blocks by that cost.
+  const requestBlocks = blocksPerRequest(layout, input.maxModelLen, profiledTokens);
+  const maxConcurrency = layout.slidingGroups ? blocks / requestBlocks : kvCacheTokens / input.maxModelLen;
 
-  const totalWeights = weights * tp * pp;
+  // Every decoded token reads all weights once, except the routed experts it is not sent to.
   const decode =
-    input.gpuBandwidthGBs === undefined ? null : round2((input.gpuBandwidthGBs * 1e9 * tp) / totalWeights);
+    input.gpuBandwidthGBs === undefined
+      ? null
+      : round2((input.gpuBandwidthGBs * 1e9 * tp) / allWeights.activePerToken);
 
   const detail: CapacityDetail = {
     vllmVersion,
@@ -204,13 +212,19 @@ export function estimateCapacity(input: CapacityInput): CapacityResult {
     perTokenKvBytes: perTokenKv,
     usableBytes: usable,
     nonKvBytes: weights + overhead,
+    ...(layout.slidingGroups
+      ? {
+          oneRequestBytes: requestBlocks * bytesPerBlock(layout),
+          longestRequest: longestRequestThatFits(layout, kvAvailable, input.maxModelLen, profiledTokens),
+        }
+      : {}),
   });
   return {
     weightsGiBPerGpu: round2(weights / GiB),
     overheadGiBPerGpu: round2(overhead / GiB),
     kvCacheGiBPerGpu: round2(Math.max(0, kvAvailable) / GiB),
     kvCacheTokens,
-    maxConcurrency: round2(kvCacheTokens / input.maxModelLen),
+    maxConcurrency: round2(maxConcurrency),
     decodeTokensPerSecondUpperBound: decode,
     violations,
     detail,

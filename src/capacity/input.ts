@@ -23,6 +23,10 @@ export interface CapacityInput {
   readonly gpuBandwidthGBs?: number;
   readonly tensorParallelSize: number;
   readonly pipelineParallelSize: number;
+  /** vLLM's --data-parallel-size: replicas of the model; a MoE model's experts are sharded across TP × DP. Default 1. */
+  readonly dataParallelSize?: number;
+  /** vLLM's --enable-expert-parallel: whole experts per GPU instead of every expert split. Default false. */
+  readonly enableExpertParallel?: boolean;
   /** vLLM's --gpu-memory-utilization, (0, 1] as vLLM accepts it (real logs use up to 0.98). */
   readonly gpuMemoryUtilization: number;
   readonly maxModelLen: number;

@@ -5,84 +5,66 @@
  * config values by `parametersFromArchitecture` and a test checks them against models.json.
  */
 
-/** How the decoder's MLP and embeddings are laid out; decides the parameter formula. */
-export type ArchitectureFamily = "gated" | "gpt2" | "opt";
+import { parameterBreakdown, type Architecture, type MoeLayout } from "./architecture";
+import { parseQuantizationConfig, type QuantizationFacts } from "./quantization";
 
-export interface ModelFacts {
+export type { Architecture, ArchitectureFamily } from "./architecture";
+
+export interface ModelFacts extends Architecture {
   /** Hugging Face repository ID or the config.json path the facts were read from. */
   readonly name: string;
-  readonly family: ArchitectureFamily;
   /** Total parameters (language model; a vision tower is not included). */
   readonly parameters: number;
-  readonly numLayers: number;
-  readonly numAttentionHeads: number;
-  /** Equals numAttentionHeads for multi-head attention (config without num_key_value_heads). */
-  readonly numKeyValueHeads: number;
-  readonly headDim: number;
-  readonly hiddenSize: number;
-  readonly intermediateSize: number;
-  readonly vocabSize: number;
-  readonly maxPositionEmbeddings: number;
+  /** Parameters one token uses: all of them for a dense model, the routed top-k experts for MoE. */
+  readonly activeParameters: number;
   /** Checkpoint dtype (torch_dtype); float32 checkpoints are served as float16 by vLLM's auto. */
   readonly dtype: "float16" | "bfloat16" | "float32";
-  readonly tieWordEmbeddings: boolean;
-  /** Qwen2 attention has q/k/v biases. */
-  readonly qkvBias: boolean;
+  /** The checkpoint's quantization_config; absent for a 16-bit checkpoint. */
+  readonly quantization?: QuantizationFacts;
   /**
-   * Exact bytes of the checkpoint's weights as stored (the safetensors index's metadata.total_size, or
-   * the sum over a single file's tensors), when read from the model's files; vLLM loads this much when
-   * it serves the checkpoint as stored. Absent for catalog entries and a bare config.json.
+   * Total bytes of the checkpoint's tensors as stored (the safetensors index's metadata.total_size, or
+   * the header of a single-file checkpoint), when read from the model's files; vLLM loads this much when
+   * it serves the checkpoint as stored, so it is preferred over the bytes computed from the config.
+   * Absent for a bare config.json.
    */
   readonly weightBytes?: number;
 }
 
-interface Architecture {
-  readonly family: ArchitectureFamily;
-  readonly numLayers: number;
-  readonly numAttentionHeads: number;
-  readonly numKeyValueHeads: number;
-  readonly headDim: number;
-  readonly hiddenSize: number;
-  readonly intermediateSize: number;
-  readonly vocabSize: number;
-  readonly maxPositionEmbeddings: number;
-  readonly tieWordEmbeddings: boolean;
-  readonly qkvBias: boolean;
-}
-
-/**
- * Parameters from the config values. Gated (Llama/Mistral/Qwen2): embeddings [+ untied lm_head] +
- * layers × (q,k,v,o [+ qkv bias] + 3 × hidden × intermediate + 2 norms) + final norm — the formula
- * models.json states. GPT-2 and OPT: learned positions (OPT keeps 2 extra rows), biases, 2-matrix MLP,
- * layer norms with bias, tied lm_head.
- */
+/** Total parameters from the config values; see parameterBreakdown for the layout of each part. */
 export function parametersFromArchitecture(a: Architecture): number {
-  const h = a.hiddenSize;
-  const embeddings = a.vocabSize * h;
-  if (a.family === "gated") {
-    const q = h * a.numAttentionHeads * a.headDim;
-    const kv = 2 * h * a.numKeyValueHeads * a.headDim;
-    const o = a.numAttentionHeads * a.headDim * h;
-    const bias = a.qkvBias ? (a.numAttentionHeads + 2 * a.numKeyValueHeads) * a.headDim : 0;
-    const perLayer = q + kv + o + bias + 3 * h * a.intermediateSize + 2 * h;
-    const lmHead = a.tieWordEmbeddings ? 0 : embeddings;
-    return embeddings + lmHead + a.numLayers * perLayer + h;
-  }
-  const ffn = a.intermediateSize;
-  const attention = 4 * h * h + 4 * h;
-  const mlp = 2 * h * ffn + ffn + h;
-  const perLayer = attention + mlp + 4 * h;
-  const positionRows = a.family === "opt" ? a.maxPositionEmbeddings + 2 : a.maxPositionEmbeddings;
-  return embeddings + positionRows * h + a.numLayers * perLayer + 2 * h;
+  return parameterBreakdown(a).total;
 }
 
-function model(name: string, dtype: ModelFacts["dtype"], a: Architecture): ModelFacts {
-  return { name, dtype, ...a, parameters: parametersFromArchitecture(a) };
+function model(
+  name: string,
+  dtype: ModelFacts["dtype"],
+  a: Architecture,
+  extra: Pick<ModelFacts, "quantization" | "weightBytes"> = {},
+): ModelFacts {
+  const { total, active } = parameterBreakdown(a);
+  return { name, dtype, ...a, ...extra, parameters: total, activeParameters: active };
 }
 
 const gated = (
   a: Omit<Architecture, "family" | "qkvBias"> & { qkvBias?: boolean },
 ): Architecture => ({ family: "gated", qkvBias: false, ...a });
+
+const moe = (m: Partial<MoeLayout> & Pick<MoeLayout, "experts" | "expertsPerToken" | "expertIntermediateSize" | "moeLayers" | "denseIntermediateSize">): MoeLayout => ({
+  sharedIntermediateSize: 0, sharedExpertGate: false, routerBias: false, expertBias: false, ...m,
+});
+
+const MXFP4 = parseQuantizationConfig({ quant_method: "mxfp4" }, "gpt-oss config.json");
+
+/** gpt-oss: alternating sliding (128) and full layers, biased attention with sinks, biased experts. */
+const gptOss = (layers: number, experts: number): Architecture => gated({
+  numLayers: layers, numAttentionHeads: 64, numKeyValueHeads: 8, headDim: 64, hiddenSize: 2880,
+  intermediateSize: 2880, vocabSize: 201088, maxPositionEmbeddings: 131072, tieWordEmbeddings: false,
+  qkvBias: true, outputBias: true, attentionSinks: true, slidingWindow: { window: 128, slidingLayers: layers / 2 },
+  moe: moe({
+    experts, expertsPerToken: 4, expertIntermediateSize: 2880, moeLayers: layers, denseIntermediateSize: 2880,
+    routerBias: true, expertBias: true,
+  }),
+});
 
 export const MODEL_CATALOG: readonly ModelFacts[] = [
   // https://huggingface.co/abhishek/llama-2-7b-hf-small-shards/blob/main/config.json (models.json)
@@ -166,6 +148,47 @@ export const MODEL_CATALOG: readonly ModelFacts[] = [
     hiddenSize: 768, intermediateSize: 3072, vocabSize: 50272, maxPositionEmbeddings: 2048,
     tieWordEmbeddings: true, qkvBias: true,
   }),
+  // MoE, MLA and sliding-window models. Each equals what config.ts reads from the fixture named (test
+  // /fixtures/capacity/architectures/, sources in its sources.json).
+  // qwen3-30b-a3b.config.json: 128 experts of 768, 8 per token, q/k norms.
+  model("Qwen/Qwen3-30B-A3B", "bfloat16", gated({
+    numLayers: 48, numAttentionHeads: 32, numKeyValueHeads: 4, headDim: 128, hiddenSize: 2048,
+    intermediateSize: 6144, vocabSize: 151936, maxPositionEmbeddings: 40960, tieWordEmbeddings: false,
+    qkNorm: true, moe: moe({ experts: 128, expertsPerToken: 8, expertIntermediateSize: 768, moeLayers: 48, denseIntermediateSize: 6144 }),
+  })),
+  // mixtral-8x7b-v0.1.config.json: 8 experts of 14336, 2 per token.
+  model("mistralai/Mixtral-8x7B-v0.1", "bfloat16", gated({
+    numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 8, headDim: 128, hiddenSize: 4096,
+    intermediateSize: 14336, vocabSize: 32000, maxPositionEmbeddings: 32768, tieWordEmbeddings: false,
+    moe: moe({ experts: 8, expertsPerToken: 2, expertIntermediateSize: 14336, moeLayers: 32, denseIntermediateSize: 14336 }),
+  })),
+  // deepseek-v2-lite.config.json: MLA without q_lora_rank, 64 routed + 2 shared experts, layer 0 dense.
+  model("deepseek-ai/DeepSeek-V2-Lite", "bfloat16", gated({
+    numLayers: 27, numAttentionHeads: 16, numKeyValueHeads: 16, headDim: 192, hiddenSize: 2048,
+    intermediateSize: 10944, vocabSize: 102400, maxPositionEmbeddings: 163840, tieWordEmbeddings: false,
+    mla: { kvLoraRank: 512, qLoraRank: null, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 },
+    moe: moe({
+      experts: 64, expertsPerToken: 6, expertIntermediateSize: 1408, sharedIntermediateSize: 2816, moeLayers: 26,
+      denseIntermediateSize: 10944,
+    }),
+  })),
+  // gpt-oss-20b.config.json: mxfp4 experts; checkpoint bytes from its model.safetensors.index.json.
+  // The config has no torch_dtype (read as float32 like any config without one; served in 16 bits).
+  model("openai/gpt-oss-20b", "float32", gptOss(24, 32), { quantization: MXFP4, weightBytes: 13761264768 }),
+  // gpt-oss-120b.config.json
+  model("openai/gpt-oss-120b", "float32", gptOss(36, 128), { quantization: MXFP4 }),
+  // gemma-2-9b.config.json: every other layer slides over 4096 tokens.
+  model("google/gemma-2-9b", "float32", gated({
+    numLayers: 42, numAttentionHeads: 16, numKeyValueHeads: 8, headDim: 256, hiddenSize: 3584,
+    intermediateSize: 14336, vocabSize: 256000, maxPositionEmbeddings: 8192, tieWordEmbeddings: true,
+    normsPerLayer: 4, slidingWindow: { window: 4096, slidingLayers: 21 },
+  })),
+  // mistral-7b-instruct-v0.1.config.json: every layer slides over 4096 tokens.
+  model("mistralai/Mistral-7B-Instruct-v0.1", "bfloat16", gated({
+    numLayers: 32, numAttentionHeads: 32, numKeyValueHeads: 8, headDim: 128, hiddenSize: 4096,
+    intermediateSize: 14336, vocabSize: 32000, maxPositionEmbeddings: 32768, tieWordEmbeddings: false,
+    slidingWindow: { window: 4096, slidingLayers: 32 },
+  })),
 ];
 
 /** The catalog entry for a Hugging Face ID (case-insensitive); a clear error lists the known IDs. */

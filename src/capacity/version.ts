@@ -15,3 +15,12 @@ export function parseVllmVersion(v: string): [number, number, number] {
   }
   return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
 }
+
+/** Whether `v` is `release` ("0.7.1") or later. */
+export function atLeastVersion(v: Version, release: string): boolean {
+  const r = parseVllmVersion(release);
+  for (let i = 0; i < 3; i++) {
+    if (v[i] !== r[i]) return (v[i] as number) > (r[i] as number);
+  }
+  return true;
+}

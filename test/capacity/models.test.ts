@@ -29,6 +29,13 @@ describe("model catalog", () => {
       "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
       "microsoft/DialoGPT-medium",
       "facebook/opt-125m",
+      "Qwen/Qwen3-30B-A3B",
+      "mistralai/Mixtral-8x7B-v0.1",
+      "deepseek-ai/DeepSeek-V2-Lite",
+      "openai/gpt-oss-20b",
+      "openai/gpt-oss-120b",
+      "google/gemma-2-9b",
+      "mistralai/Mistral-7B-Instruct-v0.1",
     ]);
   });
 
@@ -42,7 +49,9 @@ describe("model catalog", () => {
         "meta-llama/Meta-Llama-3-8B, meta-llama/Llama-3.1-8B-Instruct, " +
         "meta-llama/Llama-3.1-70B-Instruct, mistralai/Mistral-7B-Instruct-v0.3, Qwen/Qwen2.5-0.5B-Instruct, " +
         "Qwen/Qwen2.5-1.5B-Instruct, Qwen/Qwen2.5-7B-Instruct, Qwen/Qwen2.5-VL-7B-Instruct, " +
-        "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B, microsoft/DialoGPT-medium, facebook/opt-125m. " +
+        "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B, microsoft/DialoGPT-medium, facebook/opt-125m, " +
+        "Qwen/Qwen3-30B-A3B, mistralai/Mixtral-8x7B-v0.1, deepseek-ai/DeepSeek-V2-Lite, openai/gpt-oss-20b, " +
+        "openai/gpt-oss-120b, google/gemma-2-9b, mistralai/Mistral-7B-Instruct-v0.1. " +
         "Pass the path of the model's config.json instead to read its facts from the file.",
     );
   });
