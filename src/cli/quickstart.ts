@@ -84,7 +84,7 @@ export const quickstartCli = () =>
       `It writes Pulumi.${LOCAL_STACK}.yaml (git-ignored) for the GPUs it finds, or CPU mode with a small model, ` +
       "and leaves the checked-in stacks untouched.",
     examples: ["llmstack quickstart --dry-run", "llmstack quickstart"],
-  }).option("--dry-run", "print what would be written and run, change nothing");
+  }).option("--dry-run", "write Pulumi.local.yaml for this machine and print what would be installed and run; install, deploy and download nothing");
 
 /** `install` puts the Pulumi CLI into .llmstack/pulumi when none is found (tests pass a stand-in). */
 export async function quickstartCommand(argv: string[], io: CliIo, install: PulumiInstaller = sdkInstaller): Promise<number> {
