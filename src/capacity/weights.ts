@@ -38,13 +38,41 @@ function linearBytes(g: LinearGroup, q: QuantizationFacts | undefined, activatio
   return q !== undefined && q.roles.includes(g.role) ? packedLinearBytes(g, q) : linearParameters(g) * activation;
 }
 
-/** Bytes per checkpoint parameter of a 16-bit or fp32 checkpoint, for rescaling its safetensors size. */
-const checkpointBytes = (model: ModelFacts) => (model.dtype === "float32" ? 4 : 2);
+/** Bytes per element of an unquantized checkpoint, by its config's torch_dtype. */
+const storedWidth = (model: ModelFacts) => (model.dtype === "float32" ? 4 : 2);
+
+/**
+ * Whether vLLM holds the checkpoint's tensors as stored, so that its exact size (weightBytes) is the
+ * weights' size on the GPUs. vLLM creates every parameter in the serving dtype
+ * (`with set_default_torch_dtype(model_config.dtype): model = initialize_model(...)`, [1]) and copies
+ * each checkpoint tensor into it, casting (`default_weight_loader`: `param.data.copy_(loaded_weight)`, [2]):
+ * - a quantized checkpoint keeps its packed layout: its method reads the checkpoint's own tensors;
+ * - `--quantization fp8` on an unquantized checkpoint quantizes it at load: fp8 has no config file to
+ *   read, so `get_quant_config` returns its default config ("If the quantization config is not found,
+ *   use the default config", [2]); the estimate's `int8` is taken as the same 8-bit quantization at load
+ *   (quantizationFromFlag);
+ * - `--quantization awq` or `gptq` does not quantize: it needs the checkpoint's own quant_config.json or
+ *   quantize_config.json ("Cannot find the config file for awq" otherwise, [2]), so it loads as stored;
+ * - an unquantized checkpoint served at another width (a float32 one under `--dtype auto`, which
+ *   `_get_and_verify_dtype` serves in 16 bits, "Downcast for float32 models", [3]; a 16-bit one under
+ *   `--dtype float32`) holds parameters × the serving width. Its stored byte count does not say how many
+ *   parameters that is: metadata.total_size sums tensors of any dtype, the config's torch_dtype may be
+ *   absent (vLLM then reads the tensors' dtypes, `_find_dtype` [3]), so the config's count is used.
+ * [1] https://github.com/vllm-project/vllm/blob/01f62d3ec2d08e2e2c818871f69099831dd02f44/vllm/model_executor/model_loader/base_loader.py
+ * [2] https://github.com/vllm-project/vllm/blob/0035bdf2b1ac243ef6f31eef27411b022461df8e/vllm/model_executor/model_loader/weight_utils.py
+ * [3] https://github.com/vllm-project/vllm/blob/0052a5b818980ce8a0477706aaf9f75bd5af72cd/vllm/config/model.py
+ */
+function servedAsStored(model: ModelFacts, flag: Quantization, activation: number): boolean {
+  if (model.quantization !== undefined) return true;
+  if (flag === "fp8" || flag === "int8") return false;
+  if (flag === "awq" || flag === "gptq") return true;
+  return activation === storedWidth(model);
+}
 
 /**
  * Weight bytes of the whole model. `activation` is the serving dtype's bytes (2 for fp16/bf16). A known
- * checkpoint size (weightBytes) wins when no --quantization flag re-quantizes the weights; its routed
- * share is taken in the proportion the config gives.
+ * checkpoint size (weightBytes) is used when vLLM holds the checkpoint as stored (servedAsStored); its
+ * routed share is taken in the proportion the config gives.
  */
 export function modelWeightBytes(model: ModelFacts, flag: Quantization, activation: number): WeightBytes {
   const q = effectiveQuantization(model, flag);
@@ -68,9 +96,8 @@ export function modelWeightBytes(model: ModelFacts, flag: Quantization, activati
   }
   const e = model.moe;
   const inactive = e === undefined ? 0 : routed * (1 - e.expertsPerToken / e.experts);
-  const reQuantized = model.quantization === undefined && q !== undefined;
-  if (model.weightBytes !== undefined && !reQuantized) {
-    const known = q === undefined ? (model.weightBytes / checkpointBytes(model)) * activation : model.weightBytes;
+  if (model.weightBytes !== undefined && servedAsStored(model, flag, activation)) {
+    const known = model.weightBytes;
     const scale = known / total;
     return {
       total: known,

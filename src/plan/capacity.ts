@@ -29,14 +29,6 @@ export interface CapacityBudget {
   readonly model: ModelFacts | null;
 }
 
-function find<T>(f: () => T): T | null {
-  try {
-    return f();
-  } catch {
-    return null;
-  }
-}
-
 /** `model`: the facts the caller resolved for `config.model`; without it, the catalog's. */
 export function planCapacity(config: StackConfig, model: ModelLookup = catalogLookup(config.model.name)): CapacityBudget {
   const g = config.gpu;

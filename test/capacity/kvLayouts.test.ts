@@ -85,11 +85,15 @@ describe("budgets", () => {
   it("Gemma 3 27B on an H100: fewer logged tokens but more concurrency once sliding layers need only the window", () => {
     const before = estimateCapacity({ ...h100, model: gemma3, vllmVersion: "0.9.0" });
     const after = estimateCapacity({ ...h100, model: gemma3, vllmVersion: "0.9.1" });
-    // Same KV memory (18.64 GiB); 0.9.0: 2,462 blocks of 16 × 507,904 B → 39,392 tokens, 39,392 / 32,768 = 1.2x.
-    // 0.9.1: blocks of 10 layers × 16 × 8,192 B = 15,270; 15,270 // 7 groups × 16 = 34,896 tokens; a request
-    // takes 2,048 full blocks + 6 × (cdiv(1,023 + 8,192, 16) + 1) = 5,510, so 15,270 / 5,510 = 2.77x.
-    expect([before.kvCacheGiBPerGpu, before.kvCacheTokens, before.maxConcurrency]).toEqual([18.64, 39_392, 1.2]);
-    expect([after.kvCacheGiBPerGpu, after.kvCacheTokens, after.maxConcurrency]).toEqual([18.64, 34_896, 2.77]);
+    // 0.9 × 79.22 GiB = 71.30 GiB, less 50.31 GiB of weights (27,009,346,304 parameters × 2 B) and the
+    // profile's peak: its sampler pass, 1,024 requests × 262,208 logits × 16 B = 4.00 GiB, above the
+    // 8,192-token forward pass (1.27 GiB). 0.9.0 also charges the CUDA context (0.27 GiB) besides 0.25 GiB
+    // outside torch, 0.9.1 only the latter: 16.47 GiB of KV before, 16.74 GiB after.
+    // 0.9.0: 2,176 blocks of 16 × 507,904 B → 34,816 tokens, 34,816 / 32,768 = 1.06x.
+    // 0.9.1: blocks of 10 layers × 16 × 8,192 B = 13,710; 13,710 // 7 groups × 16 = 31,328 tokens; a request
+    // takes 2,048 full blocks + 6 × (cdiv(1,023 + 8,192, 16) + 1) = 5,510, so 13,710 / 5,510 = 2.49x.
+    expect([before.kvCacheGiBPerGpu, before.kvCacheTokens, before.maxConcurrency]).toEqual([16.47, 34_816, 1.06]);
+    expect([after.kvCacheGiBPerGpu, after.kvCacheTokens, after.maxConcurrency]).toEqual([16.74, 31_328, 2.49]);
   });
 
   it("gpt-oss-20b at its full 131,072 context on a 24 GiB card: fewer logged tokens than the context, yet it fits", () => {
@@ -97,9 +101,13 @@ describe("budgets", () => {
       model: lookupModel("openai/gpt-oss-20b"), gpuMemoryMiB: 24576, tensorParallelSize: 1, pipelineParallelSize: 1,
       gpuMemoryUtilization: 0.9, maxModelLen: 131_072, vllmVersion: "0.21.0",
     });
-    // 12.82 GiB of weights (the checkpoint's 13,761,264,768 bytes); 5.98 GiB of KV = 16,338 blocks of
-    // 12 layers × 16 × 2,048 B → 130,704 logged tokens, while one request needs 8,329 blocks: 1.96x.
-    expect([r.weightsGiBPerGpu, r.kvCacheTokens, r.maxConcurrency, r.violations]).toEqual([12.82, 130_704, 1.96, []]);
+    // 0.9 × 23.57 GiB = 21.21 GiB, less 12.82 GiB of weights (the checkpoint's 13,761,264,768 bytes) and
+    // 2.70 GiB of overhead (sampler 256 × 201,088 × 16 B = 0.77, outside torch 0.25, 86 CUDA graphs × 20 MiB
+    // = 1.68): 5.70 GiB of KV = 15,565 blocks of 12 layers × 16 × 2,048 B → 15,565 // 2 groups × 16 =
+    // 124,512 logged tokens, while one request needs 8,192 + 137 = 8,329 blocks: 15,565 / 8,329 = 1.87x.
+    expect([r.weightsGiBPerGpu, r.kvCacheGiBPerGpu, r.kvCacheTokens, r.maxConcurrency, r.violations]).toEqual([
+      12.82, 5.7, 124_512, 1.87, [],
+    ]);
   });
 
   it("a context that does not fit names the longest that does, counting the window as vLLM does", () => {
@@ -107,14 +115,16 @@ describe("budgets", () => {
       model: lookupModel("openai/gpt-oss-20b"), gpuMemoryMiB: 24576, tensorParallelSize: 1, pipelineParallelSize: 1,
       gpuMemoryUtilization: 0.72, maxModelLen: 131_072, vllmVersion: "0.21.0",
     });
-    // 1.74 GiB = 4,754 blocks of 393,216 B; a full-length request needs 8,329 (3.05 GiB); the longest that
-    // fits needs cdiv(len, 16) + 137 ≤ 4,754 blocks: 4,617 × 16 = 73,872 tokens.
+    // 0.72 × 23.57 GiB = 16.97 GiB, less the same 12.82 + 2.70 GiB: 1.46 GiB = 3,980 blocks of 393,216 B
+    // (3,980 // 2 × 16 = 31,840 logged tokens); a full-length request needs 8,329 (3.05 GiB); the longest
+    // that fits needs cdiv(len, 16) + 137 ≤ 3,980 blocks: 3,843 × 16 = 61,488 tokens. 8,329 blocks fit from
+    // (3.05 + 12.82 + 2.70 GiB) / 23.57 GiB = 0.788 up: 0.79.
     expect(r.violations).toEqual([
       {
         code: "kv-too-small",
         message:
-          "one sequence of max model length 131072 needs 3.05 GiB of KV cache per GPU but only 1.74 GiB " +
-          "(38032 tokens) is left; lower maxModelLen to at most 73872, or raise memoryUtilization to at least 0.78, " +
+          "one sequence of max model length 131072 needs 3.05 GiB of KV cache per GPU but only 1.46 GiB " +
+          "(31840 tokens) is left; lower maxModelLen to at most 61488, or raise memoryUtilization to at least 0.79, " +
           "or add GPUs (tensor parallelism)",
       },
     ]);
@@ -123,8 +133,9 @@ describe("budgets", () => {
   it("Qwen3-30B-A3B in bf16 does not fit 2 × RTX 3090; its AWQ checkpoint does, and decode reads the active experts only", () => {
     const rtx3090 = { gpuMemoryMiB: 24576, gpuBandwidthGBs: 936, tensorParallelSize: 2, pipelineParallelSize: 1, gpuMemoryUtilization: 0.9, maxModelLen: 32768, vllmVersion: "0.21.0" };
     const bf16 = estimateCapacity({ ...rtx3090, model: lookupModel("Qwen/Qwen3-30B-A3B") });
-    // 61,064,245,248 B / 2 = 28.44 GiB per GPU; a token reads 61,064,245,248 − 120/128 of the
-    // 57,982,058,496 expert bytes = 6,706,065,408 B: 936 GB/s × 2 / that = 279.15 tokens/s.
+    // 61,064,245,248 B / 2 = 28.44 GiB per GPU, plus 2.51 GiB of overhead (sampler 256 × 151,936 × 16 B =
+    // 0.58, outside torch 0.25, CUDA graphs 1.68) = 30.94 GiB > 21.21 GiB; a token reads 61,064,245,248 −
+    // 120/128 of the 57,982,058,496 expert bytes = 6,706,065,408 B: 936 GB/s × 2 / that = 279.15 tokens/s.
     expect([bf16.weightsGiBPerGpu, bf16.decodeTokensPerSecondUpperBound, bf16.violations.map((v) => v.code)]).toEqual([
       28.44, 279.15, ["no-kv-memory"],
     ]);
@@ -134,15 +145,21 @@ describe("budgets", () => {
       "Qwen3-30B-A3B-AWQ/config.json",
     );
     const r = estimateCapacity({ ...rtx3090, model: awq });
-    // 16,802,672,640 B of AWQ weights / 2 = 7.82 GiB; 11.07 GiB of KV at 49,152 B per token
-    expect([r.weightsGiBPerGpu, r.kvCacheGiBPerGpu, r.kvCacheTokens, r.violations]).toEqual([7.82, 11.07, 241_808, []]);
+    // 16,802,672,640 B of AWQ weights / 2 = 7.82 GiB; 21.21 − 7.82 − 2.51 = 10.88 GiB of KV at 49,152 B
+    // per token (48 layers × 2 × 2 KV heads × 128 × 2 B): 14,854 blocks of 16 → 237,664 tokens
+    expect([r.weightsGiBPerGpu, r.kvCacheGiBPerGpu, r.kvCacheTokens, r.violations]).toEqual([7.82, 10.88, 237_664, []]);
   });
 
   it("DeepSeek-V2-Lite on 2 × H100: MLA (0.7.1) holds 7x the tokens of the padded per-head cache (0.7.0)", () => {
     const base = { ...h100, model: lookupModel("deepseek-ai/DeepSeek-V2-Lite"), tensorParallelSize: 2, maxModelLen: 8192 };
     const before = estimateCapacity({ ...base, vllmVersion: "0.7.0" });
     const after = estimateCapacity({ ...base, vllmVersion: "0.7.1" });
-    // 55.93 GiB of KV: ÷ 221,184 B → 271,536 tokens; ÷ 31,104 B → 1,930,928 tokens
-    expect([before.kvCacheTokens, after.kvCacheTokens, after.weightsGiBPerGpu]).toEqual([271_536, 1_930_928, 14.63]);
+    // 71.30 GiB − 14.63 GiB of weights (15,706,484,224 parameters × 2 B / 2) − 0.39 GiB (sampler 256 ×
+    // 102,400 × 16 B, above the 8,192-token forward pass's 0.38) − 0.25 GiB outside torch = 56.03 GiB of KV,
+    // the same for both releases: ÷ (16 × 221,184 B) = 16,999 blocks → 271,984 tokens; ÷ (16 × 31,104 B) =
+    // 120,883 blocks → 1,934,128 tokens, 7.1 times as many
+    expect([before.kvCacheGiBPerGpu, after.kvCacheGiBPerGpu, after.weightsGiBPerGpu]).toEqual([56.03, 56.03, 14.63]);
+    expect([before.kvCacheTokens, after.kvCacheTokens]).toEqual([271_984, 1_934_128]);
+    expect(Math.floor(after.kvCacheTokens / before.kvCacheTokens)).toBe(7);
   });
 });

@@ -85,6 +85,9 @@ describe("quantization_config", () => {
     // stay 16-bit, the other 29,896,998,912 take a byte each plus one fp32 scale per matrix
     // (48 × (4 attention + 3 × 128 expert matrices) = 18,624).
     expect([online.total, online.source]).toEqual([29_896_998_912 + 18_624 * 4 + (622_329_856 + 12_793_856) * 2, "config"]);
+    // --dtype float32 casts every parameter to 4 bytes: the config's 30,532,122,624 parameters, not the
+    // stored bytes rescaled
+    expect([modelWeightBytes(m, "none", 4).total, modelWeightBytes(m, "none", 4).source]).toEqual([122_128_490_496, "config"]);
   });
 
   it("a method the estimate cannot size is an error naming it, unless the checkpoint size is known", () => {

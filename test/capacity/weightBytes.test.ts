@@ -1,6 +1,6 @@
 /**
  * A checkpoint's exact weight bytes (read from its files) replace the parameter count × width when vLLM
- * loads the checkpoint as stored, and only then.
+ * loads the checkpoint as stored, and only then (src/capacity/weights.ts servedAsStored).
  */
 import { describe, expect, it } from "vitest";
 import { estimateCapacity, lookupModel, type CapacityInput, type ModelFacts } from "../../src/capacity";
@@ -33,6 +33,13 @@ describe("exact weight bytes", () => {
     expect(estimateCapacity(input(stored, { quantization: "fp8" })).weightsGiBPerGpu).toBe(
       estimateCapacity(input(qwen7b, { quantization: "fp8" })).weightsGiBPerGpu,
     );
+  });
+
+  it("stand under --quantization awq or gptq, which read the checkpoint's packed tensors instead of quantizing", () => {
+    // vLLM quantizes at load only for methods without a config file (fp8); awq and gptq need the
+    // checkpoint's own quant_config.json / quantize_config.json, so 20 GiB stays 20 GiB: 10 GiB per GPU.
+    expect(estimateCapacity(input(stored, { quantization: "awq" })).weightsGiBPerGpu).toBe(10);
+    expect(estimateCapacity(input(stored, { quantization: "gptq" })).weightsGiBPerGpu).toBe(10);
   });
 
   it("of a float32 checkpoint are not used when vLLM's auto serves it as float16", () => {

@@ -19,6 +19,8 @@ import { layCache, qwen05Header, safetensorsFile, startHub, type StandInHub } fr
 
 const fixture = (path: string) => readFileSync(join(ROOT, "test/fixtures/hub", path), "utf8");
 const QWEN3 = "Qwen/Qwen3-30B-A3B";
+// A real model the built-in catalog does not know: when nothing has it, nothing stands in.
+const QWEN3_8B = "Qwen/Qwen3-8B";
 const COMMIT = "ad44e777bcd18fa416d9da3bd8f70d33ebb85d39"; // made up
 const qwen3Cache = () =>
   layCache({
@@ -115,7 +117,7 @@ function projectWith(model: string): string {
 }
 
 describe("the stack's model: plan, validate's host checks and the program", () => {
-  it("plan reads a model the catalog does not know from the cache and gives its budget", async () => {
+  it("plan reads the model from the cache before the catalog and gives its budget", async () => {
     const plan = await renderStackResolved(projectWith(QWEN3), "production", fakeIo(ROOT, undefined, { HF_HUB_CACHE: qwen3Cache() }));
     expect(budgetJson(plan.capacity)).toMatchObject({
       status: "checked",
@@ -125,12 +127,12 @@ describe("the stack's model: plan, validate's host checks and the program", () =
   });
 
   it("plan says what is missing, and the fix, when nothing has the model", async () => {
-    const plan = await renderStackResolved(projectWith(QWEN3), "production", fakeIo(ROOT, undefined, { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: "/nonexistent/hub" }));
+    const plan = await renderStackResolved(projectWith(QWEN3_8B), "production", fakeIo(ROOT, undefined, { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: "/nonexistent/hub" }));
     expect(budgetJson(plan.capacity)).toEqual({
       status: "unknown",
       note:
-        `${QWEN3} is not in the Hugging Face cache (/nonexistent/hub) and HF_HUB_OFFLINE=1 keeps llmstack off the network; ` +
-        `download it where there is a network with hf download ${QWEN3} --include "*.json" (it lands in the cache), or pass the path of its config.json`,
+        `${QWEN3_8B} is not in the Hugging Face cache (/nonexistent/hub) and HF_HUB_OFFLINE=1 keeps llmstack off the network; ` +
+        `download it where there is a network with hf download ${QWEN3_8B} --include "*.json" (it lands in the cache), or pass the path of its config.json`,
     });
   });
 

@@ -12,6 +12,8 @@ import { layCache, noNetwork, qwen05Header, safetensorsFile } from "./standIns";
 const FIXTURES = join(ROOT, "test/fixtures/hub");
 const fixture = (path: string) => readFileSync(join(FIXTURES, path), "utf8");
 const QWEN3 = "Qwen/Qwen3-30B-A3B";
+// A real model the built-in catalog does not know: when the cache lacks it, nothing stands in.
+const QWEN3_8B = "Qwen/Qwen3-8B";
 // Commit hashes here are made up for the tests.
 const COMMIT = "ad44e777bcd18fa416d9da3bd8f70d33ebb85d39";
 const qwen3Files = {
@@ -132,8 +134,16 @@ describe("the Pulumi program's lookup: the cache, then the catalog, never the ne
   });
 
   it("takes a ref that does not hold a commit hash as no snapshot", () => {
-    const cache = layCache({ [QWEN3]: { commit: COMMIT, files: qwen3Files, refs: { main: `../../models--Qwen--Qwen3-30B-A3B/snapshots/${COMMIT}` } } });
-    expect(resolveModelFromCache({ name: QWEN3 }, { HF_HUB_CACHE: cache })).toMatchObject({ facts: null });
+    const cache = layCache({
+      [QWEN3_8B]: { commit: COMMIT, files: { "config.json": fixture("Qwen3-8B/config.json") }, refs: { main: `../../models--Qwen--Qwen3-8B/snapshots/${COMMIT}` } },
+    });
+    expect(resolveModelFromCache({ name: QWEN3_8B }, { HF_HUB_CACHE: cache })).toEqual({
+      facts: null,
+      problem:
+        `${QWEN3_8B} is not in the Hugging Face cache (${cache}) and the Pulumi program reads only the cache, never the network; ` +
+        `download it where there is a network with hf download ${QWEN3_8B} --include "*.json" (it lands in the cache), ` +
+        "or pass the path of its config.json",
+    });
   });
 
   it("falls back to the catalog, saying why, and names the fix for a model it does not know", () => {
@@ -145,11 +155,11 @@ describe("the Pulumi program's lookup: the cache, then the catalog, never the ne
         "(/nonexistent/hub) and the Pulumi program reads only the cache, never the network; download it where there is a network with " +
         'hf download Qwen/Qwen2.5-7B-Instruct --include "*.json" (it lands in the cache), or pass the path of its config.json',
     });
-    expect(resolveModelFromCache({ name: QWEN3, revision: "v2" }, env)).toEqual({
+    expect(resolveModelFromCache({ name: QWEN3_8B, revision: "v2" }, env)).toEqual({
       facts: null,
       problem:
-        `${QWEN3} is not in the Hugging Face cache (/nonexistent/hub) and the Pulumi program reads only the cache, never the network; ` +
-        `download it where there is a network with hf download ${QWEN3} --include "*.json" --revision v2 (it lands in the cache), ` +
+        `${QWEN3_8B} is not in the Hugging Face cache (/nonexistent/hub) and the Pulumi program reads only the cache, never the network; ` +
+        `download it where there is a network with hf download ${QWEN3_8B} --include "*.json" --revision v2 (it lands in the cache), ` +
         "or pass the path of its config.json",
     });
   });

@@ -14,6 +14,8 @@ import { GRANTED_TOKEN, layCache, noNetwork, NOT_GRANTED_TOKEN, qwen05Header, sa
 
 const fixture = (path: string) => readFileSync(join(ROOT, "test/fixtures/hub", path), "utf8");
 const QWEN3 = "Qwen/Qwen3-30B-A3B";
+// A real model the built-in catalog does not know: when nothing has it, nothing stands in.
+const QWEN3_8B = "Qwen/Qwen3-8B";
 const LLAMA = "meta-llama/Llama-3.1-8B";
 // A made-up commit hash.
 const COMMIT = "ad44e777bcd18fa416d9da3bd8f70d33ebb85d39";
@@ -33,6 +35,7 @@ beforeEach(() => {
     commit: COMMIT,
     files: { "config.json": fixture("Qwen3-30B-A3B/config.json"), "model.safetensors.index.json": fixture("Qwen3-30B-A3B/model.safetensors.index.json") },
   });
+  hub.repos.set(QWEN3_8B, { commit: COMMIT, files: { "config.json": fixture("Qwen3-8B/config.json") } });
   hub.repos.set(LLAMA, { commit: COMMIT, gated: true, files: { "config.json": fixture("Llama-3.1-8B/config.json"), "model.safetensors.index.json": '{"metadata":{"total_size":16060522496},"weight_map":{}}' } });
 });
 
@@ -140,10 +143,10 @@ describe("one line for each way the Hub says no", () => {
   });
 
   it("a token the Hub does not accept", async () => {
-    expect(await resolve(QWEN3, { HF_TOKEN: "hf_wrong" })).toEqual({
+    expect(await resolve(QWEN3_8B, { HF_TOKEN: "hf_wrong" })).toEqual({
       facts: null,
       problem:
-        `${QWEN3}: the Hugging Face Hub refused HF_TOKEN (401 for ${hub.url}/${QWEN3}/resolve/main/config.json: Invalid credentials in Authorization header); ` +
+        `${QWEN3_8B}: the Hugging Face Hub refused HF_TOKEN (401 for ${hub.url}/${QWEN3_8B}/resolve/main/config.json: Invalid credentials in Authorization header); ` +
         `set HF_TOKEN to a valid token from ${hub.url}/settings/tokens, or unset it`,
     });
   });
@@ -160,9 +163,9 @@ describe("one line for each way the Hub says no", () => {
   });
 
   it("no such revision, and a repository without config.json", async () => {
-    expect(await resolve(QWEN3, {}, "v9")).toEqual({
+    expect(await resolve(QWEN3_8B, {}, "v9")).toEqual({
       facts: null,
-      problem: `${QWEN3} has no revision "v9" on the Hugging Face Hub (404 for ${hub.url}/${QWEN3}/resolve/v9/config.json); check the revision`,
+      problem: `${QWEN3_8B} has no revision "v9" on the Hugging Face Hub (404 for ${hub.url}/${QWEN3_8B}/resolve/v9/config.json); check the revision`,
     });
     hub.repos.set("org/gguf-only", { commit: COMMIT, files: { "model.gguf": "GGUF" } });
     expect(await resolve("org/gguf-only")).toEqual({
@@ -173,11 +176,11 @@ describe("one line for each way the Hub says no", () => {
 
   it("HF_HUB_OFFLINE=1 never touches the network", async () => {
     const net = noNetwork();
-    const lookup = await resolveModel({ name: QWEN3 }, { env: { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: "/nonexistent/hub" }, fetch: net.fetch });
+    const lookup = await resolveModel({ name: QWEN3_8B }, { env: { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: "/nonexistent/hub" }, fetch: net.fetch });
     expect(net.calls).toEqual([]);
     expect(lookup).toEqual({
       facts: null,
-      problem: `${QWEN3} is not in the Hugging Face cache (/nonexistent/hub) and HF_HUB_OFFLINE=1 keeps llmstack off the network; ${getIt(QWEN3)}`,
+      problem: `${QWEN3_8B} is not in the Hugging Face cache (/nonexistent/hub) and HF_HUB_OFFLINE=1 keeps llmstack off the network; ${getIt(QWEN3_8B)}`,
     });
   });
 
@@ -186,24 +189,39 @@ describe("one line for each way the Hub says no", () => {
     await new Promise<void>((ok) => closed.listen(0, "127.0.0.1", () => ok()));
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((ok) => closed.close(() => ok()));
-    const lookup = await resolveModel({ name: QWEN3 }, { env: { HF_ENDPOINT: `http://127.0.0.1:${port}`, HOME: "/nonexistent" }, fetch: fetchFn });
+    const lookup = await resolveModel({ name: QWEN3_8B }, { env: { HF_ENDPOINT: `http://127.0.0.1:${port}`, HOME: "/nonexistent" }, fetch: fetchFn });
     expect(lookup).toEqual({
       facts: null,
       problem:
-        `${QWEN3}: could not reach the Hugging Face Hub at http://127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}), ` +
-        `and it is not in the Hugging Face cache (/nonexistent/.cache/huggingface/hub); ${getIt(QWEN3)}`,
+        `${QWEN3_8B}: could not reach the Hugging Face Hub at http://127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}), ` +
+        `and it is not in the Hugging Face cache (/nonexistent/.cache/huggingface/hub); ${getIt(QWEN3_8B)}`,
     });
   });
 
   it("a Hub that does not answer in time", async () => {
     const timeout = () => Promise.reject(Object.assign(new Error("The operation was aborted due to timeout"), { name: "TimeoutError" }));
-    const lookup = await resolveModel({ name: QWEN3 }, { env: { HF_HUB_DOWNLOAD_TIMEOUT: "30" }, fetch: timeout });
+    const lookup = await resolveModel({ name: QWEN3_8B }, { env: { HF_HUB_DOWNLOAD_TIMEOUT: "30" }, fetch: timeout });
     expect(lookup).toEqual({
       facts: null,
       problem:
-        `${QWEN3}: could not reach the Hugging Face Hub at https://huggingface.co (no answer within 30 s), and it is not in ` +
-        `the Hugging Face cache (none: set HF_HUB_CACHE, HF_HOME or HOME); ${getIt(QWEN3)}`,
+        `${QWEN3_8B}: could not reach the Hugging Face Hub at https://huggingface.co (no answer within 30 s), and it is not in ` +
+        `the Hugging Face cache (none: set HF_HUB_CACHE, HF_HOME or HOME); ${getIt(QWEN3_8B)}`,
     });
+  });
+
+  it("Qwen3-30B-A3B, which the catalog knows, comes from the catalog when nothing else has it, and the note says why", async () => {
+    const net = noNetwork();
+    const lookup = await resolveModel({ name: QWEN3 }, { env: { HF_HUB_OFFLINE: "1", HF_HUB_CACHE: "/nonexistent/hub" }, fetch: net.fetch });
+    expect(net.calls).toEqual([]);
+    expect(lookup).toMatchObject({
+      source: "catalog",
+      facts: { name: QWEN3, numLayers: 48, moe: { experts: 128, expertsPerToken: 8 } },
+      detail:
+        `${QWEN3} from the built-in catalog, because ${QWEN3} is not in the Hugging Face cache (/nonexistent/hub) and ` +
+        `HF_HUB_OFFLINE=1 keeps llmstack off the network; ${getIt(QWEN3)}`,
+    });
+    // The catalog has no checkpoint size for it: the weights come from the parameters.
+    expect(lookup.facts?.weightBytes).toBeUndefined();
   });
 
   it("the catalog stands in when the Hub says no to a model it knows, and says so", async () => {
