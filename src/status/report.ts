@@ -24,9 +24,8 @@ function containerProblems(c: ContainerStatus, stack: string): Problem[] {
   const { name, host } = c.spec;
   const i = c.inspected;
   if (i.kind === "missing") return [{ kind: "down", line: `${name} does not exist on ${host}; run "${fixUp(stack)}"` }];
-  if (i.kind === "error") {
-    return [{ kind: "down", line: `${name} could not be inspected on ${host}: ${i.message}; run "docker --host ${host} info"` }];
-  }
+  // Reported once per host and message by problemsOf: a daemon that does not answer fails every container alike.
+  if (i.kind === "error") return [];
   const f = i.facts;
   const out: Problem[] = [];
   const finished = c.spec.oneShot && f.state === "exited" && f.exitCode === 0;
@@ -44,8 +43,24 @@ function containerProblems(c: ContainerStatus, stack: string): Problem[] {
   return out;
 }
 
+/** Containers docker could not inspect, one line per host and error. */
+function inspectErrors(containers: readonly ContainerStatus[]): Problem[] {
+  const byError = new Map<string, { host: string; message: string; names: string[] }>();
+  for (const c of containers) {
+    if (c.inspected.kind !== "error") continue;
+    const key = JSON.stringify([c.spec.host, c.inspected.message]);
+    const entry = byError.get(key) ?? { host: c.spec.host, message: c.inspected.message, names: [] };
+    entry.names.push(c.spec.name);
+    byError.set(key, entry);
+  }
+  return [...byError.values()].map(({ host, message, names }) => ({
+    kind: "down",
+    line: `${names.length === 1 ? names[0] : `${names.length} containers`} could not be inspected on ${host}: ${message}; run "docker --host ${host} info"`,
+  }));
+}
+
 export function problemsOf(s: StackStatus): Problem[] {
-  const out = s.containers.flatMap((c) => containerProblems(c, s.stack));
+  const out = [...inspectErrors(s.containers), ...s.containers.flatMap((c) => containerProblems(c, s.stack))];
   if (s.gateway.kind === "failed") {
     const gw = s.containers.find((c) => c.spec.service === "litellm")?.spec;
     const fix = gw === undefined ? fixUp(s.stack) : fixLogs(gw.host, gw.name);

@@ -201,7 +201,7 @@ function cases(dir: string): Record<string, Case> {
       code: 1,
       stdout: true,
       text:
-        "llm-multimodal-stack-production-grafana could not be inspected on unix:///var/run/docker.sock: not found; " +
+        "13 containers could not be inspected on unix:///var/run/docker.sock: not found; " +
         'run "docker --host unix:///var/run/docker.sock info"\n',
       fix: "docker --host unix:///var/run/docker.sock info",
     },

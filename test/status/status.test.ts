@@ -214,3 +214,21 @@ describe("durations", () => {
     [90_061, "1d 1h"],
   ])("%i seconds reads %s", (s, text) => expect(durationText(s)).toBe(text));
 });
+
+describe("a daemon that does not answer", () => {
+  it("is one line for the containers it failed, not one each", async () => {
+    const plan = planOf("development");
+    const exec: ExecFn = async (file) =>
+      file === "docker" ? { code: 1, stdout: "", stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n" } : { code: 0, stdout: probeText([], []), stderr: "" };
+    const s = await gatherStatus(plan, { exec, now: steppingClock() });
+    expect(problemsOf(s)).toEqual([
+      {
+        kind: "down",
+        line:
+          `${plan.containers.length} containers could not be inspected on ${SOCKET}: Cannot connect to the Docker daemon at ` +
+          `unix:///var/run/docker.sock. Is the docker daemon running?; run "docker --host ${SOCKET} info"`,
+      },
+    ]);
+    expect(exitCodeOf(problemsOf(s))).toBe(1);
+  });
+});
