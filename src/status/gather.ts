@@ -8,7 +8,8 @@ import type { ExecFn } from "../exec";
 import type { ContainerSpec, StackPlan } from "../plan/types";
 import { parseComputeApps, parseStackPids } from "../preflight/gpuChecks";
 import { parseProbe, probeScript, transportFor } from "../preflight/probe";
-import { CONTAINER_FORMAT, imageMatch, parseContainer, type Docker, type ImageMatch, type Inspected } from "./inspect";
+import type { Docker } from "../preflight/run";
+import { CONTAINER_FORMAT, imageMatch, parseContainer, type ImageMatch, type Inspected } from "./inspect";
 
 const TIMEOUT_MS = 60_000;
 /** A gateway that has not answered a 1-token request in this long is taken as down. */

@@ -7,9 +7,7 @@
  */
 import { parseImage } from "../config/images";
 import type { ExecResult } from "../exec";
-
-/** Runs the docker CLI against one daemon (`docker --host <host> ...`). */
-export type Docker = (args: string[]) => Promise<ExecResult>;
+import type { Docker } from "../preflight/run";
 
 /** One line of JSON per container: its image ID, restart count and State object. */
 export const CONTAINER_FORMAT = '{"image":{{json .Image}},"restarts":{{json .RestartCount}},"state":{{json .State}}}';
