@@ -62,7 +62,7 @@ export function program(io: CliIo): Command {
         "after",
         '\nRun "llmstack <command> --help" for a command\'s options and examples.\n' +
           "Exit status: 0 on success, 1 on failure, 2 for a malformed command line (plan: 1, as its 2 means " +
-'"the plan changes").',
+'"the plan changes"; status: 3 when an image drifted from the plan).',
       ),
     io,
   );

@@ -111,4 +111,11 @@ describe("llmstack status", () => {
     expect(io.out()).toContain("Exit status: 0 when every container runs, is healthy and runs the plan's image; 1 when one is");
     expect(io.calls).toEqual([]);
   });
+
+  it("is listed in llmstack --help, with its exit code 3", async () => {
+    const io = fakeIo(ROOT);
+    expect(await main(["--help"], io)).toBe(0);
+    expect(io.out()).toContain("\n  status ");
+    expect(io.out().replace(/\s+/g, " ")).toContain('(plan: 1, as its 2 means "the plan changes"; status: 3 when an image drifted from the plan).');
+  });
 });
