@@ -18,6 +18,7 @@ import { processIo, type CliIo } from "./io";
 import { planCli, planCommand } from "./plan";
 import { LOCAL_STACK, quickstartCli, quickstartCommand } from "./quickstart";
 import { secretsCli, secretsCommand } from "./secrets";
+import { statusCli, statusCommand } from "./status";
 import { upCli, upCommand } from "./up";
 import { validateCli, validateCommand } from "./validate";
 
@@ -38,6 +39,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   plan: { define: planCli, run: planCommand },
   quickstart: { define: quickstartCli, run: quickstartCommand, stack: LOCAL_STACK },
   secrets: { define: secretsCli, run: (argv, io) => secretsCommand(argv, io) },
+  status: { define: statusCli, run: (argv, io) => statusCommand(argv, io) },
   validate: { define: validateCli, run: validateCommand },
   up: { define: upCli, run: upCommand },
 };
@@ -60,7 +62,7 @@ export function program(io: CliIo): Command {
         "after",
         '\nRun "llmstack <command> --help" for a command\'s options and examples.\n' +
           "Exit status: 0 on success, 1 on failure, 2 for a malformed command line (plan: 1, as its 2 means " +
-'"the plan changes").',
+'"the plan changes"; status: 3 when an image drifted from the plan).',
       ),
     io,
   );

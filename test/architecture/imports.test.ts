@@ -1,7 +1,7 @@
 /**
  * The architecture's import rules, checked over the import graph of src/ and policy/ (type-only imports
  * count: a type import still couples the two sides):
- * - the core (config, facts, gpu, capacity, hub, plan, monitoring, preflight, diff, bench) imports no Pulumi
+ * - the core (config, facts, gpu, capacity, hub, plan, monitoring, preflight, diff, bench, status) imports no Pulumi
  *   package and nothing from the CLI or the deploy layer; the one exception is src/config/load.ts, by
  *   design the only reader of `pulumi.Config` (ARCHITECTURE.md), which turns it into a parsed StackConfig;
  * - each layer imports only the layers below it (LAYERS); config is the bottom layer and imports no other
@@ -37,14 +37,16 @@ const LAYERS: Record<string, readonly string[]> = {
   preflight: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "table"],
   diff: ["config", "facts", "plan"],
   bench: ["exec", "table"],
+  // A running stack against its plan: the docker CLI, the host probe and the gateway.
+  status: ["exec", "config", "plan", "preflight", "table"],
   deploy: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff"],
-  cli: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "table"],
+  cli: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "status", "table"],
   index: ["deploy"],
   policy: ["config", "facts", "gpu", "capacity", "plan"],
 };
 /** The one core file allowed to import @pulumi/pulumi (see "the core imports no Pulumi package"). */
 const PULUMI_CONFIG_READER = "src/config/load.ts";
-const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench"];
+const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "status"];
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -190,6 +190,21 @@ function cases(dir: string): Record<string, Case> {
         '(https://www.pulumi.com/docs/install/), open a new shell and run this again; run "curl -fsSL https://get.pulumi.com | sh"\n',
       fix: "curl -fsSL https://get.pulumi.com | sh",
     },
+    "status without --stack": {
+      argv: ["status"],
+      code: 2,
+      text: 'llmstack status: --stack is required: the stack whose file is Pulumi.<name>.yaml; run "llmstack status --stack production"\n',
+      fix: "llmstack status --stack production",
+    },
+    "status of a host without Docker": {
+      argv: ["status", "--stack", "production"],
+      code: 1,
+      stdout: true,
+      text:
+        "13 containers could not be inspected on unix:///var/run/docker.sock: not found; " +
+        'run "docker --host unix:///var/run/docker.sock info"\n',
+      fix: "docker --host unix:///var/run/docker.sock info",
+    },
     "validate of a host without Docker": {
       argv: ["validate", "--stack", "production"],
       code: 1,
@@ -222,7 +237,7 @@ function cases(dir: string): Record<string, Case> {
       code: 1,
       text:
         "llmstack: unknown command 'deploy'; the commands are bench, capacity, configure-gpu, gpu, images, plan, " +
-        'quickstart, secrets, validate, up; run "llmstack --help"\n',
+        'quickstart, secrets, status, validate, up; run "llmstack --help"\n',
       fix: "llmstack --help",
     },
   };
@@ -235,7 +250,7 @@ describe("every error ends with the command that fixes it", () => {
   it("covers every command", () => {
     const commands = new Set(Object.values(all).map((c) => c.argv[0]));
     expect([...commands].sort()).toEqual(
-      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "secrets", "up", "validate"],
+      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "secrets", "status", "up", "validate"],
     );
   });
 

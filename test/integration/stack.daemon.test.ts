@@ -8,8 +8,11 @@
  */
 import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { realExec } from "../../src/cli/io";
 import { imageFactsFor } from "../../src/facts/images";
 import type { StackPlan } from "../../src/plan/types";
+import { gatherStatus } from "../../src/status/gather";
+import { exitCodeOf, problemsOf } from "../../src/status/report";
 import { TEST_SECRETS } from "../helpers/pulumiMocks";
 import { planFromValues, rawValues } from "../helpers/stacks";
 import { Applier, type UpResult } from "./applier/apply";
@@ -284,5 +287,24 @@ describe("the cpu-mode stack on a real Docker daemon", () => {
     expect(
       (JSON.parse(point.body) as { result: { payload: { v: string } } }).result.payload.v,
     ).toBe(TOKEN);
+  });
+
+  it("status reads the stack as healthy and planned, then a killed container as down (exit 1)", async () => {
+    const host = requireDaemon();
+    const deps = { exec: realExec, now: Date.now, fetch: (url: string, init: RequestInit) => fetch(url, init), apiKey: TEST_SECRETS.litellmMasterKey };
+    const before = await gatherStatus(plan, deps);
+    expect(problemsOf(before)).toEqual([]);
+    expect(before.containers.map((c) => c.image?.matches)).toEqual(plan.containers.map(() => true));
+    expect(before.gpu).toEqual({ kind: "skipped", why: "no container of this stack uses a GPU (cpu mode)" });
+    expect(before.gateway.kind === "ok" ? before.gateway.models : before.gateway).toEqual(["qwen2.5-1.5b-instruct"]);
+
+    const redis = containerOf(stack, "redis").name;
+    // SIGKILL: exit code 128 + 9, and Docker does not restart a container killed through its API.
+    await docker.getContainer(redis).kill();
+    const after = await gatherStatus(plan, deps);
+    expect(problemsOf(after)).toEqual([
+      { kind: "down", line: `${redis} exited with code 137; run "docker --host ${host} logs ${redis}"` },
+    ]);
+    expect(exitCodeOf(problemsOf(after))).toBe(1);
   });
 });
