@@ -134,3 +134,18 @@ export function checkPostgresData(need: PostgresDataNeed, read: VolumeRead): Che
       `then restore into a new ${need.major} data volume; the steps are in ${POSTGRES_UPGRADE_DOC}`,
   );
 }
+
+/** One command line that runs the script here (the docker CLI reaches the host through --host); exits 0. */
+export function postgresDataCommandLine(script: string): string {
+  return `echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d | sh -s 2>&1; exit 0`;
+}
+
+/** The error `pulumi up` and `preview` stop with when the check failed; null otherwise. */
+export function postgresGateError(stackFile: string, stack: string, result: CheckResult): string | null {
+  if (result.status !== "fail") return null;
+  return (
+    `${stackFile}: preflight failed, so no container was replaced and nothing was changed:\n` +
+    `  - ${result.check}: ${result.found}\n    fix: ${result.fix}\n` +
+    `Run \`llmstack validate --stack ${stack}\` to see every check.`
+  );
+}
