@@ -3,14 +3,17 @@
  * `llmstack validate`'s gathering with a fake exec (the script's output is what the real one prints), and the
  * plan's mount path and its refusal of a tag without a major version.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../src/config/parse";
 import type { ExecResult } from "../../src/exec";
-import { PG_INCOMPATIBLE_FATAL, postgresDataLayout, postgresMajor } from "../../src/facts/postgres";
+import { PG_INCOMPATIBLE_FATAL, postgresDataLayout, postgresMajor, POSTGRES_UPGRADE_DOC } from "../../src/facts/postgres";
 import { stackNeeds } from "../../src/preflight/needs";
 import { parsePostgresData, postgresDataScript } from "../../src/preflight/postgresData";
 import { runPreflight } from "../../src/preflight/run";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
+import { ROOT } from "../helpers/pulumiMocks";
 import { container, planFromValues, rawValues } from "../helpers/stacks";
 
 const VOLUME = "llm-multimodal-stack-development-postgres-data";
@@ -161,5 +164,17 @@ describe("the Postgres data volume's mount (src/facts/postgres.ts)", () => {
         "as postgres:16.10 or postgres:16.10@sha256:<digest>. Fix: set llmstack:images.postgres to the version the " +
         "volume was created with (`llmstack images pin` then adds the digest and keeps the tag).",
     );
+  });
+});
+
+describe("the upgrade path the check names", () => {
+  it("is a section of docs/operations.md, and docs/preflight.md lists the check", () => {
+    const [file, anchor] = POSTGRES_UPGRADE_DOC.split("#");
+    const headings = readFileSync(join(ROOT, file!), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("## "))
+      .map((l) => l.slice(3).toLowerCase().replace(/ /g, "-"));
+    expect(headings).toContain(anchor);
+    expect(readFileSync(join(ROOT, "docs/preflight.md"), "utf8")).toContain("| `postgres.data` | every stack with Postgres");
   });
 });
