@@ -2,6 +2,7 @@
  * The preflight gate inside the Pulumi program: before the stack's Docker provider is configured (so before
  * any container, GPU or not, is registered), the GPU checks run on the host through the @pulumi/command
  * provider's `local.run` invoke (on the machine running Pulumi; over ssh for an `ssh://` Docker host).
+ * The Postgres data check (`postgres.data`) runs there too, for every stack with Postgres.
  * `pulumi up` stops with the failed check's message and changes nothing; a preview that cannot reach the
  * host says it skipped them. `llmstack:preflight.enabled: false` turns the gate off, and says so.
  * https://www.pulumi.com/registry/packages/command/api-docs/local/run/
@@ -14,6 +15,14 @@ import type { StackConfig } from "../config/schema";
 import type { StackPlan } from "../plan/types";
 import { gateVerdict } from "../preflight/gate";
 import { stackNeeds } from "../preflight/needs";
+import {
+  checkPostgresData,
+  parsePostgresData,
+  postgresDataCommandLine,
+  postgresDataNeed,
+  postgresDataScript,
+  postgresGateError,
+} from "../preflight/postgresData";
 import { probeCommandLine, probeScript, transportFor } from "../preflight/probe";
 
 /**
@@ -30,6 +39,31 @@ export function preflightGate(plan: StackPlan, parent: pulumi.Resource, config?:
     );
     return plan.dockerHost;
   }
+  const postgres = postgresGate(plan, parent);
+  const gpu = gpuGate(plan, parent, cfg);
+  return pulumi.all([postgres, gpu]).apply(() => plan.dockerHost);
+}
+
+/**
+ * The Postgres version on the retained data volume against the planned image (src/preflight/postgresData.ts),
+ * for every stack with Postgres, GPU or not; the docker CLI reaches the host with --host, so tcp:// too.
+ */
+function postgresGate(plan: StackPlan, parent: pulumi.Resource): pulumi.Input<null> {
+  const need = postgresDataNeed(plan);
+  if (need === null) return null;
+  const line = postgresDataCommandLine(postgresDataScript(need, ["--host", plan.dockerHost]));
+  return command.local.runOutput({ command: line }, { parent }).apply((r) => {
+    const result = checkPostgresData(need, parsePostgresData(typeof r.stdout === "string" ? r.stdout : ""));
+    const error = postgresGateError(plan.stackFile, plan.stack, result);
+    if (error !== null) throw new Error(printable(error));
+    const say = `preflight: ${result.check} ${result.status}: ${printable(result.found)}`;
+    if (result.status === "warn") pulumi.log.warn(say, parent);
+    else pulumi.log.info(say, parent);
+    return null;
+  });
+}
+
+function gpuGate(plan: StackPlan, parent: pulumi.Resource, cfg: StackConfig): pulumi.Input<string> {
   if (cfg.gpu.mode === "cpu") {
     pulumi.log.info("preflight: a cpu stack needs no GPU checks", parent);
     return plan.dockerHost;

@@ -18,6 +18,8 @@ import {
   type Planners,
 } from "./common";
 import type { ContainerSpec } from "./types";
+import { StackConfigError } from "../config/errors";
+import { postgresDataLayout, postgresMajor } from "../facts/postgres";
 
 export const DATA_VOLUMES = {
   postgres: "postgres-data",
@@ -25,6 +27,27 @@ export const DATA_VOLUMES = {
   qdrant: "qdrant-data",
   objectStore: "object-store-data",
 } as const;
+
+/**
+ * The data volume is mounted where the image's major version keeps its data (src/facts/postgres.ts): 17
+ * and older at /var/lib/postgresql/data, 18 and newer at /var/lib/postgresql. A different mount on a volume
+ * that already holds data is a major-version change; the preflight check `postgres.data` refuses it before
+ * anything is replaced.
+ */
+export function postgresMount(ctx: PlanContext): string {
+  const image = ctx.config.images.postgres;
+  const major = postgresMajor(image);
+  if (major === null) {
+    throw new StackConfigError(
+      `${ctx.stackFile}: llmstack:images.postgres is "${image}", whose tag names no Postgres major version, so ` +
+        `neither the data volume's mount path (the official image moved it in 18) nor a major-version change on ` +
+        `the retained volume can be worked out. Allowed: a tag that starts with the major version, such as ` +
+        `postgres:16.10 or postgres:16.10@sha256:<digest>. Fix: set llmstack:images.postgres to the version the ` +
+        `volume was created with (\`llmstack images pin\` then adds the digest and keeps the tag).`,
+    );
+  }
+  return postgresDataLayout(major).mount;
+}
 
 export function planPostgres(ctx: PlanContext): ContainerSpec {
   return {
@@ -34,7 +57,7 @@ export function planPostgres(ctx: PlanContext): ContainerSpec {
     image: ctx.config.images.postgres,
     command: [],
     env: { POSTGRES_USER: PG_USER, POSTGRES_DB: PG_DB, POSTGRES_PASSWORD: secret("postgresPassword", "line") },
-    volumes: [{ volume: DATA_VOLUMES.postgres, containerPath: "/var/lib/postgresql/data" }],
+    volumes: [{ volume: DATA_VOLUMES.postgres, containerPath: postgresMount(ctx) }],
     healthcheck: healthcheck(["CMD", "pg_isready", "-U", PG_USER, "-d", PG_DB], 30),
     memory: MEMORY_LIMITS_MIB.postgres,
     stopTimeout: STOP_TIMEOUTS.postgres,

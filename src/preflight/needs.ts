@@ -8,6 +8,7 @@ import type { StackConfig } from "../config/schema";
 import { ownImageKeys, runsIn } from "../config/services";
 import type { ServiceName, StackPlan } from "../plan/types";
 import { vllmImageCuda } from "./imageCuda";
+import { postgresDataNeed, type PostgresDataNeed } from "./postgresData";
 
 export interface GpuNeed {
   /** Host GPU ID as the stack file writes it: an index ("0") or a UUID. */
@@ -68,6 +69,8 @@ export interface StackNeeds {
   readonly modelBytes: number | null;
   /** Rough bytes the vLLM image takes unpacked (a stated estimate, not a measurement). */
   readonly vllmImageBytes: number;
+  /** The Postgres data volume and the planned major version; null when the stack runs no Postgres. */
+  readonly postgres: PostgresDataNeed | null;
 }
 
 const GIB = 1024 ** 3;
@@ -118,6 +121,7 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
     model: config.model.name,
     modelBytes,
     vllmImageBytes: (config.gpu.mode === "cpu" ? VLLM_IMAGE_GIB.cpu : VLLM_IMAGE_GIB.gpu) * GIB,
+    postgres: postgresDataNeed(plan),
   };
 }
 

@@ -10,7 +10,10 @@ import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./
 interface GateRun {
   readonly types: string[];
   readonly containers: string[];
+  /** The GPU probe's invokes. */
   readonly invokes: { token: string; command: string }[];
+  /** The Postgres data check's invokes (src/preflight/postgresData.ts), decoded to the script they run. */
+  readonly postgresScripts: string[];
   readonly error: Error | null;
 }
 
@@ -21,7 +24,9 @@ async function runGate(
   overrides: Record<string, unknown>,
   stdout: string | undefined,
   preview = false,
+  postgresStdout = "volume absent\n",
 ): Promise<GateRun> {
+  const postgresScripts: string[] = [];
   const types: string[] = [];
   const containers: string[] = [];
   const invokes: { token: string; command: string }[] = [];
@@ -33,6 +38,11 @@ async function runGate(
         return mockResourceState(args);
       },
       call(args) {
+        const script = Buffer.from(/^echo (\S+) \|/.exec(String(args.inputs.command))?.[1] ?? "", "base64").toString();
+        if (args.token === "command:local:run" && script.includes("volume inspect")) {
+          postgresScripts.push(script);
+          return { command: args.inputs.command, stdout: postgresStdout, stderr: "", assets: {} };
+        }
         if (args.token === "command:local:run") {
           invokes.push({ token: args.token, command: String(args.inputs.command) });
           return stdout === undefined ? args.inputs : { command: args.inputs.command, stdout, stderr: "", assets: {} };
@@ -63,9 +73,9 @@ async function runGate(
     const error = await Promise.race([done, failure]);
     // Give anything still waiting on the provider a moment to (not) register.
     await new Promise((r) => setTimeout(r, 200));
-    return { types, containers, invokes, error };
+    return { types, containers, invokes, postgresScripts, error };
   } catch (err) {
-    return { types, containers, invokes, error: err as Error };
+    return { types, containers, invokes, postgresScripts, error: err as Error };
   } finally {
     process.removeAllListeners("unhandledRejection");
     for (const l of saved) process.on("unhandledRejection", l);
@@ -175,6 +185,7 @@ describe("the preflight gate in the program", () => {
     const run = await runGate("production", { "llmstack:preflight": { enabled: false } }, "");
     expect(run.error).toBe(null);
     expect(run.invokes).toEqual([]);
+    expect(run.postgresScripts).toEqual([]);
     expect(warn.mock.calls.map((c) => c[0])).toContain(
       "preflight: llmstack:preflight.enabled is false in Pulumi.production.yaml, so the host's GPUs are not checked before " +
         "containers are created; run `llmstack validate --stack production` to check them",
@@ -190,5 +201,33 @@ describe("the preflight gate in the program", () => {
         "shows which does not), or set llmstack:preflight.enabled to false for a host checked another way.",
     );
     expect(run.containers).toEqual([]);
+  });
+
+  it("stops pulumi up, on a tcp:// host too (where the GPU checks cannot run), when the retained Postgres volume holds another major version", async () => {
+    const run = await runGate("development", { "llmstack:dockerHost": "tcp://10.0.0.5:2376" }, undefined, false, "image postgres:16.10\nfound PG_VERSION 15\nlisted\n");
+    expect(run.postgresScripts).toHaveLength(1);
+    expect(run.postgresScripts[0]).toContain("'docker' '--host' 'tcp://10.0.0.5:2376' volume inspect --format '{{.Name}}' 'llm-multimodal-stack-development-postgres-data'");
+    expect(run.error?.message).toBe(
+      'error serializing property "host": ' +
+        "Pulumi.development.yaml: preflight failed, so no container was replaced and nothing was changed:\n" +
+        "  - postgres.data: the volume llm-multimodal-stack-development-postgres-data holds a Postgres 15 data directory (PG_VERSION), " +
+        'but llmstack:images.postgres is postgres:16.10 (Postgres 16): the new server would stop with "FATAL: database files are incompatible with server"\n' +
+        "    fix: keep llmstack:images.postgres at Postgres 15 for now, and move the data to 16 by dump and restore: pg_dump -Fc from the " +
+        "running 15 server (docker exec llm-multimodal-stack-development-postgres pg_dump -Fc ...), then restore into a new 16 data volume; " +
+        "the steps are in docs/operations.md#upgrading-postgres\n" +
+        "Run `llmstack validate --stack development` to see every check.",
+    );
+    expect(run.types.filter((t) => t.startsWith("docker:"))).toEqual([]);
+  });
+
+  it("says it could not read the volume and goes on", async () => {
+    const warn = vi.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
+    const run = await runGate("development", { "llmstack:dockerHost": "tcp://10.0.0.5:2376" }, undefined, false, "no image\n");
+    expect(run.error).toBe(null);
+    expect(warn.mock.calls.map((c) => c[0])).toContain(
+      "preflight: postgres.data warn: could not read the Postgres version in the volume llm-multimodal-stack-development-postgres-data " +
+        "(no image to read it with is on the host), so a major-version change is not checked",
+    );
+    expect(run.containers).toContain("llm-multimodal-stack-development-postgres");
   });
 });
