@@ -13,7 +13,7 @@ import { percentile } from "../../src/bench/stats";
 import { compareText, type BenchResult } from "../../src/bench/report";
 import { runBench, type BenchOptions } from "../../src/bench/run";
 import type { Sample } from "../../src/bench/stats";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { startFakeServer, type FakeServer } from "./server";
 
 const KEY = "sk-bench-test-4f1a";

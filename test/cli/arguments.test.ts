@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
 import { fakeIo } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string; calls: number }> {
   const io = fakeIo(ROOT);

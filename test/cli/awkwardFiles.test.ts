@@ -13,7 +13,7 @@ import { main } from "../../src/cli/main";
 import { readStack } from "../../src/config/stackFile";
 import { MAX_INPUT_BYTES, readInputFile } from "../../src/config/readFile";
 import { fakeIo } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "llmstack-awkward-"));

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readProjectConfig } from "../../src/config/stackFile";
 import { vllmRelease } from "../../src/facts/vllmRelease";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { capacityCommand } from "../../src/cli/capacity";
 import { main } from "../../src/cli/main";
 import type { CliIo } from "../../src/cli/io";

@@ -11,7 +11,7 @@ import type { ExecResult } from "../../src/exec";
 import { main } from "../../src/cli/main";
 import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { planOf } from "../helpers/stacks";
 
 const SMI = join(ROOT, "test", "fixtures", "nvidia-smi");

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main, program } from "../../src/cli/main";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { fakeIo } from "../helpers/fakeIo";
 
 const COMMANDS = ["bench", "capacity", "configure-gpu", "gpu", "images", "plan", "quickstart", "secrets", "status", "validate", "up"];

@@ -12,7 +12,7 @@ import { NODE_FS, type WriteFs } from "../../src/config/writeFile";
 import { main } from "../../src/cli/main";
 import { dockerConfigCredentials, parseChallenge, registryLocation } from "../../src/cli/registry";
 import { fakeIo } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { startRegistry, type FakeRegistry } from "./registryServer";
 
 /**

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { callingPulumi, failureReason, shownPulumi } from "../../src/cli/pulumiCli";
 import { fakeIo } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 describe("the Pulumi CLI seam", () => {
   it("takes install.sh's own error line out of the SDK's CommandError", () => {

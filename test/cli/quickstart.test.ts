@@ -8,7 +8,7 @@ import { PLUGINS_NOTE, PULUMI_CLI_VERSION, type PulumiInstaller } from "../../sr
 import { quickstartCommand } from "../../src/cli/quickstart";
 import { renderStack } from "../../src/cli/renderStack";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { APP_IMAGES } from "../helpers/stacks";
 
 const FIXTURES = join(ROOT, "test", "fixtures", "nvidia-smi");

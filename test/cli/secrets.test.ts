@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { generateSecret } from "../../src/cli/secrets";
 import { main } from "../../src/cli/main";
 import { fakeIo } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "llmstack-secrets-"));

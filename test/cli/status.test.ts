@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
 import { statusCommand, WATCH_SECONDS } from "../../src/cli/status";
 import { fakeIo, type FakeIo } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { planOf } from "../helpers/stacks";
 import { answer, fakeGateway, healthyHost, probeText, steppingClock, type FakeHost } from "../status/fakeHost";
 

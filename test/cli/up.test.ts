@@ -9,7 +9,7 @@ import type { ExecCall } from "../helpers/fakeIo";
 import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
 import { fakeIo } from "../helpers/fakeIo";
 import { planOf } from "../helpers/stacks";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 describe("llmstack up", () => {
   it("does not run pulumi up when the host fails a check", async () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { StackConfigError } from "../../src/config/errors";
 import { parseStackConfig } from "../../src/config/parse";
 import { readStack } from "../../src/config/stackFile";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { rawValues } from "../helpers/stacks";
 
 /** The issue lines of the one StackConfigError an edit of a stack gets. */

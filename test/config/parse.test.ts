@@ -3,7 +3,7 @@ import { StackConfigError } from "../../src/config/errors";
 import { parseStackConfig } from "../../src/config/parse";
 import { stackConfigSchema } from "../../src/config/schema";
 import { readStack } from "../../src/config/stackFile";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 function errorOf(values: Record<string, unknown>, file = "Pulumi.production.yaml"): string {

@@ -12,7 +12,7 @@ import {
   STACK_JSON_SCHEMA_FILE,
   stackFileJsonSchema,
 } from "../../src/config/reference";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 const read = (file: string): string => readFileSync(join(ROOT, file), "utf8");
 

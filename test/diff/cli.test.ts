@@ -6,7 +6,7 @@
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { cli, commit, edit, expectCleanedUp, jsonDiff, projectRepo as repoIn, run, useScratch } from "./repo";
 
 const scratchDir = useScratch();

@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symli
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { PlanDiff } from "../../src/diff/types";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { pulumiCiphertext } from "../helpers/pulumiSecrets";
 import { cli, commit, edit, expectCleanedUp, git, projectRepo, run, useScratch } from "./repo";
 

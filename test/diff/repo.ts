@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { realExec, type CliIo } from "../../src/cli/io";
 import { main } from "../../src/cli/main";
 import type { PlanDiff } from "../../src/diff/types";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", ".gitignore", "bin", "src"];
 

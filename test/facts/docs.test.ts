@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IMAGES_DOC_FILE, imageFactsTable, providerRulesTable, regenerate } from "../../src/facts/docs";
 import { allImageFacts } from "../../src/facts/images";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 describe("docs/images.md", () => {
   const doc = readFileSync(join(ROOT, IMAGES_DOC_FILE), "utf8");

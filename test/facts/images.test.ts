@@ -15,7 +15,7 @@ import { parseStackConfig } from "../../src/config/parse";
 import { planJson } from "../../src/plan/render";
 import { planStack } from "../../src/plan/stack";
 import type { StackPlan } from "../../src/plan/types";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { APP_IMAGES, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 import { ownImageKeys, ownImageOf, SERVICE_NAMES } from "../../src/config/services";
 

@@ -12,7 +12,9 @@ import { DIGEST_ENVIRONMENTS, hasDigest } from "../../src/plan/digests";
 import { HOOK_FOUND, probeOutput, RIG_3090, rigQuery } from "../preflight/probeOutput";
 import { APP_IMAGES } from "./stacks";
 
-export const ROOT = join(__dirname, "..", "..");
+import { ROOT } from "./root";
+
+export { ROOT };
 
 // The SDK's own wait for its RPC queue to drain (what `pulumi.runtime.disconnect` waits on).
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveModel, resolveModelFromCache } from "../../src/hub";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { layCache, noNetwork, qwen05Header, safetensorsFile } from "./standIns";
 
 const FIXTURES = join(ROOT, "test/fixtures/hub");

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resolveModel } from "../../src/hub";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { GRANTED_TOKEN, layCache, noNetwork, NOT_GRANTED_TOKEN, qwen05Header, safetensorsFile, startHub, type StandInHub } from "./standIns";
 
 const fixture = (path: string) => readFileSync(join(ROOT, "test/fixtures/hub", path), "utf8");

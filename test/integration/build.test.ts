@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 /** A busy two-core machine compiles the CLI in about 20 s; this is a ceiling, not an expectation. */
 const BUILD_TIMEOUT_MS = 300_000;

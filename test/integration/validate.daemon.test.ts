@@ -21,7 +21,7 @@ import { planStack } from "../../src/plan/stack";
 import { stackNeeds, type ImageNeed } from "../../src/preflight/needs";
 import { runPreflight } from "../../src/preflight/run";
 import type { CheckResult } from "../../src/preflight/types";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 
 const HOST = process.env.LLMSTACK_TEST_DOCKER_HOST;
 const PROJECT = "llm-multimodal-stack";

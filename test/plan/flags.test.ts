@@ -5,7 +5,7 @@ import { parseVllmVersion } from "../../src/capacity";
 import { readProjectConfig, readStack } from "../../src/config/stackFile";
 import { stackVllmImage, vllmRelease } from "../../src/facts/vllmRelease";
 import { flagOfLabel, labelOfFlag, VLLM_FLAG_LIST, VLLM_FLAGS, VLLM_LABELLED_FLAGS, vllmArgv, vllmLabels } from "../../src/plan/flags";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { STACKS } from "../helpers/stacks";
 
 /** `vllm serve`'s flags at a known vLLM commit; the file's header names its source. */

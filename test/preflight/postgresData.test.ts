@@ -13,7 +13,7 @@ import { stackNeeds } from "../../src/preflight/needs";
 import { parsePostgresData, postgresDataScript } from "../../src/preflight/postgresData";
 import { runPreflight } from "../../src/preflight/run";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { container, planFromValues, rawValues } from "../helpers/stacks";
 
 const VOLUME = "llm-multimodal-stack-development-postgres-data";

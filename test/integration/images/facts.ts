@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import type { ImageFacts } from "../../../src/facts/imageFacts";
 import { imageFactsFor } from "../../../src/facts/images";
-import { ROOT } from "../../helpers/pulumiMocks";
+import { ROOT } from "../../helpers/root";
 
 /**
  * Programs a health check or command reaches for that the records list only where an image has them:

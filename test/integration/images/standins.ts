@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
-import { ROOT } from "../../helpers/pulumiMocks";
+import { ROOT } from "../../helpers/root";
 import type { ResolvedStandin } from "./facts";
 import type { RootfsSpec } from "./rootfs";
 
