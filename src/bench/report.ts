@@ -47,13 +47,13 @@ export function parseBenchResult(text: string, file: string): BenchResult {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new Error(`--compare ${file}: not JSON (${(err as Error).message}); save a run with "llmstack bench --json > ${file}"`, { cause: err });
+    throw new Error(`--compare ${file}: not JSON (${(err as Error).message}); give a run saved with bench --json`, { cause: err });
   }
   const d = doc as Partial<BenchResult>;
   if (d?.format !== "llmstack-bench/1" || typeof d.summary?.outputTokensPerSecond !== "number") {
     throw new Error(
       `--compare ${file}: not an llmstack bench result (expected "format": "llmstack-bench/1" and a summary); ` +
-        `save a run with "llmstack bench --json > ${file}"`,
+        "give a run saved with bench --json",
     );
   }
   return d as BenchResult;

@@ -6,13 +6,26 @@
  * `--json` run beside this one and prints the speedup (one GPU against two, say).
  */
 import { readInputFile } from "../config/readFile";
+import { shellWord } from "../config/shell";
 import { resolve } from "node:path";
 import { compareText, parseBenchResult, progressBar, reportText, type BenchResult } from "../bench/report";
 import { runBench } from "../bench/run";
 import { ArgumentError, intArg, pathArg, requireStack, textArg } from "./args";
-import { defineCommand, parseCommand } from "./command";
+import { commandLine, defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./renderStack";
+
+/**
+ * A saved run for --compare; what is wrong with it ends with the command that saves a run, to a file of its
+ * own (the one given may be another file by mistake, which must not be overwritten).
+ */
+function readBenchResult(cwd: string, file: string, stack: string): BenchResult {
+  try {
+    return parseBenchResult(readInputFile(resolve(cwd, file), { shown: file, what: "a bench result" }), file);
+  } catch (err) {
+    throw new UsageError((err as Error).message, `${commandLine("llmstack", "bench", "--stack", stack, "--json")} > ${shellWord(`${stack}.bench.json`)}`);
+  }
+}
 
 export const DEFAULTS = { requests: 64, concurrency: 8, promptTokens: 256, outputTokens: 128, timeoutSeconds: 300 } as const;
 
@@ -79,17 +92,13 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
   if (values.model !== undefined) textArg("model", values.model, "the model name the gateway serves");
   const compare = pathArg("compare", values.compare, io.cwd, "file");
   const apiKey = io.env[keyEnv];
+  // The gateway's key from the stack's own secret.
+  const exportKey = `export ${keyEnv}=$(pulumi config get --stack ${stack} llmstack:litellmMasterKey)`;
   if (!apiKey) {
-    throw new UsageError(
-      `${keyEnv} is not set: export the gateway's key first, or name another variable with --api-key-env`,
-      `export ${keyEnv}=$(pulumi config get --stack ${stack} llmstack:litellmMasterKey)`,
-    );
+    throw new UsageError(`${keyEnv} is not set: export the gateway's key first, or name another variable with --api-key-env`, exportKey);
   }
   // Read the comparison first: a bad file should fail before minutes of load.
-  const before =
-    compare === undefined
-      ? undefined
-      : parseBenchResult(readInputFile(resolve(io.cwd, compare), { shown: compare, what: "a bench result" }), compare);
+  const before = compare === undefined ? undefined : readBenchResult(io.cwd, compare, stack);
   const plan = renderStack(dir, stack);
   const url = values.url ?? plan.gatewayUrl;
   const model = values.model ?? plan.servedModelName;
@@ -122,5 +131,16 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
   if (values.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout(reportText(result));
   if (before !== undefined) (values.json ? io.stderr : io.stdout)(compareText(before, result, values.compare!));
-  return summary.failed === 0 ? 0 : 1;
+  if (summary.failed === 0) return 0;
+  // A refused key is the key's fault; anything else, the gateway's log says (it logs each request it fails).
+  const gateway = plan.containers.find((c) => c.service === "litellm");
+  const fix =
+    /^HTTP 40[13]\b/.test(summary.firstError ?? "") || gateway === undefined
+      ? exportKey
+      : commandLine("docker", "--host", gateway.host, "logs", "--tail", "50", gateway.name);
+  io.stderr(
+    `bench: ${summary.failed} of ${summary.requests} requests failed (the first: ${summary.firstError ?? "no message"}); ` +
+      `run "${fix}"\n`,
+  );
+  return 1;
 }

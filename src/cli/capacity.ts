@@ -12,8 +12,11 @@ import { readProjectConfig } from "../config/stackFile";
 import { vllmRelease } from "../facts/vllmRelease";
 import { gpuSchema, MAX_GPU_MEMORY_MIB, modelSchema } from "../config/schema";
 import { resolveModel, resolveModelDirectory } from "../hub";
+import { downloadCommand } from "../hub/messages";
 import { ArgumentError, choiceArg, fractionArg, intArg, pathArg, shownArg, textArg } from "./args";
-import { commandLine, defineCommand, parseCommand } from "./command";
+import { violationFix, type FlagChanges } from "./capacityFixes";
+import { commandLine, defineCommand, parseCommand, PROGRAM_ROOT, withOptions } from "./command";
+import { runnable } from "./fixes";
 import { UsageError, type CliIo } from "./io";
 import {
   estimateCapacity,
@@ -25,7 +28,11 @@ import {
   type ModelFound,
   type ModelLookup,
   type Quantization,
+  type CapacityInput,
 } from "../capacity";
+
+/** The capacity command line as given, with flags changed: the re-run a fix names. */
+type Rerun = (changes: FlagChanges) => string;
 
 const DTYPES: readonly Dtype[] = ["auto", "float16", "bfloat16", "float32"];
 const QUANTIZATIONS: readonly Quantization[] = ["none", "fp8", "int8", "awq", "gptq"];
@@ -43,17 +50,24 @@ const MIN_GPU_MEMORY_MIB = gpuSchema.options[0].shape.memoryMiB.unwrap().minValu
  * the Hub, then the built-in catalog (src/hub). A local directory wins over a repository ID of the same
  * name, as in vLLM.
  */
-async function modelFrom(arg: string, revision: string | undefined, io: CliIo): Promise<ModelFound> {
+async function modelFrom(arg: string, revision: string | undefined, io: CliIo, rerun: Rerun): Promise<ModelFound> {
   textArg("model", arg, "a Hugging Face repository ID such as Qwen/Qwen3-30B-A3B, a model directory or a config.json path");
   const full = isAbsolute(arg) ? arg : resolve(io.cwd, arg);
   const local = arg.endsWith(".json") || statSync(full, { throwIfNoEntry: false })?.isDirectory() === true;
   if (local && revision !== undefined) throw new ArgumentError("--revision belongs to a Hugging Face repository ID, not a local path");
   let lookup: ModelLookup;
+  // A local file or directory that does not hold a config.json llmstack reads: the model's own, from the Hub.
+  const fromHub = rerun({ model: "<org/name>" });
   if (arg.endsWith(".json")) {
     pathArg("model", arg, io.cwd, "file");
-    lookup = { facts: readModelConfig(full), source: "file", detail: full };
+    try {
+      lookup = { facts: readModelConfig(full), source: "file", detail: full };
+    } catch (err) {
+      throw new UsageError((err as Error).message, fromHub);
+    }
   } else if (local) {
     lookup = resolveModelDirectory(full);
+    if (lookup.facts === null) throw new UsageError(lookup.problem, fromHub);
   } else {
     if (!hfRepoId.safeParse(arg).success) {
       throw new ArgumentError(
@@ -62,8 +76,21 @@ async function modelFrom(arg: string, revision: string | undefined, io: CliIo): 
     }
     lookup = await resolveModel({ name: arg, ...(revision !== undefined ? { revision } : {}) }, { env: io.env, fetch: io.fetch });
   }
-  if (lookup.facts === null) throw new UsageError(lookup.problem);
+  if (lookup.facts === null) throw new UsageError(lookup.problem, hubFix(lookup.problem, arg, revision, io.env, rerun));
   return lookup;
+}
+
+/**
+ * What gets a model the cache and the Hub could not give: the download the message names when it names one
+ * (src/hub/messages.ts); the variable it names when the Hub setting is at fault (a bad HF_ENDPOINT, a token
+ * refused or without access); else the model's config.json, from wherever it is at hand.
+ */
+function hubFix(problem: string, name: string, revision: string | undefined, env: NodeJS.ProcessEnv, rerun: Rerun): string {
+  const download = downloadCommand(name, revision ?? "main");
+  if (problem.includes(download)) return download;
+  if (/\bHF_ENDPOINT\b/.test(problem) && env.HF_ENDPOINT !== undefined) return "unset HF_ENDPOINT";
+  if (/\bHF_TOKEN\b/.test(problem)) return "export HF_TOKEN=<a token of an account with access to the model>";
+  return rerun({ model: "<path/to/config.json>", revision: null });
 }
 
 function revisionFrom(raw: string | undefined): string | undefined {
@@ -75,7 +102,7 @@ function revisionFrom(raw: string | undefined): string | undefined {
 }
 
 /** A catalog name first ("3090" is a name), then a memory size in whole MiB ("24576"). */
-function gpuFrom(arg: string): { memoryMiB: number; bandwidthGBs?: number; name: string; gpuName?: string } {
+function gpuFrom(arg: string, rerun: Rerun): { memoryMiB: number; bandwidthGBs?: number; name: string; gpuName?: string } {
   textArg("gpu", arg, 'a GPU name such as "RTX 3090" or its memory in MiB');
   try {
     const g = lookupGpu(arg);
@@ -91,32 +118,36 @@ function gpuFrom(arg: string): { memoryMiB: number; bandwidthGBs?: number; name:
       }
       return { memoryMiB, name: `${arg} MiB GPU` };
     }
-    throw new ArgumentError(`--gpu: ${(err as Error).message}`);
+    throw new ArgumentError(`--gpu: ${(err as Error).message}`, rerun({ gpu: "<memory.total in MiB>" }));
   }
 }
-
-/** This program's own project directory, whose Pulumi.yaml holds the default images. */
-const PROGRAM_ROOT = join(__dirname, "..", "..");
 
 /**
  * The release of the project's vLLM image (`llmstack:images.vllm` in Pulumi.yaml: the working directory's
  * project, else this program's own), which the stacks run unless their stack file sets another.
  */
-function defaultVllmVersion(cwd: string): string {
-  const dir = existsSync(join(cwd, "Pulumi.yaml")) ? cwd : PROGRAM_ROOT;
+function projectRelease(dir: string): { ref: unknown; release: string | null } {
   const ref = (readProjectConfig(dir).images as { vllm?: unknown } | undefined)?.vllm;
-  const release = typeof ref === "string" ? vllmRelease(ref) : null;
+  return { ref, release: typeof ref === "string" ? vllmRelease(ref) : null };
+}
+
+function defaultVllmVersion(cwd: string, rerun: Rerun): string {
+  const dir = existsSync(join(cwd, "Pulumi.yaml")) ? cwd : PROGRAM_ROOT;
+  const { ref, release } = projectRelease(dir);
   if (release === null) {
+    // The release this program's own Pulumi.yaml runs, else one to fill in.
+    const ours = dir === PROGRAM_ROOT ? null : projectRelease(PROGRAM_ROOT).release;
     throw new UsageError(
       `--vllm-version: ${join(dir, "Pulumi.yaml")} sets llmstack:images.vllm to ${JSON.stringify(ref ?? null)}, which names ` +
         "no vLLM release (vllm/vllm-openai:v<release>); give the release it runs with --vllm-version",
+      rerun({ "vllm-version": ours ?? "<release>" }),
     );
   }
   return release;
 }
 
-function vllmVersionFrom(raw: string | undefined, cwd: string): string {
-  if (raw === undefined) return defaultVllmVersion(cwd);
+function vllmVersionFrom(raw: string | undefined, cwd: string, rerun: Rerun): string {
+  if (raw === undefined) return defaultVllmVersion(cwd, rerun);
   textArg("vllm-version", raw, "a vLLM release such as the tag of its image without the v");
   try {
     parseVllmVersion(raw);
@@ -178,13 +209,14 @@ interface CapacityOptions {
 
 export async function capacityCommand(argv: string[], io: CliIo): Promise<number> {
   const { opts: values } = parseCommand<CapacityOptions>(capacityCli, argv, io);
+  const rerun: Rerun = (changes) => commandLine("llmstack", "capacity", ...withOptions(capacityCli, argv, changes));
   const example = commandLine("llmstack", "capacity", "--model", values.model ?? "Qwen/Qwen2.5-7B-Instruct", "--gpu", values.gpu ?? "RTX 3090");
   if (values.model === undefined) {
     throw new ArgumentError("--model is required: a Hugging Face repository ID, a model directory or a config.json path", example);
   }
   if (values.gpu === undefined) throw new ArgumentError('--gpu is required: a GPU name such as "RTX 3090" or its MiB', example);
   // Every flag is read before the model file, so a bad flag is reported as such.
-  const gpu = gpuFrom(values.gpu);
+  const gpu = gpuFrom(values.gpu, rerun);
   const gpus = intArg("gpus", values.gpus, 1, 1, MAX_PARALLEL * MAX_PARALLEL);
   const pp = intArg("pp", values.pp, 1, 1, MAX_PARALLEL);
   // Without --tp, every GPU not used for pipeline stages goes to tensor parallelism.
@@ -196,16 +228,16 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
   const dtype = choiceArg("dtype", values.dtype, DTYPES, "auto");
   const quantization = choiceArg("quantization", values.quantization, QUANTIZATIONS, "none");
   const kvCacheDtype = choiceArg("kv-cache-dtype", values.kvCacheDtype, KV_DTYPES, "auto");
-  const vllmVersion = vllmVersionFrom(values.vllmVersion, io.cwd);
+  const vllmVersion = vllmVersionFrom(values.vllmVersion, io.cwd, rerun);
   const maxNumSeqs = intArg("max-num-seqs", values.maxNumSeqs, undefined, 1, MAX_SCHEDULER_SIZE);
   const maxNumBatchedTokens = intArg("max-num-batched-tokens", values.maxNumBatchedTokens, undefined, 1, MAX_SCHEDULER_SIZE);
   const maxModelLenArg = intArg("max-model-len", values.maxModelLen, undefined, 1, MAX_MODEL_LEN);
   const revision = revisionFrom(values.revision);
-  const lookup = await modelFrom(values.model, revision, io);
+  const lookup = await modelFrom(values.model, revision, io, rerun);
   const model = lookup.facts;
   const maxModelLen = maxModelLenArg ?? Math.min(model.maxPositionEmbeddings, 32768);
 
-  const result = estimateCapacity({
+  const input: CapacityInput = {
     model,
     gpuMemoryMiB: gpu.memoryMiB,
     gpuBandwidthGBs: gpu.bandwidthGBs,
@@ -221,7 +253,8 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
     maxNumSeqs,
     maxNumBatchedTokens,
     enforceEager: values.enforceEager === true,
-  });
+  };
+  const result = estimateCapacity(input);
 
   if (values.json) {
     const { weightsGiBPerGpu, kvCacheGiBPerGpu, kvCacheTokens, maxConcurrency, decodeTokensPerSecondUpperBound, violations } =
@@ -248,7 +281,12 @@ export async function capacityCommand(argv: string[], io: CliIo): Promise<number
         : `  decode speed upper bound (bandwidth ÷ weight bytes per token, one stream): ${result.decodeTokensPerSecondUpperBound} tokens/s`,
     ];
     io.stdout(lines.join("\n") + "\n");
-    for (const v of result.violations) io.stderr(`error [${v.code}]: ${v.message}\n`);
+    const fixContext = { input, gpusGiven: values.gpus !== undefined, maxParallel: MAX_PARALLEL };
+    for (const v of result.violations) {
+      // Nothing the flags can do: another model.
+      const fix = rerun(violationFix(v, fixContext) ?? { model: "<a smaller model>", revision: null });
+      io.stderr(`error [${v.code}]: ${v.message}; run "${runnable(fix)}"\n`);
+    }
   }
   io.stderr(`note: model facts: ${lookup.detail}\n`);
   return result.violations.length > 0 ? 1 : 0;

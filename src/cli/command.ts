@@ -6,9 +6,13 @@
  * argument) is a CommanderError that main prints as one line. Values are read as strings here and
  * checked by the strict readers of ./args.ts, which say what a flag allows.
  */
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
-import { shellQuote } from "../config/shell";
+import { shellWord } from "../config/shell";
 import type { CliIo } from "./io";
+
+/** This program's own project directory (from src/cli and dist/cli alike): its Pulumi.yaml, package.json. */
+export const PROGRAM_ROOT = join(__dirname, "..", "..");
 
 /** The width help text wraps at when the output is not a terminal (the project's line width). */
 export const HELP_WIDTH = 100;
@@ -86,10 +90,43 @@ export function isHelpShown(err: unknown): boolean {
 
 /**
  * A command line to print as a fix: words a shell would split or expand are single-quoted, so it can
- * be copied as it is.
+ * be copied as it is; a placeholder for the reader to fill in (`<name>`) is left as it is.
  */
 export function commandLine(...words: readonly string[]): string {
-  return words.map((w) => (/^[\w./:@%+=,~^-]+$/.test(w) ? w : shellQuote(w))).join(" ");
+  return words.map((w) => (/^<[\w ,./-]+>$/.test(w) ? w : shellWord(w))).join(" ");
+}
+
+/**
+ * `argv` (what follows `llmstack <command>`) with options changed, as a command line to run again: each
+ * option in `changes` gets the new value in its place (`--util 0.6` or `--util=0.6`), is dropped (null), or
+ * is added at the end when argv lacks it. Keys are long option names without the dashes ("max-model-len").
+ * What follows "--" stays as it is.
+ */
+export function withOptions(define: () => Command, argv: readonly string[], changes: Readonly<Record<string, string | null>>): string[] {
+  const takesValue = new Set(define().options.filter((o) => o.required || o.optional).map((o) => o.long));
+  const out: string[] = [];
+  const done = new Set<string>();
+  let i = 0;
+  for (; i < argv.length && argv[i] !== "--"; i++) {
+    const token = argv[i]!;
+    const eq = token.indexOf("=");
+    const flag = token.startsWith("--") ? (eq < 0 ? token : token.slice(0, eq)) : null;
+    const name = flag?.slice(2);
+    const valueFollows = flag !== null && eq < 0 && takesValue.has(flag);
+    if (name === undefined || !Object.hasOwn(changes, name)) {
+      out.push(token);
+      continue;
+    }
+    if (valueFollows) i++;
+    const value = changes[name];
+    // An option given twice (commander keeps the last) is written once.
+    if (value !== null && value !== undefined && !done.has(name)) out.push(flag!, value);
+    done.add(name);
+  }
+  for (const [name, value] of Object.entries(changes)) {
+    if (!done.has(name) && value !== null) out.push(`--${name}`, value);
+  }
+  return [...out, ...argv.slice(i)];
 }
 
 export { CommanderError };

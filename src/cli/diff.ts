@@ -15,7 +15,7 @@
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { readInputFile } from "../config/readFile";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
 import { stackFileName } from "../config/stackFile";
 import { diffPlans } from "../diff/compute";
 import { diffMarkdown } from "../diff/markdown";
@@ -25,7 +25,7 @@ import { diffSecrets, readStackSecrets, secretUsers } from "../diff/secrets";
 import type { PlanDoc, RenderWith } from "../diff/types";
 import { planJson } from "../plan/render";
 import type { StackPlan } from "../plan/types";
-import { commandLine } from "./command";
+import { commandLine, PROGRAM_ROOT } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./renderStack";
 
@@ -52,9 +52,20 @@ export const MAX_STACK_FILE_BYTES = 1024 * 1024;
 
 class GitError extends Error {}
 
+/** git from Debian's and Ubuntu's own packages (https://git-scm.com/download/linux). */
+const GIT_INSTALL = "sudo apt-get install git";
+
+/**
+ * The revisions that changed `path` (relative to the repository's top), newest first: where to pick one
+ * that has it as it must be. A path in a subdirectory is written `:/path`, which git reads from the top.
+ */
+const revisionsOf = (path: string): string => commandLine("git", "log", "--oneline", "--", path.includes("/") ? `:/${path}` : path);
+
 async function git(io: CliIo, cwd: string, args: string[]): Promise<string> {
   const r = await io.exec("git", args, { cwd, timeoutMs: PLAN_TIMEOUT_MS });
-  if (r.code === 127) throw new UsageError("--diff needs git on PATH; install git or drop --diff");
+  if (r.code === 127) {
+    throw new UsageError("--diff needs git on PATH; install git (https://git-scm.com/downloads) or drop --diff", GIT_INSTALL);
+  }
   if (r.code !== 0) throw new GitError(`git ${args.join(" ")}: ${(r.stderr || r.stdout).trim()}`);
   return r.stdout;
 }
@@ -76,11 +87,12 @@ async function blobAt(io: CliIo, top: string, sha: string, path: string, rev: st
   if (line === "") return null;
   const m = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t/.exec(line);
   if (!m || m[2] !== "blob" || !["100644", "100755"].includes(m[1]!)) {
-    throw new UsageError(`--diff ${rev}: ${path} is not a regular file at that revision; a stack file must be one`);
+    throw new UsageError(`--diff ${rev}: ${path} is not a regular file at that revision; a stack file must be one`, revisionsOf(path));
   }
   if (Number(m[4]) > MAX_STACK_FILE_BYTES) {
     throw new UsageError(
       `--diff ${rev}: ${path} at that revision is ${m[4]} bytes, more than the ${MAX_STACK_FILE_BYTES} a stack file may have`,
+      revisionsOf(path),
     );
   }
   return git(io, top, ["cat-file", "blob", m[3]!]);
@@ -94,10 +106,16 @@ async function revisionFiles(io: CliIo, top: string, prefix: string, sha: string
   };
 }
 
+/** What a failed render of a revision's stack files says to do next, and the command. */
+export interface NextStep {
+  readonly advice: string;
+  readonly command: string;
+}
+
 /** Renders a revision's stack files with this checkout's program, from a temporary directory. */
-export function renderFiles(files: RevisionFiles, stack: string, option: string): StackPlan {
+export function renderFiles(files: RevisionFiles, stack: string, option: string, next: NextStep): StackPlan {
   if (files.project === null) {
-    throw new UsageError(`${option} ${files.rev}: that revision has no Pulumi.yaml; pick a revision of this project`);
+    throw new UsageError(`${option} ${files.rev}: that revision has no Pulumi.yaml; pick a revision of this project`, revisionsOf("Pulumi.yaml"));
   }
   const tmp = mkdtempSync(join(tmpdir(), "llmstack-diff-"));
   try {
@@ -105,8 +123,11 @@ export function renderFiles(files: RevisionFiles, stack: string, option: string)
     writeFileSync(join(tmp, stackFileName(stack)), files.stack ?? "");
     return renderStack(tmp, stack);
   } catch (err) {
+    // The message of the render names its own fix, for a stack file here; this one is at a revision.
+    const why = (err as Error).message.replace(/; run "[^"\n]+"$/, "").replace(/\.$/, "");
     throw new UsageError(
-      `${option} ${files.rev}: rendering stack ${stack} at that revision with this checkout's program failed: ${(err as Error).message}`,
+      `${option} ${files.rev}: rendering stack ${stack} at that revision with this checkout's program failed: ${why}; ${next.advice}`,
+      next.command,
     );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -137,16 +158,24 @@ export async function planAtRevision(
       cwd: project,
       timeoutMs: PLAN_TIMEOUT_MS,
     });
+    // When the revision's program fails, this checkout's program renders its stack files: nothing of it runs.
+    const current: NextStep = {
+      advice: "render its stack files with this checkout's program instead",
+      command: commandLine("llmstack", "plan", "--stack", opts.stack, "--diff", opts.rev, "--render-with", "current"),
+    };
     if (r.code !== 0) {
+      const why = (r.stderr || r.stdout).trim().replace(/; run "[^"\n]+"$/, "").replace(/\.$/, "");
+      // Its own program refusing its own stack file (the error names the file first): the revision is at fault.
+      const next = why.startsWith(`llmstack plan: ${stackFileName(opts.stack)}: `) ? fileAt(opts.rev, `${opts.prefix}${stackFileName(opts.stack)}`) : current;
       throw new UsageError(
-        `--diff ${opts.rev}: rendering stack ${opts.stack} at that revision failed (exit ${r.code}): ` +
-          `${(r.stderr || r.stdout).trim()}`,
+        `--diff ${opts.rev}: rendering stack ${opts.stack} at that revision failed (exit ${r.code}): ${why}; ${next.advice}`,
+        next.command,
       );
     }
     try {
       return parsePlanDoc(r.stdout);
     } catch (err) {
-      throw new UsageError(`--diff ${opts.rev}: "plan --json" at that revision: ${(err as Error).message}`);
+      throw new UsageError(`--diff ${opts.rev}: "plan --json" at that revision: ${(err as Error).message}; ${current.advice}`, current.command);
     }
   } finally {
     // Always leave the repository as it was: no worktree entry, no temporary directory.
@@ -179,6 +208,24 @@ function secretsOf(text: string | null, shown: string) {
   }
 }
 
+/** A revision's stack file that this program cannot render is fixed by a commit there; this shows it. */
+function fileAt(rev: string, path: string): NextStep {
+  return { advice: "fix it in a new commit; this shows it as it is there", command: commandLine("git", "show", `${rev}:${path}`) };
+}
+
+/**
+ * When this checkout's program cannot render the stack file at --diff (this program changed what a stack
+ * file may say): that revision's own program renders it, which runs its code; with --head (which needs
+ * current), the file as it is at --diff.
+ */
+function baseFix(opts: PlanDiffOptions, path: string): NextStep {
+  if (opts.head !== undefined) return fileAt(opts.rev, path);
+  return {
+    advice: "if you trust that revision, let its own program render it (that runs its code)",
+    command: commandLine("llmstack", "plan", "--stack", opts.stack, "--diff", opts.rev, "--render-with", "revision"),
+  };
+}
+
 export async function planDiffCommand(opts: PlanDiffOptions, io: CliIo): Promise<number> {
   let top: string;
   let prefix: string;
@@ -187,7 +234,11 @@ export async function planDiffCommand(opts: PlanDiffOptions, io: CliIo): Promise
     prefix = (await git(io, opts.dir, ["rev-parse", "--show-prefix"])).trim();
   } catch (err) {
     if (err instanceof GitError) {
-      throw new UsageError(`--diff needs a git repository, but ${opts.dir} is not inside one (${err.message})`);
+      throw new UsageError(
+        `--diff needs a git repository, but ${opts.dir} is not inside one (${err.message}); go to a git clone of the project`,
+        // This program's own directory, when it is a clone.
+        existsSync(join(PROGRAM_ROOT, ".git")) ? commandLine("cd", resolvePath(PROGRAM_ROOT)) : commandLine("cd", "<your git clone of the project>"),
+      );
     }
     throw err;
   }
@@ -200,7 +251,7 @@ export async function planDiffCommand(opts: PlanDiffOptions, io: CliIo): Promise
   let afterShown: string;
   if (opts.head !== undefined) {
     const headFiles = await revisionFiles(io, top, prefix, await resolve(io, opts.dir, top, opts.head, "--head"), opts.head, opts.stack);
-    after = headFiles.stack === null ? null : renderFiles(headFiles, opts.stack, "--head");
+    after = headFiles.stack === null ? null : renderFiles(headFiles, opts.stack, "--head", fileAt(opts.head, `${prefix}${file}`));
     afterText = headFiles.stack;
     afterShown = `${file} at ${opts.head}`;
   } else {
@@ -215,12 +266,13 @@ export async function planDiffCommand(opts: PlanDiffOptions, io: CliIo): Promise
   if (baseFiles.stack !== null) {
     before =
       opts.renderWith === "current"
-        ? (planJson(renderFiles(baseFiles, opts.stack, "--diff")) as unknown as PlanDoc)
+        ? (planJson(renderFiles(baseFiles, opts.stack, "--diff", baseFix(opts, `${prefix}${file}`))) as unknown as PlanDoc)
         : await planAtRevision(io, { top, prefix, sha, rev: opts.rev, stack: opts.stack, nodeModules: join(opts.dir, "node_modules") });
   }
   if (before === null && after === null) {
     const where = opts.head !== undefined ? `at ${opts.head}` : `in ${opts.dir}`;
-    throw new UsageError(`${file}: no such stack file ${where} nor at ${opts.rev}; pick another --stack`);
+    // The stack files there are: each Pulumi.<name>.yaml is a stack.
+    throw new UsageError(`${file}: no such stack file ${where} nor at ${opts.rev}; pick another --stack`, "ls Pulumi.*.yaml");
   }
   const { secrets, encryptionChanged } = diffSecrets(
     secretsOf(baseFiles.stack, `${file} at ${opts.rev}`),

@@ -10,7 +10,7 @@ import { detectByRunning } from "../gpu/run";
 import type { Detection } from "../gpu/types";
 import { tableLines } from "../table";
 import { ArgumentError, pathArg, sshArg } from "./args";
-import { defineCommand, parseCommand } from "./command";
+import { commandLine, defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
 
 export interface DetectionJson {
@@ -27,7 +27,7 @@ export interface DetectionJson {
   readonly mode: GpuLayout["mode"];
   readonly tensorParallelGroup: readonly number[];
   readonly workerGpu: number | null;
-  /** Why no GPU is usable, with the fix; null when nvidia-smi worked. */
+  /** Why no GPU is usable and what to do; null when nvidia-smi worked. */
   readonly problem: string | null;
   readonly notes: readonly string[];
 }
@@ -110,7 +110,7 @@ export async function gpuCommand(argv: string[], io: CliIo): Promise<number> {
   const json = detectionJson(detection);
   io.stdout(values.json ? `${JSON.stringify(json, null, 2)}\n` : detectionTable(json));
   if (detection.problem !== null) {
-    io.stderr(`llmstack gpu detect: ${detection.problem}\n`);
+    io.stderr(`llmstack gpu detect: ${detection.problem}; run "${commandLine("llmstack", "configure-gpu", "cpu", "--stack", "<name>")}"\n`);
     return 1;
   }
   return 0;

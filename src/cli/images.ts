@@ -12,10 +12,10 @@ import { parseImage } from "../config/images";
 import { writeFilesAtomic, type WriteFs } from "../config/writeFile";
 import { imageSlots, writePins, type FileRole, type ImageSlot } from "../config/imagePins";
 import { parseStackConfig } from "../config/parse";
-import { readStack } from "../config/stackFile";
+import { noProjectFile, readStack } from "../config/stackFile";
 import { ArgumentError } from "./args";
 import { commandLine, defineCommand, parseCommand } from "./command";
-import { UsageError, type CliIo } from "./io";
+import { type CliIo } from "./io";
 import { dockerConfigCredentials, RegistryError, resolveDigest, type RegistryDeps } from "./registry";
 
 export interface ImagesDeps {
@@ -51,7 +51,7 @@ export async function imagesCommand(argv: string[], io: CliIo, deps: ImagesDeps 
   const dir = values.dir ?? io.cwd;
   const paths: Record<FileRole, string> = { project: join(dir, PROJECT_FILE), stack: "" };
   if (!existsSync(paths.project)) {
-    throw new UsageError(`${PROJECT_FILE}: not found in ${dir}; run from the project root`);
+    throw noProjectFile(dir);
   }
   let stack: { text: string; file: string; monitoringEnabled: boolean } | undefined;
   if (values.stack !== undefined) {

@@ -90,7 +90,7 @@ export async function main(argv: string[], rawIo: CliIo): Promise<number> {
   } catch (err) {
     if (isHelpShown(err)) return 0;
     const usage = err instanceof CommanderError || err instanceof ArgumentError;
-    io.stderr(`llmstack ${name}: ${printable(errorText(err, { command: name, argv: rest, define: entry.define, stack: entry.stack }))}\n`);
+    io.stderr(`llmstack ${name}: ${printable(errorText(err, { command: name, argv: rest, define: entry.define, stack: entry.stack, cwd: io.cwd }))}\n`);
     return usage ? usageExitCode(name) : 1;
   }
 }

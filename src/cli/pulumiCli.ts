@@ -7,7 +7,7 @@
 import { delimiter, dirname, isAbsolute, join, relative } from "node:path";
 import { version as PULUMI_SDK_VERSION } from "@pulumi/pulumi/version";
 import { PULUMI_DOWNLOAD, PULUMI_INSTALL } from "../preflight/hostChecks";
-import type { CliIo } from "./io";
+import { UsageError, type CliIo } from "./io";
 
 /** Under the project directory, git-ignored with the rest of `.llmstack/` (the local state is there too). */
 export const PULUMI_ROOT = ".llmstack/pulumi";
@@ -61,10 +61,10 @@ export async function locatePulumi(io: CliIo): Promise<string | null> {
 }
 
 /**
- * Installs the CLI into the project with `install` and returns its path; on failure prints one line naming
- * what failed and how to install it by hand, and returns null.
+ * Installs the CLI into the project with `install` and returns its path; on failure throws one error naming
+ * what failed, ending with the command that installs it by hand.
  */
-export async function installPulumi(io: CliIo, install: PulumiInstaller): Promise<string | null> {
+export async function installPulumi(io: CliIo, install: PulumiInstaller): Promise<string> {
   io.stdout(
     `The Pulumi CLI is not installed: installing v${PULUMI_CLI_VERSION} into ${PULUMI_ROOT} with the Pulumi SDK's ` +
       "installer (it downloads from get.pulumi.com with curl and unpacks with tar).\n",
@@ -73,11 +73,12 @@ export async function installPulumi(io: CliIo, install: PulumiInstaller): Promis
   try {
     ({ command } = await install(join(io.cwd, PULUMI_ROOT)));
   } catch (err) {
-    io.stderr(
-      `quickstart could not install the Pulumi CLI v${PULUMI_CLI_VERSION} into ${PULUMI_ROOT} (${failureReason(err)}): ` +
-        `install it by hand (${PULUMI_DOWNLOAD}) and run "npm run quickstart" again; Pulumi.local.yaml was not written.\n`,
+    throw new UsageError(
+      `could not install the Pulumi CLI v${PULUMI_CLI_VERSION} into ${PULUMI_ROOT} (${failureReason(err)}); ` +
+        `Pulumi.local.yaml was not written. Install the CLI by hand (${PULUMI_DOWNLOAD}), open a new shell and run ` +
+        "quickstart again",
+      PULUMI_INSTALL,
     );
-    return null;
   }
   io.stdout(`Installed the Pulumi CLI v${PULUMI_CLI_VERSION} at ${shownPulumi(io.cwd, command)}. ${PLUGINS_NOTE}\n`);
   return command;
@@ -138,6 +139,6 @@ export function failureReason(err: unknown): string {
 export function missingPulumi(): string {
   return (
     `the Pulumi CLI is neither on PATH nor in ${PULUMI_ROOT}, so pulumi up was not run; install it ` +
-    `(${PULUMI_INSTALL}, or see ${PULUMI_DOWNLOAD}) and run this again.`
+    `(${PULUMI_DOWNLOAD}), open a new shell and run up again; run "${PULUMI_INSTALL}"`
   );
 }

@@ -11,9 +11,10 @@ import { stringify } from "yaml";
 import { decideLayout } from "../gpu/layout";
 import { detectByRunning } from "../gpu/run";
 import type { GpuSection } from "../gpu/layout";
-import { defineCommand, parseCommand } from "./command";
-import type { CliIo } from "./io";
+import { commandLine, defineCommand, parseCommand } from "./command";
+import { UsageError, type CliIo } from "./io";
 import { readProjectConfig } from "../config/stackFile";
+import { DOCKER_GROUP_JOIN, DOCKER_INSTALL_SCRIPT, socketRefused } from "../preflight/docker";
 import { imageStates } from "../preflight/run";
 import { writeFileAtomic } from "../config/writeFile";
 import { callingPulumi, installPulumi, locatePulumi, projectPulumi, sdkInstaller, shownPulumi, wouldInstall } from "./pulumiCli";
@@ -66,13 +67,13 @@ const APP_IMAGE_KEYS = ["multimodalWorker", "retrievalProxy"] as const;
  * The app images Pulumi.yaml sets that this machine can neither find nor pull without a login, as
  * "key (ref): why" lines; and whether any is set at all.
  */
-async function appImages(io: CliIo): Promise<{ set: boolean; unavailable: string[] }> {
+async function appImages(io: CliIo): Promise<{ set: boolean; unavailable: { line: string; ref: string }[] }> {
   const images = (readProjectConfig(io.cwd).images ?? {}) as Record<string, string | undefined>;
   const set = APP_IMAGE_KEYS.flatMap((key) => (images[key] === undefined ? [] : [{ key, ref: images[key]! }]));
   const states = await imageStates(set.map((i) => i.ref), (args) => io.exec("docker", args), io.exec, io.env);
   const unavailable = set.flatMap((i, n) => {
     const st = states[n]!;
-    return st.kind === "on-host" || st.kind === "pullable" ? [] : [`llmstack:images.${i.key} (${i.ref}): ${st.detail}`];
+    return st.kind === "on-host" || st.kind === "pullable" ? [] : [{ line: `llmstack:images.${i.key} (${i.ref}): ${st.detail}`, ref: i.ref }];
   });
   return { set: set.length > 0, unavailable };
 }
@@ -92,30 +93,41 @@ export async function quickstartCommand(argv: string[], io: CliIo, install: Pulu
   const found = await locatePulumi(io);
   const docker = await io.exec("docker", ["version", "--format", "{{.Server.Version}}"]);
   if (docker.code === 127) {
-    io.stderr("quickstart needs Docker, which is not installed: https://docs.docker.com/engine/install/\n");
-    return 1;
+    throw new UsageError(
+      "Docker is not installed, and quickstart runs the stack on this machine's Docker: install Docker Engine " +
+        "(https://docs.docker.com/engine/install/; on Linux Docker's convenience script does it) and run quickstart again",
+      DOCKER_INSTALL_SCRIPT,
+    );
   }
   if (docker.code !== 0) {
-    io.stderr(
-      `Docker is installed but its daemon does not answer (${docker.stderr.trim().split("\n")[0]}): ` +
-        "start it (sudo systemctl start docker) and check that your user may use it (docker ps).\n",
+    const error = docker.stderr.trim().split("\n")[0] ?? "";
+    if (socketRefused(error)) {
+      throw new UsageError(
+        `Docker's daemon does not let your user in (${error}): join the docker group, then log out and in ` +
+          "(or run newgrp docker) and run quickstart again",
+        DOCKER_GROUP_JOIN,
+      );
+    }
+    throw new UsageError(
+      `Docker is installed but its daemon does not answer (${error || `exit ${docker.code}`}): start it, ` +
+        "then run quickstart again",
+      "sudo systemctl start docker",
     );
-    return 1;
   }
 
   // Before anything is written: an image of yours that cannot be had would stop `pulumi up` at its pull.
   const apps = await appImages(io);
   if (apps.unavailable.length > 0) {
-    io.stderr(
-      `Pulumi.yaml sets images that are neither on this machine nor pullable without a login: ${apps.unavailable.join("; ")}. ` +
+    throw new UsageError(
+      `Pulumi.yaml sets images that are neither on this machine nor pullable without a login: ${apps.unavailable.map((u) => u.line).join("; ")}. ` +
         "Build them here (docker build -t <image> .) or pull them (docker login, then docker pull <image>), or remove them " +
-        "from llmstack:images in Pulumi.yaml to run the stack without them; nothing was written.\n",
+        "from llmstack:images in Pulumi.yaml to run the stack without them; nothing was written",
+      // They are your own images: built here, they are on this machine and need no registry.
+      commandLine("docker", "build", "-t", apps.unavailable[0]!.ref, "<its source directory>"),
     );
-    return 1;
   }
   // Installed before anything is written, so a failed download leaves the project as it was.
   const pulumi = found ?? (values.dryRun ? null : await installPulumi(io, install));
-  if (pulumi === null && !values.dryRun) return 1;
   const file = join(io.cwd, `Pulumi.${LOCAL_STACK}.yaml`);
   if (existsSync(file)) {
     chmodSync(file, LOCAL_FILE_MODE);
@@ -163,15 +175,16 @@ export async function quickstartCommand(argv: string[], io: CliIo, install: Pulu
   const pio = callingPulumi(io, pulumi);
   // The state holds the same secrets, under the same empty passphrase.
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const run = async ([f, args]: [string, string[]]): Promise<boolean> => {
+  // Each step is safe to repeat: quickstart again picks up where a failed step stopped.
+  const again = "llmstack quickstart";
+  const run = async ([f, args]: [string, string[]]): Promise<void> => {
     const r = await pio.exec(f, args, { env, cwd: io.cwd, passthrough: true });
-    if (r.code !== 0) io.stderr(`${shown} ${args.join(" ")} failed (exit ${r.code}); see its output above.\n`);
-    return r.code === 0;
+    if (r.code !== 0) throw new UsageError(`${shown} ${args.join(" ")} failed (exit ${r.code}); fix what its output above says`, again);
   };
-  if (!(await run(select))) return 1;
+  await run(select);
   // Credentials go into the stack file, so the retained data volumes open again after a destroy.
-  if ((await secretsCommand(["init", "--stack", LOCAL_STACK], pio, env)) !== 0) return 1;
-  if (!(await run(up))) return 1;
+  if ((await secretsCommand(["init", "--stack", LOCAL_STACK], pio, { env, again })) !== 0) return 1;
+  await run(up);
   io.stdout(
     `The stack is up. Gateway: ${plan.gatewayUrl}, model "${plan.servedModelName}".\n` +
       `Master key: PULUMI_BACKEND_URL=file://${stateDir} PULUMI_CONFIG_PASSPHRASE= ${shown} stack output gatewayMasterKey --show-secrets --stack ${LOCAL_STACK}\n`,

@@ -10,8 +10,9 @@ import { ALERT_WEBHOOK_SECRET } from "../config/monitoringSchema";
 import { missingSecrets } from "../plan/stack";
 import { renderStack } from "./renderStack";
 import { ArgumentError, requireStack } from "./args";
-import { defineCommand, parseCommand } from "./command";
-import { type CliIo } from "./io";
+import { PULUMI_DOWNLOAD, PULUMI_INSTALL } from "../preflight/hostChecks";
+import { commandLine, defineCommand, parseCommand } from "./command";
+import { UsageError, type CliIo } from "./io";
 
 /** A new credential: 48 hex characters; LiteLLM wants its master key to start with "sk-". */
 export function generateSecret(name: string, bytes = randomBytes(24)): string {
@@ -33,7 +34,14 @@ export const secretsCli = () =>
     .option("--stack <name>", "the stack whose credentials to generate (required)")
     .option("--dry-run", "list the credentials that would be generated");
 
-export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.ProcessEnv): Promise<number> {
+export interface SecretsOptions {
+  /** The environment pulumi runs with (quickstart's local backend); default the command line's. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The command to run again once a failed `pulumi config set` is fixed; default `secrets init` itself. */
+  readonly again?: string;
+}
+
+export async function secretsCommand(argv: string[], io: CliIo, { env, again }: SecretsOptions = {}): Promise<number> {
   const { opts: values, args: positionals } = parseCommand<{ stack?: string; dryRun?: boolean }>(secretsCli, argv, io);
   if (positionals[0] !== "init") {
     throw new ArgumentError('the only action is "init"', "llmstack secrets init --stack production");
@@ -69,11 +77,11 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
   }
   const version = await io.exec("pulumi", ["version"], env ? { env } : {});
   if (version.code !== 0) {
-    io.stderr(
-      "secrets init stores the secrets with the Pulumi CLI, which is not installed: install it " +
-        '(https://www.pulumi.com/docs/install/), open a new shell and run this again; run "curl -fsSL https://get.pulumi.com | sh"\n',
+    throw new UsageError(
+      `secrets init stores the secrets with the Pulumi CLI, which is not installed: install it (${PULUMI_DOWNLOAD}), ` +
+        "open a new shell and run this again",
+      PULUMI_INSTALL,
     );
-    return 1;
   }
   for (const name of missing) {
     // The value goes through stdin, never argv, so it does not show in the process list.
@@ -83,8 +91,11 @@ export async function secretsCommand(argv: string[], io: CliIo, env?: NodeJS.Pro
       { input: generateSecret(name), cwd: io.cwd, ...(env ? { env } : {}) },
     );
     if (r.code !== 0) {
-      io.stderr(`pulumi config set llmstack:${name} failed (exit ${r.code}): ${r.stderr.trim()}\n`);
-      return 1;
+      // What is stored stays stored, and is not generated again: the same command goes on from here.
+      throw new UsageError(
+        `pulumi config set llmstack:${name} failed (exit ${r.code}): ${r.stderr.trim() || "(no message)"}; fix what it says`,
+        again ?? commandLine("llmstack", "secrets", "init", "--stack", values.stack),
+      );
     }
     io.stdout(`stored llmstack:${name} (generated) in ${raw.stackFile}\n`);
   }

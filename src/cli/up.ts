@@ -44,5 +44,10 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   const r = await pio.exec("pulumi", ["up", "--stack", values.stack, ...positionals], { cwd: io.cwd, passthrough: true });
-  return r.code === 0 ? 0 : 1;
+  if (r.code !== 0) {
+    // Pulumi printed why; what it created stays in the stack's state, so up again goes on from there.
+    io.stderr(`up: pulumi up --stack ${values.stack} failed (exit ${r.code}); fix what its output above says; run "llmstack up --stack ${values.stack}"\n`);
+    return 1;
+  }
+  return 0;
 }

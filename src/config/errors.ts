@@ -12,6 +12,8 @@ export class StackConfigError extends Error {
   constructor(
     message: string,
     readonly kind: StackConfigErrorKind = "config",
+    /** For no-project-file: the directory that has no Pulumi.yaml. */
+    readonly dir?: string,
   ) {
     super(message);
     this.name = "StackConfigError";

@@ -6,6 +6,7 @@
  * were (https://eemeli.org/yaml/#documents). Pure: text in, text out.
  */
 import { isMap, isScalar, type Document } from "yaml";
+import { StackConfigError } from "./errors";
 import { load, STRINGIFY } from "./yamlDocument";
 import { DEFAULT_MONITORING_IMAGES } from "./monitoringSchema";
 import { NAMESPACE } from "./parse";
@@ -40,17 +41,17 @@ export function imageSlots(src: PinSources): ImageSlot[] {
   const slots: ImageSlot[] = [];
   const images = locate(IMAGES_KEY, docs);
   if (images === undefined) {
-    throw new Error(`${src.project.file}: no ${IMAGES_KEY} to pin; the project file lists the stack's images there`);
+    throw new StackConfigError(`${src.project.file}: no ${IMAGES_KEY} to pin; the project file lists the stack's images there`);
   }
   const imagesMap = docs[images.file]!.getIn(images.path, true);
   if (!isMap(imagesMap)) {
-    throw new Error(`${fileName(src, images.file)}: ${IMAGES_KEY} must be a mapping of service to image`);
+    throw new StackConfigError(`${fileName(src, images.file)}: ${IMAGES_KEY} must be a mapping of service to image`);
   }
   for (const pair of imagesMap.items) {
     const name = String(isScalar(pair.key) ? pair.key.value : pair.key);
     const value = isScalar(pair.value) ? pair.value.value : undefined;
     if (typeof value !== "string") {
-      throw new Error(`${fileName(src, images.file)}: ${IMAGES_KEY}.${name} must be an image reference such as postgres:16.10`);
+      throw new StackConfigError(`${fileName(src, images.file)}: ${IMAGES_KEY}.${name} must be an image reference such as postgres:16.10`);
     }
     slots.push({ file: images.file, path: [...images.path, name], key: `${IMAGES_KEY}.${name}`, ref: value });
   }

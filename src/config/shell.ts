@@ -12,3 +12,8 @@ export function shellQuote(s: string): string {
 export function shellWords(words: readonly string[]): string {
   return words.map(shellQuote).join(" ");
 }
+
+/** A word as a person would type it: as it is when the shell would not split or expand it, else quoted. */
+export function shellWord(s: string): string {
+  return /^[\w./:@%+=,~^-]+$/.test(s) ? s : shellQuote(s);
+}

@@ -5,7 +5,7 @@
  * render and the CLI, and (through `fromEntries`) by the program's loader.
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { StackConfigError } from "./errors";
 import { MONITORING_SECRET_NAMES } from "./monitoringSchema";
@@ -176,12 +176,19 @@ function isSecure(value: unknown): boolean {
   return value !== null && typeof value === "object" && "secure" in (value as object);
 }
 
+/** The error for a directory without Pulumi.yaml: llmstack runs in the project's directory. */
+export function noProjectFile(dir: string): StackConfigError {
+  return new StackConfigError(
+    `Pulumi.yaml: not found in ${dir}; llmstack runs in the project's directory, the one with Pulumi.yaml`,
+    "no-project-file",
+    dir,
+  );
+}
+
 function readYaml(path: string, shown: string): unknown {
   if (!existsSync(path)) {
-    throw new StackConfigError(
-      `${shown}: not found in ${path.slice(0, -shown.length) || "."}; run from the project root`,
-      shown === "Pulumi.yaml" ? "no-project-file" : "config",
-    );
+    if (shown === "Pulumi.yaml") throw noProjectFile(dirname(path));
+    throw new StackConfigError(`${shown}: not found in ${dirname(path)}`);
   }
   let text: string;
   try {

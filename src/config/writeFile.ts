@@ -72,6 +72,14 @@ function discard(tmp: string, fs: WriteFs): void {
   }
 }
 
+/** A file that could not be written (the OS's error in the message); nothing was changed. */
+export class WriteError extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = "WriteError";
+  }
+}
+
 export function writeFileAtomic(path: string, text: string, opts: WriteOptions = {}, fs: WriteFs = NODE_FS): void {
   const shown = opts.shown ?? path;
   let staged: Staged | undefined;
@@ -80,7 +88,7 @@ export function writeFileAtomic(path: string, text: string, opts: WriteOptions =
     fs.renameSync(staged.tmp, staged.target);
   } catch (err) {
     if (staged !== undefined) discard(staged.tmp, fs);
-    throw new Error(`${shown}: could not be written (${(err as Error).message}); it was left as it was`, { cause: err });
+    throw new WriteError(`${shown}: could not be written (${(err as Error).message}); it was left as it was`, err);
   }
 }
 
@@ -98,7 +106,7 @@ export function writeFilesAtomic(
       staged.push(stage(f.path, f.text, undefined, fs));
     } catch (err) {
       for (const s of staged) discard(s.tmp, fs);
-      throw new Error(`${f.shown}: could not be written (${(err as Error).message}); no file was changed`, { cause: err });
+      throw new WriteError(`${f.shown}: could not be written (${(err as Error).message}); no file was changed`, err);
     }
   }
   for (const s of staged) fs.renameSync(s.tmp, s.target);

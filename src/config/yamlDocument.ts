@@ -4,6 +4,7 @@
  * (config/imagePins) and the GPU section writer (gpu/stackSection).
  */
 import { parseDocument, type Document } from "yaml";
+import { StackConfigError } from "./errors";
 
 /** No folding (a long device list stays on one line) and `["0", "1"]` as this project writes lists. */
 export const STRINGIFY = { lineWidth: 0, flowCollectionPadding: false } as const;
@@ -13,7 +14,7 @@ export function load(text: string, file: string): Document {
   const doc = parseDocument(text);
   const error = doc.errors[0];
   if (error !== undefined) {
-    throw new Error(`${file}: not valid YAML: ${error.message.split("\n")[0]}; fix the file first, nothing was written`);
+    throw new StackConfigError(`${file}: not valid YAML: ${error.message.split("\n")[0]}; fix the file first, nothing was written`);
   }
   return doc;
 }

@@ -4,8 +4,10 @@
  */
 import { existsSync } from "node:fs";
 import { readInputFile } from "../config/readFile";
+import { shellWord } from "../config/shell";
 import { join, resolve } from "node:path";
 import type { Captures } from "./detect";
+import { CaptureError, type CaptureKind } from "./errors";
 import { QUERY_FIELDS } from "./query";
 
 export interface CaptureFiles {
@@ -14,25 +16,46 @@ export interface CaptureFiles {
   readonly nvlink?: string;
 }
 
-/** The names `configure-gpu --from-dir DIR` looks for, and the command that makes each. */
-export const CAPTURE_NAMES = {
-  topo: { file: "topo.txt", command: "nvidia-smi topo -m > topo.txt" },
-  query: {
-    file: "query.csv",
-    command: `nvidia-smi --query-gpu=${QUERY_FIELDS.join(",")} --format=csv > query.csv`,
-  },
-  nvlink: { file: "nvlink.txt", command: "nvidia-smi nvlink --status > nvlink.txt" },
-} as const;
+export const CAPTURE_KINDS: readonly CaptureKind[] = ["topo", "query", "nvlink"];
+
+/** The names `configure-gpu --from-dir DIR` looks for. */
+export const CAPTURE_NAMES: Readonly<Record<CaptureKind, string>> = {
+  topo: "topo.txt",
+  query: "query.csv",
+  nvlink: "nvlink.txt",
+};
+
+/** nvidia-smi's arguments for the capture of `kind`; the query with its header, so its columns are known. */
+export function captureArgs(kind: CaptureKind, fields: readonly string[] = QUERY_FIELDS): string[] {
+  switch (kind) {
+    case "topo":
+      return ["topo", "-m"];
+    case "query":
+      return [`--query-gpu=${fields.join(",")}`, "--format=csv"];
+    case "nvlink":
+      return ["nvlink", "--status"];
+  }
+}
+
+/** The shell command, run on the GPU host, that writes the capture of `kind` to `path`. */
+export function captureCommand(kind: CaptureKind, path: string, fields?: readonly string[]): string {
+  return `nvidia-smi ${captureArgs(kind, fields).join(" ")} > ${shellWord(path)}`;
+}
 
 export function readCaptureFiles(cwd: string, files: CaptureFiles): Captures {
-  const read = (path: string | undefined): string | undefined => {
+  const read = (kind: CaptureKind): string | undefined => {
+    const path = files[kind];
     if (path === undefined) return undefined;
-    return readInputFile(resolve(cwd, path), { shown: path, what: "an nvidia-smi capture" });
+    try {
+      return readInputFile(resolve(cwd, path), { shown: path, what: "an nvidia-smi capture" });
+    } catch (err) {
+      throw new CaptureError((err as Error).message, [kind], true);
+    }
   };
   return {
-    topo: read(files.topo),
-    query: read(files.query),
-    nvlink: read(files.nvlink),
+    topo: read("topo"),
+    query: read("query"),
+    nvlink: read("nvlink"),
     names: { topo: files.topo, query: files.query, nvlink: files.nvlink },
   };
 }
@@ -40,18 +63,13 @@ export function readCaptureFiles(cwd: string, files: CaptureFiles): Captures {
 /** Captures in DIR named topo.txt, query.csv, nvlink.txt; those missing are left out, at least one must exist. */
 export function captureFilesInDir(cwd: string, dir: string): CaptureFiles {
   const full = resolve(cwd, dir);
-  const pick = (name: string): string | undefined => (existsSync(join(full, name)) ? join(dir, name) : undefined);
-  const files = {
-    topo: pick(CAPTURE_NAMES.topo.file),
-    query: pick(CAPTURE_NAMES.query.file),
-    nvlink: pick(CAPTURE_NAMES.nvlink.file),
-  };
+  const pick = (kind: CaptureKind): string | undefined =>
+    existsSync(join(full, CAPTURE_NAMES[kind])) ? join(dir, CAPTURE_NAMES[kind]) : undefined;
+  const files = { topo: pick("topo"), query: pick("query"), nvlink: pick("nvlink") };
   if (files.topo === undefined && files.query === undefined && files.nvlink === undefined) {
-    throw new Error(
-      `--from-dir ${dir}: none of topo.txt, query.csv, nvlink.txt is there; on the GPU host run ` +
-        Object.values(CAPTURE_NAMES)
-          .map((c) => `\`${c.command}\``)
-          .join(", "),
+    throw new CaptureError(
+      `--from-dir ${dir}: none of ${Object.values(CAPTURE_NAMES).join(", ")} is there; capture them on the GPU host`,
+      CAPTURE_KINDS,
     );
   }
   return files;

@@ -3,7 +3,7 @@
  * (`--query-gpu` CSV or the plain table, `topo -m`, `nvlink --status`). Captures that disagree (different
  * GPU counts, NVLink in one and not the other) are an error, not a vote.
  */
-import { NvidiaSmiError, smiFailure } from "./errors";
+import { CaptureError, NvidiaSmiError, smiFailure, type CaptureKind } from "./errors";
 import { parseNvlinkStatus } from "./nvlinkStatus";
 import { parseQueryCsv } from "./query";
 import { isSmiTable, parseSmiTable } from "./smiTable";
@@ -41,9 +41,9 @@ export function detectFromCaptures(captures: Captures): Detection {
     if (failure !== null && NO_GPU_KINDS.has(failure.kind)) return noGpu(failure);
   }
 
-  const query = captures.query === undefined ? null : readQuery(captures.query, names.query, captures.queryFields);
-  const topo = captures.topo === undefined ? null : parseTopo(captures.topo, names.topo);
-  const nvlink = captures.nvlink === undefined ? null : parseNvlinkStatus(captures.nvlink, names.nvlink);
+  const query = reading("query", captures.query, (t) => readQuery(t, names.query, captures.queryFields));
+  const topo = reading("topo", captures.topo, (t) => parseTopo(t, names.topo));
+  const nvlink = reading("nvlink", captures.nvlink, (t) => parseNvlinkStatus(t, names.nvlink));
   const notes: string[] = [];
 
   const counts: [string, number][] = [];
@@ -53,9 +53,10 @@ export function detectFromCaptures(captures: Captures): Detection {
   const n = counts[0]?.[1] ?? 0;
   const odd = counts.find(([, c]) => c !== n);
   if (odd !== undefined) {
-    throw new Error(
+    throw new CaptureError(
       `the captures disagree on the GPU count: ${counts.map(([w, c]) => `${w} lists ${c}`).join(", ")}; ` +
         `capture all of them from the same host`,
+      given,
     );
   }
 
@@ -63,11 +64,11 @@ export function detectFromCaptures(captures: Captures): Detection {
   for (let i = 0; i < n; i++) {
     const q = query?.find((g) => g.index === i);
     if (query !== null && q === undefined) {
-      throw new Error(`${names.query}: no row for GPU index ${i}; indices must run 0..${n - 1}`);
+      throw new CaptureError(`${names.query}: no row for GPU index ${i}; indices must run 0..${n - 1}`, ["query"]);
     }
     const l = nvlink?.find((g) => g.index === i);
     if (nvlink !== null && l === undefined) {
-      throw new Error(`${names.nvlink}: no "GPU ${i}:" line; indices must run 0..${n - 1}`);
+      throw new CaptureError(`${names.nvlink}: no "GPU ${i}:" line; indices must run 0..${n - 1}`, ["nvlink"]);
     }
     gpus.push(mergeGpu(i, q ?? null, l ?? null, topo, names));
   }
@@ -80,6 +81,20 @@ export function detectFromCaptures(captures: Captures): Detection {
   const nvlinkPairs = pairs(topo, nvlink, names, notes);
   const links = topo?.links.map((row) => row.map((c) => c.type)) ?? null;
   return { gpus, links, nvlinkPairs, problem: null, notes };
+}
+
+/**
+ * Runs one capture's parser (null when there is no such capture); what it refuses is that capture's
+ * problem, a CaptureError naming it, except nvidia-smi's own failures, which keep their kind.
+ */
+function reading<T>(kind: CaptureKind, text: string | undefined, parse: (text: string) => T): T | null {
+  if (text === undefined) return null;
+  try {
+    return parse(text);
+  } catch (err) {
+    if (err instanceof NvidiaSmiError || err instanceof CaptureError || !(err instanceof Error)) throw err;
+    throw new CaptureError(err.message, [kind]);
+  }
 }
 
 function noGpu(failure: NvidiaSmiError): Detection {
@@ -102,8 +117,9 @@ function mergeGpu(
       const a = q[field];
       const b = l[field];
       if (a !== null && b !== null && a !== b) {
-        throw new Error(
+        throw new CaptureError(
           `GPU ${i}: ${names.query} says ${field} "${a}" but ${names.nvlink} says "${b}"; capture both from the same host`,
+          ["query", "nvlink"],
         );
       }
     }
@@ -141,9 +157,10 @@ function pairs(
     for (const [a, b] of out) {
       for (const g of [a, b]) {
         if (nvlink?.[g]?.activeLinks === 0) {
-          throw new Error(
+          throw new CaptureError(
             `${names.topo} shows GPU${a} and GPU${b} joined by ${topo.links[a]?.[b]?.raw}, but ${names.nvlink} shows ` +
               `GPU ${g} with no active link; capture both again (a bridge may be loose)`,
+            ["topo", "nvlink"],
           );
         }
       }
@@ -157,9 +174,10 @@ function pairs(
       notes.push("NVLink pair 0-1 taken from nvlink --status: with two GPUs their links can only join each other");
       return [[0, 1]];
     }
-    throw new Error(
+    throw new CaptureError(
       `${names.nvlink} shows active NVLinks on GPU ${active.join(", ")} but not which GPUs they join; ` +
         `add the \`nvidia-smi topo -m\` capture (--topo)`,
+      ["topo"],
     );
   }
   return [];

@@ -11,7 +11,11 @@ export type SmiFailureKind =
   | "invalid-field"
   | "failed";
 
-const CPU_FIX = "or run the stack without a GPU: llmstack configure-gpu cpu --stack <name>";
+/**
+ * How each message that means "no usable GPU" ends: the command line appends the command that does it,
+ * `llmstack configure-gpu cpu --stack <name>`, with the stack it was given (src/cli/fixes.ts).
+ */
+const CPU_FIX = "or run the stack without a GPU";
 
 export class NvidiaSmiError extends Error {
   constructor(
@@ -36,21 +40,21 @@ export function smiFailure(text: string, where: string, code = 0): NvidiaSmiErro
     return new NvidiaSmiError(
       "not-installed",
       `${where}: nvidia-smi is not installed (exit code ${code}), so the NVIDIA driver is missing. ` +
-        `Install the NVIDIA driver (it ships nvidia-smi; https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/), ${CPU_FIX}.`,
+        `Install the NVIDIA driver (it ships nvidia-smi; https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/), ${CPU_FIX}`,
     );
   }
   if (/couldn't communicate with the NVIDIA driver/i.test(text)) {
     return new NvidiaSmiError(
       "no-driver",
       `${where}: "${firstLine}": nvidia-smi is installed but the NVIDIA kernel driver is not loaded. ` +
-        `Install or reload the driver (check \`lsmod | grep nvidia\`; reboot after a driver or kernel upgrade), ${CPU_FIX}.`,
+        `Install or reload the driver (check \`lsmod | grep nvidia\`; reboot after a driver or kernel upgrade), ${CPU_FIX}`,
     );
   }
   if (/Driver\/library version mismatch/i.test(text)) {
     return new NvidiaSmiError(
       "version-mismatch",
       `${where}: "${firstLine}": the loaded NVIDIA kernel module and nvidia-smi's library are different versions, ` +
-        `usually after a driver upgrade without a reboot. Reboot the host (or reload the nvidia kernel modules), ${CPU_FIX}.`,
+        `usually after a driver upgrade without a reboot. Reboot the host (or reload the nvidia kernel modules), ${CPU_FIX}`,
     );
   }
   const invalid = /Field "([^"]+)" is not a valid field to query/.exec(text);
@@ -58,7 +62,7 @@ export function smiFailure(text: string, where: string, code = 0): NvidiaSmiErro
     return new NvidiaSmiError(
       "invalid-field",
       `${where}: this nvidia-smi does not know the field "${invalid[1]}" (older drivers lack it); ` +
-        `query without it or upgrade the driver.`,
+        `capture the query without it, or upgrade the driver`,
       invalid[1] ?? null,
     );
   }
@@ -66,17 +70,37 @@ export function smiFailure(text: string, where: string, code = 0): NvidiaSmiErro
     return new NvidiaSmiError(
       "no-devices",
       `${where}: nvidia-smi found no NVIDIA GPU on this host. Check that the GPU is seated and visible ` +
-        `(\`lspci | grep -i nvidia\`), ${CPU_FIX}.`,
+        `(\`lspci | grep -i nvidia\`), ${CPU_FIX}`,
     );
   }
   if (code !== 0) {
     return new NvidiaSmiError(
       "failed",
       `${where}: nvidia-smi exited with code ${code}: ${firstLine || "(no output)"}. ` +
-        `Run nvidia-smi on the host to see the problem, fix the driver, ${CPU_FIX}.`,
+        `Run nvidia-smi on the host to see the problem, fix the driver, ${CPU_FIX}`,
     );
   }
   return null;
+}
+
+/** The nvidia-smi captures a detection reads: `topo -m`, `--query-gpu` (or the plain table), `nvlink --status`. */
+export type CaptureKind = "topo" | "query" | "nvlink";
+
+/**
+ * A capture that cannot be read, is damaged, or disagrees with the others: taking `captures` again on the
+ * GPU host fixes it. The command line names the commands, with the files it was given (src/cli/fixes.ts).
+ * (An nvidia-smi that rejects a field is an NvidiaSmiError of kind invalid-field, with the field.)
+ */
+export class CaptureError extends Error {
+  constructor(
+    message: string,
+    readonly captures: readonly CaptureKind[],
+    /** The file could not be read at all (not a regular file, too large, no permission): another file is needed. */
+    readonly unreadable = false,
+  ) {
+    super(message);
+    this.name = "CaptureError";
+  }
 }
 
 /** Throws the failure in `text`, if it is one. */

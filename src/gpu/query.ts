@@ -49,20 +49,19 @@ export function parseQueryCsv(text: string, where: string, fields?: readonly str
     columns = fields.map(canonical);
   } else {
     throw new Error(
-      `${where}: the CSV has no header line, so its columns are unknown; capture it with ` +
-        `--format=csv (with the header) or run: nvidia-smi ${queryArgs(QUERY_FIELDS).join(" ")}`,
+      `${where}: the CSV has no header line, so its columns are unknown; capture it again with the header ` +
+        "(--format=csv, not csv,noheader)",
     );
   }
   if (lines.length === 0) {
     throw new Error(
-      `${where}: the header has no GPU rows under it (cut off?); capture the whole output of ` +
-        `nvidia-smi ${queryArgs(QUERY_FIELDS).join(" ")}`,
+      `${where}: the header has no GPU rows under it (cut off?); capture the whole output again`,
     );
   }
   if (!columns.includes("name") && !columns.includes("uuid") && !columns.includes("index")) {
     throw new Error(
       `${where}: the columns ${columns.join(", ")} name no GPU (need index, uuid or name); ` +
-        `run: nvidia-smi ${queryArgs(QUERY_FIELDS).join(" ")}`,
+        `capture the query again with the fields ${QUERY_FIELDS.join(",")}`,
     );
   }
   return lines.map((line, row) => {

@@ -14,6 +14,18 @@ export interface RunOptions {
   readonly ssh?: string;
 }
 
+/**
+ * What makes `ssh -o BatchMode=yes DEST` log in: with "Permission denied" (no key the host accepts; BatchMode
+ * asks for no password), installing this machine's key with ssh-copy-id; otherwise (an unknown host key,
+ * which BatchMode refuses, or a host that does not answer) one interactive `ssh DEST true`, which offers
+ * to accept the host key or shows why the host cannot be reached. `dest` is a checked destination, `port`
+ * a number.
+ */
+export function sshLoginFix(dest: string, stderr: string, port?: string): string {
+  const p = port === undefined ? "" : `-p ${port} `;
+  return /Permission denied/i.test(stderr) ? `ssh-copy-id ${p}${dest}` : `ssh ${p}${dest} true`;
+}
+
 export async function detectByRunning(exec: ExecFn, options: RunOptions = {}): Promise<Detection> {
   const where = options.ssh === undefined ? "nvidia-smi" : `nvidia-smi on ${options.ssh}`;
   const run = async (args: string[]): Promise<{ text: string; code: number }> => {
@@ -27,7 +39,8 @@ export async function detectByRunning(exec: ExecFn, options: RunOptions = {}): P
           });
     if (options.ssh !== undefined && r.code === 255) {
       throw new Error(
-        `ssh ${options.ssh} failed: ${r.stderr.trim() || "(no message)"}; check that \`ssh ${options.ssh}\` logs in without a password prompt`,
+        `ssh ${options.ssh} failed: ${r.stderr.trim().replace(/\.$/, "") || "(no message)"}; check that \`ssh ${options.ssh}\` logs in without ` +
+          `a password prompt; run "${sshLoginFix(options.ssh, r.stderr)}"`,
       );
     }
     return { text: r.stdout + r.stderr, code: r.code };

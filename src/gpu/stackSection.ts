@@ -4,6 +4,7 @@
  * Keys whose value does not change keep their node (and its comments); new keys go after the kept ones.
  */
 import { isMap, isScalar, isSeq, Scalar, type Document, type YAMLMap } from "yaml";
+import { StackConfigError } from "../config/errors";
 import { load, STRINGIFY } from "../config/yamlDocument";
 import type { GpuSection } from "./layout";
 
@@ -99,9 +100,9 @@ function quoteLists(node: unknown, old: unknown): void {
 function configMap(doc: Document, file: string): YAMLMap {
   const config = doc.get("config", true);
   if (config === undefined || config === null) {
-    throw new Error(`${file}: no "config:" mapping; a stack file holds its settings under config:, e.g. config:\\n  ${ENVIRONMENT_KEY}: production`);
+    throw new StackConfigError(`${file}: no "config:" mapping; a stack file holds its settings under config:, e.g. config:\\n  ${ENVIRONMENT_KEY}: production`);
   }
-  if (!isMap(config)) throw new Error(`${file}: "config" must be a mapping of keys to values`);
+  if (!isMap(config)) throw new StackConfigError(`${file}: "config" must be a mapping of keys to values`);
   return config;
 }
 

@@ -24,8 +24,8 @@ export function parseTopo(text: string, where: string): Topology {
   const start = tokens.findIndex((t) => /^GPU\d+/.test(t));
   if (start < 0) {
     throw new Error(
-      `${where}: no GPU0 column found; this is not \`nvidia-smi topo -m\` output (or nvidia-smi saw no GPU). ` +
-        `Capture it again with: nvidia-smi topo -m > topo.txt`,
+      `${where}: no GPU0 column found; this is not \`nvidia-smi topo -m\` output (or nvidia-smi saw no GPU); ` +
+        "capture it again",
     );
   }
   const stream = tokens.slice(start);

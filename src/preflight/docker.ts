@@ -10,6 +10,26 @@ import { fail, pass, type CheckResult, type Section } from "./types";
 /** Device requests (`HostConfig.DeviceRequests`) arrived in Engine API 1.40 (Docker 19.03). */
 export const MIN_DEVICE_REQUEST_API = "1.40";
 const DOCKER_INSTALL = "https://docs.docker.com/engine/install/";
+/**
+ * Docker's convenience script, which installs and starts Docker Engine on a Linux machine; Docker
+ * recommends it for development machines, not production (docker/docs content/includes/install-script.md:
+ * `curl -fsSL https://get.docker.com -o get-docker.sh`, `sudo sh get-docker.sh`).
+ */
+export const DOCKER_INSTALL_SCRIPT = "curl -fsSL https://get.docker.com -o get-docker.sh && sudo sh get-docker.sh";
+/**
+ * Using Docker without sudo: join the docker group, then log in again or run `newgrp docker` (docker/docs
+ * content/manuals/engine/install/linux-postinstall.md, "Manage Docker as a non-root user").
+ */
+export const DOCKER_GROUP_JOIN = "sudo usermod -aG docker $USER";
+
+/**
+ * Whether the docker CLI's error says the daemon's socket refused this user: "permission denied while
+ * trying to connect to the Docker daemon socket at unix:///var/run/docker.sock" ("... to the docker API at
+ * ..." in newer releases of the CLI).
+ */
+export function socketRefused(error: string): boolean {
+  return /permission denied while trying to connect to the docker (daemon|API)/i.test(error);
+}
 
 export interface DaemonFacts {
   readonly host: string;
@@ -43,7 +63,9 @@ export function checkDaemon(d: DaemonFacts): CheckResult {
     const fix =
       d.error === "the docker CLI is not installed"
         ? `install Docker (${DOCKER_INSTALL})`
-        : `start the Docker daemon on that host (sudo systemctl start docker) or fix llmstack:dockerHost ("${d.host}")`;
+        : socketRefused(d.error)
+          ? `let your user use Docker on that host (${DOCKER_GROUP_JOIN}, then log in again)`
+          : `start the Docker daemon on that host (sudo systemctl start docker) or fix llmstack:dockerHost ("${d.host}")`;
     return fail("docker.daemon", `the Docker daemon at ${d.host} does not answer: ${d.error}`, fix);
   }
   return pass("docker.daemon", `Docker ${d.serverVersion} answers at ${d.host} (API ${d.apiVersion})`);
@@ -138,17 +160,17 @@ export function parseRuntime(hook: Section, cdi: Section): RuntimeFacts {
   };
 }
 
-const TOOLKIT_INSTALL =
+const toolkitInstall = (stack: string): string =>
   "install the NVIDIA Container Toolkit on the Docker host and restart Docker: " +
   "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html " +
-  "(or run without a GPU: llmstack configure-gpu cpu --stack <name>)";
+  `(or run without a GPU: llmstack configure-gpu cpu --stack ${stack})`;
 
 /**
  * Docker registers its "nvidia" device driver only when `nvidia-container-runtime-hook` is on dockerd's PATH
  * (moby daemon/nvidia_linux.go); a runtime named "nvidia" in `docker info` does not make a device request work.
  * CDI specs for nvidia.com/gpu in a CDI spec directory are the toolkit's other route.
  */
-export function checkNvidiaRuntime(r: RuntimeFacts, info: InfoFacts | null, where: string): CheckResult {
+export function checkNvidiaRuntime(r: RuntimeFacts, info: InfoFacts | null, where: string, stack: string): CheckResult {
   const name = "docker.nvidia";
   if (r.hooks.length > 0) {
     return pass(name, `${r.hooks[0]} is on dockerd's PATH on ${where}, so Docker accepts NVIDIA device requests`);
@@ -168,7 +190,7 @@ export function checkNvidiaRuntime(r: RuntimeFacts, info: InfoFacts | null, wher
     `Docker on ${where} cannot satisfy NVIDIA device requests: no ${NVIDIA_HOOK} on dockerd's PATH ` +
       `(${r.pathSource === "dockerd" ? "read from dockerd" : "systemd's default"}: ${r.path}) and no nvidia.com/gpu CDI spec in ` +
       `${CDI_DIRS.join(" or ")}${runtimes}`,
-    TOOLKIT_INSTALL,
+    toolkitInstall(stack),
   );
 }
 

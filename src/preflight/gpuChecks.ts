@@ -7,6 +7,7 @@
  */
 import { bookingLine, gpuBookings, resolveHostGpu } from "../config/gpuBookings";
 import type { DetectedGpu, Detection } from "../gpu/types";
+import { shellWord } from "../config/shell";
 import type { StackNeeds } from "./needs";
 import { fail, hostCount, mibText, pass, warn, type CheckResult, type Section } from "./types";
 
@@ -98,7 +99,9 @@ export function checkGpuSize(needs: StackNeeds, det: Detection): CheckResult {
       name,
       `${needs.model} needs about ${mibText(perGpuMiB)} of weights per vLLM GPU, more than memoryUtilization ${util} × ` +
         `${mibText(g.memoryMiB ?? 0)} = ${mibText(util * (g.memoryMiB ?? 0))} on ${label(g)}`,
-      `use a smaller model, more GPUs (tensorParallelSize) or GPUs with more memory in ${needs.stackFile}`,
+      `use a smaller model, more GPUs (tensorParallelSize) or GPUs with more memory in ${needs.stackFile}; ` +
+        "llmstack capacity shows what fits before you change it: " +
+        `llmstack capacity --model ${shellWord(needs.model)} --gpu ${g.memoryMiB ?? 0} --gpus ${Math.max(1, needs.vllmDevices.length)} --util ${util}`,
     );
   }
   return pass(

@@ -50,7 +50,7 @@ export function gpuCheckResults(needs: StackNeeds, sections: Sections, info: Inf
   if (needs.mode === "cpu") return [];
   const out: CheckResult[] = [];
   const empty: Section = { rc: 0, text: "" };
-  out.push(checkNvidiaRuntime(parseRuntime(sections.hook ?? empty, sections.cdi ?? empty), info, where));
+  out.push(checkNvidiaRuntime(parseRuntime(sections.hook ?? empty, sections.cdi ?? empty), info, where, needs.stack));
   const det = detectionFrom(sections, where);
   // Before the device checks: a driver too old for the image fails whatever GPUs the stack asks for.
   const driver = checkDriver(needs, det, needs.vllmCuda, where);

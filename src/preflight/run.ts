@@ -17,6 +17,7 @@ import {
   type ContainerFacts,
   type InfoFacts,
 } from "./docker";
+import { sshLoginFix } from "../gpu/run";
 import { gpuCheckResults, type Sections } from "./gpuFacts";
 import { parseStackPids } from "./gpuChecks";
 import { checkDisk, checkPorts, checkPulumiCli, parseDf, parseListeners } from "./hostChecks";
@@ -114,7 +115,7 @@ export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.
         fail(
           "host.reach",
           `could not run commands on ${transport.where} (exit code ${res.code}): ${res.stderr.trim().split("\n").pop() ?? ""}`,
-          transport.kind === "ssh" ? `check that \`ssh ${transport.sshArgs.slice(-1)[0]}\` logs in without a password prompt` : "check that sh runs",
+          transport.kind === "ssh" ? sshReachFix(transport.sshArgs, res.stderr) : "check that sh runs",
         ),
       );
     }
@@ -129,6 +130,14 @@ export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.
   const pulumi = await exec("pulumi", ["version"], { timeoutMs: TIMEOUT_MS });
   results.push(checkPulumiCli(pulumi.code, pulumi.stdout));
   return results;
+}
+
+/** The fix when the probe's ssh did not log in: the prose, then the command (src/gpu/run.ts). */
+function sshReachFix(sshArgs: readonly string[], stderr: string): string {
+  const dest = sshArgs[sshArgs.length - 1] ?? "";
+  const p = sshArgs.indexOf("-p");
+  const fix = sshLoginFix(dest, stderr, p < 0 ? undefined : sshArgs[p + 1]);
+  return `check that \`ssh ${dest}\` logs in without a password prompt: ${fix}`;
 }
 
 export function formatResults(results: readonly CheckResult[]): string {

@@ -157,13 +157,27 @@ describe("llmstack bench against a local server", () => {
     expect(fast.err()).toContain(`comparison with ${join(dir, "one-gpu.json")} (staging, ${before.model})`);
   });
 
-  it("counts failed requests, reports the first error, and exits 1", async () => {
+  it("counts failed requests, reports the first error, and exits 1, ending with the gateway's log", async () => {
     server = await startFakeServer({ key: KEY, tokens: 2, firstTokenDelayMs: 1, tokenDelayMs: 1, failEvery: 2 });
-    const { io, out } = fakeIo();
+    const { io, out, err } = fakeIo();
     const code = await benchCommand(["--stack", "staging", "--url", server.url, "--requests", "4", "--concurrency", "1", "--json"], io, false);
     expect(code).toBe(1);
     const s = (JSON.parse(out()) as BenchResult).summary;
     expect([s.requests, s.failed, s.outputTokens, s.firstError]).toEqual([4, 2, 4, 'HTTP 500: {"error":"injected"}']);
+    expect(err().split("\n").at(-2)).toBe(
+      'bench: 2 of 4 requests failed (the first: HTTP 500: {"error":"injected"}); ' +
+        'run "docker --host unix:///var/run/docker.sock logs --tail 50 llm-multimodal-stack-staging-litellm"',
+    );
+  });
+
+  it("a key the gateway refuses ends with the export of the stack's own key", async () => {
+    server = await startFakeServer({ key: KEY, tokens: 1, firstTokenDelayMs: 1, tokenDelayMs: 1 });
+    const { io, err } = fakeIo({ LITELLM_MASTER_KEY: "sk-wrong" });
+    expect(await benchCommand(["--stack", "staging", "--url", server.url, "--requests", "1"], io, false)).toBe(1);
+    expect(err().split("\n").at(-2)).toBe(
+      'bench: 1 of 1 requests failed (the first: HTTP 401: {"error":"bad key or path"}); ' +
+        'run "export LITELLM_MASTER_KEY=$(pulumi config get --stack staging llmstack:litellmMasterKey)"',
+    );
   });
 
   it("reads the key from --api-key-env and explains a missing key and bad options", async () => {

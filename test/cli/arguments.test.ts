@@ -61,7 +61,8 @@ describe("capacity's numbers", () => {
     expect(io.out()).toBe("");
     expect(io.err()).toBe(
       `llmstack capacity: ${join(dir, "config.json")}: vocab_size is 1e+308; it must be a whole number from 1 to 16777216. ` +
-        "Check that the file is the model's config.json (a Hugging Face transformers config).\n",
+        "Check that the file is the model's config.json (a Hugging Face transformers config); " +
+        `run "llmstack capacity --model <org/name> --gpu 'RTX 3090' --json"\n`,
     );
   });
 });

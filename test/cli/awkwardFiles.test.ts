@@ -51,7 +51,8 @@ describe("a FIFO", () => {
     const dir = project();
     execFileSync("mkfifo", [join(dir, "topo.txt")]);
     expect((await run(dir, "gpu", "detect", "--topo", "topo.txt")).err).toBe(
-      "llmstack gpu: topo.txt: is a FIFO (named pipe), not a file; llmstack reads an nvidia-smi capture only from a regular file\n",
+      "llmstack gpu: topo.txt: is a FIFO (named pipe), not a file; llmstack reads an nvidia-smi capture only from a regular file; " +
+        'run "llmstack gpu detect --topo <a saved nvidia-smi topo -m>"\n',
     );
   });
 });
@@ -61,7 +62,9 @@ describe("/dev/zero, a directory and a file too large", () => {
     expect(await run(project(), "gpu", "detect", "--topo", "/dev/zero")).toEqual({
       code: 1,
       out: "",
-      err: "llmstack gpu: /dev/zero: is a character device, not a file; llmstack reads an nvidia-smi capture only from a regular file\n",
+      err:
+        "llmstack gpu: /dev/zero: is a character device, not a file; llmstack reads an nvidia-smi capture only from a regular file; " +
+        'run "llmstack gpu detect --topo <a saved nvidia-smi topo -m>"\n',
     });
   });
 
@@ -69,7 +72,8 @@ describe("/dev/zero, a directory and a file too large", () => {
     const dir = project();
     symlinkSync("/dev/zero", join(dir, "config.json"));
     expect((await run(dir, "capacity", "--model", "config.json", "--gpu", "24576")).err).toBe(
-      `llmstack capacity: ${join(dir, "config.json")}: is a character device, not a file; llmstack reads a model's config.json only from a regular file\n`,
+      `llmstack capacity: ${join(dir, "config.json")}: is a character device, not a file; llmstack reads a model's config.json only from a regular file; ` +
+        'run "llmstack capacity --model <org/name> --gpu 24576"\n',
     );
   });
 
@@ -92,7 +96,8 @@ describe("/dev/zero, a directory and a file too large", () => {
     writeFileSync(join(dir, "big.txt"), "");
     truncateSync(join(dir, "big.txt"), MAX_INPUT_BYTES + 1);
     expect((await run(dir, "gpu", "detect", "--nvlink", "big.txt")).err).toBe(
-      "llmstack gpu: big.txt: is larger than 4 MiB, the most llmstack reads from an nvidia-smi capture; check that it is the right file\n",
+      "llmstack gpu: big.txt: is larger than 4 MiB, the most llmstack reads from an nvidia-smi capture; check that it is the right file; " +
+        'run "llmstack gpu detect --nvlink <a saved nvidia-smi nvlink --status>"\n',
     );
     truncateSync(join(dir, "big.txt"), MAX_INPUT_BYTES);
     expect(readInputFile(join(dir, "big.txt"), { what: "a test file" })).toHaveLength(MAX_INPUT_BYTES);

@@ -65,7 +65,8 @@ describe("llmstack capacity", () => {
     expect(code).toBe(1);
     expect(err[0]).toBe(
       "error [tp-attention-heads]: tensor parallel size 3 does not divide Qwen/Qwen2.5-7B-Instruct's 28 attention heads " +
-        "(28 % 3 = 1); use a tensor parallel size from 1, 2, 4, 7, 14, 28\n",
+        '(28 % 3 = 1); use a tensor parallel size from 1, 2, 4, 7, 14, 28; run "llmstack capacity --model ' +
+        'Qwen/Qwen2.5-7B-Instruct --gpu 24576 --tp 2"\n',
     );
   });
 
@@ -102,7 +103,7 @@ describe("llmstack capacity", () => {
       'llmstack capacity: --gpu: GPU "RTX 9999" is not in the catalog and its memory is not known; pass --gpu with ' +
         "its memory.total in MiB (nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits), or run " +
         "`llmstack configure-gpu` to write gpu.gpuName and gpu.memoryMiB into the stack file (docs/capacity.md lists " +
-        "the cards the catalog knows); run \"llmstack capacity --help\"\n",
+        'the cards the catalog knows); run "llmstack capacity --model facebook/opt-125m --gpu <memory.total in MiB>"\n',
     );
   });
 
@@ -169,5 +170,89 @@ describe("llmstack capacity", () => {
       expect(await capacityCommand([...args, "--vllm-version", "0.21.0"], io)).toBe(0);
       expect(out.join("").split("\n")[0]).toMatch(/, vLLM 0\.21\.0$/);
     });
+  });
+});
+
+/**
+ * Each violation ends with the command that clears it: the user's own command line with the flag its
+ * advice names changed to a value the estimate accepts. The test runs each printed command again.
+ */
+describe("a violation ends with the re-run that clears it", () => {
+  const violations = async (argv: readonly string[]): Promise<string[]> => {
+    const { io, err } = fakeIo();
+    await capacityCommand([...argv], io);
+    return err.filter((l) => l.startsWith("error ["));
+  };
+  const QWEN = ["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "24576"];
+  const LLAMA = ["--model", "meta-llama/Llama-3.1-8B-Instruct", "--gpu", "24576"];
+
+  it.each([
+    [
+      "a TP the heads do not allow: the nearest that they do, fewer GPUs first, with --gpus to match",
+      [...QWEN, "--tp", "3", "--gpus", "3"],
+      [
+        "error [tp-attention-heads]: tensor parallel size 3 does not divide Qwen/Qwen2.5-7B-Instruct's 28 attention heads " +
+          '(28 % 3 = 1); use a tensor parallel size from 1, 2, 4, 7, 14, 28; run "llmstack capacity --model ' +
+          'Qwen/Qwen2.5-7B-Instruct --gpu 24576 --tp 2 --gpus 2"\n',
+        "error [tp-kv-heads]: tensor parallel size 3 and Qwen/Qwen2.5-7B-Instruct's 4 KV heads do not divide each other; " +
+          "vLLM needs TP to divide the KV heads or the KV heads to divide TP (e.g. 1, 2, 4 or a multiple of 4); " +
+          'run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu 24576 --tp 2 --gpus 2"\n',
+      ],
+    ],
+    [
+      "more pipeline stages than layers: one per layer",
+      [...QWEN, "--pp", "40"],
+      [
+        "error [pp-layers]: pipeline parallel size 40 exceeds Qwen/Qwen2.5-7B-Instruct's 28 layers; use at most 28 pipeline " +
+          'stages; run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu 24576 --pp 28"\n',
+      ],
+    ],
+    [
+      "a context past the model's, written --max-model-len=N: the model's own",
+      [...QWEN, "--max-model-len=200000"],
+      [
+        "error [max-model-len]: max model length 200000 exceeds Qwen/Qwen2.5-7B-Instruct's max_position_embeddings 32768; " +
+          'set maxModelLen to at most 32768; run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu 24576 --max-model-len 32768"\n',
+        "error [kv-too-small]: one sequence of max model length 200000 needs 10.68 GiB of KV cache per GPU but only 4.52 GiB " +
+          "(84592 tokens) is left; lower maxModelLen to at most 84592, or add GPUs (tensor parallelism); " +
+          'run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu 24576 --max-model-len 32768"\n',
+      ],
+    ],
+    [
+      "a KV cache too small for one sequence: the longest context it holds, the number the advice names",
+      [...LLAMA, "--max-model-len", "131072"],
+      [
+        "error [kv-too-small]: one sequence of max model length 131072 needs 16.00 GiB of KV cache per GPU but only 3.84 GiB " +
+          "(31424 tokens) is left; lower maxModelLen to at most 31424, or add GPUs (tensor parallelism); " +
+          'run "llmstack capacity --model meta-llama/Llama-3.1-8B-Instruct --gpu 24576 --max-model-len 31424"\n',
+      ],
+    ],
+    [
+      "no memory for the KV cache: the utilisation the advice names",
+      [...QWEN, "--util", "0.6"],
+      [
+        "error [no-kv-memory]: no memory is left for the KV cache: weights and runtime overhead take 16.69 GiB per GPU but " +
+          "utilisation 0.6 allows 14.14 GiB; raise memoryUtilization to at least 0.79, quantize the model or add GPUs (tensor " +
+          'parallelism); run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu 24576 --util 0.79"\n',
+      ],
+    ],
+    [
+      "no memory for the KV cache even at the highest utilisation: the fewest more GPUs that fit",
+      ["--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "16384", "--util", "0.5"],
+      [
+        "error [no-kv-memory]: no memory is left for the KV cache: weights and runtime overhead take 16.69 GiB per GPU but " +
+          "utilisation 0.5 allows 7.79 GiB; quantize the model, use a smaller one or add GPUs (tensor parallelism); " +
+          'run "llmstack capacity --model Qwen/Qwen2.5-7B-Instruct --gpu 16384 --util 0.5 --tp 4"\n',
+      ],
+    ],
+  ])("%s", async (_name, argv, lines) => {
+    expect(await violations(argv)).toEqual(lines);
+    for (const line of lines) {
+      const code = /^error \[([\w-]+)\]/.exec(line)![1]!;
+      const fix = /; run "llmstack capacity ([^"]+)"\n$/.exec(line)![1]!;
+      // No word of these fixes needs quoting, so the command splits on spaces as a shell would.
+      const again = await violations(fix.split(" "));
+      expect(again.filter((l) => l.startsWith(`error [${code}]`))).toEqual([]);
+    }
   });
 });

@@ -224,8 +224,11 @@ describe("configure-gpu", () => {
       `llmstack configure-gpu: too many arguments for 'configure-gpu'. Expected 1 argument but got 2; ` +
         'run "llmstack configure-gpu --help"\n',
     ]);
-    await expect(configureGpuCommand(["auto", "--stack", "production", "--from-dir", "."], io(dir).io)).rejects.toThrow(
-      "--from-dir .: none of topo.txt, query.csv, nvlink.txt is there; on the GPU host run `nvidia-smi topo -m > topo.txt`",
-    );
+    expect(await cli(["auto", "--stack", "production", "--from-dir", "."])).toEqual([
+      1,
+      "llmstack configure-gpu: --from-dir .: none of topo.txt, query.csv, nvlink.txt is there; capture them on the GPU host; " +
+        'run "nvidia-smi topo -m > topo.txt && nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,pci.bus_id,compute_cap ' +
+        '--format=csv > query.csv && nvidia-smi nvlink --status > nvlink.txt"\n',
+    ]);
   });
 });

@@ -1,50 +1,20 @@
 /**
  * Every error the command line prints ends with the command that fixes it: representative errors of
- * every command, with their exact text, each ending with `run "<command>"` (or, for nvidia-smi's own
- * failures, the command the message already names). The fix uses the stack the command line named.
+ * every command, with their exact text and exit code, each ending with `run "<command>"`. The fix uses the
+ * stack, files and directories the command line named (more cases in ./errorCases.ts).
  */
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ExecResult } from "../../src/exec";
+import { configureGpuCli } from "../../src/cli/configureGpu";
+import { errorText, runnable } from "../../src/cli/fixes";
 import { main } from "../../src/cli/main";
+import { WriteError } from "../../src/config/writeFile";
 import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
-import { fakeIo, type ExecCall } from "../helpers/fakeIo";
+import { fakeIo } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/root";
 import { planOf } from "../helpers/stacks";
-
-const SMI = join(ROOT, "test", "fixtures", "nvidia-smi");
-
-/** A copy of the project's files: a command that went ahead could only touch the copy. */
-function project(edit: (dir: string) => void = () => undefined): string {
-  const dir = mkdtempSync(join(tmpdir(), "llmstack-errors-"));
-  for (const f of ["Pulumi.yaml", "Pulumi.development.yaml", "Pulumi.staging.yaml", "Pulumi.production.yaml"]) {
-    cpSync(join(ROOT, f), join(dir, f));
-  }
-  edit(dir);
-  return dir;
-}
-
-const appendTo = (file: string, text: string) => (dir: string) =>
-  writeFileSync(join(dir, file), `${readFileSync(join(dir, file), "utf8")}${text}`);
-
-/** pulumi and docker answer; nothing else is installed. */
-const tools = (c: ExecCall): ExecResult =>
-  c.file === "pulumi" || c.file === "docker" ? { code: 0, stdout: "3.0.0\n", stderr: "" } : { code: 127, stdout: "", stderr: "not found" };
-
-interface Case {
-  readonly argv: readonly string[];
-  readonly dir?: string;
-  readonly exec?: (c: ExecCall) => ExecResult;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly code: number;
-  /** What the command prints to stderr (validate: the last line it prints to stdout). */
-  readonly text: string;
-  /** The command the text ends with. */
-  readonly fix: string;
-  readonly stdout?: boolean;
-}
+import { appendTo, capacityCases, captureCases, project, setupCases, SMI, tools, type Case } from "./errorCases";
 
 function cases(dir: string): Record<string, Case> {
   const oneGpu = project((d) => {
@@ -55,6 +25,9 @@ function cases(dir: string): Record<string, Case> {
   const plain = project(appendTo("Pulumi.staging.yaml", "  llmstack:hfToken: hf_abc\n"));
   const badLocal = project((d) => writeFileSync(join(d, "Pulumi.local.yaml"), "config:\n  llmstack:environment: testing\n"));
   return {
+    ...captureCases(),
+    ...capacityCases(),
+    ...setupCases(),
     "bench without --stack": {
       argv: ["bench"],
       code: 2,
@@ -112,7 +85,7 @@ function cases(dir: string): Record<string, Case> {
       text:
         "llmstack gpu detect: nvidia-smi: nvidia-smi is not installed (exit code 127), so the NVIDIA driver is missing. " +
         "Install the NVIDIA driver (it ships nvidia-smi; https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/), " +
-        "or run the stack without a GPU: llmstack configure-gpu cpu --stack <name>.\n",
+        'or run the stack without a GPU; run "llmstack configure-gpu cpu --stack <name>"\n',
       fix: "llmstack configure-gpu cpu --stack <name>",
     },
     "images with an unknown action": {
@@ -186,8 +159,9 @@ function cases(dir: string): Record<string, Case> {
       argv: ["secrets", "init", "--stack", "production"],
       code: 1,
       text:
-        "secrets init stores the secrets with the Pulumi CLI, which is not installed: install it " +
-        '(https://www.pulumi.com/docs/install/), open a new shell and run this again; run "curl -fsSL https://get.pulumi.com | sh"\n',
+        "llmstack secrets: secrets init stores the secrets with the Pulumi CLI, which is not installed: install it " +
+        "(https://www.pulumi.com/docs/iac/download-install/), open a new shell and run this again; " +
+        'run "curl -fsSL https://get.pulumi.com | sh"\n',
       fix: "curl -fsSL https://get.pulumi.com | sh",
     },
     "status without --stack": {
@@ -257,10 +231,29 @@ describe("every error ends with the command that fixes it", () => {
   it.each(Object.entries(all))("%s", async (_name, c) => {
     const io = fakeIo(c.dir ?? dir, c.exec, c.env ?? {});
     const code = await main([...c.argv], io);
-    const printed = c.stdout ? `${io.out().trimEnd().split("\n").at(-1)}\n` : io.err();
+    const printed = c.stdout
+      ? `${io.out().trimEnd().split("\n").at(-1)}\n`
+      : c.firstLine
+        ? `${io.err().split("\n")[0]}\n`
+        : io.err();
     expect(code).toBe(c.code);
     expect(printed).toBe(c.text);
-    const end = printed.trimEnd();
-    expect(end.endsWith(`run "${c.fix}"`) || end.endsWith(`${c.fix}.`)).toBe(true);
+    expect(printed.endsWith(`; run "${c.fix}"\n`)).toBe(true);
+  });
+});
+
+describe("errors the fake hosts above cannot produce", () => {
+  const ctx = { command: "configure-gpu", argv: ["auto", "--stack", "production", "--from-dir", "caps"], define: configureGpuCli, cwd: ROOT };
+
+  it("a file that could not be written changed nothing: the same command again, once the disk or permission is fixed", () => {
+    const err = new WriteError("Pulumi.production.yaml: could not be written (ENOSPC: no space left on device, write); it was left as it was", null);
+    expect(errorText(err, ctx)).toBe(
+      "Pulumi.production.yaml: could not be written (ENOSPC: no space left on device, write); it was left as it was; " +
+        'run "llmstack configure-gpu auto --stack production --from-dir caps"',
+    );
+  });
+
+  it("a command with a double-quoted word is shown single-quoted, so the quotes around it stay unambiguous", () => {
+    expect(runnable('hf download acme/x --include "*.json" --revision v1')).toBe("hf download acme/x --include '*.json' --revision v1");
   });
 });

@@ -144,7 +144,7 @@ describe("gpu detect running nvidia-smi", () => {
     expect(err.join("")).toBe(
       "llmstack gpu detect: nvidia-smi: nvidia-smi is not installed (exit code 127), so the NVIDIA driver is missing. " +
         "Install the NVIDIA driver (it ships nvidia-smi; https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/), " +
-        "or run the stack without a GPU: llmstack configure-gpu cpu --stack <name>.\n",
+        'or run the stack without a GPU; run "llmstack configure-gpu cpu --stack <name>"\n',
     );
   });
 
@@ -164,10 +164,16 @@ describe("gpu detect running nvidia-smi", () => {
     expect(calls[0]!.args.slice(0, 5)).toEqual(["-o", "BatchMode=yes", "--", "gpu-box", `'nvidia-smi' '${FULL_QUERY.split(" ")[0]}' '--format=csv,noheader,nounits'`]);
   });
 
-  it("ssh that cannot log in is its own error", async () => {
+  it("ssh that cannot log in is its own error, ending with what makes it log in", async () => {
     const { io } = fakeIo({ [FULL_QUERY]: { code: 255, stdout: "", stderr: "ssh: connect to host gpu-box port 22: Connection refused\n" } });
     await expect(gpuCommand(["detect", "--ssh", "gpu-box"], io)).rejects.toThrow(
-      "ssh gpu-box failed: ssh: connect to host gpu-box port 22: Connection refused; check that `ssh gpu-box` logs in without a password prompt",
+      "ssh gpu-box failed: ssh: connect to host gpu-box port 22: Connection refused; check that `ssh gpu-box` logs in without " +
+        'a password prompt; run "ssh gpu-box true"',
+    );
+    const refused = fakeIo({ [FULL_QUERY]: { code: 255, stdout: "", stderr: "admin@gpu-box: Permission denied (publickey).\n" } });
+    await expect(gpuCommand(["detect", "--ssh", "admin@gpu-box"], refused.io)).rejects.toThrow(
+      "ssh admin@gpu-box failed: admin@gpu-box: Permission denied (publickey); check that `ssh admin@gpu-box` logs in without " +
+        'a password prompt; run "ssh-copy-id admin@gpu-box"',
     );
   });
 });

@@ -97,7 +97,8 @@ describe("llmstack capacity --model org/name", () => {
       ["--model", "org/unknown"],
       1,
       'org/unknown is not in the Hugging Face cache (none: set HF_HUB_CACHE, HF_HOME or HOME) and the Hub was not asked (this command was given no network access); ' +
-        'download it where there is a network with hf download org/unknown --include "*.json" (it lands in the cache), or pass the path of its config.json',
+        'download it where there is a network with hf download org/unknown --include "*.json" (it lands in the cache), or pass the path of its config.json; ' +
+        `run "hf download org/unknown --include '*.json'"`,
     ],
   ])("%j: exit %i with one line", async (args, exit, message) => {
     const io = fakeIo(ROOT);

@@ -1,10 +1,11 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { main } from "../../src/cli/main";
 import { PLUGINS_NOTE, PULUMI_CLI_VERSION, type PulumiInstaller } from "../../src/cli/pulumiCli";
+import { UsageError } from "../../src/cli/io";
 import { quickstartCommand } from "../../src/cli/quickstart";
 import { renderStack } from "../../src/cli/renderStack";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
@@ -12,6 +13,10 @@ import { ROOT } from "../helpers/root";
 import { APP_IMAGES } from "../helpers/stacks";
 
 const FIXTURES = join(ROOT, "test", "fixtures", "nvidia-smi");
+/** What the docker CLI says to a user outside the docker group. */
+const DENIED =
+  "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: " +
+  'Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.51/version": dial unix /var/run/docker.sock: connect: permission denied';
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), "llmstack-quickstart-"));
@@ -28,7 +33,7 @@ function projectWithAppImages(): string {
   return dir;
 }
 
-type Host = { pulumi: boolean; docker: "none" | "down" | "up"; smi: "missing" | "2x3090"; appImages?: boolean };
+type Host = { pulumi: boolean; docker: "none" | "down" | "denied" | "up"; smi: "missing" | "2x3090"; appImages?: boolean };
 
 function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr: string } {
   return (c) => {
@@ -40,6 +45,7 @@ function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr:
     if (c.file === "docker") {
       if (h.docker === "none") return { code: 127, stdout: "", stderr: "spawn docker ENOENT" };
       if (h.docker === "down") return { code: 1, stdout: "", stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" };
+      if (h.docker === "denied") return { code: 1, stdout: "", stderr: DENIED };
       if (c.args[0] === "image") {
         return h.appImages ? { code: 0, stdout: "sha256:0123\n", stderr: "" } : { code: 1, stdout: "", stderr: `Error: No such image: ${c.args.at(-1)}` };
       }
@@ -68,17 +74,28 @@ function host(h: Host): (c: ExecCall) => { code: number; stdout: string; stderr:
 }
 
 describe("llmstack quickstart", () => {
-  it("says plainly when Docker is missing or its daemon is down", async () => {
+  it("says plainly when Docker is missing, its daemon is down or refuses the user, ending with the command that fixes it", async () => {
     const none = fakeIo(project(), host({ pulumi: true, docker: "none", smi: "missing" }));
     expect(await main(["quickstart"], none)).toBe(1);
-    expect(none.err()).toBe("quickstart needs Docker, which is not installed: https://docs.docker.com/engine/install/\n");
+    expect(none.err()).toBe(
+      "llmstack quickstart: Docker is not installed, and quickstart runs the stack on this machine's Docker: install Docker " +
+        "Engine (https://docs.docker.com/engine/install/; on Linux Docker's convenience script does it) and run quickstart " +
+        'again; run "curl -fsSL https://get.docker.com -o get-docker.sh && sudo sh get-docker.sh"\n',
+    );
     const down = fakeIo(project(), host({ pulumi: true, docker: "down", smi: "missing" }));
     expect(await main(["quickstart"], down)).toBe(1);
     expect(down.err()).toBe(
-      "Docker is installed but its daemon does not answer (Cannot connect to the Docker daemon at " +
-        "unix:///var/run/docker.sock. Is the docker daemon running?): start it (sudo systemctl start docker) " +
-        "and check that your user may use it (docker ps).\n",
+      "llmstack quickstart: Docker is installed but its daemon does not answer (Cannot connect to the Docker daemon at " +
+        "unix:///var/run/docker.sock. Is the docker daemon running?): start it, then run quickstart again; " +
+        'run "sudo systemctl start docker"\n',
     );
+    const denied = fakeIo(project(), host({ pulumi: true, docker: "denied", smi: "missing" }));
+    expect(await main(["quickstart"], denied)).toBe(1);
+    expect(denied.err()).toBe(
+      `llmstack quickstart: Docker's daemon does not let your user in (${DENIED}): join the docker group, then log out ` +
+        'and in (or run newgrp docker) and run quickstart again; run "sudo usermod -aG docker $USER"\n',
+    );
+    for (const io of [none, down, denied]) expect(readdirSync(io.cwd).sort()).toEqual(["Pulumi.production.yaml", "Pulumi.yaml"]);
   });
 
   it("deploys CPU mode with a small model on a machine without a GPU, with local state and no passphrase", async () => {
@@ -123,11 +140,12 @@ describe("llmstack quickstart", () => {
     const io = fakeIo(dir, host({ pulumi: true, docker: "up", smi: "missing" }));
     expect(await main(["quickstart"], io)).toBe(1);
     expect(io.err()).toBe(
-      "Pulumi.yaml sets images that are neither on this machine nor pullable without a login: " +
+      "llmstack quickstart: Pulumi.yaml sets images that are neither on this machine nor pullable without a login: " +
         `llmstack:images.multimodalWorker (${APP_IMAGES.multimodalWorker}): no such manifest: ${APP_IMAGES.multimodalWorker}; ` +
         `llmstack:images.retrievalProxy (${APP_IMAGES.retrievalProxy}): no such manifest: ${APP_IMAGES.retrievalProxy}. ` +
         "Build them here (docker build -t <image> .) or pull them (docker login, then docker pull <image>), or remove them " +
-        "from llmstack:images in Pulumi.yaml to run the stack without them; nothing was written.\n",
+        "from llmstack:images in Pulumi.yaml to run the stack without them; nothing was written; " +
+        `run "docker build -t ${APP_IMAGES.multimodalWorker} <its source directory>"\n`,
     );
     expect(existsSync(join(dir, "Pulumi.local.yaml"))).toBe(false);
     expect(io.calls.filter((c) => c.file === "pulumi").map((c) => c.args[0])).toEqual(["version"]);
@@ -279,12 +297,18 @@ describe("quickstart without a Pulumi CLI", () => {
     // What the SDK's installer throws when get.pulumi.com cannot be reached (automation/download.js; the same
     // text a real PulumiCommand.install printed offline).
     const install: PulumiInstaller = () => Promise.reject(new Error("Failed to download https://get.pulumi.com/install.sh: fetch failed"));
-    expect(await quickstartCommand([], io, install)).toBe(1);
-    expect(io.err()).toBe(
-      `quickstart could not install the Pulumi CLI v${PULUMI_CLI_VERSION} into .llmstack/pulumi ` +
-        "(Failed to download https://get.pulumi.com/install.sh: fetch failed): install it by hand " +
-        '(https://www.pulumi.com/docs/iac/download-install/) and run "npm run quickstart" again; Pulumi.local.yaml was not written.\n',
+    const err = await quickstartCommand([], io, install).then(
+      () => null,
+      (e: unknown) => e,
     );
+    expect(err).toBeInstanceOf(UsageError);
+    expect([(err as UsageError).message, (err as UsageError).fix]).toEqual([
+      `could not install the Pulumi CLI v${PULUMI_CLI_VERSION} into .llmstack/pulumi (Failed to download ` +
+        "https://get.pulumi.com/install.sh: fetch failed); Pulumi.local.yaml was not written. Install the CLI by hand " +
+        "(https://www.pulumi.com/docs/iac/download-install/), open a new shell and run quickstart again",
+      "curl -fsSL https://get.pulumi.com | sh",
+    ]);
+    expect(io.err()).toBe("");
     expect(existsSync(join(dir, "Pulumi.local.yaml"))).toBe(false);
     expect(existsSync(join(dir, ".llmstack", "state"))).toBe(false);
     expect(io.calls.filter((c) => c.file === "pulumi" || c.file.includes(".llmstack")).map((c) => c.args[0])).toEqual(["version", "version"]);

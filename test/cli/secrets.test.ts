@@ -75,8 +75,9 @@ describe("llmstack secrets init", () => {
     const io = fakeIo(project());
     expect(await main(["secrets", "init", "--stack", "production"], io)).toBe(1);
     expect(io.err()).toBe(
-      "secrets init stores the secrets with the Pulumi CLI, which is not installed: install it " +
-        '(https://www.pulumi.com/docs/install/), open a new shell and run this again; run "curl -fsSL https://get.pulumi.com | sh"\n',
+      "llmstack secrets: secrets init stores the secrets with the Pulumi CLI, which is not installed: install it " +
+        "(https://www.pulumi.com/docs/iac/download-install/), open a new shell and run this again; " +
+        'run "curl -fsSL https://get.pulumi.com | sh"\n',
     );
   });
 

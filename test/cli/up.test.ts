@@ -75,6 +75,17 @@ describe("the Pulumi CLI llmstack up runs", () => {
     ]);
   });
 
+  it("says when pulumi up fails, ending with up again (pulumi printed why; what it created stays in the state)", async () => {
+    const dir = readyHost();
+    const pulumi = (c: ExecCall) =>
+      c.file !== "pulumi" ? { code: 127, stdout: "", stderr: "not found" } : { code: c.args[0] === "up" ? 255 : 0, stdout: "v3.248.0\n", stderr: "" };
+    const io = fakeIo(dir, (c) => docker(c) ?? pulumi(c));
+    expect(await main(["up", "--stack", "local"], io)).toBe(1);
+    expect(io.err()).toBe(
+      'up: pulumi up --stack local failed (exit 255); fix what its output above says; run "llmstack up --stack local"\n',
+    );
+  });
+
   it("says what to install when there is none, after validate, and does not run pulumi up", async () => {
     const dir = readyHost();
     const io = fakeIo(dir, (c) => docker(c) ?? { code: 127, stdout: "", stderr: "not found" });
@@ -82,7 +93,8 @@ describe("the Pulumi CLI llmstack up runs", () => {
     expect(io.out()).toContain("Pulumi.local.yaml: the host can run this stack (6 checks, none failed)\n");
     expect(io.err()).toBe(
       "up: the Pulumi CLI is neither on PATH nor in .llmstack/pulumi, so pulumi up was not run; install it " +
-        "(curl -fsSL https://get.pulumi.com | sh, or see https://www.pulumi.com/docs/iac/download-install/) and run this again.\n",
+        "(https://www.pulumi.com/docs/iac/download-install/), open a new shell and run up again; " +
+        'run "curl -fsSL https://get.pulumi.com | sh"\n',
     );
     expect(io.calls.some((c) => c.args[0] === "up")).toBe(false);
   });

@@ -106,7 +106,7 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
     const repo = projectRepo("nostack");
     const r = await run(["plan", "--stack", "qa", "--diff", "HEAD"], repo);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`llmstack plan: Pulumi.qa.yaml: no such stack file in ${repo} nor at HEAD; pick another --stack\n`);
+    expect(r.stderr).toBe(`llmstack plan: Pulumi.qa.yaml: no such stack file in ${repo} nor at HEAD; pick another --stack; run "ls Pulumi.*.yaml"\n`);
     expectCleanedUp(repo);
   });
 
@@ -118,6 +118,8 @@ describe("llmstack plan --diff errors (exit 1, one message)", () => {
     const r = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^llmstack plan: --diff HEAD: rendering stack production at that revision failed \(exit 1\): .*memoryUtilization/s);
+    // Its own program refused its own stack file: that revision is at fault, and a new commit fixes it.
+    expect(r.stderr).toMatch(/\(every key is in docs\/configuration\.md\); fix it in a new commit; this shows it as it is there; run "git show HEAD:Pulumi\.production\.yaml"\n$/);
     expectCleanedUp(repo);
   });
 

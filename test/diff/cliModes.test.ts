@@ -122,7 +122,8 @@ describe("--render-with current never runs the compared revision's code", () => 
       code: 1,
       stdout: "",
       stderr:
-        "llmstack plan: --diff HEAD: Pulumi.staging.yaml is not a regular file at that revision; a stack file must be one\n",
+        "llmstack plan: --diff HEAD: Pulumi.staging.yaml is not a regular file at that revision; a stack file must be one; " +
+        'run "git log --oneline -- Pulumi.staging.yaml"\n',
     });
   });
 });
@@ -188,6 +189,53 @@ describe("what reaches the diff end to end", () => {
       after: "acme-llm-production",
     });
     expect(existsSync(join(repo, ".git"))).toBe(true);
+  });
+});
+
+describe("a revision that does not render: the error ends with the next step", () => {
+  it("its own program fails: this checkout's program renders its stack files instead", async () => {
+    const repo = projectRepo(scratch(), "broken-program");
+    writeFileSync(join(repo, "bin", "llmstack.js"), 'process.stderr.write("boom\\n");\nprocess.exit(1);\n');
+    commit(repo, "a program that cannot run");
+    cpSync(join(ROOT, "bin", "llmstack.js"), join(repo, "bin", "llmstack.js"));
+    const r = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
+    expect(r).toEqual({
+      code: 1,
+      stdout: "",
+      stderr:
+        "llmstack plan: --diff HEAD: rendering stack production at that revision failed (exit 1): boom; render its stack " +
+        'files with this checkout\'s program instead; run "llmstack plan --stack production --diff HEAD --render-with current"\n',
+    });
+    expect((await run(["plan", "--stack", "production", "--diff", "HEAD", "--render-with", "current"], repo)).code).toBe(0);
+    expectCleanedUp(repo);
+  });
+
+  const invalid = "Pulumi.production.yaml: invalid stack config:\n  - llmstack:gpu.memoryUtilization: Too big: expected number to be " +
+    "<=0.95 (got 1.5)\nFix these keys in Pulumi.production.yaml (every key is in docs/configuration.md)";
+
+  it("this program refuses the stack file at --diff: the revision's own program, if it is trusted", async () => {
+    const repo = projectRepo(scratch(), "refused-base");
+    edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 0.9\n", "memoryUtilization: 1.5\n");
+    commit(repo, "a stack file this program refuses");
+    edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 1.5\n", "memoryUtilization: 0.9\n");
+    const r = await run(["plan", "--stack", "production", "--diff", "HEAD", "--render-with", "current"], repo);
+    expect(r.stderr).toBe(
+      "llmstack plan: --diff HEAD: rendering stack production at that revision with this checkout's program failed: " +
+        `${invalid}; if you trust that revision, let its own program render it (that runs its code); ` +
+        'run "llmstack plan --stack production --diff HEAD --render-with revision"\n',
+    );
+  });
+
+  it("this program refuses the stack file at --head: the file as it is there, which a new commit fixes", async () => {
+    const repo = projectRepo(scratch(), "refused-head");
+    git(repo, "checkout", "--quiet", "-b", "fork");
+    edit(join(repo, "Pulumi.production.yaml"), "memoryUtilization: 0.9\n", "memoryUtilization: 1.5\n");
+    commit(repo, "a fork's stack file this program refuses");
+    const r = await run(["plan", "--stack", "production", "--diff", "main", "--head", "fork", "--render-with", "current"], repo);
+    expect(r.stderr).toBe(
+      "llmstack plan: --head fork: rendering stack production at that revision with this checkout's program failed: " +
+        `${invalid}; fix it in a new commit; this shows it as it is there; run "git show fork:Pulumi.production.yaml"\n`,
+    );
   });
 });
 

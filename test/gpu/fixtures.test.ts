@@ -143,7 +143,7 @@ describe("--query-gpu captures", () => {
     expect((error as NvidiaSmiError).kind).toBe("invalid-field");
     expect((error as NvidiaSmiError).field).toBe("compute_cap");
     expect((error as Error).message).toBe(
-      'query.csv: this nvidia-smi does not know the field "compute_cap" (older drivers lack it); query without it or upgrade the driver.',
+      'query.csv: this nvidia-smi does not know the field "compute_cap" (older drivers lack it); capture the query without it, or upgrade the driver',
     );
   });
 });
@@ -176,8 +176,7 @@ describe("plain nvidia-smi captures", () => {
     expect(d.problem).toBe(
       'nvidia-smi.txt: "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.": ' +
         "nvidia-smi is installed but the NVIDIA kernel driver is not loaded. Install or reload the driver " +
-        "(check `lsmod | grep nvidia`; reboot after a driver or kernel upgrade), or run the stack without a GPU: " +
-        "llmstack configure-gpu cpu --stack <name>.",
+        "(check `lsmod | grep nvidia`; reboot after a driver or kernel upgrade), or run the stack without a GPU",
     );
     expect(() => parseSmiTable(text, "nvidia-smi.txt")).toThrow(d.problem as string);
   });

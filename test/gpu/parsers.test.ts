@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { detectFromCaptures } from "../../src/gpu/detect";
-import { smiFailure } from "../../src/gpu/errors";
+import { CaptureError, NvidiaSmiError, smiFailure } from "../../src/gpu/errors";
 import { parseNvlinkStatus } from "../../src/gpu/nvlinkStatus";
 import { parseQueryCsv, QUERY_FIELDS } from "../../src/gpu/query";
 import { parseTopo } from "../../src/gpu/topo";
@@ -80,7 +80,7 @@ describe("parseTopo on damaged pastes", () => {
 
   it("text without a GPU0 column is refused", () => {
     expect(() => parseTopo("hello world\n", "topo.txt")).toThrow(
-      "topo.txt: no GPU0 column found; this is not `nvidia-smi topo -m` output (or nvidia-smi saw no GPU). Capture it again with: nvidia-smi topo -m > topo.txt",
+      "topo.txt: no GPU0 column found; this is not `nvidia-smi topo -m` output (or nvidia-smi saw no GPU); capture it again",
     );
   });
 });
@@ -114,7 +114,7 @@ describe("parseQueryCsv", () => {
 
   it("noheader without a field list is refused", () => {
     expect(() => parseQueryCsv("0, NVIDIA GeForce RTX 3090\n", "query.csv")).toThrow(
-      "query.csv: the CSV has no header line, so its columns are unknown; capture it with --format=csv (with the header) or run: nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,pci.bus_id,compute_cap --format=csv,noheader,nounits",
+      "query.csv: the CSV has no header line, so its columns are unknown; capture it again with the header (--format=csv, not csv,noheader)",
     );
   });
 
@@ -151,7 +151,7 @@ describe("parseNvlinkStatus", () => {
 });
 
 describe("nvidia-smi failures", () => {
-  const cpu = "or run the stack without a GPU: llmstack configure-gpu cpu --stack <name>.";
+  const cpu = "or run the stack without a GPU";
   it("not installed (exit code 127)", () => {
     expect(smiFailure("spawn nvidia-smi ENOENT", "nvidia-smi", 127)?.message).toBe(
       "nvidia-smi: nvidia-smi is not installed (exit code 127), so the NVIDIA driver is missing. Install the NVIDIA driver " +
@@ -178,5 +178,41 @@ describe("nvidia-smi failures", () => {
         names: { topo: "topo.txt", nvlink: "nvlink.txt" },
       }),
     ).toThrow("the captures disagree on the GPU count: topo.txt lists 3, nvlink.txt lists 2; capture all of them from the same host");
+  });
+});
+
+describe("a capture detection cannot use names the captures to take again", () => {
+  const caught = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (err) {
+      return err;
+    }
+    return null;
+  };
+  it("a damaged capture: that one, with the parser's message", () => {
+    const err = caught(() => detectFromCaptures({ topo: "hello world\n", names: { topo: "t.txt" } }));
+    expect(err).toBeInstanceOf(CaptureError);
+    expect([(err as CaptureError).captures, (err as CaptureError).unreadable, (err as CaptureError).message]).toEqual([
+      ["topo"],
+      false,
+      "t.txt: no GPU0 column found; this is not `nvidia-smi topo -m` output (or nvidia-smi saw no GPU); capture it again",
+    ]);
+  });
+  it("captures that disagree: each of them", () => {
+    const err = caught(() =>
+      detectFromCaptures({
+        topo: fixture("topo-3xa6000-partial-nvlink.txt"),
+        nvlink: fixture("nvlink-2xa100-pcie-none.txt"),
+        names: { topo: "topo.txt", nvlink: "nvlink.txt" },
+      }),
+    );
+    expect(err).toBeInstanceOf(CaptureError);
+    expect((err as CaptureError).captures).toEqual(["topo", "nvlink"]);
+  });
+  it("nvidia-smi's own refusal of a field keeps its kind and field", () => {
+    const err = caught(() => detectFromCaptures({ query: 'Field "compute_cap" is not a valid field to query.\n', names: { query: "q.csv" } }));
+    expect(err).toBeInstanceOf(NvidiaSmiError);
+    expect([(err as NvidiaSmiError).kind, (err as NvidiaSmiError).field]).toEqual(["invalid-field", "compute_cap"]);
   });
 });

@@ -215,8 +215,10 @@ describe("GPU checks on real nvidia-smi captures", () => {
     expect(results[1]!.found).toBe(
       'nvidia-smi --query-gpu on gpu-box: "NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver. ' +
         'Make sure that the latest NVIDIA driver is installed and running.": nvidia-smi is installed but the NVIDIA kernel driver is not loaded. ' +
-        "Install or reload the driver (check `lsmod | grep nvidia`; reboot after a driver or kernel upgrade), or run the stack without a GPU: " +
-        "llmstack configure-gpu cpu --stack <name>.",
+        "Install or reload the driver (check `lsmod | grep nvidia`; reboot after a driver or kernel upgrade), or run the stack without a GPU",
+    );
+    expect(results[1]!.fix).toBe(
+      "fix the driver, or set Pulumi.production.yaml: llmstack:gpu.mode to cpu (llmstack configure-gpu cpu --stack production)",
     );
   });
 
@@ -234,7 +236,7 @@ describe("GPU checks on real nvidia-smi captures", () => {
       fix:
         "install the NVIDIA Container Toolkit on the Docker host and restart Docker: " +
         "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html " +
-        "(or run without a GPU: llmstack configure-gpu cpu --stack <name>)",
+        "(or run without a GPU: llmstack configure-gpu cpu --stack production)",
     });
   });
 

@@ -10,7 +10,7 @@ import { StackConfigError } from "../../src/config/errors";
 import { parseStackConfig, SECRET_KEYS } from "../../src/config/parse";
 import { fromEntries } from "../../src/config/stackFile";
 import { detectFromCaptures } from "../../src/gpu/detect";
-import { NvidiaSmiError } from "../../src/gpu/errors";
+import { CaptureError, NvidiaSmiError } from "../../src/gpu/errors";
 import { parseNvlinkStatus } from "../../src/gpu/nvlinkStatus";
 import { parseQueryCsv } from "../../src/gpu/query";
 import { parseSmiTable } from "../../src/gpu/smiTable";
@@ -200,7 +200,7 @@ function judge<T>(parse: () => T, validate: (r: T) => string[], names: readonly 
   try {
     result = parse();
   } catch (err) {
-    const clear = err instanceof NvidiaSmiError || (err instanceof Error && err.constructor === Error);
+    const clear = err instanceof NvidiaSmiError || err instanceof CaptureError || (err instanceof Error && err.constructor === Error);
     if (!clear) return [`crashed with ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`];
     if (!names.some((n) => (err as Error).message.includes(n))) return [`error names no capture: ${(err as Error).message}`];
     return [];
