@@ -156,7 +156,17 @@ describe("llmstack validate against a real Docker daemon", () => {
     stackFile("gpu", requireDaemon(), GPU, port);
     const cpu = await validate("cpu");
     expect(failedBesidesImages(cpu.checks)).toEqual([]);
-    expect(cpu.checks.map((c) => c.check)).toEqual(["docker.daemon", "docker.api", "docker.images", "host.ports", "host.disk", "pulumi.cli"]);
+    expect(cpu.checks.map((c) => c.check)).toEqual([
+      "docker.daemon",
+      "docker.api",
+      "docker.images",
+      "postgres.data",
+      "host.ports",
+      "host.disk",
+      "pulumi.cli",
+    ]);
+    // A stack that never ran has no data volume yet: nothing to compare, and nothing is created.
+    expect(byName(cpu.checks, "postgres.data").status).toBe("pass");
     expect(byName(cpu.checks, "host.ports").found).toBe(`127.0.0.1:${port} free`);
     expect(cpu.code).toBe(byName(cpu.checks, "docker.images").status === "fail" ? 1 : 0);
 
