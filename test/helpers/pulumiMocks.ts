@@ -177,9 +177,12 @@ export async function runProgram(
         return mockResourceState(args);
       },
       call(args: pulumi.runtime.MockCallArgs) {
-        // The preflight gate's host probe: the reference host, idle and ready.
         if (args.token === "command:local:run") {
-          return { command: args.inputs.command, stdout: IDLE_REFERENCE_HOST_PROBE, stderr: "", assets: {} };
+          // The GPU probe reports its transport's exit code; the reference host, idle and ready, answers it.
+          // The Postgres data check (postgres.data) is the other command: a new host has no data volume yet.
+          const command = String(args.inputs.command);
+          const stdout = command.includes("@@transport") ? IDLE_REFERENCE_HOST_PROBE : "volume absent\n";
+          return { command, stdout, stderr: "", assets: {} };
         }
         return args.inputs;
       },
