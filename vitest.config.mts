@@ -8,6 +8,9 @@ export default defineConfig({
     exclude: ["test/integration/**", "**/node_modules/**"],
     // Mock tests import the Pulumi program, which registers resources on module load.
     isolate: true,
+    // vitest's default is one worker fewer than the cores, which on a 2-core CI machine is one: every
+    // file would run after the other while the second core idles.
+    maxWorkers: 2,
     // The Pulumi program reads the Hugging Face cache for the model's facts (src/hub): tests see no cache
     // and no network, never the machine's own cache.
     env: { HF_HUB_CACHE: "test/fixtures/hub/no-such-cache", HF_HUB_OFFLINE: "1" },

@@ -3,7 +3,7 @@ import type { StackConfig } from "../../src/config/schema";
 import { readStack } from "../../src/config/stackFile";
 import { planStack } from "../../src/plan/stack";
 import type { ContainerSpec, ServiceName, StackPlan } from "../../src/plan/types";
-import { ROOT } from "./pulumiMocks";
+import { ROOT } from "./root";
 
 export const STACKS = ["development", "staging", "production"] as const;
 
