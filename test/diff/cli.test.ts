@@ -1,13 +1,15 @@
 /**
  * `llmstack plan --diff` end to end: a temporary git repository holding a copy of the project, a
  * commit, a real edit in the working tree, and the diff against that commit (rendered by the
- * committed revision's own program in a temporary worktree).
+ * committed revision's own program in a temporary worktree). The repository's own `bin/llmstack.js`
+ * runs where its working tree's program differs from this checkout's (a program edit) and once for the
+ * wiring; where only stack files are edited the two programs are the same, and the command runs here.
  */
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/root";
-import { cli, commit, edit, expectCleanedUp, jsonDiff, projectRepo as repoIn, run, useScratch } from "./repo";
+import { commit, edit, expectCleanedUp, jsonDiff, projectRepo as repoIn, run, useScratch } from "./repo";
 
 const scratchDir = useScratch();
 const projectRepo = (name: string, omit: readonly string[] = []): string => repoIn(scratchDir(), name, omit);
@@ -30,11 +32,11 @@ describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
     expect(changed[1]!.changes.map((c) => c.field)).toEqual(["envs[PLAN_REVISION]"]);
     expectCleanedUp(repo);
 
-    const md = await cli(["plan", "--stack", "production", "--diff", "HEAD", "--markdown"], repo);
+    const md = await run(["plan", "--stack", "production", "--diff", "HEAD", "--markdown"], repo);
     expect(md.code).toBe(2);
     expect(md.stdout.split("\n")[0]).toBe("<!-- llmstack-plan-diff:production -->");
     expect(md.stdout).toContain("> `vllm`: restart with downtime: GPU container, frees its GPUs and reloads the model.");
-    const text = await cli(["plan", "--stack", "production", "--diff", "HEAD"], repo);
+    const text = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
     expect(text.stdout).toContain("      command --gpu-memory-utilization: 0.9 → 0.85 (forces replacement)\n");
     expect(text.stdout).not.toContain("VLLM_GPU_MEMORY_UTILIZATION");
     expect(text.stdout).not.toContain("labels[");
@@ -70,7 +72,7 @@ describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
   it("a comment-only edit changes nothing and exits 0", async () => {
     const repo = projectRepo("comment");
     edit(join(repo, "Pulumi.production.yaml"), /^# .*$/m, "# The production stack, reviewed in every pull request.");
-    const r = await cli(["plan", "--stack", "production", "--diff", "HEAD"], repo);
+    const r = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n").at(-2)).toMatch(/^no changes: 0 to replace, 0 to update in place, 0 to create, 0 to delete, \d+ unchanged$/);
     expectCleanedUp(repo);
@@ -79,11 +81,11 @@ describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
   it("an added stack: every container is created", async () => {
     const repo = projectRepo("added", ["Pulumi.staging.yaml"]);
     cpSync(join(ROOT, "Pulumi.staging.yaml"), join(repo, "Pulumi.staging.yaml"));
-    const { code, diff } = await jsonDiff(repo, "staging");
+    const { code, diff } = await jsonDiff(repo, "staging", "HEAD", run);
     expect(code).toBe(2);
     expect(diff.stackAdded).toBe(true);
     const planned = JSON.parse(
-      (await cli(["plan", "--stack", "staging", "--json"], repo)).stdout,
+      (await run(["plan", "--stack", "staging", "--json"], repo)).stdout,
     ) as { containers: { service: string }[] };
     expect(diff.containers.map((c) => [c.service, c.action])).toEqual(planned.containers.map((c) => [c.service, "create"]));
     expect(diff.counts.create).toBe(planned.containers.length);

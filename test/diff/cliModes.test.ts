@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import type { PlanDiff } from "../../src/diff/types";
 import { ROOT } from "../helpers/root";
 import { pulumiCiphertext } from "../helpers/pulumiSecrets";
-import { cli, commit, edit, expectCleanedUp, git, projectRepo, run, useScratch } from "./repo";
+import { commit, edit, expectCleanedUp, git, projectRepo, run, useScratch } from "./repo";
 
 const scratch = useScratch();
 
@@ -142,7 +142,7 @@ describe("what reaches the diff end to end", () => {
     edit(file, oldCipher, newCipher);
 
     // The default mode, as CI runs it: the base rendered by its own program.
-    const text = await cli(["plan", "--stack", "production", "--diff", "HEAD"], repo);
+    const text = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
     expect(text.code).toBe(2);
     const lines = text.stdout.split("\n");
     expect(lines.filter((l) => /postgresPassword|^secrets/.test(l))).toEqual([
@@ -165,7 +165,7 @@ describe("what reaches the diff end to end", () => {
   it("monitoring turned off: the protected data volumes in the JSON, exit 2 (the base's own program)", async () => {
     const repo = projectRepo(scratch(), "volumes");
     edit(join(repo, "Pulumi.production.yaml"), "  llmstack:monitoring:\n    enabled: true", "  llmstack:monitoring:\n    enabled: false");
-    const r = await cli(["plan", "--stack", "production", "--diff", "HEAD", "--json"], repo);
+    const r = await run(["plan", "--stack", "production", "--diff", "HEAD", "--json"], repo);
     expect(r.code).toBe(2);
     expect(diffOf(r.stdout).volumes.map((v) => [v.key, v.action, v.data, v.outcome])).toEqual([
       ["prometheus-data", "delete", true, "fails"],

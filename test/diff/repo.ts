@@ -51,9 +51,20 @@ export function commit(repo: string, message: string): void {
   git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "--quiet", "-m", message);
 }
 
-/** A git repository under `scratch` with the project's files committed; returns its path. */
-export function projectRepo(scratch: string, name: string, omit: readonly string[] = []): string {
-  const repo = join(scratch, name);
+/** The project's files, committed once per scratch directory: what every repository starts as. */
+const templates = new Map<string, string>();
+
+function template(scratch: string): string {
+  let dir = templates.get(scratch);
+  if (dir === undefined) {
+    dir = join(scratch, ".template");
+    initRepo(dir, []);
+    templates.set(scratch, dir);
+  }
+  return dir;
+}
+
+function initRepo(repo: string, omit: readonly string[]): void {
   mkdirSync(repo);
   for (const f of PROJECT_FILES) cpSync(join(ROOT, f), join(repo, f), { recursive: true });
   for (const f of readdirSync(ROOT).filter((x) => /^Pulumi\.[\w.-]+\.yaml$/.test(x) && !omit.includes(x))) {
@@ -62,6 +73,18 @@ export function projectRepo(scratch: string, name: string, omit: readonly string
   symlinkSync(join(ROOT, "node_modules"), join(repo, "node_modules"), "dir");
   git(repo, "init", "--quiet", "--initial-branch=main");
   commit(repo, "base");
+}
+
+/**
+ * A git repository under `scratch` with the project's files committed; returns its path. A copy of the
+ * scratch directory's template (the same single commit) unless files are omitted: a copy costs a
+ * fraction of a fresh `git init`, `add` and `commit` of the whole tree.
+ */
+export function projectRepo(scratch: string, name: string, omit: readonly string[] = []): string {
+  const repo = join(scratch, name);
+  if (omit.length > 0) initRepo(repo, omit);
+  // The node_modules link is copied as a link.
+  else cpSync(template(scratch), repo, { recursive: true });
   return repo;
 }
 
@@ -92,8 +115,17 @@ export async function cli(argv: string[], repo: string): Promise<Result> {
   return realExec(process.execPath, ["bin/llmstack.js", ...argv], { cwd: repo, timeoutMs: 120_000 });
 }
 
-export async function jsonDiff(repo: string, stack: string, rev = "HEAD", extra: string[] = []): Promise<{ code: number; diff: PlanDiff }> {
-  const r = await cli(["plan", "--stack", stack, "--diff", rev, "--json", ...extra], repo);
+/**
+ * `plan --diff REV --json`, through the repository's own CLI by default; `run` where the working tree's
+ * program is this checkout's (only stack files edited), which saves starting it.
+ */
+export async function jsonDiff(
+  repo: string,
+  stack: string,
+  rev = "HEAD",
+  how: typeof cli | typeof run = cli,
+): Promise<{ code: number; diff: PlanDiff }> {
+  const r = await how(["plan", "--stack", stack, "--diff", rev, "--json"], repo);
   if (r.code === 1) throw new Error(`plan --diff failed: ${r.stderr}`);
   return { code: r.code, diff: JSON.parse(r.stdout) as PlanDiff };
 }
