@@ -5,6 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/schema";
+import { orderByDependencies } from "../plan/order";
 import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
 import type { ContainerDeps } from "./container";
 import { preflightGate } from "./preflightGate";
@@ -94,27 +95,4 @@ export class LlmStack extends pulumi.ComponentResource {
     this.smokeTest = smokeResult;
     this.registerOutputs({ network: this.network.name, smokeTest: this.smokeTest });
   }
-}
-
-/** Containers in an order where each comes after everything it depends on; fails on a cycle. */
-export function orderByDependencies(specs: readonly ContainerSpec[]): ContainerSpec[] {
-  const byService = new Map(specs.map((s) => [s.service, s]));
-  const done = new Set<ServiceName>();
-  const visiting = new Set<ServiceName>();
-  const out: ContainerSpec[] = [];
-  const visit = (s: ContainerSpec): void => {
-    if (done.has(s.service)) return;
-    if (visiting.has(s.service)) throw new Error(`dependency cycle through ${s.service}`);
-    visiting.add(s.service);
-    for (const d of s.dependsOn) {
-      const dep = byService.get(d);
-      if (!dep) throw new Error(`${s.service} depends on ${d}, which the plan does not have`);
-      visit(dep);
-    }
-    visiting.delete(s.service);
-    done.add(s.service);
-    out.push(s);
-  };
-  specs.forEach(visit);
-  return out;
 }

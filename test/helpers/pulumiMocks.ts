@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { DEFAULT_MONITORING_IMAGES } from "../../src/config/monitoringSchema";
 import { DIGEST_ENVIRONMENTS, hasDigest } from "../../src/plan/digests";
-import { HOOK_FOUND, probeOutput, RIG_3090, rigQuery } from "../preflight/probeOutput";
+import { IDLE_REFERENCE_HOST_PROBE } from "../preflight/probeOutput";
 import { APP_IMAGES } from "./stacks";
 
 import { ROOT } from "./root";
@@ -31,24 +31,6 @@ export interface CapturedOptions {
   readonly name: string;
   readonly opts: pulumi.ResourceOptions;
 }
-
-/**
- * What the preflight probe prints on the reference host with nothing running: the NVIDIA hook on
- * dockerd's PATH, two idle RTX 3090s (rigQuery; driver 610.43.02 unless another is given), the NV4 bridge
- * (topo -m and nvlink --status captures), no compute processes.
- */
-export function idleReferenceHostProbe(driver = "610.43.02"): string {
-  return probeOutput({
-    hook: HOOK_FOUND,
-    query: rigQuery(driver),
-    topo: RIG_3090.topo,
-    nvlink: RIG_3090.nvlink,
-    apps: { text: "" },
-    stackpids: { text: "" },
-  });
-}
-
-export const IDLE_REFERENCE_HOST_PROBE = idleReferenceHostProbe();
 
 /** Values the tests use for the stack's secrets; each is distinctive so a leak is easy to find. */
 export const TEST_SECRETS: Record<string, string> = {

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { StackConfigError } from "../../src/config/errors";
 import { CUDA_CONTEXT_MIB, CUDA_RESERVED_MIB } from "../../src/config/gpuBookings";
-import { orderByDependencies } from "../../src/deploy/stack";
+import { orderByDependencies } from "../../src/plan/order";
 import { takesGpuMemory } from "../../src/monitoring/dcgm";
 import { planFromValues, rawValues } from "../helpers/stacks";
 

@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { envList, MASK, planJson } from "../../src/plan/render";
-import { orderByDependencies } from "../../src/deploy/stack";
+import { orderByDependencies } from "../../src/plan/order";
 import { container, planFromValues, planOf, rawValues, STACKS, withAppImages } from "../helpers/stacks";
 
 const mask = (): string => MASK;

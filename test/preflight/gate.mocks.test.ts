@@ -4,8 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { appImagesOverride, configFor, idleReferenceHostProbe, mockResourceState, TEST_SECRETS, testPinned, unwrap } from "../helpers/pulumiMocks";
-import { HOOK_FOUND, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
+import { appImagesOverride, configFor, mockResourceState, TEST_SECRETS, testPinned, unwrap } from "../helpers/pulumiMocks";
+import { HOOK_FOUND, HOST_A100, idleReferenceHostProbe, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
 
 interface GateRun {
   readonly types: string[];

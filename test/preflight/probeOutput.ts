@@ -53,3 +53,21 @@ export const HOST_A100 = {
   query: { text: capture("smi-2xa100-pcie-40gb.txt") },
   nvlink: { text: capture("nvlink-2xa100-pcie-none.txt") },
 };
+
+/**
+ * What the preflight probe prints on the reference host with nothing running: the NVIDIA hook on
+ * dockerd's PATH, two idle RTX 3090s (rigQuery; driver 610.43.02 unless another is given), the NV4 bridge
+ * (topo -m and nvlink --status captures), no compute processes.
+ */
+export function idleReferenceHostProbe(driver = "610.43.02"): string {
+  return probeOutput({
+    hook: HOOK_FOUND,
+    query: rigQuery(driver),
+    topo: RIG_3090.topo,
+    nvlink: RIG_3090.nvlink,
+    apps: { text: "" },
+    stackpids: { text: "" },
+  });
+}
+
+export const IDLE_REFERENCE_HOST_PROBE = idleReferenceHostProbe();

@@ -13,9 +13,8 @@ import { parseComputeApps, parseStackPids } from "../../src/preflight/gpuChecks"
 import { parseDf, parseListeners } from "../../src/preflight/hostChecks";
 import { stackNeeds } from "../../src/preflight/needs";
 import { transportFor } from "../../src/preflight/probe";
-import { IDLE_REFERENCE_HOST_PROBE } from "../helpers/pulumiMocks";
 import { planOf, rawValues } from "../helpers/stacks";
-import { HOOK_FOUND, HOOK_MISSING, HOST_A100, probeOutput, RIG_3090, RIG_3090_UUIDS } from "../preflight/probeOutput";
+import { HOOK_FOUND, HOOK_MISSING, HOST_A100, IDLE_REFERENCE_HOST_PROBE, probeOutput, RIG_3090, RIG_3090_UUIDS } from "../preflight/probeOutput";
 import { damaged } from "./smiDamage";
 import { tryAll } from "./fuzzing";
 

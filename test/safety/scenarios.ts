@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { vi } from "vitest";
 import type { StackPlan } from "../../src/plan/types";
-import { configFor, IDLE_REFERENCE_HOST_PROBE, mockResourceState } from "../helpers/pulumiMocks";
+import { configFor, mockResourceState } from "../helpers/pulumiMocks";
+import { IDLE_REFERENCE_HOST_PROBE } from "../preflight/probeOutput";
 import { planFromValues, rawValues } from "../helpers/stacks";
 import { resolveOutput, settle } from "./walker";
 
