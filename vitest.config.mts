@@ -11,6 +11,9 @@ export default defineConfig({
     // vitest's default is one worker fewer than the cores, which on a 2-core CI machine is one: every
     // file would run after the other while the second core idles.
     maxWorkers: 2,
+    // A fresh worker thread per file (isolate) costs less CPU than a fresh child process; nothing under
+    // test needs a process of its own (no process.chdir, no process.exit).
+    pool: "threads",
     // The Pulumi program reads the Hugging Face cache for the model's facts (src/hub): tests see no cache
     // and no network, never the machine's own cache.
     env: { HF_HUB_CACHE: "test/fixtures/hub/no-such-cache", HF_HUB_OFFLINE: "1" },
