@@ -8,7 +8,9 @@
  *   layer (facts import config to parse image references); gpu and capacity do not import the planner;
  *   the planner does not import hub, the one module that reads a model's files (the CLI and the program
  *   resolve a model's facts and hand them to the pure planner);
- * - no file imports itself through a cycle.
+ * - no file imports itself through a cycle;
+ * - the test helpers that plan stacks or build probe output load no Pulumi package: the SDK takes most
+ *   of a second to load, in every test file that reaches it.
  * Shared types with no home in either side (ExecFn) live in src/exec.ts, which imports nothing; text
  * tables for a terminal, in src/table.ts.
  */
@@ -128,5 +130,28 @@ describe("the import rules", () => {
     };
     for (const f of files) if (!state.has(f)) visit(f);
     expect(cycles).toEqual([]);
+  });
+});
+
+/** The packages `file` loads, through every relative import it makes (type-only imports count too). */
+function packagesReached(file: string, seen = new Set<string>()): Set<string> {
+  const out = new Set<string>();
+  if (seen.has(file)) return out;
+  seen.add(file);
+  for (const { fileName } of ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles) {
+    if (!fileName.startsWith(".")) {
+      out.add(fileName);
+      continue;
+    }
+    const base = resolve(dirname(file), fileName);
+    const target = [`${base}.ts`, join(base, "index.ts"), base].find((p) => existsSync(p) && statSync(p).isFile());
+    if (target) for (const p of packagesReached(target, seen)) out.add(p);
+  }
+  return out;
+}
+
+describe("test helpers that need no Pulumi load none", () => {
+  it.each(["test/helpers/root.ts", "test/helpers/stacks.ts", "test/preflight/probeOutput.ts"])("%s", (helper) => {
+    expect([...packagesReached(join(ROOT, helper))].filter((p) => p.startsWith("@pulumi/"))).toEqual([]);
   });
 });
