@@ -62,6 +62,12 @@ interface Edge {
   readonly to: string;
 }
 
+/** The file a relative import in `from` (an absolute path) names, if it exists. */
+function importedFile(from: string, fileName: string): string | undefined {
+  const base = resolve(dirname(from), fileName);
+  return [`${base}.ts`, join(base, "index.ts"), base].find((p) => existsSync(p) && statSync(p).isFile());
+}
+
 function graph(): { files: string[]; edges: Edge[]; packages: Edge[] } {
   const files = [...walk(join(ROOT, "src")), ...walk(join(ROOT, "policy"))].map((f) => relative(ROOT, f));
   const edges: Edge[] = [];
@@ -73,8 +79,7 @@ function graph(): { files: string[]; edges: Edge[]; packages: Edge[] } {
         packages.push({ from: file, to: fileName });
         continue;
       }
-      const base = resolve(ROOT, dirname(file), fileName);
-      const target = [`${base}.ts`, join(base, "index.ts"), base].find((p) => existsSync(p) && statSync(p).isFile());
+      const target = importedFile(join(ROOT, file), fileName);
       if (target) edges.push({ from: file, to: relative(ROOT, target) });
     }
   }
@@ -143,8 +148,7 @@ function packagesReached(file: string, seen = new Set<string>()): Set<string> {
       out.add(fileName);
       continue;
     }
-    const base = resolve(dirname(file), fileName);
-    const target = [`${base}.ts`, join(base, "index.ts"), base].find((p) => existsSync(p) && statSync(p).isFile());
+    const target = importedFile(file, fileName);
     if (target) for (const p of packagesReached(target, seen)) out.add(p);
   }
   return out;
