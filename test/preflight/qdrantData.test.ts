@@ -4,41 +4,20 @@
  * and the upgrade rule of src/facts/qdrant.ts.
  */
 import { describe, expect, it } from "vitest";
-import { parseStackConfig } from "../../src/config/parse";
-import type { ExecResult } from "../../src/exec";
 import { parseQdrantVersion, qdrantImageVersion, qdrantMove, QDRANT_UPGRADE_DOC } from "../../src/facts/qdrant";
-import { stackNeeds } from "../../src/preflight/needs";
 import { checkQdrantData, parseQdrantData, qdrantDataScript } from "../../src/preflight/qdrantData";
-import { runPreflight } from "../../src/preflight/run";
-import { fakeIo, type ExecCall } from "../helpers/fakeIo";
-import { rawValues, planFromValues } from "../helpers/stacks";
+import { cpuNeedsWith, dataCheckResults } from "./dataHost";
 
 const VOLUME = "llm-multimodal-stack-development-qdrant-data";
 const CONTAINER = "llm-multimodal-stack-development-qdrant";
 const LABEL = `the label org.opencontainers.image.version of the image of the container ${CONTAINER}`;
 const IMAGE = "qdrant/qdrant:v1.15.5";
 
-function needsWith(qdrant: string) {
-  const values = rawValues("development");
-  values.gpu = { mode: "cpu" };
-  values.images = { ...(values.images as object), qdrant };
-  return stackNeeds(parseStackConfig(values, "Pulumi.development.yaml"), planFromValues(values, "development"));
-}
+const needsWith = (qdrant: string) => cpuNeedsWith({ qdrant });
 
-const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: "" });
-
-/** A daemon that answers, a new Postgres volume, and a Qdrant volume whose script prints `volume`. */
+/** A new Postgres volume, and a Qdrant volume whose script prints `volume`. */
 async function check(qdrant: string, volume: string) {
-  const handler = (c: ExecCall): ExecResult => {
-    if (c.file === "sh" && c.opts?.input?.includes(`'${VOLUME}'`)) return ok(volume);
-    if (c.file === "sh" && c.opts?.input?.includes("volume inspect")) return ok("volume absent\n");
-    if (c.file !== "docker") return { code: 127, stdout: "", stderr: "not found" };
-    if (c.args[2] === "version") return ok(JSON.stringify({ Server: { Version: "28.2.2", ApiVersion: "1.50" } }));
-    if (c.args[2] === "image") return ok("sha256:0123\n");
-    return { code: 1, stdout: "", stderr: "unexpected" };
-  };
-  const io = fakeIo("/nowhere", handler, { PATH: "/usr/bin" });
-  const results = await runPreflight(needsWith(qdrant), io.exec, io.env);
+  const results = await dataCheckResults(needsWith(qdrant), (script) => (script.includes(`'${VOLUME}'`) ? volume : "volume absent\n"));
   expect(results.map((r) => r.check).slice(0, 5)).toEqual(["docker.daemon", "docker.api", "docker.images", "postgres.data", "qdrant.data"]);
   return results.find((r) => r.check === "qdrant.data");
 }
