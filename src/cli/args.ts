@@ -63,6 +63,15 @@ export function textArg(flag: string, raw: string, what: string): string {
   return raw;
 }
 
+/** An http(s) URL, such as a gateway's base URL. */
+export function httpUrlArg(flag: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^https?:\/\/[^\s/]+\S*$/.test(textArg(flag, raw, "an http(s) URL"))) {
+    refuse(flag, raw, "must be an http(s) URL such as http://localhost:4000");
+  }
+  return raw;
+}
+
 /** A stack name, required: what `Pulumi.<name>.yaml` is named by. `example` is the command line with one. */
 export function requireStack(raw: string | undefined, example: string): asserts raw is string {
   if (raw === undefined) throw new ArgumentError("--stack is required: the stack whose file is Pulumi.<name>.yaml", example);

@@ -10,7 +10,7 @@ import { shellWord } from "../config/shell";
 import { resolve } from "node:path";
 import { compareText, parseBenchResult, progressBar, reportText, type BenchResult } from "../bench/report";
 import { runBench } from "../bench/run";
-import { ArgumentError, intArg, pathArg, requireStack, textArg } from "./args";
+import { ArgumentError, httpUrlArg, intArg, pathArg, requireStack, textArg } from "./args";
 import { commandLine, defineCommand, parseCommand } from "./command";
 import { UsageError, type CliIo } from "./io";
 import { renderStack } from "./renderStack";
@@ -86,9 +86,7 @@ export async function benchCommand(argv: string[], io: CliIo, stderrIsTty = proc
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(keyEnv)) {
     throw new ArgumentError(`--api-key-env ${JSON.stringify(keyEnv)}: must be an environment variable name such as BENCH_KEY`);
   }
-  if (values.url !== undefined && !/^https?:\/\/[^\s/]+\S*$/.test(textArg("url", values.url, "an http(s) URL"))) {
-    throw new ArgumentError(`--url must be an http(s) URL such as http://localhost:4000, got ${JSON.stringify(values.url)}`);
-  }
+  httpUrlArg("url", values.url);
   if (values.model !== undefined) textArg("model", values.model, "the model name the gateway serves");
   const compare = pathArg("compare", values.compare, io.cwd, "file");
   const apiKey = io.env[keyEnv];

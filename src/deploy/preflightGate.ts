@@ -2,7 +2,7 @@
  * The preflight gate inside the Pulumi program: before the stack's Docker provider is configured (so before
  * any container, GPU or not, is registered), the GPU checks run on the host through the @pulumi/command
  * provider's `local.run` invoke (on the machine running Pulumi; over ssh for an `ssh://` Docker host).
- * The Postgres data check (`postgres.data`) runs there too, for every stack with Postgres.
+ * The data volume checks (`postgres.data`, `qdrant.data`) run there too, for every stack with those stores.
  * `pulumi up` stops with the failed check's message and changes nothing; a preview that cannot reach the
  * host says it skipped them. `llmstack:preflight.enabled: false` turns the gate off, and says so.
  * https://www.pulumi.com/registry/packages/command/api-docs/local/run/
@@ -15,15 +15,11 @@ import type { StackConfig } from "../config/schema";
 import type { StackPlan } from "../plan/types";
 import { gateVerdict } from "../preflight/gate";
 import { stackNeeds } from "../preflight/needs";
-import {
-  checkPostgresData,
-  parsePostgresData,
-  postgresDataCommandLine,
-  postgresDataNeed,
-  postgresDataScript,
-  postgresGateError,
-} from "../preflight/postgresData";
+import { dataVolumeChecks, type VolumeCheck } from "../preflight/dataChecks";
+import { postgresDataNeed } from "../preflight/postgresData";
 import { probeCommandLine, probeScript, transportFor } from "../preflight/probe";
+import { qdrantDataNeed } from "../preflight/qdrantData";
+import { volumeCheckCommandLine, volumeGateError } from "../preflight/volumeRead";
 
 /**
  * Returns an Output that resolves to the plan's Docker host once the checks pass (and rejects with the
@@ -39,22 +35,21 @@ export function preflightGate(plan: StackPlan, parent: pulumi.Resource, config?:
     );
     return plan.dockerHost;
   }
-  const postgres = postgresGate(plan, parent);
+  const volumes = dataVolumeChecks({ postgres: postgresDataNeed(plan), qdrant: qdrantDataNeed(plan) }, plan.dockerHost).map(
+    (vc) => volumeGate(plan, parent, vc),
+  );
   const gpu = gpuGate(plan, parent, cfg);
-  return pulumi.all([postgres, gpu]).apply(() => plan.dockerHost);
+  return pulumi.all([...volumes, gpu]).apply(() => plan.dockerHost);
 }
 
 /**
- * The Postgres version on the retained data volume against the planned image (src/preflight/postgresData.ts),
- * for every stack with Postgres, GPU or not; the docker CLI reaches the host with --host, so tcp:// too.
+ * A retained data volume against the planned image (src/preflight/postgresData.ts, qdrantData.ts), for
+ * every stack with that store, GPU or not; the docker CLI reaches the host with --host, so tcp:// too.
  */
-function postgresGate(plan: StackPlan, parent: pulumi.Resource): pulumi.Input<null> {
-  const need = postgresDataNeed(plan);
-  if (need === null) return null;
-  const line = postgresDataCommandLine(postgresDataScript(need, ["--host", plan.dockerHost]));
-  return command.local.runOutput({ command: line }, { parent }).apply((r) => {
-    const result = checkPostgresData(need, parsePostgresData(typeof r.stdout === "string" ? r.stdout : ""));
-    const error = postgresGateError(plan.stackFile, plan.stack, result);
+function volumeGate(plan: StackPlan, parent: pulumi.Resource, vc: VolumeCheck): pulumi.Output<null> {
+  return command.local.runOutput({ command: volumeCheckCommandLine(vc.script) }, { parent }).apply((r) => {
+    const result = vc.check(typeof r.stdout === "string" ? r.stdout : "");
+    const error = volumeGateError(plan.stackFile, plan.stack, result);
     if (error !== null) throw new Error(printable(error));
     const say = `preflight: ${result.check} ${result.status}: ${printable(result.found)}`;
     if (result.status === "warn") pulumi.log.warn(say, parent);

@@ -9,6 +9,7 @@ import { ownImageKeys, runsIn } from "../config/services";
 import type { ServiceName, StackPlan } from "../plan/types";
 import { vllmImageCuda } from "./imageCuda";
 import { postgresDataNeed, type PostgresDataNeed } from "./postgresData";
+import { qdrantDataNeed, type QdrantDataNeed } from "./qdrantData";
 
 export interface GpuNeed {
   /** Host GPU ID as the stack file writes it: an index ("0") or a UUID. */
@@ -71,6 +72,8 @@ export interface StackNeeds {
   readonly vllmImageBytes: number;
   /** The Postgres data volume and the planned major version; null when the stack runs no Postgres. */
   readonly postgres: PostgresDataNeed | null;
+  /** The Qdrant storage volume and the planned image; null when the stack runs no Qdrant. */
+  readonly qdrant: QdrantDataNeed | null;
 }
 
 const GIB = 1024 ** 3;
@@ -122,6 +125,7 @@ export function stackNeeds(config: StackConfig, plan: StackPlan): StackNeeds {
     modelBytes,
     vllmImageBytes: (config.gpu.mode === "cpu" ? VLLM_IMAGE_GIB.cpu : VLLM_IMAGE_GIB.gpu) * GIB,
     postgres: postgresDataNeed(plan),
+    qdrant: qdrantDataNeed(plan),
   };
 }
 

@@ -4,11 +4,8 @@
  * PG_INCOMPATIBLE_FATAL), and from 18 the official image looks for its data elsewhere in the volume, so a
  * major-version change on a volume with data is refused here, before anything is replaced.
  *
- * The volume is read through the docker CLI (`--host`, so it works for unix://, tcp:// and ssh:// hosts
- * alike): `docker volume inspect`, then a `docker run --rm` of an image already on the host (the planned
- * Postgres image, else the image of the stack's Postgres container) that lists PG_VERSION with the volume
- * mounted read-only and without copying anything into it. No image is pulled; a volume that does not exist
- * is not created (it is inspected first); the one-shot container is removed when it exits.
+ * The volume is read as src/preflight/volumeRead.ts reads one, in the planned Postgres image, else the image
+ * of the stack's Postgres container, listing PG_VERSION.
  */
 import { shellQuote, shellWords } from "../config/shell";
 import {
@@ -21,6 +18,7 @@ import {
 import { DATA_VOLUMES } from "../plan/dataStores";
 import type { StackPlan } from "../plan/types";
 import { fail, pass, warn, type CheckResult } from "./types";
+import { oneShotLines, outputLines, volumeInspectLines, volumeOutcome, type VolumeProblem } from "./volumeRead";
 
 export const POSTGRES_DATA_CHECK = "postgres.data";
 
@@ -44,54 +42,28 @@ export function postgresDataNeed(plan: StackPlan): PostgresDataNeed | null {
   return { volume: volume.name, image: container.image, major, layout: postgresDataLayout(major), containerName: container.name };
 }
 
-/** Where the volume is mounted in the one-shot container. */
-const AT = "/llmstack-volume";
-
 /** A POSIX sh script that reports the volume's PG_VERSION files, one fact a line (parsed below). */
 export function postgresDataScript(need: PostgresDataNeed, dockerArgs: readonly string[]): string {
   const d = shellWords(["docker", ...dockerArgs]);
-  const vol = shellQuote(need.volume);
   // PG_VERSION at the root is a 17-or-older layout; <major>/docker/PG_VERSION is 18 and newer's.
   const list = `for f in PG_VERSION */docker/PG_VERSION; do [ -f "$f" ] && echo "found $f $(head -n 1 "$f")"; done; echo listed`;
-  return [
-    `out=$(${d} volume inspect --format '{{.Name}}' ${vol} 2>&1)`,
-    `if [ $? -ne 0 ]; then`,
-    `  case "$out" in *"no such volume"*|*"No such volume"*) echo "volume absent";; *) echo "volume error $(echo "$out" | tail -n 1)";; esac`,
-    `  exit 0`,
-    `fi`,
-    `for img in ${shellQuote(need.image)} $(${d} container inspect --format '{{.Image}}' ${shellQuote(need.containerName)} 2>/dev/null); do`,
-    `  ${d} image inspect --format '{{.Id}}' "$img" >/dev/null 2>&1 || continue`,
-    `  echo "image $img"`,
-    `  ${d} run --rm --network none --user 0 --entrypoint sh --workdir ${AT} ` +
-      `--mount type=volume,src=${need.volume},dst=${AT},readonly,volume-nocopy "$img" -c ${shellQuote(list)} 2>&1`,
-    `  exit 0`,
-    `done`,
-    `echo "no image"`,
-    `exit 0`,
-  ].join("\n");
+  const images = `${shellQuote(need.image)} $(${d} container inspect --format '{{.Image}}' ${shellQuote(need.containerName)} 2>/dev/null)`;
+  return [...volumeInspectLines(d, need.volume), ...oneShotLines(d, need.volume, images, list)].join("\n");
 }
 
 export type VolumeRead =
-  | { readonly kind: "absent" }
-  | { readonly kind: "unreadable"; readonly why: string }
+  | VolumeProblem
   | { readonly kind: "read"; readonly image: string; readonly versions: readonly { readonly path: string; readonly version: string }[] };
 
 export function parsePostgresData(text: string): VolumeRead {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  if (lines.includes("volume absent")) return { kind: "absent" };
-  const error = lines.find((l) => l.startsWith("volume error "));
-  if (error !== undefined) return { kind: "unreadable", why: `docker volume inspect failed: ${error.slice(13)}` };
-  if (lines.includes("no image")) return { kind: "unreadable", why: "no image to read it with is on the host" };
-  const image = lines.find((l) => l.startsWith("image "))?.slice(6);
-  if (image === undefined || !lines.includes("listed")) {
-    const last = lines.filter((l) => !l.startsWith("image ")).pop() ?? "no output";
-    return { kind: "unreadable", why: `reading it failed: ${last}` };
-  }
+  const lines = outputLines(text);
+  const outcome = volumeOutcome(lines);
+  if (outcome.kind !== "listed") return outcome;
   const versions = lines.flatMap((l) => {
     const m = /^found (\S+) (\S+)$/.exec(l);
     return m === null ? [] : [{ path: m[1]!, version: m[2]! }];
   });
-  return { kind: "read", image, versions };
+  return { kind: "read", image: outcome.image, versions };
 }
 
 /** Where PG_VERSION of a layout lies in the volume. */
@@ -132,20 +104,5 @@ export function checkPostgresData(need: PostgresDataNeed, read: VolumeRead): Che
     `keep llmstack:images.postgres at Postgres ${old.version} for now, and move the data to ${need.major} by dump ` +
       `and restore: pg_dump -Fc from the running ${old.version} server (docker exec ${need.containerName} pg_dump -Fc ...), ` +
       `then restore into a new ${need.major} data volume; the steps are in ${POSTGRES_UPGRADE_DOC}`,
-  );
-}
-
-/** One command line that runs the script here (the docker CLI reaches the host through --host); exits 0. */
-export function postgresDataCommandLine(script: string): string {
-  return `echo ${Buffer.from(script, "utf8").toString("base64")} | base64 -d | sh -s 2>&1; exit 0`;
-}
-
-/** The error `pulumi up` and `preview` stop with when the check failed; null otherwise. */
-export function postgresGateError(stackFile: string, stack: string, result: CheckResult): string | null {
-  if (result.status !== "fail") return null;
-  return (
-    `${stackFile}: preflight failed, so no container was replaced and nothing was changed:\n` +
-    `  - ${result.check}: ${result.found}\n    fix: ${result.fix}\n` +
-    `Run \`llmstack validate --stack ${stack}\` to see every check.`
   );
 }

@@ -22,8 +22,8 @@ import { gpuCheckResults, type Sections } from "./gpuFacts";
 import { parseStackPids } from "./gpuChecks";
 import { checkDisk, checkPorts, checkPulumiCli, parseDf, parseListeners } from "./hostChecks";
 import { checkImages, imageState, type ImageState } from "./images";
+import { dataVolumeChecks } from "./dataChecks";
 import type { StackNeeds } from "./needs";
-import { checkPostgresData, parsePostgresData, postgresDataScript } from "./postgresData";
 import { parseProbe, probeScript, transportFor, type SectionName } from "./probe";
 import { fail, warn, type CheckResult } from "./types";
 
@@ -78,11 +78,10 @@ export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.
     const states = await imageStates(needs.images.map((i) => i.ref), docker, exec, env);
     results.push(checkImages(needs.images, states, host));
     imagePresent = states[needs.images.findIndex((i) => i.ref === needs.vllmImage)]?.kind === "on-host";
-    if (needs.postgres !== null) {
-      // Run here with --host: the docker CLI reaches unix://, tcp:// and ssh:// daemons alike.
-      const script = postgresDataScript(needs.postgres, ["--host", host]);
-      const read = await exec("sh", ["-s"], { input: script, timeoutMs: TIMEOUT_MS });
-      results.push(checkPostgresData(needs.postgres, parsePostgresData(read.stdout)));
+    // Run here with --host: the docker CLI reaches unix://, tcp:// and ssh:// daemons alike.
+    for (const vc of dataVolumeChecks(needs, host)) {
+      const read = await exec("sh", ["-s"], { input: vc.script, timeoutMs: TIMEOUT_MS });
+      results.push(vc.check(read.stdout));
     }
   }
 

@@ -4,6 +4,7 @@
  * containers, locally or over ssh), and the gateway's model list and one 1-token request. Everything
  * outside comes through the injected exec, fetch and clock, so tests answer for the host.
  */
+import { isLoopback } from "../config/schema";
 import type { ExecFn } from "../exec";
 import type { ContainerSpec, StackPlan } from "../plan/types";
 import { parseComputeApps, parseStackPids } from "../preflight/gpuChecks";
@@ -25,6 +26,8 @@ export interface StatusDeps {
   readonly now: () => number;
   /** The gateway's key (LITELLM_MASTER_KEY); without it, the gateway is not asked. */
   readonly apiKey?: string;
+  /** The gateway's base URL as this machine reaches it (a tunnel's), instead of the plan's. */
+  readonly gatewayUrl?: string;
 }
 
 export interface ContainerStatus {
@@ -108,6 +111,41 @@ export async function gpuStatus(plan: StackPlan, exec: ExecFn): Promise<GpuStatu
 
 const base = (url: string): string => url.replace(/\/+$/, "");
 
+/** The machine a Docker host names, when it is another machine: ssh://, or tcp:// beyond loopback. */
+function otherMachine(dockerHost: string): string | null {
+  if (!/^(ssh|tcp):\/\//.test(dockerHost)) return null;
+  const host = new URL(dockerHost.replace(/^tcp:/, "http:")).hostname.replace(/^\[|\]$/g, "");
+  return dockerHost.startsWith("ssh:") || !isLoopbackHost(host) ? host : null;
+}
+
+const isLoopbackHost = (host: string): boolean => host === "localhost" || isLoopback(host);
+
+/**
+ * A gateway published on loopback (the default, `gateway.bindAddress: 127.0.0.1`) of another machine: its
+ * URL here would reach this machine's own loopback, where another service, or none, answers. Skipped, with
+ * the tunnel that reaches it and the flag that asks through the tunnel.
+ */
+function loopbackElsewhere(plan: StackPlan): GatewayStatus | null {
+  const gateway = new URL(plan.gatewayUrl);
+  const address = gateway.hostname.replace(/^\[|\]$/g, "");
+  const dockerHost = plan.containers.find((c) => c.service === "litellm")?.host ?? plan.dockerHost;
+  const machine = otherMachine(dockerHost);
+  if (machine === null || !isLoopbackHost(address)) return null;
+  const port = gateway.port === "" ? (gateway.protocol === "https:" ? "443" : "80") : gateway.port;
+  // ssh's port and destination as the Docker host names them (src/preflight/probe.ts); for tcp://, the machine.
+  const args = transportFor(dockerHost).sshArgs;
+  const p = args.indexOf("-p");
+  const ssh = args.length === 0 ? [machine] : [...(p >= 0 ? ["-p", args[p + 1]!] : []), args[args.length - 1]!];
+  return {
+    kind: "skipped",
+    why:
+      `the gateway listens on ${gateway.host} of ${machine} (${dockerHost}), which this machine cannot reach; ` +
+      `open a tunnel to it first: ssh -N -f -L ${port}:${gateway.hostname}:${port} ${ssh.join(" ")}`,
+    // The tunnel's end here has the same address and port, so the plan's URL (and its TLS name) reaches it.
+    fix: `llmstack status --stack ${plan.stack} --gateway-url ${base(plan.gatewayUrl)}`,
+  };
+}
+
 /** GET /v1/models, then one chat completion of one token, timed. */
 export async function gatewayStatus(plan: StackPlan, deps: StatusDeps): Promise<GatewayStatus> {
   if (deps.apiKey === undefined || deps.apiKey === "") {
@@ -118,8 +156,10 @@ export async function gatewayStatus(plan: StackPlan, deps: StatusDeps): Promise<
     };
   }
   if (deps.fetch === undefined) return { kind: "skipped", why: "this command has no network access", fix: "" };
+  const unreachable = deps.gatewayUrl === undefined ? loopbackElsewhere(plan) : null;
+  if (unreachable !== null) return unreachable;
   const headers = { "content-type": "application/json", authorization: `Bearer ${deps.apiKey}` };
-  const url = base(plan.gatewayUrl);
+  const url = base(deps.gatewayUrl ?? plan.gatewayUrl);
   try {
     const list = await deps.fetch(`${url}/v1/models`, { headers, signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS) });
     if (!list.ok) return { kind: "failed", what: `GET ${url}/v1/models answered HTTP ${list.status}` };

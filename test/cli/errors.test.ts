@@ -170,6 +170,12 @@ function cases(dir: string): Record<string, Case> {
       text: 'llmstack status: --stack is required: the stack whose file is Pulumi.<name>.yaml; run "llmstack status --stack production"\n',
       fix: "llmstack status --stack production",
     },
+    "status with a --gateway-url that is not an http(s) URL": {
+      argv: ["status", "--stack", "production", "--gateway-url", "127.0.0.1:4000"],
+      code: 2,
+      text: 'llmstack status: --gateway-url "127.0.0.1:4000": must be an http(s) URL such as http://localhost:4000; run "llmstack status --help"\n',
+      fix: "llmstack status --help",
+    },
     "status of a host without Docker": {
       argv: ["status", "--stack", "production"],
       code: 1,

@@ -98,6 +98,15 @@ describe("llmstack status", () => {
     expect(sleeps).toEqual([WATCH_SECONDS * 1000]);
   });
 
+  it("asks the gateway at --gateway-url, e.g. a tunnel's end", async () => {
+    const host = healthyHost(planOf("development"));
+    host.probe = probeText([], []);
+    const gw = fakeGateway(["qwen2.5-1.5b-instruct"]);
+    const io = { ...fakeIo(ROOT, (c) => answer(host, c), { LITELLM_MASTER_KEY: "sk-test" }), fetch: gw.fetch };
+    expect(await main(["status", "--stack", "development", "--gateway-url", "http://127.0.0.1:14000"], io)).toBe(0);
+    expect(gw.requests.map((r) => r.url)).toEqual(["http://127.0.0.1:14000/v1/models", "http://127.0.0.1:14000/v1/chat/completions"]);
+  });
+
   it("refuses a --watch that is not a number of seconds, before reading the host (exit 2)", async () => {
     const { io } = setUp();
     expect(await main(["status", "--stack", "development", "--watch", "soon"], io)).toBe(2);

@@ -90,7 +90,7 @@ describe("the Pulumi CLI llmstack up runs", () => {
     const dir = readyHost();
     const io = fakeIo(dir, (c) => docker(c) ?? { code: 127, stdout: "", stderr: "not found" });
     expect(await main(["up", "--stack", "local"], io)).toBe(1);
-    expect(io.out()).toContain("Pulumi.local.yaml: the host can run this stack (6 checks, none failed)\n");
+    expect(io.out()).toContain("Pulumi.local.yaml: the host can run this stack (7 checks, none failed)\n");
     expect(io.err()).toBe(
       "up: the Pulumi CLI is neither on PATH nor in .llmstack/pulumi, so pulumi up was not run; install it " +
         "(https://www.pulumi.com/docs/iac/download-install/), open a new shell and run up again; " +

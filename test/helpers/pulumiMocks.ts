@@ -161,7 +161,7 @@ export async function runProgram(
       call(args: pulumi.runtime.MockCallArgs) {
         if (args.token === "command:local:run") {
           // The GPU probe reports its transport's exit code; the reference host, idle and ready, answers it.
-          // The Postgres data check (postgres.data) is the other command: a new host has no data volume yet.
+          // The data volume checks (postgres.data, qdrant.data) are the others: a new host has no data volume yet.
           const command = String(args.inputs.command);
           const stdout = command.includes("@@transport") ? IDLE_REFERENCE_HOST_PROBE : "volume absent\n";
           return { command, stdout, stderr: "", assets: {} };

@@ -161,12 +161,14 @@ describe("llmstack validate against a real Docker daemon", () => {
       "docker.api",
       "docker.images",
       "postgres.data",
+      "qdrant.data",
       "host.ports",
       "host.disk",
       "pulumi.cli",
     ]);
     // A stack that never ran has no data volume yet: nothing to compare, and nothing is created.
     expect(byName(cpu.checks, "postgres.data").status).toBe("pass");
+    expect(byName(cpu.checks, "qdrant.data").status).toBe("pass");
     expect(byName(cpu.checks, "host.ports").found).toBe(`127.0.0.1:${port} free`);
     expect(cpu.code).toBe(byName(cpu.checks, "docker.images").status === "fail" ? 1 : 0);
 

@@ -14,6 +14,8 @@ interface GateRun {
   readonly invokes: { token: string; command: string }[];
   /** The Postgres data check's invokes (src/preflight/postgresData.ts), decoded to the script they run. */
   readonly postgresScripts: string[];
+  /** The Qdrant data check's (src/preflight/qdrantData.ts), decoded likewise. */
+  readonly qdrantScripts: string[];
   readonly error: Error | null;
 }
 
@@ -25,8 +27,10 @@ async function runGate(
   stdout: string | undefined,
   preview = false,
   postgresStdout = "volume absent\n",
+  qdrantStdout = "volume absent\n",
 ): Promise<GateRun> {
   const postgresScripts: string[] = [];
+  const qdrantScripts: string[] = [];
   const types: string[] = [];
   const containers: string[] = [];
   const invokes: { token: string; command: string }[] = [];
@@ -39,6 +43,10 @@ async function runGate(
       },
       call(args) {
         const script = Buffer.from(/^echo (\S+) \|/.exec(String(args.inputs.command))?.[1] ?? "", "base64").toString();
+        if (args.token === "command:local:run" && script.includes("-qdrant-data' ")) {
+          qdrantScripts.push(script);
+          return { command: args.inputs.command, stdout: qdrantStdout, stderr: "", assets: {} };
+        }
         if (args.token === "command:local:run" && script.includes("volume inspect")) {
           postgresScripts.push(script);
           return { command: args.inputs.command, stdout: postgresStdout, stderr: "", assets: {} };
@@ -73,9 +81,9 @@ async function runGate(
     const error = await Promise.race([done, failure]);
     // Give anything still waiting on the provider a moment to (not) register.
     await new Promise((r) => setTimeout(r, 200));
-    return { types, containers, invokes, postgresScripts, error };
+    return { types, containers, invokes, postgresScripts, qdrantScripts, error };
   } catch (err) {
-    return { types, containers, invokes, postgresScripts, error: err as Error };
+    return { types, containers, invokes, postgresScripts, qdrantScripts, error: err as Error };
   } finally {
     process.removeAllListeners("unhandledRejection");
     for (const l of saved) process.on("unhandledRejection", l);
@@ -186,6 +194,7 @@ describe("the preflight gate in the program", () => {
     expect(run.error).toBe(null);
     expect(run.invokes).toEqual([]);
     expect(run.postgresScripts).toEqual([]);
+    expect(run.qdrantScripts).toEqual([]);
     expect(warn.mock.calls.map((c) => c[0])).toContain(
       "preflight: llmstack:preflight.enabled is false in Pulumi.production.yaml, so the host's GPUs are not checked before " +
         "containers are created; run `llmstack validate --stack production` to check them",
@@ -229,5 +238,28 @@ describe("the preflight gate in the program", () => {
         "(no image to read it with is on the host), so a major-version change is not checked",
     );
     expect(run.containers).toContain("llm-multimodal-stack-development-postgres");
+  });
+
+  it("stops pulumi up, on a tcp:// host too, when the retained Qdrant storage was last served by a release two minors back", async () => {
+    const served =
+      "ran ref sha256:4f1c\nran label v1.13.2\nran tags qdrant/qdrant:v1.13.2\nplanned label\n" +
+      "image sha256:4f1c\ncollection 0.4.2 docs\nlisted\n";
+    const run = await runGate("development", { "llmstack:dockerHost": "tcp://10.0.0.5:2376" }, undefined, false, "volume absent\n", served);
+    expect(run.qdrantScripts).toHaveLength(1);
+    expect(run.postgresScripts).toHaveLength(1);
+    expect(run.qdrantScripts[0]).toContain("'docker' '--host' 'tcp://10.0.0.5:2376' volume inspect --format '{{.Name}}' 'llm-multimodal-stack-development-qdrant-data'");
+    expect(run.error?.message).toBe(
+      'error serializing property "host": ' +
+        "Pulumi.development.yaml: preflight failed, so no container was replaced and nothing was changed:\n" +
+        "  - qdrant.data: the volume llm-multimodal-stack-development-qdrant-data holds 1 Qdrant collection (docs), last served by " +
+        "Qdrant 1.13.2 (the label org.opencontainers.image.version of the image of the container llm-multimodal-stack-development-qdrant), " +
+        "but llmstack:images.qdrant is qdrant/qdrant:v1.15.5 (Qdrant 1.15.5): Qdrant migrates its storage one minor release at a time, " +
+        "so 1.13.2 to 1.15.5 skips 1.14\n" +
+        "    fix: step through each minor release in between at its latest patch: set llmstack:images.qdrant to " +
+        "qdrant/qdrant:v1.14.<latest patch>, running pulumi up and waiting for Qdrant to be ready after each, then qdrant/qdrant:v1.15.5; " +
+        "the steps are in docs/operations.md#upgrading-qdrant\n" +
+        "Run `llmstack validate --stack development` to see every check.",
+    );
+    expect(run.types.filter((t) => t.startsWith("docker:"))).toEqual([]);
   });
 });

@@ -6,39 +6,20 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseStackConfig } from "../../src/config/parse";
-import type { ExecResult } from "../../src/exec";
 import { PG_INCOMPATIBLE_FATAL, postgresDataLayout, postgresMajor, POSTGRES_UPGRADE_DOC } from "../../src/facts/postgres";
-import { stackNeeds } from "../../src/preflight/needs";
 import { parsePostgresData, postgresDataScript } from "../../src/preflight/postgresData";
-import { runPreflight } from "../../src/preflight/run";
-import { fakeIo, type ExecCall } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/root";
 import { container, planFromValues, rawValues } from "../helpers/stacks";
+import { cpuNeedsWith, dataCheckResults } from "./dataHost";
 
 const VOLUME = "llm-multimodal-stack-development-postgres-data";
 const CONTAINER = "llm-multimodal-stack-development-postgres";
 
-function needsWith(postgres: string) {
-  const values = rawValues("development");
-  values.gpu = { mode: "cpu" };
-  values.images = { ...(values.images as object), postgres };
-  return stackNeeds(parseStackConfig(values, "Pulumi.development.yaml"), planFromValues(values, "development"));
-}
+const needsWith = (postgres: string) => cpuNeedsWith({ postgres });
 
-const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: "" });
-
-/** A daemon that answers, and a host whose Postgres volume script prints `volume`. */
+/** A daemon that answers, and a host whose volume scripts print `volume`. */
 async function check(postgres: string, volume: string) {
-  const handler = (c: ExecCall): ExecResult => {
-    if (c.file === "sh" && c.opts?.input?.includes("volume inspect")) return ok(volume);
-    if (c.file !== "docker") return { code: 127, stdout: "", stderr: "not found" };
-    if (c.args[2] === "version") return ok(JSON.stringify({ Server: { Version: "28.2.2", ApiVersion: "1.50" } }));
-    if (c.args[2] === "image") return ok("sha256:0123\n");
-    return { code: 1, stdout: "", stderr: "unexpected" };
-  };
-  const io = fakeIo("/nowhere", handler, { PATH: "/usr/bin" });
-  const results = await runPreflight(needsWith(postgres), io.exec, io.env);
+  const results = await dataCheckResults(needsWith(postgres), () => volume);
   return results.find((r) => r.check === "postgres.data");
 }
 

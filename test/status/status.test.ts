@@ -195,6 +195,41 @@ describe("the gateway", () => {
     expect(statusText(s)).toContain("\ngateway: models qwen2.5-1.5b-instruct; a 1-token request took 60 ms\n");
   });
 
+  it("does not ask a gateway on the loopback of an ssh:// host here, and names the tunnel and the flag that reach it", async () => {
+    const values = rawValues("development");
+    values.dockerHost = "ssh://deploy@gpu-box:2222";
+    const plan = planFromValues(values, "development");
+    expect(plan.gatewayUrl).toBe("http://127.0.0.1:4000");
+    const host = healthyHost(plan);
+    host.probe = probeText([], []);
+    const gw = fakeGateway(["qwen2.5-1.5b-instruct"]);
+    const s = await gatherStatus(plan, deps(host, [], { fetch: gw.fetch, apiKey: "sk-test" }));
+    expect(gw.requests).toEqual([]);
+    expect(s.gateway).toEqual({
+      kind: "skipped",
+      why:
+        "the gateway listens on 127.0.0.1:4000 of gpu-box (ssh://deploy@gpu-box:2222), which this machine cannot reach; " +
+        "open a tunnel to it first: ssh -N -f -L 4000:127.0.0.1:4000 -p 2222 deploy@gpu-box",
+      fix: "llmstack status --stack development --gateway-url http://127.0.0.1:4000",
+    });
+    expect(exitCodeOf(problemsOf(s))).toBe(0);
+
+    const tunnelled = await gatherStatus(plan, deps(host, [], { fetch: gw.fetch, apiKey: "sk-test", gatewayUrl: "http://127.0.0.1:14000/" }));
+    expect(tunnelled.gateway).toEqual({ kind: "ok", models: ["qwen2.5-1.5b-instruct"], latencyMs: 60 });
+    expect(gw.requests.map((r) => r.url)).toEqual(["http://127.0.0.1:14000/v1/models", "http://127.0.0.1:14000/v1/chat/completions"]);
+  });
+
+  it("asks a loopback gateway of a tcp:// host on this machine's loopback, which is the same machine", async () => {
+    const values = rawValues("development");
+    values.dockerHost = "tcp://127.0.0.1:2375";
+    const plan = planFromValues(values, "development");
+    const host = healthyHost(plan);
+    const gw = fakeGateway(["qwen2.5-1.5b-instruct"]);
+    const s = await gatherStatus(plan, deps(host, [], { fetch: gw.fetch, apiKey: "sk-test" }));
+    expect(s.gateway).toEqual({ kind: "ok", models: ["qwen2.5-1.5b-instruct"], latencyMs: 60 });
+    expect(gw.requests[0]?.url).toBe("http://127.0.0.1:4000/v1/models");
+  });
+
   it("is a problem when a request fails, with the gateway's logs as the fix", async () => {
     const plan = planOf("development");
     const host = healthyHost(plan);
