@@ -14,7 +14,7 @@ import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
 import { fakeIo } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/root";
 import { planOf } from "../helpers/stacks";
-import { appendTo, capacityCases, captureCases, project, setupCases, SMI, tools, type Case } from "./errorCases";
+import { appendTo, capacityCases, captureCases, project, rollbackCases, setupCases, SMI, tools, type Case } from "./errorCases";
 
 function cases(dir: string): Record<string, Case> {
   const oneGpu = project((d) => {
@@ -28,6 +28,7 @@ function cases(dir: string): Record<string, Case> {
     ...captureCases(),
     ...capacityCases(),
     ...setupCases(),
+    ...Object.fromEntries(Object.entries(rollbackCases()).map(([k, c]) => [k, { ...c, text: c.text.replace("DIR", dir) }])),
     "bench without --stack": {
       argv: ["bench"],
       code: 2,
@@ -211,7 +212,7 @@ function cases(dir: string): Record<string, Case> {
       code: 1,
       text:
         "llmstack: unknown command 'deploy'; the commands are bench, capacity, configure-gpu, gpu, images, plan, " +
-        'quickstart, secrets, status, validate, up; run "llmstack --help"\n',
+        'quickstart, rollback, secrets, status, validate, up; run "llmstack --help"\n',
       fix: "llmstack --help",
     },
   };
@@ -224,7 +225,7 @@ describe("every error ends with the command that fixes it", () => {
   it("covers every command", () => {
     const commands = new Set(Object.values(all).map((c) => c.argv[0]));
     expect([...commands].sort()).toEqual(
-      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "secrets", "status", "up", "validate"],
+      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "rollback", "secrets", "status", "up", "validate"],
     );
   });
 
