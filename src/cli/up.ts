@@ -4,12 +4,15 @@
  * stop before that while an image has no digest.
  */
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
+import { REVISION_ENV } from "../plan/lastGood";
 import { requireStack } from "./args";
 import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
+import { stackFileRevision } from "./lastGood";
 import { callingPulumi, locatePulumi, missingPulumi } from "./pulumiCli";
 import { renderStack } from "./renderStack";
 import { validateCommand } from "./validate";
+import { replacedVllmFailure } from "./vllmFailure";
 
 export const upCli = () =>
   defineCommand("up", {
@@ -43,8 +46,19 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`up: ${missingPulumi()}\n`);
     return 1;
   }
-  const r = await pio.exec("pulumi", ["up", "--stack", values.stack, ...positionals], { cwd: io.cwd, passthrough: true });
+  // Where the config comes from (the stack file's hash, its commit), for the record of a good update.
+  const revision = JSON.stringify(await stackFileRevision(io, values.stack));
+  const r = await pio.exec("pulumi", ["up", "--stack", values.stack, ...positionals], {
+    cwd: io.cwd,
+    passthrough: true,
+    env: { ...io.env, [REVISION_ENV]: revision },
+  });
   if (r.code !== 0) {
+    const vllm = await replacedVllmFailure(pio, plan);
+    if (vllm !== null) {
+      io.stderr(`up: ${vllm}\n`);
+      return 1;
+    }
     // Pulumi printed why; what it created stays in the stack's state, so up again goes on from there.
     io.stderr(`up: pulumi up --stack ${values.stack} failed (exit ${r.code}); fix what its output above says; run "llmstack up --stack ${values.stack}"\n`);
     return 1;
