@@ -4,11 +4,14 @@
  * stop before that while an image has no digest.
  */
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
-import { REVISION_ENV } from "../plan/lastGood";
+import { parseStackConfig } from "../config/parse";
+import { isBlueGreen } from "../config/rolloutSchema";
+import { readStack } from "../config/stackFile";
+import { LAST_GOOD_ENV, REVISION_ENV } from "../plan/lastGood";
 import { requireStack } from "./args";
 import { defineCommand, parseCommand } from "./command";
 import { type CliIo } from "./io";
-import { stackFileRevision } from "./lastGood";
+import { readLastGood, stackFileRevision } from "./lastGood";
 import { callingPulumi, locatePulumi, missingPulumi } from "./pulumiCli";
 import { renderStack } from "./renderStack";
 import { validateCommand } from "./validate";
@@ -51,7 +54,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
   const r = await pio.exec("pulumi", ["up", "--stack", values.stack, ...positionals], {
     cwd: io.cwd,
     passthrough: true,
-    env: { ...io.env, [REVISION_ENV]: revision },
+    env: { ...io.env, [REVISION_ENV]: revision, ...(await lastGoodEnv(pio, values.stack)) },
   });
   if (r.code !== 0) {
     const vllm = await replacedVllmFailure(pio, plan);
@@ -64,4 +67,15 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * A blue-green rollout checks the new vLLM against the running one: the program gets the stack's last
+ * good record ("none" before the first good update). Other stacks get nothing.
+ */
+async function lastGoodEnv(io: CliIo, stack: string): Promise<Record<string, string>> {
+  const raw = readStack(io.cwd, stack);
+  if (!isBlueGreen(parseStackConfig(raw.values, raw.stackFile))) return {};
+  const record = await readLastGood(io, stack);
+  return { [LAST_GOOD_ENV]: record === null ? "none" : JSON.stringify(record) };
 }

@@ -8,7 +8,17 @@ import { StackConfigError } from "../config/errors";
 import { resolveModelFromCache } from "../hub";
 import { budgetJson } from "../plan/capacity";
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
-import { LAST_GOOD_OUTPUT, lastGoodRecord, REVISION_ENV, type LastGoodConfig } from "../plan/lastGood";
+import { isBlueGreen } from "../config/rolloutSchema";
+import { parseStackConfig } from "../config/parse";
+import type { StackConfig } from "../config/schema";
+import {
+  LAST_GOOD_ENV,
+  LAST_GOOD_OUTPUT,
+  lastGoodRecord,
+  parseLastGood,
+  REVISION_ENV,
+  type LastGoodConfig,
+} from "../plan/lastGood";
 import { missingSecrets, planStack } from "../plan/stack";
 import { secretValueProblems } from "../plan/encode";
 import { missingSecretsMessage, secretValuesMessage } from "./secrets";
@@ -43,6 +53,7 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     config: loaded.config,
     secretsPresent: loaded.raw.secretsPresent,
     model,
+    ...runningConfig(loaded.config, loaded.raw.stackFile, loaded.raw.stack),
   });
   // Everything is checked before the first resource is registered.
   const violations = plan.capacity.result?.violations ?? [];
@@ -97,4 +108,25 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
 function recordedWhenHealthy(stack: LlmStack, record: LastGoodConfig): pulumi.Output<LastGoodConfig> {
   const ids = [...stack.containers.values()].map((c) => c.id);
   return pulumi.all([stack.smokeTest, ...ids]).apply(() => record);
+}
+
+/**
+ * The running stack's config for a blue-green rollout (src/plan/blueGreen.ts), from the last good record
+ * `llmstack up` hands over in LAST_GOOD_ENV. An update without it is refused: the new vLLM could land on
+ * the GPUs the running one holds. A preview goes on without the check, with a warning.
+ */
+function runningConfig(config: StackConfig, stackFile: string, stack: string): { running?: StackConfig } {
+  if (!isBlueGreen(config)) return {};
+  const handed = process.env[LAST_GOOD_ENV];
+  if (handed === undefined) {
+    const why =
+      `${stackFile}: llmstack:rollout.strategy blue-green checks the new vLLM against the running one, whose config ` +
+      `llmstack up hands over (from the stack output ${LAST_GOOD_OUTPUT}); deploy with it; run "llmstack up --stack ${stack}"`;
+    if (!pulumi.runtime.isDryRun()) throw new StackConfigError(why);
+    pulumi.log.warn(why);
+    return {};
+  }
+  if (handed === "none") return {};
+  const record = parseLastGood(JSON.parse(handed) as unknown);
+  return { running: parseStackConfig(record.config, stackFile) };
 }

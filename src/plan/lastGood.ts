@@ -23,6 +23,13 @@ export const LAST_GOOD_OUTPUT = "lastGoodConfig";
  */
 export const REVISION_ENV = "LLMSTACK_REVISION";
 
+/**
+ * The environment variable through which `llmstack up` hands the program the stack's last good record
+ * (its JSON, or "none" when the stack has none yet), for a blue-green rollout's check of the new vLLM
+ * against the running one (src/plan/blueGreen.ts).
+ */
+export const LAST_GOOD_ENV = "LLMSTACK_LAST_GOOD";
+
 const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
 
 /**
