@@ -73,7 +73,7 @@ export async function upCommand(argv: string[], io: CliIo): Promise<number> {
  * A blue-green rollout checks the new vLLM against the running one: the program gets the stack's last
  * good record ("none" before the first good update). Other stacks get nothing.
  */
-async function lastGoodEnv(io: CliIo, stack: string): Promise<Record<string, string>> {
+export async function lastGoodEnv(io: CliIo, stack: string): Promise<Record<string, string>> {
   const raw = readStack(io.cwd, stack);
   if (!isBlueGreen(parseStackConfig(raw.values, raw.stackFile))) return {};
   const record = await readLastGood(io, stack);

@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
+import { lastGoodEnv } from "../../src/cli/up";
 import { PULUMI_CLI_VERSION } from "../../src/cli/pulumiCli";
 import { localStackFile } from "../../src/cli/quickstart";
 import type { ExecCall } from "../helpers/fakeIo";
 import { parseStackConfig } from "../../src/config/parse";
 import { readStack } from "../../src/config/stackFile";
 import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
-import { configSha256, lastGoodRecord, REVISION_ENV, type LastGoodConfig } from "../../src/plan/lastGood";
+import { configSha256, LAST_GOOD_ENV, lastGoodRecord, REVISION_ENV, type LastGoodConfig } from "../../src/plan/lastGood";
 import { CONTAINER_FORMAT } from "../../src/status/inspect";
 import { fakeIo } from "../helpers/fakeIo";
 import { planFromValues, planOf } from "../helpers/stacks";
@@ -175,3 +176,43 @@ describe("llmstack up when the replaced vLLM fails its health check", () => {
     expect(io.err()).toBe('up: pulumi up --stack local failed (exit 255); fix what its output above says; run "llmstack up --stack local"\n');
   });
 });
+
+describe("what llmstack up hands a blue-green program", () => {
+  function blueGreenProject(): string {
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-up-bg-"));
+    cpSync(join(ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
+    const file = readFileSync(join(ROOT, "Pulumi.development.yaml"), "utf8").concat("  llmstack:rollout:\n    strategy: blue-green\n");
+    writeFileSync(join(dir, "Pulumi.development.yaml"), file);
+    return dir;
+  }
+  const answering = (stack: { code: number; stdout: string; stderr: string }) => (c: ExecCall) =>
+    c.file === "pulumi" && c.args[0] === "stack" ? stack : { code: 127, stdout: "", stderr: "not found" };
+
+  it("the last good record, which the program checks the new vLLM against", async () => {
+    const dir = blueGreenProject();
+    const record = goodDevelopmentRecord();
+    const io = fakeIo(dir, answering({ code: 0, stdout: JSON.stringify(record), stderr: "" }));
+    expect(await lastGoodEnv(io, "development")).toEqual({ [LAST_GOOD_ENV]: JSON.stringify(record) });
+  });
+
+  it("none before the first good update", async () => {
+    const io = fakeIo(blueGreenProject(), answering({ code: 255, stdout: "", stderr: "error: current stack does not have output property 'lastGoodConfig'\n" }));
+    expect(await lastGoodEnv(io, "development")).toEqual({ [LAST_GOOD_ENV]: "none" });
+  });
+
+  it("nothing, and no Pulumi call, for a stack without the opt-in", async () => {
+    const io = fakeIo(ROOT);
+    expect(await lastGoodEnv(io, "development")).toEqual({});
+    expect(io.calls).toEqual([]);
+  });
+});
+
+function goodDevelopmentRecord(): LastGoodConfig {
+  const values = { ...readStack(ROOT, "development").values, rollout: { strategy: "blue-green" } };
+  return lastGoodRecord({
+    plan: planFromValues(values, "development"),
+    config: parseStackConfig(values, "Pulumi.development.yaml"),
+    values,
+    secretsPresent: new Set(),
+  });
+}
