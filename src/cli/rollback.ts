@@ -16,7 +16,7 @@ import { createInterface } from "node:readline/promises";
 import { relative } from "node:path";
 import { stackFileName } from "../config/stackFile";
 import { diffText } from "../diff/render";
-import { REVISION_ENV, revisionName, type LastGoodConfig } from "../plan/lastGood";
+import { LAST_GOOD_ENV, REVISION_ENV, revisionName, type LastGoodConfig } from "../plan/lastGood";
 import { PULUMI_DOWNLOAD, PULUMI_INSTALL } from "../preflight/hostChecks";
 import { requireStack } from "./args";
 import { commandLine, defineCommand, parseCommand } from "./command";
@@ -92,8 +92,9 @@ export async function rollbackCommand(argv: string[], io: CliIo, confirm: Confir
   const r = await pio.exec("pulumi", ["up", "--stack", stack, "--config-file", files.stackFile, "--yes"], {
     cwd: io.cwd,
     passthrough: true,
-    // The update records the same revision as the update that first deployed this config.
-    env: { ...io.env, [REVISION_ENV]: JSON.stringify(record.revision) },
+    // The update records the same revision as the update that first deployed this config; a blue-green
+    // stack checks its vLLM against the last good one, which is the one it deploys again.
+    env: { ...io.env, [REVISION_ENV]: JSON.stringify(record.revision), [LAST_GOOD_ENV]: JSON.stringify(record) },
   });
   if (r.code !== 0) {
     io.stderr(

@@ -12,7 +12,7 @@ import { main } from "../../src/cli/main";
 import { rollbackCommand, type Confirm } from "../../src/cli/rollback";
 import { parseStackConfig } from "../../src/config/parse";
 import type { ExecResult } from "../../src/exec";
-import { configSha256, lastGoodRecord, REVISION_ENV, type LastGoodConfig } from "../../src/plan/lastGood";
+import { configSha256, LAST_GOOD_ENV, lastGoodRecord, REVISION_ENV, type LastGoodConfig } from "../../src/plan/lastGood";
 import { fakeIo, type ExecCall } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/root";
 import { planFromValues, rawValues } from "../helpers/stacks";
@@ -79,7 +79,7 @@ describe("llmstack rollback", () => {
       {
         file: "pulumi",
         args: ["up", "--stack", "development", "--config-file", deployed, "--yes"],
-        opts: { cwd: dir, passthrough: true, env: { PATH: "/usr/bin", [REVISION_ENV]: JSON.stringify(rec.revision) } },
+        opts: { cwd: dir, passthrough: true, env: { PATH: "/usr/bin", [REVISION_ENV]: JSON.stringify(rec.revision), [LAST_GOOD_ENV]: JSON.stringify(rec) } },
       },
     ]);
     // The stack file deployed: the recorded plain values, the user's credential and salt as they were.
