@@ -10,3 +10,4 @@ export const vllmArgs = outputs.vllmArgs;
 export const network = outputs.network;
 export const smokeTest = outputs.smokeTest;
 export const gatewayMasterKey = outputs.gatewayMasterKey;
+export const lastGoodConfig = outputs.lastGoodConfig;

@@ -17,6 +17,7 @@ import { imagesCli, imagesCommand } from "./images";
 import { processIo, type CliIo } from "./io";
 import { planCli, planCommand } from "./plan";
 import { LOCAL_STACK, quickstartCli, quickstartCommand } from "./quickstart";
+import { rollbackCli, rollbackCommand } from "./rollback";
 import { secretsCli, secretsCommand } from "./secrets";
 import { statusCli, statusCommand } from "./status";
 import { upCli, upCommand } from "./up";
@@ -38,6 +39,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   images: { define: imagesCli, run: (argv, io) => imagesCommand(argv, io) },
   plan: { define: planCli, run: planCommand },
   quickstart: { define: quickstartCli, run: quickstartCommand, stack: LOCAL_STACK },
+  rollback: { define: rollbackCli, run: (argv, io) => rollbackCommand(argv, io) },
   secrets: { define: secretsCli, run: (argv, io) => secretsCommand(argv, io) },
   status: { define: statusCli, run: (argv, io) => statusCommand(argv, io) },
   validate: { define: validateCli, run: validateCommand },

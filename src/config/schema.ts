@@ -5,6 +5,7 @@
  * Keys live in the `llmstack` namespace: `llmstack:gpu`, `llmstack:model`, ... Secrets are top-level keys
  * (`llmstack:postgresPassword`) so `pulumi config set --secret` can write them.
  */
+import { rolloutIssues, rolloutSchema } from "./rolloutSchema";
 import { z } from "zod";
 import { monitoringSchema, type MonitoringSecretName } from "./monitoringSchema";
 import { preflightSchema } from "./preflightSchema";
@@ -266,6 +267,7 @@ export const stackConfigSchema = z
     monitoring: monitoringSchema.optional(),
     /** Host checks inside `pulumi up` before GPU containers are registered (src/preflight). */
     preflight: preflightSchema.default({ enabled: true }),
+    rollout: rolloutSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.environment !== "development") {
@@ -293,6 +295,7 @@ export const stackConfigSchema = z
       });
     }
     hostPortIssues(cfg, ctx);
+    rolloutIssues(cfg, ctx);
     if (cfg.monitoring?.enabled && cfg.monitoring.grafana.viaGateway && cfg.gateway.tls === undefined) {
       ctx.addIssue({
         code: "custom",

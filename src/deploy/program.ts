@@ -8,6 +8,17 @@ import { StackConfigError } from "../config/errors";
 import { resolveModelFromCache } from "../hub";
 import { budgetJson } from "../plan/capacity";
 import { unpinnedImages, unpinnedImagesMessage } from "../plan/digests";
+import { isBlueGreen } from "../config/rolloutSchema";
+import { parseStackConfig } from "../config/parse";
+import type { StackConfig } from "../config/schema";
+import {
+  LAST_GOOD_ENV,
+  LAST_GOOD_OUTPUT,
+  lastGoodRecord,
+  parseLastGood,
+  REVISION_ENV,
+  type LastGoodConfig,
+} from "../plan/lastGood";
 import { missingSecrets, planStack } from "../plan/stack";
 import { secretValueProblems } from "../plan/encode";
 import { missingSecretsMessage, secretValuesMessage } from "./secrets";
@@ -23,6 +34,8 @@ export interface StackOutputs {
   readonly network: pulumi.Output<string>;
   readonly smokeTest: pulumi.Output<string>;
   readonly gatewayMasterKey: pulumi.Output<string>;
+  /** The config this update deployed, known only once every container is up and the smoke test passed. */
+  readonly [LAST_GOOD_OUTPUT]: pulumi.Output<LastGoodConfig>;
   /** The stack component, for tests and for programs that compose it further. */
   readonly component: LlmStack;
 }
@@ -40,6 +53,7 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     config: loaded.config,
     secretsPresent: loaded.raw.secretsPresent,
     model,
+    ...runningConfig(loaded.config, loaded.raw.stackFile, loaded.raw.stack),
   });
   // Everything is checked before the first resource is registered.
   const violations = plan.capacity.result?.violations ?? [];
@@ -57,6 +71,13 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     pulumi.log.warn(unpinnedImagesMessage(plan, unpinned));
   }
   const stack = new LlmStack(plan.stack, { plan, secret: loaded.secret, config: loaded.config }, opts);
+  const record = lastGoodRecord({
+    plan,
+    config: loaded.config,
+    values: loaded.raw.values,
+    secretsPresent: loaded.raw.secretsPresent,
+    revisionHint: process.env[REVISION_ENV],
+  });
   return {
     gatewayUrl: plan.gatewayUrl,
     servedModel: plan.servedModelName,
@@ -66,6 +87,46 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
     network: stack.network.name,
     smokeTest: stack.smokeTest,
     gatewayMasterKey: stack.masterKey,
+    [LAST_GOOD_OUTPUT]: recordedWhenHealthy(stack, record),
     component: stack,
   };
+}
+
+/**
+ * The record as an output that resolves only after the whole update succeeded, so only a good update can
+ * write it. Since pulumi/pulumi#15754 (merged 2024-03) a failed update still writes each stack output whose
+ * value resolved and keeps the old value of the others ("update any stack outputs that were updated, but
+ * otherwise leave existing stack outputs as-is"), so a plain value would be written by a failed update too.
+ * This one waits for the smoke test's result (which throws when the gateway did not answer,
+ * src/deploy/smokeTest.ts) and for the ID of every container. A resource whose create fails never
+ * resolves its outputs in the program (the engine answers its registration with the error): a container
+ * with `wait` that did not become healthy within its waitTimeout (the provider's wait runs inside the
+ * create, rule "create-covers-wait" in src/facts/dockerProvider.ts), a model download that exited non-zero
+ * (src/deploy/vllm.ts). Then this value never resolves either and the previous good record stays. With the
+ * smoke test disabled, "good" means every container was created and passed its own health check.
+ */
+function recordedWhenHealthy(stack: LlmStack, record: LastGoodConfig): pulumi.Output<LastGoodConfig> {
+  const ids = [...stack.containers.values()].map((c) => c.id);
+  return pulumi.all([stack.smokeTest, ...ids]).apply(() => record);
+}
+
+/**
+ * The running stack's config for a blue-green rollout (src/plan/blueGreen.ts), from the last good record
+ * `llmstack up` hands over in LAST_GOOD_ENV. An update without it is refused: the new vLLM could land on
+ * the GPUs the running one holds. A preview goes on without the check, with a warning.
+ */
+function runningConfig(config: StackConfig, stackFile: string, stack: string): { running?: StackConfig } {
+  if (!isBlueGreen(config)) return {};
+  const handed = process.env[LAST_GOOD_ENV];
+  if (handed === undefined) {
+    const why =
+      `${stackFile}: llmstack:rollout.strategy blue-green checks the new vLLM against the running one, whose config ` +
+      `llmstack up hands over (from the stack output ${LAST_GOOD_OUTPUT}); deploy with it; run "llmstack up --stack ${stack}"`;
+    if (!pulumi.runtime.isDryRun()) throw new StackConfigError(why);
+    pulumi.log.warn(why);
+    return {};
+  }
+  if (handed === "none") return {};
+  const record = parseLastGood(JSON.parse(handed) as unknown);
+  return { running: parseStackConfig(record.config, stackFile) };
 }

@@ -9,6 +9,7 @@
  * only steer the provider itself (wait, must-run, logs). A changed Docker host is a new provider, which
  * Pulumi also answers with a replacement.
  */
+import { canonical } from "../config/canonical";
 import { flagOfLabel } from "../plan/flags";
 import { diffNetwork, diffVolumes } from "./resources";
 import type {
@@ -22,6 +23,8 @@ import type {
   RenderWith,
   SecretChange,
 } from "./types";
+
+export { canonical };
 
 /** Fields the provider changes on the running container, or that never reach Docker. */
 export const IN_PLACE_FIELDS: ReadonlySet<string> = new Set([
@@ -61,20 +64,6 @@ export const PLAN_ONLY_FIELDS: ReadonlySet<string> = new Set([
 
 export function effectOf(field: string): Effect {
   return IN_PLACE_FIELDS.has(field) ? "update" : "replace";
-}
-
-/** JSON with sorted keys, so two equal values compare equal whatever their key order. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v) ?? "undefined";
 }
 
 /** `KEY=VALUE` strings → a map; the value is everything after the first `=`. */

@@ -11,6 +11,11 @@ export interface PlanContext {
   readonly stack: string;
   readonly stackFile: string;
   readonly config: StackConfig;
+  /**
+   * vLLM's container name when it is rolled out blue-green (src/plan/blueGreen.ts): one per generation,
+   * and how LiteLLM reaches it. Undefined otherwise: vLLM is `<project>-<stack>-vllm`, reached as "vllm".
+   */
+  readonly vllmName?: string | undefined;
 }
 
 /** Physical names (containers, volumes) are scoped to the stack: `<project>-<stack>-<service or volume>`. */

@@ -32,7 +32,8 @@ export function litellmConfigYaml(ctx: PlanContext): string {
         litellm_params: {
           // hosted_vllm/ is LiteLLM's provider for a vLLM OpenAI-compatible server.
           model: `hosted_vllm/${served}`,
-          api_base: `http://vllm:${INTERNAL_PORTS.vllm}/v1`,
+          // The current blue-green generation by its container name, else the "vllm" alias.
+          api_base: `http://${ctx.vllmName ?? "vllm"}:${INTERNAL_PORTS.vllm}/v1`,
           api_key: "os.environ/VLLM_API_KEY",
         },
       },

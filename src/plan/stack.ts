@@ -2,6 +2,7 @@
  * planStack: a validated stack config → the StackPlan. Pure and deterministic: no Pulumi, no I/O.
  */
 import { StackConfigError } from "../config/errors";
+import { checkBlueGreen, withVllmName } from "./blueGreen";
 import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schema";
 import { serviceRuns } from "../config/services";
 import { TLS_DATA_VOLUME } from "./gatewayTls";
@@ -26,6 +27,11 @@ export interface PlanInput {
   /** Where image records come from (src/facts/images.ts unless a test brings stand-in images). */
   readonly imageFacts?: ImageFactsResolver;
   /**
+   * The config of the stack as it runs (its last good config), for a blue-green rollout's check that the
+   * new vLLM fits beside the running one; undefined when nothing runs yet or it is not known (offline).
+   */
+  readonly running?: StackConfig;
+  /**
    * The model's facts as the caller resolved them (the command line reads the Hugging Face cache and
    * the Hub: src/hub); without them the built-in catalog's.
    */
@@ -39,12 +45,13 @@ export function secretSource(config: StackConfig): SecretSpec["source"] {
 
 export function planStack(input: PlanInput): StackPlan {
   const { config } = input;
-  const ctx: PlanContext = {
+  const ctx: PlanContext = withVllmName({
     project: input.project,
     stack: input.stack,
     stackFile: input.stackFile,
     config,
-  };
+  });
+  checkBlueGreen(ctx, input.running);
   const hfToken = input.secretsPresent.has("hfToken");
   // Each service of the table's "stack" group by its planner, in plan order; a service on your own image
   // only when the stack sets it (there is no public default to pull).

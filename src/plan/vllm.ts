@@ -63,7 +63,9 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
   const common = {
     ...base,
     service: "vllm" as const,
-    name: physicalName(ctx, "vllm"),
+    name: ctx.vllmName ?? physicalName(ctx, "vllm"),
+    // A blue-green generation has a name of its own, so its replacement is created before it is deleted.
+    deleteBeforeReplace: ctx.vllmName === undefined,
     image: stackVllmImage(config),
     entrypoints: ["vllm", "serve"],
     command: vllmArgs(ctx),

@@ -347,3 +347,47 @@ export function setupCases(): Record<string, Case> {
     },
   };
 }
+
+/** rollback: a stack without a record, a stack the backend lacks, no Pulumi CLI. */
+export function rollbackCases(): Record<string, Case> {
+  const stackOutput = (result: ExecResult) => (c: ExecCall): ExecResult =>
+    c.file !== "pulumi" ? missing : c.args[0] === "stack" ? result : ok("v3.248.0\n");
+  return {
+    "rollback of a stack that has no good update yet": {
+      argv: ["rollback", "--stack", "staging"],
+      exec: stackOutput({ code: 255, stdout: "", stderr: "error: current stack does not have output property 'lastGoodConfig'\n" }),
+      code: 1,
+      text:
+        "llmstack rollback: stack staging has no recorded good config yet: an update records one (the stack output " +
+        "lastGoodConfig) only when every container came up healthy and the smoke test passed, and none of this stack's " +
+        'updates has, so there is nothing to roll back to; fix the stack file and deploy it; run "llmstack up --stack staging"\n',
+      fix: "llmstack up --stack staging",
+    },
+    "rollback of a stack the Pulumi backend does not have": {
+      argv: ["rollback", "--stack", "staging"],
+      exec: stackOutput({ code: 255, stdout: "", stderr: "error: no stack named 'staging' found\n" }),
+      code: 1,
+      text:
+        "llmstack rollback: stack staging: the Pulumi backend has no stack of that name (pulumi said: no stack named " +
+        "'staging' found); log in to the backend that holds it, or pick a stack it lists; run \"pulumi stack ls\"\n",
+      fix: "pulumi stack ls",
+    },
+    "rollback without the Pulumi CLI": {
+      argv: ["rollback", "--stack", "staging"],
+      code: 1,
+      text:
+        "llmstack rollback: rollback reads the stack's last good config and deploys it with the Pulumi CLI, which is " +
+        "neither on PATH nor in .llmstack/pulumi; install it (https://www.pulumi.com/docs/iac/download-install/), open a " +
+        'new shell and run rollback again; run "curl -fsSL https://get.pulumi.com | sh"\n',
+      fix: "curl -fsSL https://get.pulumi.com | sh",
+    },
+    "rollback of a stack without a stack file": {
+      argv: ["rollback", "--stack", "qa"],
+      code: 1,
+      text:
+        "llmstack rollback: Pulumi.qa.yaml: no such stack file in DIR; create it (copy Pulumi.development.yaml) or pick " +
+        'another --stack; run "cp Pulumi.development.yaml Pulumi.qa.yaml"\n',
+      fix: "cp Pulumi.development.yaml Pulumi.qa.yaml",
+    },
+  };
+}

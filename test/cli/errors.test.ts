@@ -14,7 +14,7 @@ import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
 import { fakeIo } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/root";
 import { planOf } from "../helpers/stacks";
-import { appendTo, capacityCases, captureCases, project, setupCases, SMI, tools, type Case } from "./errorCases";
+import { appendTo, capacityCases, captureCases, project, rollbackCases, setupCases, SMI, tools, type Case } from "./errorCases";
 
 function cases(dir: string): Record<string, Case> {
   const oneGpu = project((d) => {
@@ -28,6 +28,7 @@ function cases(dir: string): Record<string, Case> {
     ...captureCases(),
     ...capacityCases(),
     ...setupCases(),
+    ...Object.fromEntries(Object.entries(rollbackCases()).map(([k, c]) => [k, { ...c, text: c.text.replace("DIR", dir) }])),
     "bench without --stack": {
       argv: ["bench"],
       code: 2,
@@ -114,7 +115,7 @@ function cases(dir: string): Record<string, Case> {
       code: 1,
       text:
         "llmstack plan: Pulumi.staging.yaml: invalid stack config:\n  - llmstack:gatway: unknown key; allowed keys here are " +
-        "environment, dockerHost, gpu, model, vllm, images, gateway, services, data, smokeTest, monitoring, preflight; " +
+        "environment, dockerHost, gpu, model, vllm, images, gateway, services, data, smokeTest, monitoring, preflight, rollout; " +
         "check the spelling or remove it\nFix these keys in Pulumi.staging.yaml (every key is in docs/configuration.md); " +
         'run "llmstack plan --stack staging"\n',
       fix: "llmstack plan --stack staging",
@@ -217,7 +218,7 @@ function cases(dir: string): Record<string, Case> {
       code: 1,
       text:
         "llmstack: unknown command 'deploy'; the commands are bench, capacity, configure-gpu, gpu, images, plan, " +
-        'quickstart, secrets, status, validate, up; run "llmstack --help"\n',
+        'quickstart, rollback, secrets, status, validate, up; run "llmstack --help"\n',
       fix: "llmstack --help",
     },
   };
@@ -230,7 +231,7 @@ describe("every error ends with the command that fixes it", () => {
   it("covers every command", () => {
     const commands = new Set(Object.values(all).map((c) => c.argv[0]));
     expect([...commands].sort()).toEqual(
-      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "secrets", "status", "up", "validate"],
+      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "rollback", "secrets", "status", "up", "validate"],
     );
   });
 

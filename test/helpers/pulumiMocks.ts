@@ -149,6 +149,8 @@ export async function runProgram(
   overrides: Record<string, unknown> = {},
   secrets: Record<string, string> = TEST_SECRETS,
   preview = false,
+  /** The project directory whose Pulumi.yaml and stack file are the config (a rollback's, say). */
+  dir = ROOT,
 ): Promise<MockRun> {
   const registrations: Registration[] = [];
   const options: CapturedOptions[] = [];
@@ -173,7 +175,7 @@ export async function runProgram(
     stack,
     preview,
   );
-  const { config, secretKeys } = configFor(stack, overrides, secrets);
+  const { config, secretKeys } = configFor(stack, overrides, secrets, dir);
   pulumi.runtime.setAllConfig(config, secretKeys);
   // Imported after the mocks are set, as Pulumi's testing guide requires.
   const { deployStack } = await import("../../src/deploy/program");
@@ -202,6 +204,7 @@ export async function runProgram(
     await Promise.all([...out.component.containers.values()].map((c) => unwrap(c.id)));
     await Promise.all([...out.component.volumes.values()].map((v) => unwrap(v.id)));
     await unwrap(out.smokeTest);
+    const lastGoodConfig = await unwrap(out.lastGoodConfig);
     // Let every pending registration (component outputs included) reach this run's mock monitor
     // before the next run replaces it.
     await waitForRPCs();
@@ -211,6 +214,7 @@ export async function runProgram(
       gpuMap: out.gpuMap,
       vllmArgs: out.vllmArgs,
       capacity: out.capacity,
+      lastGoodConfig,
     });
     return run;
   } catch (err) {

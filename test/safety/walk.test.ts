@@ -116,6 +116,7 @@ describe.each(SCENARIOS)("$label: every registered input and stack output", (sce
       "gatewayMasterKey",
       "gatewayUrl",
       "gpuMap",
+      "lastGoodConfig",
       "network",
       "servedModel",
       "smokeTest",
