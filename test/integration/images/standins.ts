@@ -159,7 +159,7 @@ const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
         "/usr/sbin/gosu",
         // initdb lists the system's locales with `locale -a` for pg_collation.
         "/usr/bin/locale",
-        ...["postgres", "initdb", "pg_ctl", "pg_isready", "psql"].map(
+        ...["postgres", "initdb", "pg_ctl", "pg_dump", "pg_isready", "pg_restore", "psql"].map(
           (p) => `/usr/lib/postgresql/15/bin/${p}`,
         ),
       ],
