@@ -191,20 +191,20 @@ cp "$rdb" dump.rdb
 chown -R redis:redis /data
 redis-server --port 6379 --bind 127.0.0.1 --dir /data --dbfilename dump.rdb --appendonly no --save '' &
 pid=$!
-i=0
+n=""
 until redis-cli -p 6379 ping 2>/dev/null | grep -q PONG; do
-  i=$((i + 1)); [ "$i" -lt 600 ] || { echo "redis did not load the RDB in 300 s" >&2; exit 1; }
+  n="$n."; [ "${"${#n}"}" -lt 600 ] || { echo "redis did not load the RDB in 300 s" >&2; exit 1; }
   kill -0 "$pid" 2>/dev/null || { echo "redis-server stopped while loading the RDB" >&2; exit 1; }
   sleep 0.5
 done
 keys=$(redis-cli -p 6379 dbsize)
 redis-cli -p 6379 config set appendonly yes | grep -q OK
-i=0
+n=""
 while :; do
   info=$(redis-cli -p 6379 info persistence)
   if echo "$info" | grep -q '^aof_rewrite_in_progress:0' && echo "$info" | grep -q '^aof_rewrite_scheduled:0' &&
     echo "$info" | grep -q '^aof_enabled:1'; then break; fi
-  i=$((i + 1)); [ "$i" -lt 1200 ] || { echo "the AOF rewrite did not finish in 600 s" >&2; exit 1; }
+  n="$n."; [ "${"${#n}"}" -lt 1200 ] || { echo "the AOF rewrite did not finish in 600 s" >&2; exit 1; }
   sleep 0.5
 done
 echo "$info" | grep -q '^aof_last_bgrewrite_status:ok' || { echo "the AOF rewrite failed: $info" >&2; exit 1; }

@@ -29,7 +29,7 @@ export const backupCli = () =>
       `${S3_ENVIRONMENT} Exit status: 0 when the backup is complete, 1 when it failed, 2 for a malformed command line.`,
     examples: [
       "llmstack backup --stack production --to /srv/backups/production-2026-01-31",
-      "AWS_ENDPOINT_URL=https://s3.example.com llmstack backup --stack production --to s3://backups/llmstack/production",
+      "llmstack backup --stack production --to s3://backups/llmstack/production",
     ],
   })
     .option("--stack <name>", "the stack whose data to back up (required)")
