@@ -75,8 +75,9 @@ export function parseManifest(text: string, where: string): Manifest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
-    return bad("the file", (err as Error).message, "JSON");
+  } catch {
+    // The parser's own message differs between Node versions; where it failed is not the point.
+    return bad("the file", "not valid JSON", "JSON");
   }
   if (!isObject(raw)) return bad("the file", raw, "a JSON object");
   if (raw.format !== MANIFEST_FORMAT) bad("format", raw.format, String(MANIFEST_FORMAT));
