@@ -17,6 +17,7 @@ import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupError } from "../../src/backup/errors";
 import { backupStack, checkBackup, restoreStack, sha256File } from "../../src/backup/run";
+import { downloadBackup, uploadBackup } from "../../src/backup/s3";
 import { realExec } from "../../src/cli/io";
 import { parseStackConfig } from "../../src/config/parse";
 import { planStack } from "../../src/plan/stack";
@@ -27,7 +28,7 @@ import { Applier } from "./applier/apply";
 import { registeredStack, type StackInputs } from "./applier/inputs";
 import { requireDaemon, testDocker } from "./daemon";
 import { buildStandins } from "./images/build";
-import { containerOf, execIn, postgresSql, qdrant, redisCli, s3, s3Identity } from "./stackData";
+import { containerOf, execIn, ipOf, postgresSql, qdrant, redisCli, s3, s3Identity } from "./stackData";
 
 const PROJECT = `llmstack-backup-${process.pid}`;
 const DATA_STORES = ["postgres", "redis", "qdrant", "object-store"];
@@ -71,6 +72,7 @@ describe("backup and restore on a real Docker daemon", () => {
   let stores: StackInputs;
   let plan: StackPlan;
   const dir = mkdtempSync(join(tmpdir(), "llmstack-backup-test-"));
+  const copy = mkdtempSync(join(tmpdir(), "llmstack-backup-test-copy-"));
   const log: string[] = [];
   const deps = () => ({ exec: realExec, env: process.env, now: Date.now, log: (l: string) => log.push(l) });
   const dockerCli = (...args: string[]): string => execFileSync("docker", ["--host", host, ...args], { encoding: "utf8" });
@@ -88,7 +90,7 @@ describe("backup and restore on a real Docker daemon", () => {
 
   afterAll(async () => {
     if (stores && docker) await purge(docker, stores);
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, copy]) rmSync(d, { recursive: true, force: true });
   });
 
   it("backs up every store, restores into new empty volumes, and reads the same data back", async () => {
@@ -129,6 +131,15 @@ describe("backup and restore on a real Docker daemon", () => {
     // The snapshots were removed from Qdrant's disk again.
     expect(JSON.parse((await qdrant(docker, stack, "GET", "/collections/proof/snapshots")).body).result).toEqual([]);
 
+    // Through s3://: the backup uploaded to the stack's own S3 store (SigV4 checked by it) and downloaded
+    // into a second directory, which the restore below uses.
+    const s3Deps = { fetch: (url: string, init: RequestInit) => fetch(url, init), now: Date.now };
+    const settings = { endpoint: `http://${await ipOf(docker, stack, "object-store")}:8333`, region: "us-east-1", ...identity };
+    expect((await s3(docker, stack, "PUT", "/backups", identity)).status).toBe(200);
+    await uploadBackup(dir, { bucket: "backups", prefix: "llmstack/development" }, settings, s3Deps);
+    await downloadBackup({ bucket: "backups", prefix: "llmstack/development" }, copy, settings, s3Deps);
+    expect(readFileSync(join(copy, "manifest.json"), "utf8")).toBe(readFileSync(join(dir, "manifest.json"), "utf8"));
+
     // Lose everything: containers and volumes, then a new, empty stack.
     await purge(docker, stores);
     expect([...(await applier.up(stores)).failures]).toEqual([]);
@@ -148,8 +159,8 @@ describe("backup and restore on a real Docker daemon", () => {
     await waitForRedis(docker, stack);
     expect((await redisCli(docker, stack, "DBSIZE")).out.trim()).toBe("0");
 
-    await checkBackup(plan, dir);
-    await restoreStack(plan, dir, deps());
+    await checkBackup(plan, copy);
+    await restoreStack(plan, copy, deps());
     await waitForRedis(docker, stack);
 
     expect((await postgresSql(docker, stack, "SELECT v || ' ' || encode(b, 'hex') FROM proof WHERE k = 'k'")).out.trim()).toBe(
