@@ -108,7 +108,8 @@ export async function runStep(deps: DockerDeps, step: StoreStep, values: Record<
     if (res.code !== 0) {
       throw new BackupError(
         `the ${step.store} ${step.action} failed at ${what}: ${lastLine(res)}`,
-        `see the output above, fix it, and run the ${step.action} again`,
+        // The store's own log says why it refused (pg_restore, Qdrant and the S3 store log the request).
+        `docker --host ${step.host} logs --tail 50 ${step.target}`,
       );
     }
     return res;

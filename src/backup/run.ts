@@ -34,6 +34,18 @@ function filesUnder(dir: string): string[] {
   );
 }
 
+/** Waits for every step, then fails with the first failure (in store order), so none is left running. */
+async function settle<T>(runs: readonly Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(runs);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+function logOutput(deps: RunDeps, step: StoreStep, printed: string): void {
+  for (const line of printed.trim().split("\n").filter((l) => l.trim() !== "")) deps.log(`  ${step.store}: ${line}`);
+}
+
 /** Every store container of the plan, running; refuses a stack whose stores are not all up. */
 async function runningStores(plan: StackPlan, steps: readonly StoreStep[], deps: DockerDeps): Promise<Map<StoreName, Running>> {
   const out = new Map<StoreName, Running>();
@@ -65,21 +77,23 @@ export async function backupStack(plan: StackPlan, dir: string, deps: RunDeps): 
   for (const step of steps) values.set(step.store, await credentials(deps, step, running.get(step.store)!));
   const time = new Date(deps.now()).toISOString();
   const stamp = stampOf(deps.now());
-  const stores: Partial<Record<StoreName, StoreEntry>> = {};
-  for (const step of steps) {
-    const local = join(dir, step.store);
-    mkdirSync(local, { recursive: true });
-    deps.log(`${step.store}: ${step.artefact} from ${step.target}`);
-    const printed = await runStep(deps, step, values.get(step.store)!, local, stamp);
-    for (const line of printed.trim().split("\n").filter((l) => l.trim() !== "")) deps.log(`  ${line}`);
-    const files = [];
-    for (const path of filesUnder(local).sort()) {
-      files.push({ file: relative(dir, path).split(sep).join("/"), size: statSync(path).size, sha256: await sha256File(path) });
-    }
-    const image = running.get(step.store)!.image;
-    stores[step.store] = { image, version: versionOf(image), artefact: step.artefact, files };
-  }
-  const manifest: Manifest = { format: MANIFEST_FORMAT, stack: plan.stack, time, stores: stores as Manifest["stores"] };
+  // The stores are independent, so their steps run side by side; each one's output is logged when it ends.
+  const entries = await settle(
+    steps.map(async (step): Promise<[StoreName, StoreEntry]> => {
+      const local = join(dir, step.store);
+      mkdirSync(local, { recursive: true });
+      deps.log(`${step.store}: ${step.artefact} from ${step.target}`);
+      logOutput(deps, step, await runStep(deps, step, values.get(step.store)!, local, stamp));
+      const files = [];
+      for (const path of filesUnder(local).sort()) {
+        files.push({ file: relative(dir, path).split(sep).join("/"), size: statSync(path).size, sha256: await sha256File(path) });
+      }
+      const image = running.get(step.store)!.image;
+      return [step.store, { image, version: versionOf(image), artefact: step.artefact, files }];
+    }),
+  );
+  const stores = Object.fromEntries(STORES.map((s) => [s, entries.find(([name]) => name === s)![1]]));
+  const manifest: Manifest = { format: MANIFEST_FORMAT, stack: plan.stack, time, stores: stores as Record<StoreName, StoreEntry> };
   writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -115,11 +129,12 @@ export async function restoreStack(plan: StackPlan, dir: string, deps: RunDeps):
   const values = new Map<StoreName, Record<string, string>>();
   for (const step of steps) values.set(step.store, await credentials(deps, step, running.get(step.store)!));
   const stamp = stampOf(deps.now());
-  for (const step of steps) {
-    deps.log(`${step.store}: restoring ${step.artefact} into ${step.target}`);
-    // A store with nothing to back up has an empty directory, which some copies do not keep.
-    mkdirSync(join(dir, step.store), { recursive: true });
-    const printed = await withStopped(deps, step, () => runStep(deps, step, values.get(step.store)!, join(dir, step.store), stamp));
-    for (const line of printed.trim().split("\n").filter((l) => l.trim() !== "")) deps.log(`  ${line}`);
-  }
+  await settle(
+    steps.map(async (step) => {
+      deps.log(`${step.store}: restoring ${step.artefact} into ${step.target}`);
+      // A store with nothing to back up has an empty directory, which some copies do not keep.
+      mkdirSync(join(dir, step.store), { recursive: true });
+      logOutput(deps, step, await withStopped(deps, step, () => runStep(deps, step, values.get(step.store)!, join(dir, step.store), stamp)));
+    }),
+  );
 }

@@ -181,12 +181,20 @@ ACTIONS[sys.argv[1]](sys.argv[2])
  * RDB dropped beside the old (or a new, empty) appendonlydir comes back empty. The documented way: start
  * with AOF off so the RDB is loaded, `CONFIG SET appendonly yes`, wait until the AOF rewrite has finished
  * (INFO persistence: aof_rewrite_in_progress:0, aof_rewrite_scheduled:0, aof_last_bgrewrite_status:ok),
- * then stop. The server listens on 127.0.0.1 only, in a container with no network.
+ * then stop. The server listens on 127.0.0.1 only, in a container with no network. The files it replaces
+ * are moved aside first and put back when any step fails, so a failed restore leaves Redis's data as it was.
  */
 export const REDIS_RESTORE_SCRIPT = String.raw`set -eu
 rdb="$1"
 cd /data
-rm -rf appendonlydir appendonly.aof dump.rdb
+old=/data/.llmstack-before-restore
+rm -rf "$old"
+mkdir "$old"
+if [ -e appendonlydir ]; then mv appendonlydir "$old/"; fi
+if [ -e appendonly.aof ]; then mv appendonly.aof "$old/"; fi
+if [ -e dump.rdb ]; then mv dump.rdb "$old/"; fi
+pid=""
+trap 'status=$?; if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; if [ "$status" -ne 0 ]; then rm -rf appendonlydir appendonly.aof dump.rdb; mv "$old"/* . 2>/dev/null || true; echo "the Redis data files were put back as they were" >&2; fi; rm -rf "$old"' EXIT
 cp "$rdb" dump.rdb
 chown -R redis:redis /data
 redis-server --port 6379 --bind 127.0.0.1 --dir /data --dbfilename dump.rdb --appendonly no --save '' &
@@ -210,6 +218,7 @@ done
 echo "$info" | grep -q '^aof_last_bgrewrite_status:ok' || { echo "the AOF rewrite failed: $info" >&2; exit 1; }
 redis-cli -p 6379 shutdown >/dev/null 2>&1 || true
 wait "$pid" || true
+pid=""
 [ -d appendonlydir ] || { echo "no appendonlydir after the AOF rewrite" >&2; exit 1; }
 chown -R redis:redis /data
 echo "redis: $keys keys loaded, append-only file rewritten"

@@ -14,9 +14,9 @@ const ROOT = { uid: 0, gid: 0, name: "root" } as const;
 const NOBODY = { uid: 65534, gid: 65534, name: "nobody", how: "USER nobody (busybox passwd: nobody:x:65534:65534)" };
 /**
  * Debian's essential packages give every Debian/Ubuntu image these (bash, dash, grep and coreutils are
- * Essential: yes, so no image can lack them: cp, chown, rm, sleep and timeout are coreutils').
+ * Essential: yes, so no image can lack them: chown, cp, mkdir, mv, rm, sleep and timeout are coreutils').
  */
-const DEBIAN_BASE = ["bash", "chown", "cp", "grep", "rm", "sh", "sleep", "timeout"] as const;
+const DEBIAN_BASE = ["bash", "chown", "cp", "grep", "mkdir", "mv", "rm", "sh", "sleep", "timeout"] as const;
 /**
  * BusyBox applets of Prometheus's base image (busybox:glibc), listed from docker-library/busybox's
  * rootfs (latest-1/glibc/amd64/rootfs.tar.gz on the dist-amd64 branch).

@@ -10,7 +10,7 @@
  * never touches another test's stack on the shared daemon.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Dockerode from "dockerode";
@@ -183,6 +183,21 @@ describe("backup and restore on a real Docker daemon", () => {
     expect(binary).toEqual({ status: 200, body: BINARY.toString("latin1") });
     // The empty bucket is back: a PUT into a missing bucket answers 404 NoSuchBucket.
     expect((await s3(docker, stack, "PUT", "/empty/probe", identity, "x")).status).toBe(200);
+
+    // A restore that fails in Redis (an RDB it cannot load) puts Redis's files back as they were.
+    const bad = mkdtempSync(join(tmpdir(), "llmstack-backup-test-bad-"));
+    cpSync(copy, bad, { recursive: true });
+    writeFileSync(join(bad, "redis/dump.rdb"), "not an RDB file");
+    const failed = await restoreStack(plan, bad, deps()).catch((e: unknown) => e);
+    rmSync(bad, { recursive: true, force: true });
+    expect(failed).toEqual(
+      new BackupError(
+        "the redis restore failed at its one-shot container: the Redis data files were put back as they were",
+        `docker --host ${host} logs --tail 50 ${containerOf(stack, "redis").name}`,
+      ),
+    );
+    await waitForRedis(docker, stack);
+    expect((await redisCli(docker, stack, "GET", "proof")).out.trim()).toBe("kept");
 
     // No one-shot container is left behind: the stack's stores are all there is.
     const names = dockerCli("ps", "-a", "--format", "{{.Names}}", "--filter", `name=${PROJECT}`).trim().split("\n");
