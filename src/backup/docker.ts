@@ -63,7 +63,13 @@ async function credential(deps: DockerDeps, step: StoreStep, c: Credential, runn
   }
   // The identities file is one line (src/plan/dataStores.ts); `read` and `printf` are built into sh.
   const r = await docker(deps, step.host, ["exec", c.container, "sh", "-c", `read -r l < ${c.file}; printf '%s\\n' "$l"`]);
-  const ids = r.code === 0 ? (JSON.parse(r.stdout) as { identities?: { credentials?: { accessKey: string; secretKey: string }[] }[] }) : null;
+  type Identities = { identities?: { credentials?: { accessKey: string; secretKey: string }[] }[] };
+  let ids: Identities | null;
+  try {
+    ids = r.code === 0 ? (JSON.parse(r.stdout) as Identities) : null;
+  } catch {
+    ids = null;
+  }
   const key = ids?.identities?.flatMap((i) => i.credentials ?? []).find((k) => k.accessKey === c.accessKey)?.secretKey;
   if (key === undefined) {
     throw new BackupError(`${c.container}:${c.file} has no identity with the access key ${c.accessKey} (${r.code === 0 ? "read" : lastLine(r)})`, "llmstack up --stack <name>");
