@@ -17,8 +17,8 @@ const noSuchContainer = (c: ExecCall): ExecResult =>
 /** Anything asked of a program fails the case: the refusal must come before the host is touched. */
 const nothing = (c: ExecCall): ExecResult => ({ code: 99, stdout: "", stderr: `unexpected call: ${c.file} ${c.args.join(" ")}` });
 
-/** A backup directory whose manifest says `stack`, with no artefact files. */
-function backupOf(stack: string): string {
+/** A backup directory whose manifest says `stack`, with no artefact files (stores that held nothing). */
+export function backupOf(stack: string): string {
   const dir = mkdtempSync(join(tmpdir(), "llmstack-errors-backup-"));
   const entry = (image: string) => ({ image, version: image.split(":")[1], artefact: "a", files: [] });
   const stores = {

@@ -2,31 +2,15 @@
  * `llmstack restore` asks before it replaces anything: the question names the backup and what is replaced,
  * and any answer but yes changes nothing (no docker call at all).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
 import { fakeIo } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/root";
-
-/** A backup of development with no artefact files (a stack whose stores held nothing). */
-function emptyBackup(): string {
-  const dir = mkdtempSync(join(tmpdir(), "llmstack-restore-test-"));
-  const entry = (image: string) => ({ image, version: image.split(":")[1], artefact: "a", files: [] });
-  const stores = {
-    postgres: entry("postgres:16.10"),
-    redis: entry("redis:7.4.6"),
-    qdrant: entry("qdrant/qdrant:v1.15.5"),
-    "object-store": entry("chrislusf/seaweedfs:3.97"),
-  };
-  writeFileSync(join(dir, "manifest.json"), JSON.stringify({ format: 1, stack: "development", time: "2026-01-31T02:00:00.000Z", stores }));
-  return dir;
-}
+import { backupOf } from "./backupErrorCases";
 
 describe("llmstack restore asks first", () => {
   it.each(["n", "", "no thanks"])("answer %j: exits 1 and changes nothing", async (answer) => {
-    const dir = emptyBackup();
+    const dir = backupOf("development");
     const questions: string[] = [];
     const base = fakeIo(ROOT);
     const io = { ...base, ask: async (q: string) => (questions.push(q), answer) };

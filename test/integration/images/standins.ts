@@ -205,7 +205,7 @@ const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
       ],
     }),
   qdrant: (f) =>
-    merge(nodeProgram("/qdrant/qdrant", ["qdrant"], "qdrant"), {
+    merge(nodeProgram("/qdrant/qdrant", ["body", "qdrant"], "qdrant"), {
       hostFiles: DEBIAN_USERLAND,
       dirs: [{ path: "/qdrant/storage", mode: 0o755 }],
       files: [
@@ -220,7 +220,7 @@ const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
       ],
     }),
   objectStore: (f) =>
-    merge(nodeProgram("/usr/bin/weed", ["sigv4", "seaweedfs"], "seaweedfs"), {
+    merge(nodeProgram("/usr/bin/weed", ["body", "sigv4", "seaweedfs"], "seaweedfs"), {
       placed: { "/bin/busybox": "/bin/busybox" },
       // Alpine's BusyBox applets that a health check or the entrypoint may call.
       links: Object.fromEntries(

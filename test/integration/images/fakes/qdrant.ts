@@ -19,6 +19,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import { readBody } from "./body";
 
 interface Point {
   readonly id: number | string;
@@ -71,15 +72,6 @@ function points(name: string): Point[] {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Point[]) : [];
 }
 
-function readRaw(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
 /** The content of the multipart field `field`, or null. */
 function multipartField(body: Buffer, contentType: string, field: string): Buffer | null {
   const boundary = /boundary="?([^";]+)"?/.exec(contentType)?.[1];
@@ -105,7 +97,7 @@ async function snapshotRoute(req: IncomingMessage, res: ServerResponse, url: URL
     const priority = url.searchParams.get("priority");
     if (priority !== null && !["no_sync", "snapshot", "replica"].includes(priority))
       return reply(res, 422, { status: { error: `Unknown variant \`${priority}\`` } });
-    const file = multipartField(await readRaw(req), req.headers["content-type"] ?? "", "snapshot");
+    const file = multipartField(await readBody(req), req.headers["content-type"] ?? "", "snapshot");
     if (file === null) return reply(res, 400, { status: { error: "Wrong input: no snapshot field in the form" } });
     const snapshot = JSON.parse(file.toString("utf8")) as { config: unknown; points: Point[] };
     mkdirSync(dirOf(name), { recursive: true });

@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import { readBody } from "./body";
 import { parseAuthorization, sha256Hex, signature } from "./sigv4";
 
 const GLOBAL_FLAGS = new Set(["logtostderr", "alsologtostderr", "v"]);
@@ -118,15 +119,6 @@ function xml(res: ServerResponse, body: string): void {
   const text = `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
   res.writeHead(200, { "Content-Type": "application/xml", "Content-Length": Buffer.byteLength(text) });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 /** The identity that signed the request, or an S3 error code. */
