@@ -3,6 +3,7 @@
  * run programs. Tests pass fakes; `bin/llmstack.js` passes the real ones.
  */
 import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import type { ExecFn } from "../exec";
 import type { FetchFn } from "../hub";
 
@@ -16,6 +17,8 @@ export interface CliIo {
   readonly columns?: number;
   /** How a command reaches the network (the Hugging Face Hub); without it, it does not. */
   readonly fetch?: FetchFn;
+  /** Asks the person at the terminal and resolves with the answer; absent when stdin is not a terminal. */
+  readonly ask?: (question: string) => Promise<string>;
 }
 
 export const realExec: ExecFn = (file, args, opts = {}) =>
@@ -54,7 +57,19 @@ export function processIo(): CliIo {
     exec: realExec,
     ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
     fetch: (url, init) => fetch(url, init),
+    ...(process.stdin.isTTY ? { ask: askTerminal } : {}),
   };
+}
+
+/** One line read from the terminal after `question`. */
+function askTerminal(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  return new Promise((resolve) =>
+    rl.question(question, (answer) => {
+      rl.close();
+      resolve(answer);
+    }),
+  );
 }
 
 /**

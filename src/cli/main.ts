@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { printable } from "../config/printable";
 import { ArgumentError, EXIT_USAGE } from "./args";
+import { backupCli, backupCommand } from "./backup";
 import { benchCli, benchCommand } from "./bench";
 import { capacityCli, capacityCommand } from "./capacity";
 import { attach, CommanderError, commanderMessage, isHelpShown } from "./command";
@@ -17,6 +18,7 @@ import { imagesCli, imagesCommand } from "./images";
 import { processIo, type CliIo } from "./io";
 import { planCli, planCommand } from "./plan";
 import { LOCAL_STACK, quickstartCli, quickstartCommand } from "./quickstart";
+import { restoreCli, restoreCommand } from "./restore";
 import { rollbackCli, rollbackCommand } from "./rollback";
 import { secretsCli, secretsCommand } from "./secrets";
 import { statusCli, statusCommand } from "./status";
@@ -32,6 +34,7 @@ interface CommandEntry {
 }
 
 const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  backup: { define: backupCli, run: backupCommand },
   bench: { define: benchCli, run: (argv, io) => benchCommand(argv, io) },
   capacity: { define: capacityCli, run: capacityCommand },
   "configure-gpu": { define: configureGpuCli, run: (argv, io) => configureGpuCommand(argv, io) },
@@ -39,6 +42,7 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   images: { define: imagesCli, run: (argv, io) => imagesCommand(argv, io) },
   plan: { define: planCli, run: planCommand },
   quickstart: { define: quickstartCli, run: quickstartCommand, stack: LOCAL_STACK },
+  restore: { define: restoreCli, run: restoreCommand },
   rollback: { define: rollbackCli, run: (argv, io) => rollbackCommand(argv, io) },
   secrets: { define: secretsCli, run: (argv, io) => secretsCommand(argv, io) },
   status: { define: statusCli, run: (argv, io) => statusCommand(argv, io) },

@@ -12,8 +12,11 @@ import type { ImageFacts } from "./imageFacts";
 const ROOT = { uid: 0, gid: 0, name: "root" } as const;
 /** Prometheus and Alertmanager: USER nobody, whose id comes from the busybox base's /etc/passwd. */
 const NOBODY = { uid: 65534, gid: 65534, name: "nobody", how: "USER nobody (busybox passwd: nobody:x:65534:65534)" };
-/** Debian's essential packages give every Debian/Ubuntu image these. */
-const DEBIAN_BASE = ["bash", "grep", "sh", "sleep", "timeout"] as const;
+/**
+ * Debian's essential packages give every Debian/Ubuntu image these (bash, dash, grep and coreutils are
+ * Essential: yes, so no image can lack them: chown, cp, mkdir, mv, rm, sleep and timeout are coreutils').
+ */
+const DEBIAN_BASE = ["bash", "chown", "cp", "grep", "mkdir", "mv", "rm", "sh", "sleep", "timeout"] as const;
 /**
  * BusyBox applets of Prometheus's base image (busybox:glibc), listed from docker-library/busybox's
  * rootfs (latest-1/glibc/amd64/rootfs.tar.gz on the dist-amd64 branch).
@@ -111,7 +114,7 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
     entrypoint: ["docker-entrypoint.sh"],
     cmd: ["postgres"],
     commandRole: "exec",
-    programs: sorted(DEBIAN_BASE, ["gosu", "pg_isready", "postgres", "psql"]),
+    programs: sorted(DEBIAN_BASE, ["gosu", "pg_dump", "pg_isready", "pg_restore", "postgres", "psql"]),
     source: {
       repository: "docker-library/postgres",
       ref: "1cb68aee8fbbd39106c8a8eb41f45721941d11a8 (Update 16 to 16.10)",
@@ -119,7 +122,9 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
       note:
         "postgres:16.10 is the trixie variant (versions.json \"debian\": \"trixie\"); pg_isready and psql come " +
         "with postgresql-16 in /usr/lib/postgresql/16/bin, which the Dockerfile puts on PATH; the entrypoint " +
-        "chowns only $PGDATA and /var/run/postgresql",
+        "chowns only $PGDATA and /var/run/postgresql. pg_dump and pg_restore come from postgresql-client-16, " +
+        "which postgresql-16 depends on (read in Debian 12's postgresql-15 and postgresql-client-15 package " +
+        "metadata, the same packaging as apt.postgresql.org's, not in the image itself)",
     },
   },
   {

@@ -9,7 +9,7 @@
 /** Shell words that are not programs, and after which a command follows (`until cmd`, `! cmd`). */
 const KEYWORDS = new Set(["!", "{", "}", "if", "then", "else", "elif", "fi", "while", "until", "do", "done", "case", "esac", "for", "in"]);
 /** Builtins of dash, BusyBox ash and bash that the plan's scripts use or may use. */
-const BUILTINS = new Set([":", ".", "[", "cd", "echo", "eval", "exit", "export", "false", "printf", "read", "return", "set", "shift", "test", "trap", "true", "umask", "unset", "wait"]);
+const BUILTINS = new Set([":", ".", "[", "break", "cd", "continue", "echo", "eval", "exit", "export", "false", "kill", "printf", "read", "return", "set", "shift", "test", "trap", "true", "umask", "unset", "wait"]);
 /** Builtins that run the word after them as a command. */
 const RUNS_NEXT = new Set(["exec", "command"]);
 

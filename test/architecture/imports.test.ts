@@ -41,14 +41,16 @@ const LAYERS: Record<string, readonly string[]> = {
   bench: ["exec", "table"],
   // A running stack against its plan: the docker CLI, the host probe and the gateway.
   status: ["exec", "config", "plan", "preflight", "table"],
+  // Backup and restore of the data stores: one-shot containers built from the plan, through the docker CLI.
+  backup: ["exec", "config", "facts", "plan"],
   deploy: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff"],
-  cli: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "status", "table"],
+  cli: ["exec", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "status", "table", "backup"],
   index: ["deploy"],
   policy: ["config", "facts", "gpu", "capacity", "plan"],
 };
 /** The one core file allowed to import @pulumi/pulumi (see "the core imports no Pulumi package"). */
 const PULUMI_CONFIG_READER = "src/config/load.ts";
-const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "status"];
+const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "status", "backup"];
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

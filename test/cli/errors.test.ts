@@ -14,6 +14,7 @@ import { unpinnedImages, unpinnedImagesMessage } from "../../src/plan/digests";
 import { fakeIo } from "../helpers/fakeIo";
 import { ROOT } from "../helpers/root";
 import { planOf } from "../helpers/stacks";
+import { backupCases } from "./backupErrorCases";
 import { appendTo, capacityCases, captureCases, project, rollbackCases, setupCases, SMI, tools, type Case } from "./errorCases";
 
 function cases(dir: string): Record<string, Case> {
@@ -29,6 +30,7 @@ function cases(dir: string): Record<string, Case> {
     ...capacityCases(),
     ...setupCases(),
     ...Object.fromEntries(Object.entries(rollbackCases()).map(([k, c]) => [k, { ...c, text: c.text.replace("DIR", dir) }])),
+    ...backupCases(),
     "bench without --stack": {
       argv: ["bench"],
       code: 2,
@@ -217,8 +219,8 @@ function cases(dir: string): Record<string, Case> {
       argv: ["deploy"],
       code: 1,
       text:
-        "llmstack: unknown command 'deploy'; the commands are bench, capacity, configure-gpu, gpu, images, plan, " +
-        'quickstart, rollback, secrets, status, validate, up; run "llmstack --help"\n',
+        "llmstack: unknown command 'deploy'; the commands are backup, bench, capacity, configure-gpu, gpu, images, " +
+        'plan, quickstart, restore, rollback, secrets, status, validate, up; run "llmstack --help"\n',
       fix: "llmstack --help",
     },
   };
@@ -231,7 +233,7 @@ describe("every error ends with the command that fixes it", () => {
   it("covers every command", () => {
     const commands = new Set(Object.values(all).map((c) => c.argv[0]));
     expect([...commands].sort()).toEqual(
-      ["bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "rollback", "secrets", "status", "up", "validate"],
+      ["backup", "bench", "capacity", "configure-gpu", "deploy", "gpu", "images", "plan", "quickstart", "restore", "rollback", "secrets", "status", "up", "validate"],
     );
   });
 

@@ -9,7 +9,7 @@ import { main, program } from "../../src/cli/main";
 import { ROOT } from "../helpers/root";
 import { fakeIo } from "../helpers/fakeIo";
 
-const COMMANDS = ["bench", "capacity", "configure-gpu", "gpu", "images", "plan", "quickstart", "rollback", "secrets", "status", "validate", "up"];
+const COMMANDS = ["backup", "bench", "capacity", "configure-gpu", "gpu", "images", "plan", "quickstart", "restore", "rollback", "secrets", "status", "validate", "up"];
 
 describe("llmstack --help", () => {
   it("lists exactly the commands llmstack runs, and exits 0", async () => {
@@ -33,8 +33,8 @@ describe("llmstack --help", () => {
     const io = fakeIo(ROOT);
     expect(await main(["plna"], io)).toBe(1);
     expect(io.err()).toBe(
-      "llmstack: unknown command 'plna' (did you mean plan?); the commands are bench, capacity, configure-gpu, gpu, " +
-        'images, plan, quickstart, rollback, secrets, status, validate, up; run "llmstack --help"\n',
+      "llmstack: unknown command 'plna' (did you mean plan?); the commands are backup, bench, capacity, configure-gpu, " +
+        'gpu, images, plan, quickstart, restore, rollback, secrets, status, validate, up; run "llmstack --help"\n',
     );
   });
 });

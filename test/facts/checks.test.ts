@@ -120,7 +120,7 @@ describe("what the checks report", () => {
       healthcheck: { ...qdrant.healthcheck!, tests: ["CMD-SHELL", "curl -fsS http://127.0.0.1:6333/readyz"] },
     };
     expect(imageProblems(curl, imageFactsFor("qdrant/qdrant:v1.15.5"))).toEqual([
-      "qdrant: its healthcheck calls curl, which qdrant/qdrant:v1.15.5 does not have (it has bash, grep, sh, sleep, timeout)",
+      "qdrant: its healthcheck calls curl, which qdrant/qdrant:v1.15.5 does not have (it has bash, chown, cp, grep, mkdir, mv, rm, sh, sleep, timeout)",
       "qdrant: the value of env EMPTY is an empty string",
     ]);
     const named = { ...planned("redis"), uploads: [{ file: "/usr/local/etc/redis/redis.conf", owner: "redis", group: "999" }] };

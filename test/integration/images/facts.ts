@@ -50,7 +50,8 @@ export const STANDINS: readonly Standin[] = [
     workingDir: "/qdrant",
     workingDirSource: 'qdrant/qdrant Dockerfile at v1.15.5: WORKDIR "$APP" (/qdrant)',
     differences:
-      "A Node program answering Qdrant's REST API (health, collections, points) with the API key from " +
+      "A Node program answering Qdrant's REST API (health, collections, points, collection snapshots, whose " +
+      "file is JSON instead of Qdrant's tar) with the API key from " +
       "QDRANT__SERVICE__API_KEY, persisting to /qdrant/storage; its Node runtime sits off the PATH in /opt/standin.",
   },
   {
@@ -59,8 +60,8 @@ export const STANDINS: readonly Standin[] = [
     workingDirSource: "seaweedfs/seaweedfs docker/Dockerfile.go_build at 3.97: WORKDIR /data",
     differences:
       "BusyBox from Debian's busybox-static for sh and wget (the Alpine image's are BusyBox too); `weed` is " +
-      "a Node program serving the master's /cluster/status and an S3 API that checks AWS SigV4 against " +
-      "the identities of -s3.config, storing objects under -dir.",
+      "a Node program serving the master's /cluster/status and an S3 API (buckets, objects, ListBuckets, " +
+      "ListObjectsV2) that checks AWS SigV4 against the identities of -s3.config, storing objects under -dir.",
   },
   {
     imageKey: "litellm",

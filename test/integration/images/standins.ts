@@ -159,7 +159,7 @@ const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
         "/usr/sbin/gosu",
         // initdb lists the system's locales with `locale -a` for pg_collation.
         "/usr/bin/locale",
-        ...["postgres", "initdb", "pg_ctl", "pg_isready", "psql"].map(
+        ...["postgres", "initdb", "pg_ctl", "pg_dump", "pg_isready", "pg_restore", "psql"].map(
           (p) => `/usr/lib/postgresql/15/bin/${p}`,
         ),
       ],
@@ -205,7 +205,7 @@ const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
       ],
     }),
   qdrant: (f) =>
-    merge(nodeProgram("/qdrant/qdrant", ["qdrant"], "qdrant"), {
+    merge(nodeProgram("/qdrant/qdrant", ["body", "qdrant"], "qdrant"), {
       hostFiles: DEBIAN_USERLAND,
       dirs: [{ path: "/qdrant/storage", mode: 0o755 }],
       files: [
@@ -220,7 +220,7 @@ const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
       ],
     }),
   objectStore: (f) =>
-    merge(nodeProgram("/usr/bin/weed", ["sigv4", "seaweedfs"], "seaweedfs"), {
+    merge(nodeProgram("/usr/bin/weed", ["body", "sigv4", "seaweedfs"], "seaweedfs"), {
       placed: { "/bin/busybox": "/bin/busybox" },
       // Alpine's BusyBox applets that a health check or the entrypoint may call.
       links: Object.fromEntries(

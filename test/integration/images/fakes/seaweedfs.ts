@@ -6,13 +6,15 @@
  * -s3.config at start (an unreadable file stops it, as it stops weed) and serves an S3 API on -s3.port
  * that accepts only requests signed with AWS SigV4 by one of those identities, with the action the
  * request needs (Read, Write, Admin); objects are written under -dir, so they outlive the container in
- * its volume. Buckets and objects only: no listing, multipart or versioning.
+ * its volume. Buckets and objects, ListBuckets (GET /) and ListObjectsV2 (GET /{bucket}?list-type=2,
+ * max-keys default 1000, continuation-token): no multipart or versioning.
  */
 import { createHash } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
   readFileSync,
+  readdirSync,
   writeFileSync,
   fsyncSync,
   openSync,
@@ -20,6 +22,7 @@ import {
 } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
+import { readBody } from "./body";
 import { parseAuthorization, sha256Hex, signature } from "./sigv4";
 
 const GLOBAL_FLAGS = new Set(["logtostderr", "alsologtostderr", "v"]);
@@ -106,13 +109,16 @@ function xmlError(res: ServerResponse, status: number, code: string, message: st
   res.end(body);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function xml(res: ServerResponse, body: string): void {
+  const text = `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
+  res.writeHead(200, { "Content-Type": "application/xml", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
 }
 
 /** The identity that signed the request, or an S3 error code. */
@@ -163,6 +169,15 @@ async function s3(req: IncomingMessage, res: ServerResponse): Promise<void> {
       "The provided 'x-amz-content-sha256' header does not match what was computed.",
     );
   }
+  if (bucket === "" && method === "GET") {
+    const names = readdirSync(join(dataDir, "buckets")).sort();
+    return xml(
+      res,
+      `<ListAllMyBucketsResult xmlns="${S3_NS}"><Owner><ID>${who.name}</ID></Owner><Buckets>` +
+        names.map((n) => `<Bucket><Name>${escapeXml(n)}</Name></Bucket>`).join("") +
+        "</Buckets></ListAllMyBucketsResult>",
+    );
+  }
   if (bucket === "") return xmlError(res, 400, "InvalidBucketName", "no bucket in the path");
   const bucketDir = join(dataDir, "buckets", bucket);
   if (method === "PUT" && key === "") {
@@ -172,6 +187,26 @@ async function s3(req: IncomingMessage, res: ServerResponse): Promise<void> {
   }
   if (!existsSync(bucketDir))
     return xmlError(res, 404, "NoSuchBucket", `The specified bucket does not exist: ${bucket}`);
+  if (method === "GET" && key === "") {
+    if (url.searchParams.get("list-type") !== "2")
+      return xmlError(res, 501, "NotImplemented", "only ListObjectsV2 (list-type=2) is implemented");
+    const max = Number(url.searchParams.get("max-keys") ?? 1000);
+    const after = url.searchParams.get("continuation-token") ?? "";
+    const keys = readdirSync(bucketDir)
+      .map((f) => decodeURIComponent(f))
+      .sort()
+      .filter((k) => k > after);
+    const page = keys.slice(0, max);
+    const truncated = keys.length > max;
+    return xml(
+      res,
+      `<ListBucketResult xmlns="${S3_NS}"><Name>${escapeXml(bucket)}</Name><KeyCount>${page.length}</KeyCount>` +
+        `<MaxKeys>${max}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
+        (truncated ? `<NextContinuationToken>${escapeXml(page[page.length - 1]!)}</NextContinuationToken>` : "") +
+        page.map((k) => `<Contents><Key>${escapeXml(k)}</Key></Contents>`).join("") +
+        "</ListBucketResult>",
+    );
+  }
   if (method === "PUT") {
     const file = objectPath(bucket, key);
     writeFileSync(file, body);
