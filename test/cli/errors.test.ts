@@ -137,6 +137,15 @@ function cases(dir: string): Record<string, Case> {
         'run "llmstack plan --stack fleet"\n',
       fix: "llmstack plan --stack fleet",
     },
+    "validate of a fleet, whose checks across hosts are not built yet": {
+      argv: ["validate", "--stack", "fleet", "--dir", join(ROOT, "examples", "fleet")],
+      code: 1,
+      text:
+        "llmstack validate: Pulumi.fleet.yaml: validate checks one Docker host, and this stack lists llmstack:hosts; " +
+        "the checks across hosts are not built yet (docs/fleet.md), so validate each host as a single-host stack and " +
+        'see where everything of this one goes with llmstack plan; run "llmstack plan --stack fleet"\n',
+      fix: "llmstack plan --stack fleet",
+    },
     "plan of a stack file with a credential in plain text": {
       argv: ["plan", "--stack", "staging"],
       dir: plain,
