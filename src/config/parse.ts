@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { StackConfigError } from "./errors";
 import { quoteValue } from "./names";
 import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES } from "./monitoringSchema";
+import { hostsTemplateGpu } from "./hosts";
 import { OPTIONAL_SECRET_NAMES, SECRET_NAMES, stackConfigSchema, type StackConfig } from "./schema";
 
 export const NAMESPACE = "llmstack";
@@ -20,8 +21,23 @@ export const SECRET_KEYS: readonly string[] = [
 
 export function parseStackConfig(raw: Record<string, unknown>, stackFile: string): StackConfig {
   const result = stackConfigSchema.safeParse(raw);
-  if (result.success) return result.data;
-  throw new StackConfigError(formatIssues(result.error.issues, raw, stackFile));
+  // llmstack:gpu is optional in the schema (a stack with hosts has one per GPU host) and required without hosts.
+  const missingGpu = raw.hosts === undefined && raw.gpu === undefined;
+  if (result.success && !missingGpu) {
+    const { gpu, hosts } = result.data;
+    return { ...result.data, gpu: gpu ?? hostsTemplateGpu(hosts ?? []) };
+  }
+  const issues = result.success ? [] : result.error.issues;
+  throw new StackConfigError(formatIssues(missingGpu ? withMissingGpu(issues) : issues, raw, stackFile));
+}
+
+/** The issue "llmstack:gpu: required" in the place zod would list it: before the first later key's issue. */
+function withMissingGpu(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const keys = Object.keys(stackConfigSchema.shape);
+  const after = (i: z.core.$ZodIssue): boolean => keys.indexOf(String(i.path[0])) > keys.indexOf("gpu");
+  const missing = { code: "invalid_type", expected: "object", path: ["gpu"], message: "required", input: undefined } as z.core.$ZodIssue;
+  const at = issues.findIndex(after);
+  return at === -1 ? [...issues, missing] : [...issues.slice(0, at), missing, ...issues.slice(at)];
 }
 
 export function formatIssues(
@@ -99,6 +115,11 @@ function allowedKeys(path: readonly PropertyKey[]): string | undefined {
   // Walk the schema's shape along the path (objects only) to list the keys a person may write.
   let schema: unknown = stackConfigSchema;
   for (const p of path) {
+    if (typeof p === "number") {
+      // An entry of a list (llmstack:hosts[0]): the list's element schema.
+      schema = elementOf(schema);
+      continue;
+    }
     const shape = shapeOf(schema);
     if (!shape || typeof p !== "string") return undefined;
     schema = shape[p];
@@ -114,6 +135,16 @@ function shapeOf(schema: unknown): Record<string, unknown> | undefined {
     if (s.def.innerType !== undefined) s = s.def.innerType as typeof s;
     else if (s.def.in !== undefined) s = s.def.in as typeof s;
     else return undefined;
+  }
+  return undefined;
+}
+
+function elementOf(schema: unknown): unknown {
+  let s = schema as { def?: { type?: string; innerType?: unknown; element?: unknown } } | undefined;
+  for (let i = 0; i < 5 && s?.def; i++) {
+    if (s.def.type === "array") return s.def.element;
+    if (s.def.innerType === undefined) return undefined;
+    s = s.def.innerType as typeof s;
   }
   return undefined;
 }

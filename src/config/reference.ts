@@ -98,6 +98,13 @@ function rowsOf(key: string, s: Json, required: boolean, out: Row[]): void {
     }
     return;
   }
+  const items = s.items as Json | undefined;
+  if (s.type === "array" && items?.type === "object" && items.properties) {
+    // A list of objects (llmstack:hosts): the list, then each key of an entry as `key[].name`.
+    out.push({ key, type: "list of object", required, allowed: allowedOf({ ...s, items: {} }), description: String(s.description ?? "") });
+    rowsOf(`${key}[]`, { ...items, description: undefined }, true, out);
+    return;
+  }
   if (s.type === "object" && s.properties) {
     const req = new Set((s.required ?? []) as string[]);
     if (s.description) out.push({ key, type: "object", required, allowed: "", description: String(s.description) });

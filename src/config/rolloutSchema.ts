@@ -29,10 +29,23 @@ export function isBlueGreen(config: { readonly rollout?: RolloutConfig | undefin
 
 /** The schema's cross-field rule: a CPU stack has no GPU to bring a second vLLM up on. */
 export function rolloutIssues(
-  cfg: { readonly rollout?: RolloutConfig | undefined; readonly gpu: { readonly mode: string } },
+  cfg: {
+    readonly rollout?: RolloutConfig | undefined;
+    readonly gpu?: { readonly mode: string } | undefined;
+    readonly hosts?: readonly unknown[] | undefined;
+  },
   ctx: z.RefinementCtx,
 ): void {
-  if (isBlueGreen(cfg) && cfg.gpu.mode === "cpu") {
+  if (isBlueGreen(cfg) && cfg.hosts !== undefined) {
+    // The running vLLM it is checked against is one container on one host; a fleet's replicas are not.
+    ctx.addIssue({
+      code: "custom",
+      path: ["rollout", "strategy"],
+      message: "blue-green is for a single-host stack (one vLLM); a stack with hosts rolls out by replacement; use replace",
+    });
+    return;
+  }
+  if (isBlueGreen(cfg) && cfg.gpu?.mode === "cpu") {
     ctx.addIssue({
       code: "custom",
       path: ["rollout", "strategy"],

@@ -13,122 +13,21 @@ import { imageTagProblem } from "./images";
 import { CUDA_CONTEXT_MIB, gpuBookings, problemText, sectionTenants } from "./gpuBookings";
 import { DOCKER_HOST, gitRevision, hfRepoId, servedModelName } from "./names";
 import { imagesShape, runsIn, serviceRuns, type ImageValues, type ServiceName } from "./services";
+import {
+  ENVIRONMENTS,
+  gpuCommon,
+  gpuId,
+  gpuSchema,
+  utilisationAllowed,
+  utilisationRange,
+  type Environment,
+  type GpuConfig,
+  type GpuModeConfig,
+} from "./gpuSchema";
+import { hostIssues, hostsSchema, replicaIssues, replicaPinSchema, type HostConfig } from "./hosts";
 
-/**
- * The largest GPU memory a stack file or `capacity --gpu` may give, in MiB (1 TiB): a ceiling against
- * typing slips, over seven times the largest card in the catalog (H200), not a fact about any GPU.
- */
-export const MAX_GPU_MEMORY_MIB = 1_048_576;
+export * from "./gpuSchema";
 
-export const ENVIRONMENTS = ["development", "staging", "production"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
-
-/**
- * A host GPU ID as Docker's device request takes it: an index ("0") or a UUID ("GPU-8f6c..."). An index
- * has no leading zero: "01" is GPU 1, and a list with both would put two processes on one card.
- */
-export const gpuId = z
-  .string()
-  .regex(/^(0|[1-9]\d*|GPU-[0-9a-fA-F-]{8,}|MIG-[0-9a-fA-F-]{8,})$/, {
-    message:
-      'must be a GPU index such as "0" (no leading zero: "01" is GPU 1, write "1") or a UUID such as "GPU-5a0c6b3e-..."',
-  });
-
-/** The highest `gpu.memoryUtilization` any stack may set. */
-export const MEMORY_UTILISATION_MAX = 0.95;
-
-export interface UtilisationLimits {
-  readonly min: number | null;
-  readonly max: number;
-}
-
-/**
- * Bounds of vLLM's `--gpu-memory-utilization` (`gpu.memoryUtilization`) per environment, checked here and
- * imported by the policy pack and capacity. vLLM's default is 0.9
- * (https://docs.vllm.ai/en/stable/configuration/engine_args/). Production: above 0.92 leaves too little
- * for NCCL buffers and activation spikes beside the KV cache, so a load can run out of memory; below 0.6
- * the KV cache holds too few sequences for production traffic on the reference 24 GB cards. A null
- * minimum means "above 0".
- */
-export const MEMORY_UTILISATION_LIMITS: Readonly<Record<Environment, UtilisationLimits>> = {
-  development: { min: null, max: MEMORY_UTILISATION_MAX },
-  staging: { min: null, max: MEMORY_UTILISATION_MAX },
-  production: { min: 0.6, max: 0.92 },
-};
-
-/** Whether an environment allows this utilisation. */
-export function utilisationAllowed(env: Environment, u: number): boolean {
-  const l = MEMORY_UTILISATION_LIMITS[env];
-  return Number.isFinite(u) && u > 0 && u <= l.max && (l.min === null || u >= l.min);
-}
-
-/** The bounds as words: "0.6 to 0.92", "above 0 and at most 0.95". */
-export function utilisationRange(env: Environment): string {
-  const l = MEMORY_UTILISATION_LIMITS[env];
-  return l.min === null ? `above 0 and at most ${l.max}` : `${l.min} to ${l.max}`;
-}
-
-const deviceList = z
-  .array(gpuId)
-  .min(1, { message: "must list at least one GPU" })
-  .describe("host GPU indices or UUIDs; one naming for the whole GPU section, each GPU once");
-
-/** Card class decides NCCL's peer-to-peer setting on PCIe: GeForce cards lack PCIe P2P. */
-export const cardClass = z.enum(["consumer", "datacenter"]);
-
-const gpuCommon = {
-  /** Host GPU IDs vLLM's container gets (indices or UUIDs). */
-  vllmDevices: deviceList,
-  /** Host GPU IDs the multimodal worker gets; usually one. */
-  workerDevices: deviceList,
-  /** Whether vLLM's GPUs are all joined to each other by NVLink. */
-  nvlink: z.boolean(),
-  /** consumer (GeForce, no PCIe P2P) or datacenter (A100, H100, L40S ... P2P works). */
-  cardClass: cardClass.default("consumer"),
-  tensorParallelSize: z.number().int().gte(1).lte(64),
-  pipelineParallelSize: z.number().int().gte(1).lte(64).default(1),
-  /** Fraction of each vLLM GPU that vLLM takes (`--gpu-memory-utilization`). */
-  memoryUtilization: z
-    .number()
-    .gt(0)
-    .lte(MEMORY_UTILISATION_MAX)
-    .describe(
-      `vLLM's \`--gpu-memory-utilization\`; production allows ${utilisationRange("production")}; on each GPU, with the worker's share ` +
-        "and a CUDA context per process, it must fit what CUDA can allocate (docs/gpu-budget.md)",
-    ),
-  /** The GPUs' name as nvidia-smi shows it (e.g. "NVIDIA GeForce RTX 3090"), for the capacity check. */
-  gpuName: z.string().min(1).optional(),
-  /** Each GPU's memory in MiB as nvidia-smi reports it (memory.total), for the capacity check. */
-  memoryMiB: z
-    .number()
-    .int()
-    .gte(1024)
-    .lte(MAX_GPU_MEMORY_MIB)
-    .optional()
-    .describe("each GPU's `memory.total` from nvidia-smi; required on a GPU vLLM shares with the worker"),
-  /** Fraction of a GPU the multimodal worker needs; must fit beside vLLM on a shared GPU. */
-  workerMemoryFraction: z
-    .number()
-    .gt(0)
-    .lte(1)
-    .default(0.1)
-    .describe(
-      "the worker's share of its GPU (its env `WORKER_GPU_MEMORY_FRACTION`; Docker cannot enforce it); on a GPU " +
-        "shared with vLLM it must leave vLLM room to restart (docs/gpu-budget.md)",
-    ),
-};
-
-export const gpuSchema = z.discriminatedUnion("mode", [
-  z.strictObject({ mode: z.literal("multi"), ...gpuCommon }),
-  z.strictObject({ mode: z.literal("single"), ...gpuCommon }),
-  z.strictObject({
-    mode: z.literal("cpu"),
-    /** GiB of host memory vLLM's CPU backend keeps for the KV cache (VLLM_CPU_KVCACHE_SPACE). */
-    kvCacheSpaceGiB: z.number().int().gte(1).lte(1024).default(4),
-  }),
-]);
-export type GpuConfig = z.infer<typeof gpuSchema>;
-export type GpuModeConfig = Exclude<GpuConfig, { mode: "cpu" }>;
 
 export const dtype = z.enum(["auto", "float16", "bfloat16", "float32"]);
 
@@ -141,6 +40,23 @@ export const modelSchema = z.strictObject({
   dtype: dtype.default("auto"),
   /** Git revision of the model repository (branch, tag or commit); pinning it keeps a deploy repeatable. */
   revision: gitRevision.optional(),
+  /**
+   * How many complete vLLM instances serve the model, each on the GPUs of one host (a stack with
+   * `llmstack:hosts`); the planner places them unless `placement` pins them.
+   */
+  replicas: z
+    .number()
+    .int()
+    .gte(1)
+    .lte(256)
+    .optional()
+    .describe("complete vLLM instances of the model, each inside one host (needs llmstack:hosts); 1 unless set"),
+  /** Pins each replica to a host and its GPUs, instead of the planner's placement. */
+  placement: z
+    .array(replicaPinSchema)
+    .min(1)
+    .optional()
+    .describe("pins replicas: [{host, devices}] one per replica; the planner places them when left out"),
 });
 export type ModelConfig = z.infer<typeof modelSchema>;
 
@@ -245,6 +161,9 @@ export const dataSchema = z.strictObject({
   protect: z.boolean(),
 });
 
+/** The Docker host of a stack that names none: the local daemon's socket. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+
 export const stackConfigSchema = z
   .strictObject({
     environment: z.enum(ENVIRONMENTS),
@@ -255,8 +174,11 @@ export const stackConfigSchema = z
           'must be "unix:///var/run/docker.sock", "ssh://user@host" or "tcp://host:port" ' +
           '(user and host may not start with "-"; no control characters)',
       })
-      .default("unix:///var/run/docker.sock"),
-    gpu: gpuSchema,
+      .default(DEFAULT_DOCKER_HOST),
+    /** Required on a single-host stack; a stack with hosts has a GPU section per GPU host instead. */
+    gpu: gpuSchema.optional().describe("required on a stack without llmstack:hosts (which has one per GPU host)"),
+    /** The hosts of a stack that spans several (src/config/hosts.ts); absent: one Docker host. */
+    hosts: hostsSchema.optional(),
     model: modelSchema,
     vllm: vllmSchema.default(vllmSchema.parse({})),
     images: imagesSchema,
@@ -305,7 +227,23 @@ export const stackConfigSchema = z
           "add gateway.tls or set viaGateway: false and reach Grafana through an SSH tunnel",
       });
     }
-    if (cfg.gpu.mode === "cpu") return;
+    for (const issue of replicaIssues(cfg.hosts, cfg.model.replicas, cfg.model.placement)) {
+      ctx.addIssue({ code: "custom", ...issue });
+    }
+    if (cfg.hosts !== undefined) {
+      const facts = {
+        environment: cfg.environment,
+        hosts: cfg.hosts,
+        gpuSet: cfg.gpu !== undefined,
+        dockerHostSet: cfg.dockerHost !== DEFAULT_DOCKER_HOST,
+        monitoringEnabled: cfg.monitoring?.enabled === true,
+        workerEnabled: workerEnabled(cfg),
+      };
+      for (const issue of hostIssues(facts)) ctx.addIssue({ code: "custom", ...issue });
+      return;
+    }
+    // A missing llmstack:gpu without hosts is reported by parseStackConfig, in the key's place.
+    if (cfg.gpu === undefined || cfg.gpu.mode === "cpu") return;
     const g = cfg.gpu;
     const gpus = g.vllmDevices.length;
     refineGpuBudget(g, cfg.environment, runsIn(cfg), ctx);
@@ -349,7 +287,15 @@ export const stackConfigSchema = z
     }
   });
 
-export type StackConfig = z.infer<typeof stackConfigSchema>;
+/** What the schema parses: `gpu` is absent on a stack with hosts. */
+export type ParsedStackConfig = z.infer<typeof stackConfigSchema>;
+
+/**
+ * A stack config as the planner reads it. On a stack with hosts, `gpu` is the first GPU host's section cut
+ * to one replica (hostsTemplateGpu), for the settings that read one GPU section (the gateway's worker
+ * count, the capacity summary); every replica is planned from its own host's section.
+ */
+export type StackConfig = Omit<ParsedStackConfig, "gpu"> & { readonly gpu: GpuConfig; readonly hosts?: readonly HostConfig[] };
 
 /**
  * The GPU section against the budget (src/config/gpuBookings.ts) and its environment's utilisation bounds.
@@ -421,8 +367,11 @@ export const SECRET_NAMES = [
   "litellmSaltKey",
   "vllmApiKey",
 ] as const;
-/** Secrets only some stacks need: a Hugging Face token for gated models, a TLS certificate and key. */
-export const OPTIONAL_SECRET_NAMES = ["hfToken", "tlsCertificate", "tlsPrivateKey"] as const;
+/**
+ * Secrets only some stacks need: a Hugging Face token for gated models, a TLS certificate and key, and
+ * the TLS material of a stack's tcp:// hosts (`dockerTls`: one JSON object, host name → {ca, cert, key} PEM).
+ */
+export const OPTIONAL_SECRET_NAMES = ["hfToken", "tlsCertificate", "tlsPrivateKey", "dockerTls"] as const;
 export type SecretName =
   | (typeof SECRET_NAMES)[number]
   | (typeof OPTIONAL_SECRET_NAMES)[number]

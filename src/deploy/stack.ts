@@ -13,6 +13,9 @@ import { resolveSecrets } from "./secrets";
 import { isPlainService, ServiceComponent } from "./service";
 import { SmokeTest } from "./smokeTest";
 import { Vllm } from "./vllm";
+import { deployFleet } from "./fleet";
+
+export { orderByDependencies };
 
 export interface LlmStackArgs {
   readonly plan: StackPlan;
@@ -26,7 +29,10 @@ export class LlmStack extends pulumi.ComponentResource {
   public readonly provider: docker.Provider;
   public readonly network: docker.Network;
   public readonly volumes: ReadonlyMap<string, docker.Volume>;
-  public readonly containers: ReadonlyMap<ServiceName, docker.Container>;
+  /** By service on a single-host stack; by physical container name on a stack with hosts (a vLLM per replica). */
+  public readonly containers: ReadonlyMap<string, docker.Container>;
+  /** The Docker provider of each host, by host name (a single-host stack: its one provider, by its Docker host). */
+  public readonly providers: ReadonlyMap<string, docker.Provider>;
   /** LiteLLM's master key, a secret output (`pulumi stack output gatewayMasterKey --show-secrets`). */
   public readonly masterKey: pulumi.Output<string>;
   /** "passed" once the smoke test answered, or "disabled". */
@@ -37,8 +43,23 @@ export class LlmStack extends pulumi.ComponentResource {
     const { plan } = args;
     const secrets = resolveSecrets(plan, args.secret, this);
     this.masterKey = pulumi.secret(secrets.get("litellmMasterKey") ?? pulumi.output(""));
+    if (plan.hosts !== undefined) {
+      // A stack with hosts: a provider per host and every resource through its host's (./fleet.ts). The
+      // gateway host's provider and network stand for the stack where one is asked for.
+      const fleet = deployFleet(name, plan, secrets, this);
+      const gateway = plan.hosts.find((h) => h.roles.includes("gateway"))!.name;
+      this.providers = fleet.providers;
+      this.provider = fleet.providers.get(gateway)!;
+      this.network = fleet.networks.get(gateway)!;
+      this.volumes = fleet.volumes;
+      this.containers = fleet.containers;
+      this.smokeTest = fleet.smokeTest ?? pulumi.output("disabled");
+      this.registerOutputs({ network: this.network.name, smokeTest: this.smokeTest });
+      return;
+    }
     // The provider takes its host from the preflight gate, so no container is registered until the checks pass.
     this.provider = new docker.Provider(`${name}-docker`, { host: preflightGate(plan, this, args.config) }, { parent: this });
+    this.providers = new Map([[plan.dockerHost, this.provider]]);
     const child = { parent: this, provider: this.provider };
     this.network = new docker.Network(`${name}-network`, { name: plan.network.name, driver: "bridge" }, child);
     const volumes = new Map<string, docker.Volume>();

@@ -13,6 +13,11 @@ export interface VllmArgs {
   readonly spec: ContainerSpec;
   /** The one-shot model download, from the StackPlan. */
   readonly download: ContainerSpec;
+  /**
+   * The download's container when another component created it (a stack with hosts has one download per
+   * GPU host, which that host's replicas share); this component creates it otherwise.
+   */
+  readonly downloaded?: docker.Container;
   readonly deps: ContainerDeps;
 }
 
@@ -22,7 +27,7 @@ export class Vllm extends pulumi.ComponentResource {
 
   constructor(name: string, args: VllmArgs, opts?: pulumi.ComponentResourceOptions) {
     super(componentType("vllm"), name, {}, opts);
-    const download = createContainer(`${name}-model-download`, args.download, args.deps, this).container;
+    const download = args.downloaded ?? createContainer(`${name}-model-download`, args.download, args.deps, this).container;
     const model = args.download.command[0];
     const downloaded = download.exitCode.apply((code) => {
       if (code !== undefined && code !== null && code !== 0) {

@@ -149,3 +149,62 @@ export function providerProblems(c: PlannedContainer): string[] {
   }
   return out;
 }
+
+/**
+ * How the provider reaches a Docker host, which a stack with hosts (one provider per host) relies on.
+ * Read in kreuzwerker/terraform-provider-docker internal/provider/config.go at
+ * 289b426c170d880a42a0e9bb2f6edce40349f728 (`Config.NewClient`) and in the provider's docs/index.md.
+ */
+export const CONNECTION_RULES: readonly ProviderRule[] = [
+  {
+    id: "tls-needs-cert-and-key",
+    fact:
+      "With TLS material given as content, cert_material and key_material must both be set (\"cert_material, and " +
+      'key_material must be specified"); ca_material verifies the daemon\'s certificate.',
+    source: "internal/provider/config.go, Config.NewClient and buildHTTPClientFromBytes",
+  },
+  {
+    id: "tls-without-ca-skips-verify",
+    fact:
+      "Without ca_material the client sets InsecureSkipVerify: the daemon's certificate is not checked, so anyone " +
+      "on the path can pose as the host. A stack's tcp:// host must therefore come with its CA.",
+    source: "internal/provider/config.go, buildHTTPClientFromBytes (len(caPEMCert) == 0)",
+  },
+  {
+    id: "ssh-runs-local-ssh",
+    fact:
+      "An ssh:// host is reached through the Docker CLI's connection helper: the provider runs the local ssh " +
+      "program with ssh_opts appended and `docker system dial-stdio` on the host, so the host needs the docker " +
+      "CLI and host keys are checked by the local ssh against its known_hosts files.",
+    source:
+      "internal/provider/config.go, connhelper.GetConnectionHelperWithSSHOpts(c.Host, c.SSHOpts); the command " +
+      "line `ssh ... -- HOST docker system dial-stdio` quoted in pulumi/pulumi-docker#1293",
+  },
+  {
+    id: "ssh-host-key-pinned",
+    fact:
+      "The provider's own docs show ssh_opts turning host key checking off (StrictHostKeyChecking=no, " +
+      "UserKnownHostsFile=/dev/null); llmstack instead pins each host's key: StrictHostKeyChecking=yes with a " +
+      "known_hosts file holding only the stack's keys (ssh_config(5): UserKnownHostsFile takes ~ paths).",
+    source:
+      'docs/index.md ("Remote Hosts"); ssh_config(5), UserKnownHostsFile and StrictHostKeyChecking ' +
+      "(https://man.openbsd.org/ssh_config)",
+  },
+  {
+    id: "ssh-session-limits",
+    fact:
+      "Every connection to an ssh:// host is an ssh session; many at once (Pulumi creates resources in parallel) " +
+      "hit sshd's MaxSessions (default 10) and MaxStartups limits and fail intermittently. Raise them on the host, " +
+      "or lower `pulumi up --parallel`.",
+    source:
+      "kreuzwerker/terraform-provider-docker#262 (intermittent errors using SSH); docker/compose#6463 (sessions " +
+      "per connection limited to 10 by default, MaxSessions)",
+  },
+  {
+    id: "ssh-opts-respected",
+    fact:
+      "An @pulumi/docker release once passed none of the Provider's sshOpts to ssh (since fixed): with a " +
+      "release like that, the pinned host key would not be checked.",
+    source: "pulumi/pulumi-docker#702 (closed, resolution/fixed)",
+  },
+];

@@ -107,6 +107,7 @@ export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string,
     dependsOn: [...c.dependsOn],
     image: c.image,
     host: c.host,
+    ...(c.placement ? { placement: { ...c.placement } } : {}),
     ...dockerSettings(c),
     envs: envList(c.env, mask),
     volumes: c.volumes.map((v) => ({
@@ -142,13 +143,18 @@ export function planJson(plan: StackPlan): Record<string, unknown> {
       status: s.present ? (s.source === "generated" ? "generated" : "set") : isMissing(s) ? "missing" : "not set (optional)",
     })),
     containers: plan.containers.map((c) => containerJson(c, plan)),
+    ...(plan.hosts ? { hosts: plan.hosts } : {}),
+    ...(plan.replicas ? { replicas: plan.replicas.map((r) => ({ ...r, capacity: budgetJson(r.capacity) })) } : {}),
   };
 }
 
 /** A readable table of the stack for a terminal. */
 export function planTable(plan: StackPlan): string {
+  // A stack with hosts shows each container's host, and each replica's name beside vLLM's.
+  const fleet = plan.hosts !== undefined;
   const rows = plan.containers.map((c) => [
-    c.service,
+    c.placement?.replica ? `${c.service} ${c.placement.replica}` : c.service,
+    ...(fleet ? [c.placement?.host ?? "-"] : []),
     c.image,
     c.deviceRequests.length ? `GPU ${c.deviceRequests.flatMap((d) => d.deviceIds).join(",")}` : "-",
     c.ports.length ? c.ports.map((p) => `${p.ip}:${p.external}->${p.internal}`).join(" ") : "-",
@@ -159,15 +165,18 @@ export function planTable(plan: StackPlan): string {
   return [
     `stack ${plan.stack} (${plan.environment}) on ${plan.dockerHost}, from ${plan.stackFile}`,
     "",
-    ...tableLines(rows, ["SERVICE", "IMAGE", "GPUS", "PUBLISHED", "MEMORY", "AFTER"]),
+    ...tableLines(rows, ["SERVICE", ...(fleet ? ["HOST"] : []), "IMAGE", "GPUS", "PUBLISHED", "MEMORY", "AFTER"]),
     "",
     `gateway: ${plan.gatewayUrl} (model "${plan.servedModelName}")`,
     `vllm: ${plan.vllmArgs.join(" ")}`,
     ...plan.gpuMap.map(
       (g) => `gpu: ${g.service} gets host GPU ${g.hostDevices.join(",")} (CUDA_VISIBLE_DEVICES=${g.cudaVisibleDevices})`,
     ),
-    budgetLine(plan.capacity),
-    ...(plan.capacity.result?.violations ?? []).map((v) => `  - ${v.message}`),
+    ...(plan.replicas
+      ? plan.replicas.map(
+          (r) => `replica ${r.id} on ${r.host} GPU ${r.devices.join(",")}, dialled at ${r.endpoint}: ${budgetLine(r.capacity)}`,
+        )
+      : [budgetLine(plan.capacity), ...(plan.capacity.result?.violations ?? []).map((v) => `  - ${v.message}`)]),
     missing.length
       ? `secrets missing: ${missing.join(", ")}; run: npx llmstack secrets init --stack ${plan.stack}`
       : "secrets: all present",

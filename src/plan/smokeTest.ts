@@ -37,7 +37,8 @@ export function planSmokeTest(ctx: PlanContext, others: readonly ContainerSpec[]
     .update(JSON.stringify(others))
     .digest("hex")
     .slice(0, 16);
-  const after: ServiceName[] = others.filter((c) => !c.oneShot).map((c) => c.service);
+  // Once per service: a stack with hosts has a vLLM per replica.
+  const after: ServiceName[] = [...new Set(others.filter((c) => !c.oneShot).map((c) => c.service))];
   return {
     ...baseContainer(ctx),
     service: "smoke-test",

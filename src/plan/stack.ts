@@ -16,6 +16,7 @@ import { planMonitoring } from "../monitoring/plan";
 import { PLANNED_SERVICES, PLANNERS } from "./services";
 import type { ContainerSpec, GpuMapEntry, SecretSpec, StackPlan, VolumeSpec } from "./types";
 import { HF_CACHE_VOLUME, vllmArgs } from "./vllm";
+import { fleetReplicas, placeOnHosts, placeVolumes, plannedHosts, plannedReplicas, replicaContainers } from "./fleet";
 
 export interface PlanInput {
   readonly project: string;
@@ -53,11 +54,15 @@ export function planStack(input: PlanInput): StackPlan {
   });
   checkBlueGreen(ctx, input.running);
   const hfToken = input.secretsPresent.has("hfToken");
+  // A stack with hosts: its replicas are placed (and checked to fit) before anything else is planned.
+  const hosts = config.hosts;
+  const fleet = hosts ? fleetReplicas(ctx, hosts, input.model ? { model: input.model } : {}) : undefined;
   // Each service of the table's "stack" group by its planner, in plan order; a service on your own image
   // only when the stack sets it (there is no public default to pull).
-  const containers: ContainerSpec[] = PLANNED_SERVICES.filter((s) => serviceRuns(config.images, s)).flatMap(
+  const services: ContainerSpec[] = PLANNED_SERVICES.filter((s) => serviceRuns(config.images, s)).flatMap(
     (s) => PLANNERS[s](ctx, { secretsPresent: input.secretsPresent }) ?? [],
   );
+  const containers = hosts && fleet ? replicaContainers(ctx, services, hosts, fleet.replicas) : services;
   const finalize = (c: ContainerSpec): ContainerSpec => finalizeContainer(c, ctx, input.imageFacts);
   const planned = containers.map(finalize);
   if (config.smokeTest.enabled) planned.push(finalize(planSmokeTest(ctx, planned)));
@@ -90,6 +95,10 @@ export function planStack(input: PlanInput): StackPlan {
           (name): SecretSpec => ({ name, source: "config", present: input.secretsPresent.has(name), optional: false }),
         )
       : []),
+    // The TLS material of the tcp:// hosts (src/deploy/hosts.ts reads each host's entry).
+    ...(hosts?.some((h) => h.endpoint.startsWith("tcp://"))
+      ? [{ name: "dockerTls", source: "config", present: input.secretsPresent.has("dockerTls"), optional: false } as const]
+      : []),
   ];
   // Appended after the GPU map: the DCGM exporter watches every GPU but is given none of their memory.
   const monitoring = planMonitoring(ctx, { secretsPresent: input.secretsPresent, secretSource: source });
@@ -100,7 +109,12 @@ export function planStack(input: PlanInput): StackPlan {
       hostDevices: c.deviceRequests.flatMap((d) => d.deviceIds),
       cudaVisibleDevices: String(c.env.CUDA_VISIBLE_DEVICES ?? ""),
     }));
-  const clash = hostPortClash([...containers, ...monitoring.containers]);
+  const all = [...planned, ...monitoring.containers.map(finalize)];
+  const placed = hosts ? placeOnHosts(all, hosts) : all;
+  // Host ports clash only on one host: each host's containers are checked apart.
+  const onHosts = [...new Set(placed.map((c) => c.placement?.host))];
+  const clash =
+    onHosts.map((h) => hostPortClash(placed.filter((c) => c.placement?.host === h))).find((c) => c !== null) ?? null;
   if (clash !== null) throw new StackConfigError(`${input.stackFile}: ${clash}`);
   const tls = config.gateway.tls;
   const gatewayHost =
@@ -117,16 +131,18 @@ export function planStack(input: PlanInput): StackPlan {
     stack: input.stack,
     environment: config.environment,
     stackFile: input.stackFile,
-    dockerHost: config.dockerHost,
+    // A stack with hosts is reached, for the smoke test and status, through its gateway host.
+    dockerHost: hosts?.find((h) => h.roles.includes("gateway"))?.endpoint ?? config.dockerHost,
     network: { name: `${input.project}-${input.stack}` },
-    volumes: [...volumes, ...monitoring.volumes],
+    volumes: hosts ? placeVolumes([...volumes, ...monitoring.volumes], placed) : [...volumes, ...monitoring.volumes],
     secrets: [...secrets, ...monitoring.secrets],
-    containers: [...planned, ...monitoring.containers.map(finalize)],
+    containers: placed,
     gpuMap,
     vllmArgs: vllmArgs(ctx),
     servedModelName: config.model.servedModelName,
     capacity: planCapacity(config, input.model),
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
+    ...(hosts && fleet ? { hosts: plannedHosts(hosts), replicas: plannedReplicas(fleet, hosts) } : {}),
   };
 }
 

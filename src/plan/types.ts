@@ -85,6 +85,14 @@ export interface HealthcheckSpec {
   readonly startPeriod: string;
 }
 
+/** Where a container runs on a stack with hosts (absent on a single-host stack). */
+export interface Placement {
+  /** The host's name in `llmstack:hosts`. */
+  readonly host: string;
+  /** The model replica the container serves (`<host>-<slot>`), for vLLM. */
+  readonly replica?: string;
+}
+
 export interface ContainerSpec {
   readonly service: ServiceName;
   /** Physical container name, `<project>-<stack>-<service>`. */
@@ -138,6 +146,8 @@ export interface ContainerSpec {
   readonly createTimeoutMinutes?: number;
   /** Minutes the pull of the container's image may take (the RemoteImage's customTimeouts.create). */
   readonly pullTimeoutMinutes?: number;
+  /** On a stack with hosts: the host (and replica) the container runs on; `host` is that host's endpoint. */
+  readonly placement?: Placement;
 }
 
 export interface VolumeSpec {
@@ -149,6 +159,34 @@ export interface VolumeSpec {
   readonly retainOnDelete: boolean;
   /** Pulumi refuses to delete it until unprotected on purpose. */
   readonly protect: boolean;
+  /** On a stack with hosts: the host it lives on (a volume mounted on several hosts is one per host). */
+  readonly host?: string;
+}
+
+/** A host of a stack with hosts, as the deploy and the checks need it. */
+export interface PlannedHost {
+  readonly name: string;
+  /** The Docker endpoint (`ssh://`, `tcp://`, `unix://`). */
+  readonly endpoint: string;
+  /** The address peers and the gateway dial. */
+  readonly address: string;
+  readonly interface?: string;
+  readonly roles: readonly string[];
+  /** The ssh host key the endpoint must show. */
+  readonly hostKey?: string;
+}
+
+/** One replica of the model: a complete vLLM on GPUs of one host. */
+export interface PlannedReplica {
+  readonly id: string;
+  readonly host: string;
+  readonly devices: readonly string[];
+  readonly tensorParallelSize: number;
+  readonly pipelineParallelSize: number;
+  /** `address:port` the gateway dials. */
+  readonly endpoint: string;
+  /** Its memory budget: weights, KV cache and concurrency on its GPUs. */
+  readonly capacity: CapacityBudget;
 }
 
 export interface SecretSpec {
@@ -185,4 +223,7 @@ export interface StackPlan {
   readonly gatewayUrl: string;
   /** vLLM's memory budget per GPU and the constraints it violates. */
   readonly capacity: CapacityBudget;
+  /** On a stack with hosts: its hosts and the model's replicas (absent on a single-host stack). */
+  readonly hosts?: readonly PlannedHost[];
+  readonly replicas?: readonly PlannedReplica[];
 }

@@ -3,7 +3,7 @@
  * every command, with their exact text and exit code, each ending with `run "<command>"`. The fix uses the
  * stack, files and directories the command line named (more cases in ./errorCases.ts).
  */
-import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { configureGpuCli } from "../../src/cli/configureGpu";
@@ -25,6 +25,13 @@ function cases(dir: string): Record<string, Case> {
   const badKey = project(appendTo("Pulumi.staging.yaml", "  llmstack:gatway: {}\n"));
   const plain = project(appendTo("Pulumi.staging.yaml", "  llmstack:hfToken: hf_abc\n"));
   const badLocal = project((d) => writeFileSync(join(d, "Pulumi.local.yaml"), "config:\n  llmstack:environment: testing\n"));
+  // The example fleet asking for one replica more than its GPU hosts hold.
+  const crowdedFleet = project((d) =>
+    writeFileSync(
+      join(d, "Pulumi.fleet.yaml"),
+      readFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), "utf8").replace("    replicas: 2\n", "    replicas: 3\n"),
+    ),
+  );
   return {
     ...captureCases(),
     ...capacityCases(),
@@ -117,10 +124,30 @@ function cases(dir: string): Record<string, Case> {
       code: 1,
       text:
         "llmstack plan: Pulumi.staging.yaml: invalid stack config:\n  - llmstack:gatway: unknown key; allowed keys here are " +
-        "environment, dockerHost, gpu, model, vllm, images, gateway, services, data, smokeTest, monitoring, preflight, rollout; " +
+        "environment, dockerHost, gpu, hosts, model, vllm, images, gateway, services, data, smokeTest, monitoring, preflight, rollout; " +
         "check the spelling or remove it\nFix these keys in Pulumi.staging.yaml (every key is in docs/configuration.md); " +
         'run "llmstack plan --stack staging"\n',
       fix: "llmstack plan --stack staging",
+    },
+    "plan of a fleet with more replicas than its GPU hosts hold": {
+      argv: ["plan", "--stack", "fleet"],
+      dir: crowdedFleet,
+      code: 1,
+      text:
+        "llmstack plan: Pulumi.fleet.yaml: the model's replicas cannot be placed:\n" +
+        "  - model.replicas is 3, but the GPU hosts hold 2 replica(s): gpu-a 1 (2 GPU(s), 2 per replica), gpu-b 1 " +
+        "(1 GPU(s), 1 per replica); set model.replicas to 2 or fewer, or add GPUs or a GPU host; " +
+        'run "llmstack plan --stack fleet"\n',
+      fix: "llmstack plan --stack fleet",
+    },
+    "validate of a fleet, whose checks across hosts are not built yet": {
+      argv: ["validate", "--stack", "fleet", "--dir", join(ROOT, "examples", "fleet")],
+      code: 1,
+      text:
+        "llmstack validate: Pulumi.fleet.yaml: validate checks one Docker host, and this stack lists llmstack:hosts; " +
+        "the checks across hosts are not built yet (docs/fleet.md), so validate each host as a single-host stack and " +
+        'see where everything of this one goes with llmstack plan; run "llmstack plan --stack fleet"\n',
+      fix: "llmstack plan --stack fleet",
     },
     "plan of a stack file with a credential in plain text": {
       argv: ["plan", "--stack", "staging"],
