@@ -42,11 +42,14 @@ export function containerArgs(
     image,
     ...dockerSettings(spec),
     envs,
-    volumes: spec.volumes.map((m) => ({
-      volumeName: volume(m.volume),
-      containerPath: m.containerPath,
-      ...(m.readOnly ? { readOnly: true } : {}),
-    })),
+    volumes: [
+      ...spec.volumes.map((m) => ({
+        volumeName: volume(m.volume),
+        containerPath: m.containerPath,
+        ...(m.readOnly ? { readOnly: true } : {}),
+      })),
+      ...(spec.binds ?? []).map((b) => ({ hostPath: b.hostPath, containerPath: b.containerPath })),
+    ],
     uploads: spec.uploads.map((u) => ({ ...uploadSettings(u), content: resolveText(u.content, deps.secrets) })),
     networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }],
   };
