@@ -60,26 +60,19 @@ done
 export const RETENTION_SCRIPT = String.raw`set -eu
 root="$1"
 keep="$2"
-n=0
+set --
 for m in "$root"/*/manifest.json; do
   d="${"${m%/manifest.json}"}"
   b="${"${d##*/}"}"
-  if [ -f "$m" ] && [ "${"${b%%.*}"}" = "$b" ]; then n=$((n + 1)); fi
+  if [ -f "$m" ] && [ "${"${b%%.*}"}" = "$b" ]; then set -- "$@" "$d"; fi
 done
-drop=$((n - keep))
+while [ "$#" -gt "$keep" ]; do
+  rm -rf "$1"
+  echo "deleted $1"
+  shift
+done
 oldest=""
-for m in "$root"/*/manifest.json; do
-  d="${"${m%/manifest.json}"}"
-  b="${"${d##*/}"}"
-  if [ ! -f "$m" ] || [ "${"${b%%.*}"}" != "$b" ]; then continue; fi
-  if [ "$drop" -gt 0 ]; then
-    rm -rf "$d"
-    drop=$((drop - 1))
-    echo "deleted $d"
-  elif [ -z "$oldest" ]; then
-    oldest="$b"
-  fi
-done
+if [ "$#" -gt 0 ]; then oldest="${"${1##*/}"}"; fi
 for d in "$root"/*.failed; do
   b="${"${d##*/}"}"
   if [ -d "$d" ] && [ -n "$oldest" ] && [ "${"${b%.failed}"}" \< "$oldest" ]; then
