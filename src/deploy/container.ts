@@ -6,7 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, StackPlan } from "../plan/types";
-import { dockerSettings, timeoutOptions, uploadSettings } from "../plan/render";
+import { bindSettings, dockerSettings, timeoutOptions, uploadSettings } from "../plan/render";
 import { resolveText, type SecretValues } from "./secrets";
 
 export interface ContainerDeps {
@@ -48,7 +48,7 @@ export function containerArgs(
         containerPath: m.containerPath,
         ...(m.readOnly ? { readOnly: true } : {}),
       })),
-      ...(spec.binds ?? []).map((b) => ({ hostPath: b.hostPath, containerPath: b.containerPath })),
+      ...bindSettings(spec),
     ],
     uploads: spec.uploads.map((u) => ({ ...uploadSettings(u), content: resolveText(u.content, deps.secrets) })),
     networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }],
