@@ -6,6 +6,7 @@
  * (`llmstack:postgresPassword`) so `pulumi config set --secret` can write them.
  */
 import { rolloutIssues, rolloutSchema } from "./rolloutSchema";
+import { backupIssues, backupSchema } from "./backupSchema";
 import { z } from "zod";
 import { monitoringSchema, type MonitoringSecretName } from "./monitoringSchema";
 import { preflightSchema } from "./preflightSchema";
@@ -190,6 +191,8 @@ export const stackConfigSchema = z
     /** Host checks inside `pulumi up` before GPU containers are registered (src/preflight). */
     preflight: preflightSchema.default({ enabled: true }),
     rollout: rolloutSchema.optional(),
+    /** A scheduled backup of the data stores (src/plan/backupSchedule.ts). */
+    backup: backupSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.environment !== "development") {
@@ -218,6 +221,7 @@ export const stackConfigSchema = z
     }
     hostPortIssues(cfg, ctx);
     rolloutIssues(cfg, ctx);
+    backupIssues(cfg, ctx);
     if (cfg.monitoring?.enabled && cfg.monitoring.grafana.viaGateway && cfg.gateway.tls === undefined) {
       ctx.addIssue({
         code: "custom",

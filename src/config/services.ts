@@ -25,9 +25,11 @@ export type ComponentType = `llmstack:${"service" | "check"}:${string}`;
  * - "stack": the stack's own containers, by the planners of src/plan/services.ts, in their order;
  * - "monitoring": beside the stack while `llmstack:monitoring.enabled` is true, by src/monitoring/plan.ts;
  *   its images are keys of `llmstack:monitoring.images`;
- * - "check": the smoke test, planned last from every other container of the stack.
+ * - "check": the smoke test, planned last from every other container of the stack;
+ * - "backup": the scheduled backup's containers while `llmstack:backup` is set, by src/plan/backupSchedule.ts,
+ *   from the planned stores; they run the stores' and LiteLLM's images and declare none of their own.
  */
-export type ServiceGroup = "stack" | "monitoring" | "check";
+export type ServiceGroup = "stack" | "monitoring" | "check" | "backup";
 
 /** One image key a service declares: `llmstack:images.<key>`, or `llmstack:monitoring.images.<key>`. */
 export interface ImageSlot {
@@ -133,6 +135,10 @@ export const SERVICES = {
   },
   /** One chat completion through the gateway after each update; runs LiteLLM's image. */
   "smoke-test": { group: "check", component: "llmstack:check:SmokeTest", images: [] },
+  /** The scheduled backup: the scheduler (LiteLLM's image), and a runner in the Postgres and Redis images. */
+  backup: { group: "backup", component: "llmstack:service:Backup", images: [] },
+  "backup-postgres": { group: "backup", component: "llmstack:service:BackupPostgres", images: [] },
+  "backup-redis": { group: "backup", component: "llmstack:service:BackupRedis", images: [] },
   "dcgm-exporter": {
     group: "monitoring",
     component: "llmstack:service:DcgmExporter",

@@ -6,7 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, StackPlan } from "../plan/types";
-import { dockerSettings, timeoutOptions, uploadSettings } from "../plan/render";
+import { bindSettings, dockerSettings, timeoutOptions, uploadSettings } from "../plan/render";
 import { resolveText, type SecretValues } from "./secrets";
 
 export interface ContainerDeps {
@@ -42,11 +42,14 @@ export function containerArgs(
     image,
     ...dockerSettings(spec),
     envs,
-    volumes: spec.volumes.map((m) => ({
-      volumeName: volume(m.volume),
-      containerPath: m.containerPath,
-      ...(m.readOnly ? { readOnly: true } : {}),
-    })),
+    volumes: [
+      ...spec.volumes.map((m) => ({
+        volumeName: volume(m.volume),
+        containerPath: m.containerPath,
+        ...(m.readOnly ? { readOnly: true } : {}),
+      })),
+      ...bindSettings(spec),
+    ],
     uploads: spec.uploads.map((u) => ({ ...uploadSettings(u), content: resolveText(u.content, deps.secrets) })),
     networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }],
   };

@@ -1,7 +1,7 @@
 /**
  * Which programs an argv or a `sh -c` script calls, so a planned command or health check can be held
  * against the programs its image has. A small reading of POSIX shell, enough for the scripts the plan
- * writes: pipelines, `&&`/`||`/`;` lists, `until ... do ... done` loops, redirections, assignments,
+ * writes: pipelines, `&&`/`||`/`;` lists, `until`/`while`/`for ... do ... done` loops, redirections, assignments,
  * builtins and `exec "$@"` (which runs the positional arguments). Anything it cannot read is reported
  * as a program (and so fails the check) rather than passed over.
  */
@@ -100,6 +100,11 @@ export function programsInScript(script: string): string[] {
       continue;
     }
     if (!atCommand) continue;
+    if (w === "for") {
+      // `for NAME in WORDS;`: no word up to the list's end is a command.
+      atCommand = false;
+      continue;
+    }
     if (isBareRedirection(w)) {
       skipNext = true;
       continue;

@@ -5,6 +5,7 @@
  */
 import { stringify } from "yaml";
 import type { PlanContext } from "../plan/common";
+import { backupScrapeJobs } from "./rules";
 import { baseContainer, healthcheck, INTERNAL_PORTS, physicalName, secret } from "../plan/common";
 import type { ContainerSpec } from "../plan/types";
 import {
@@ -55,6 +56,7 @@ export function scrapeJobs(ctx: PlanContext): ScrapeJob[] {
       metricsPath: "/metrics",
     },
     { job: "prometheus", target: `localhost:${MONITORING_PORTS.prometheus}`, metricsPath: "/metrics" },
+    ...backupScrapeJobs(ctx),
   );
   return jobs;
 }

@@ -9,6 +9,7 @@ import { StackConfigError } from "../config/errors";
 import { gpuBookings, sectionTenants } from "../config/gpuBookings";
 import { runsIn } from "../config/services";
 import type { PlanContext } from "../plan/common";
+import { BACKUP_INTERVAL_SECONDS, BACKUP_METRICS_PORT } from "../config/backupSchema";
 import { stackGpus } from "./common";
 import type { MonitoringConfig } from "../config/monitoringSchema";
 
@@ -117,10 +118,59 @@ export function alertRules(ctx: PlanContext, m: MonitoringConfig): AlertRule[] {
         description: `More than ${a.gatewayErrorRate} of the requests through LiteLLM have failed for ${forDuration}. The LiteLLM dashboard shows which status codes; VllmDown or KvCacheSaturated often explain them.`,
       },
     },
+    ...backupRules(ctx),
   );
   return rules;
 }
 
 export function alertRulesYaml(ctx: PlanContext, m: MonitoringConfig): string {
   return stringify({ groups: [{ name: "llmstack", rules: alertRules(ctx, m) }] }, { lineWidth: 0 });
+}
+
+// The scheduled backup (`llmstack:backup`, src/backup/schedule.ts): its scheduler serves its outcome as
+// metrics on the stack network (src/backup/scheduleScripts.ts).
+export const BACKUP_JOB = "backup";
+
+/** Prometheus's job for the scheduler; none without a scheduled backup. */
+export function backupScrapeJobs(ctx: PlanContext): { job: string; target: string; metricsPath: string }[] {
+  return ctx.config.backup === undefined ? [] : [{ job: BACKUP_JOB, target: `backup:${BACKUP_METRICS_PORT}`, metricsPath: "/metrics" }];
+}
+
+/** BackupFailed (the last run failed), BackupMissing (no success for two intervals), BackupSchedulerDown. */
+export function backupRules(ctx: PlanContext): AlertRule[] {
+  const b = ctx.config.backup;
+  if (b === undefined) return [];
+  const missing = 2 * BACKUP_INTERVAL_SECONDS;
+  return [
+    {
+      alert: "BackupFailed",
+      expr: "llmstack_backup_last_run_success == 0",
+      for: "1m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "The last scheduled backup failed",
+        description: `The scheduled backup into ${b.to} failed: its directory is kept as <time>.failed with each store's log (<store>.log). docker logs the backup container for the reason, then run llmstack backup --stack <name> --to <dir> by hand.`,
+      },
+    },
+    {
+      alert: "BackupMissing",
+      expr: `time() - llmstack_backup_last_success_timestamp_seconds > ${missing}`,
+      for: "10m",
+      labels: { severity: "critical" },
+      annotations: {
+        summary: "No scheduled backup has completed for {{ $value | humanizeDuration }}",
+        description: `The scheduled backup runs daily at ${b.schedule} UTC, and none has completed for more than twice that interval (${missing} s). Look at the backup containers' logs and at ${b.to}.`,
+      },
+    },
+    {
+      alert: "BackupSchedulerDown",
+      expr: `up{job="${BACKUP_JOB}"} == 0`,
+      for: "10m",
+      labels: { severity: "warning" },
+      annotations: {
+        summary: "The backup scheduler is not answering /metrics",
+        description: "Prometheus has not reached the backup container for 10 minutes, so a failed or missing backup would not be seen. docker logs the backup container.",
+      },
+    },
+  ];
 }

@@ -54,6 +54,7 @@ export const MEMORY_LIMITS_MIB = {
   modelDownload: 4096,
   tlsProxy: 512,
   smokeTest: 256,
+  backup: 512,
 } as const;
 
 /** Log rotation for every container: json-file, 3 × 50 MB. */

@@ -33,6 +33,10 @@ export const SERVICE_ROLES: Readonly<Record<ServiceName, HostRole | "replica">> 
   redis: "state",
   qdrant: "state",
   "object-store": "state",
+  // Refused on a stack with hosts for now (src/config/backupSchema.ts); they would sit beside the stores.
+  backup: "state",
+  "backup-postgres": "state",
+  "backup-redis": "state",
   "dcgm-exporter": "monitoring",
   prometheus: "monitoring",
   alertmanager: "monitoring",

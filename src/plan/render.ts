@@ -80,6 +80,11 @@ export function dockerSettings(c: ContainerSpec) {
   };
 }
 
+/** A container's host directory mounts, in `@pulumi/docker`'s ContainerVolume names. */
+export function bindSettings(c: ContainerSpec): { hostPath: string; containerPath: string }[] {
+  return (c.binds ?? []).map((b) => ({ hostPath: b.hostPath, containerPath: b.containerPath }));
+}
+
 /** An upload's settings beside its content, in `@pulumi/docker`'s ContainerUpload names. */
 export function uploadSettings(u: UploadSpec) {
   return {
@@ -110,11 +115,14 @@ export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string,
     ...(c.placement ? { placement: { ...c.placement } } : {}),
     ...dockerSettings(c),
     envs: envList(c.env, mask),
-    volumes: c.volumes.map((v) => ({
-      volumeName: volumeName(v.volume),
-      containerPath: v.containerPath,
-      ...(v.readOnly ? { readOnly: true } : {}),
-    })),
+    volumes: [
+      ...c.volumes.map((v) => ({
+        volumeName: volumeName(v.volume),
+        containerPath: v.containerPath,
+        ...(v.readOnly ? { readOnly: true } : {}),
+      })),
+      ...bindSettings(c),
+    ],
     uploads: c.uploads.map((u) => ({ ...uploadSettings(u), content: textToString(u.content, mask) })),
     networksAdvanced: [{ name: plan.network.name, aliases: [c.service] }],
     gpu: c.gpu,

@@ -7,6 +7,7 @@ import { SECRET_NAMES, type SecretName, type StackConfig } from "../config/schem
 import { serviceRuns } from "../config/services";
 import { TLS_DATA_VOLUME } from "./gatewayTls";
 import { planSmokeTest } from "./smokeTest";
+import { planBackupSchedule } from "../backup/schedule";
 import { planCapacity } from "./capacity";
 import type { ModelLookup } from "../capacity";
 import { finalizeContainer, type ImageFactsResolver } from "./finalize";
@@ -126,7 +127,7 @@ export function planStack(input: PlanInput): StackPlan {
         ? "localhost"
         : config.gateway.bindAddress;
   const scheme = tls ? "https" : "http";
-  return {
+  const plan: StackPlan = {
     project: input.project,
     stack: input.stack,
     environment: config.environment,
@@ -144,6 +145,9 @@ export function planStack(input: PlanInput): StackPlan {
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
     ...(hosts && fleet ? { hosts: plannedHosts(hosts), replicas: plannedReplicas(fleet, hosts) } : {}),
   };
+  // The scheduled backup runs the planned stores' steps, so it is planned from the plan (single host only).
+  const backup = planBackupSchedule(ctx, plan).map(finalize);
+  return backup.length === 0 ? plan : { ...plan, containers: [...plan.containers, ...backup] };
 }
 
 /**

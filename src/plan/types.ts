@@ -63,6 +63,12 @@ export interface VolumeMount {
   readonly readOnly?: boolean;
 }
 
+export interface BindMount {
+  /** An absolute directory on the Docker host. */
+  readonly hostPath: string;
+  readonly containerPath: string;
+}
+
 export interface UploadSpec {
   readonly file: string;
   readonly content: Text;
@@ -115,6 +121,8 @@ export interface ContainerSpec {
   readonly shmSize?: number;
   readonly ports: readonly PortSpec[];
   readonly volumes: readonly VolumeMount[];
+  /** Host directories mounted into the container (the scheduled backup's directory). */
+  readonly binds?: readonly BindMount[];
   readonly uploads: readonly UploadSpec[];
   readonly healthcheck?: HealthcheckSpec;
   readonly restart: "unless-stopped" | "no";

@@ -33,8 +33,9 @@ const LAYERS: Record<string, readonly string[]> = {
   capacity: ["config", "facts", "gpu"],
   // Reads a model's files from the Hugging Face cache and the Hub (I/O), for capacity's estimate.
   hub: ["config", "capacity"],
-  // The planner: monitoring plans the monitoring containers with the planner's own helpers.
-  plan: ["config", "facts", "gpu", "capacity", "monitoring", "table"],
+  // The planner: monitoring plans the monitoring containers, and backup the scheduled backup's, with the
+  // planner's own helpers.
+  plan: ["config", "facts", "gpu", "capacity", "monitoring", "table", "backup"],
   monitoring: ["config", "facts", "gpu", "capacity", "plan"],
   preflight: ["exec", "config", "facts", "gpu", "capacity", "plan", "monitoring", "table"],
   diff: ["config", "facts", "plan"],

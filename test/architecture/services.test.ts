@@ -43,6 +43,7 @@ function everythingValues(): Record<string, any> {
   const values = rawValues("production") as Record<string, any>;
   values.images = { ...values.images, ...ownImages };
   values.monitoring = { ...values.monitoring, enabled: true };
+  values.backup = { schedule: "03:30", keep: 7, to: "/srv/llmstack-backups" };
   return values;
 }
 const everything = planFromValues(everythingValues());
@@ -144,8 +145,12 @@ describe("the deployed stack with every service running", () => {
     const images = Object.fromEntries(
       Object.entries({ ...projectImages, ...ownImages }).map(([k, ref]) => [k, testPinned(ref)]),
     );
-    // Production runs monitoring and TLS already; configFor pins its monitoring images.
-    const run = await runProgram("production", { "llmstack:images": images });
+    // Production runs monitoring and TLS already; configFor pins its monitoring images. The scheduled
+    // backup is added.
+    const run = await runProgram("production", {
+      "llmstack:images": images,
+      "llmstack:backup": { schedule: "03:30", keep: 7, to: "/srv/llmstack-backups" },
+    });
     expect(run.error).toBeUndefined();
     const components = run.registrations.filter((r) => r.type.startsWith("llmstack:") && r.type !== "llmstack:index:LlmStack");
     const expected = SERVICE_NAMES.filter((s) => typeof serviceEntry(s).component === "string").map(

@@ -124,7 +124,7 @@ function cases(dir: string): Record<string, Case> {
       code: 1,
       text:
         "llmstack plan: Pulumi.staging.yaml: invalid stack config:\n  - llmstack:gatway: unknown key; allowed keys here are " +
-        "environment, dockerHost, gpu, hosts, model, vllm, images, gateway, services, data, smokeTest, monitoring, preflight, rollout; " +
+        "environment, dockerHost, gpu, hosts, model, vllm, images, gateway, services, data, smokeTest, monitoring, preflight, rollout, backup; " +
         "check the spelling or remove it\nFix these keys in Pulumi.staging.yaml (every key is in docs/configuration.md); " +
         'run "llmstack plan --stack staging"\n',
       fix: "llmstack plan --stack staging",

@@ -28,7 +28,7 @@ import { Applier } from "./applier/apply";
 import { registeredStack, type StackInputs } from "./applier/inputs";
 import { requireDaemon, testDocker } from "./daemon";
 import { buildStandins } from "./images/build";
-import { containerOf, execIn, ipOf, postgresSql, qdrant, redisCli, s3, s3Identity } from "./stackData";
+import { containerOf, execIn, ipOf, postgresSql, purge, qdrant, redisCli, s3, s3Identity } from "./stackData";
 
 const PROJECT = `llmstack-backup-${process.pid}`;
 const DATA_STORES = ["postgres", "redis", "qdrant", "object-store"];
@@ -56,12 +56,6 @@ async function dataStack(host: string): Promise<{ stack: StackInputs; stores: St
     secretsPresent: new Set(),
   });
   return { stack: renamed, stores, plan };
-}
-
-async function purge(docker: Dockerode, stack: StackInputs): Promise<void> {
-  for (const c of stack.containers) await docker.getContainer(c.name).remove({ force: true }).catch(() => undefined);
-  await docker.getNetwork(stack.network.name).remove().catch(() => undefined);
-  for (const v of stack.volumes) await docker.getVolume(v.name).remove().catch(() => undefined);
 }
 
 describe("backup and restore on a real Docker daemon", () => {

@@ -118,4 +118,21 @@ describe("promtool check config accepts Prometheus's config and the rules it nam
     expect(r.stdout).toContain("is valid prometheus config file syntax");
     expect(r.stdout).toContain("SUCCESS: 5 rules found");
   });
+
+  it("with the scheduled backup's scrape job and alerts", () => {
+    const plan = production((v) => {
+      v.backup = { schedule: "03:30", keep: 7, to: "/srv/llmstack-backups" };
+    });
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-prom-"));
+    const here = (t: string): string => t.replaceAll("/etc/prometheus/", `${dir}/`);
+    for (const sub of ["rules", "secrets"]) execFileSync("mkdir", ["-p", join(dir, sub)]);
+    const config = here(upload(plan, "prometheus", "/etc/prometheus/prometheus.yml"));
+    expect(config).toContain("backup:9477");
+    writeFileSync(join(dir, "prometheus.yml"), config);
+    writeFileSync(join(dir, "rules", "llmstack.rules.yml"), upload(plan, "prometheus", "/etc/prometheus/rules/llmstack.rules.yml"));
+    writeFileSync(join(dir, "secrets", "litellm-master-key"), "sk-test\n");
+    const r = spawnSync(promtool, ["check", "config", join(dir, "prometheus.yml")], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("SUCCESS: 8 rules found");
+  });
 });

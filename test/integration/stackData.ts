@@ -10,6 +10,13 @@ import { demux } from "./applier/apply";
 import type { ContainerInputs, StackInputs } from "./applier/inputs";
 import { authorization, sha256Hex } from "./images/fakes/sigv4";
 
+/** Removes a test stack's containers, network and volumes (each may be missing). */
+export async function purge(docker: Dockerode, stack: StackInputs): Promise<void> {
+  for (const c of stack.containers) await docker.getContainer(c.name).remove({ force: true }).catch(() => undefined);
+  await docker.getNetwork(stack.network.name).remove().catch(() => undefined);
+  for (const v of stack.volumes) await docker.getVolume(v.name).remove().catch(() => undefined);
+}
+
 export function containerOf(stack: StackInputs, service: string): ContainerInputs {
   const c = stack.containers.find((x) =>
     (x.inputs.networksAdvanced as { aliases: string[] }[])[0]!.aliases.includes(service),
