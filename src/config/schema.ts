@@ -58,6 +58,17 @@ export const modelSchema = z.strictObject({
     .min(1)
     .optional()
     .describe("pins replicas: [{host, devices}] one per replica; the planner places them when left out"),
+  /**
+   * Who spreads requests over the replicas (a stack with hosts): "litellm" (the default) lists every replica in
+   * LiteLLM; "cache_aware" puts vLLM's router between LiteLLM and the replicas, sending each request to the
+   * replica most likely to hold its prompt's prefix in cache.
+   */
+  router: z
+    .enum(["litellm", "cache_aware"])
+    .optional()
+    .describe(
+      "who spreads requests over the replicas (needs llmstack:hosts): litellm (default) or cache_aware (vLLM's router, prefix-cache-aware)",
+    ),
 });
 export type ModelConfig = z.infer<typeof modelSchema>;
 
@@ -233,6 +244,15 @@ export const stackConfigSchema = z
     }
     for (const issue of replicaIssues(cfg.hosts, cfg.model.replicas, cfg.model.placement)) {
       ctx.addIssue({ code: "custom", ...issue });
+    }
+    if (cfg.hosts === undefined && cfg.model.router === "cache_aware") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["model", "router"],
+        message:
+          'cache_aware puts vLLM\'s router in front of the model\'s replicas, and a single-host stack runs one vLLM; ' +
+          'list llmstack:hosts and set model.replicas, or remove model.router',
+      });
     }
     if (cfg.hosts !== undefined) {
       const facts = {

@@ -102,6 +102,15 @@ export const SERVICES = {
     images: [{ key: "litellm" }],
     gateway: true,
   },
+  /**
+   * vLLM's router (github.com/vllm-project/router) between LiteLLM and the model's replicas, for
+   * prefix-cache-aware routing: planned on a stack with hosts whose `model.router` is "cache_aware".
+   */
+  "vllm-router": {
+    group: "stack",
+    component: "llmstack:service:VllmRouter",
+    images: [{ key: "vllmRouter" }],
+  },
   "multimodal-worker": {
     group: "stack",
     component: "llmstack:service:MultimodalWorker",

@@ -109,6 +109,24 @@ export const IMAGE_RECORDS: readonly ImageFacts[] = [
     },
   },
   {
+    ref: "vllm/vllm-router:v0.1.16",
+    user: { ...ROOT, how: "no USER line in Dockerfile.router (python:3.12-slim-bookworm runtime stage)" },
+    entrypoint: [],
+    cmd: ["vllm-router", "--host", "0.0.0.0", "--port", "8080"],
+    commandRole: "program",
+    programs: sorted(DEBIAN_BASE, ["curl", "python3", "vllm-router"]),
+    source: {
+      repository: "vllm-project/router",
+      ref: "v0.1.16",
+      paths: ["Dockerfile.router", ".buildkite/scripts/publish-release-images.sh", ".buildkite/release-pipeline.yml"],
+      note:
+        "Dockerfile.router read at 0263c2c96e74a4bf1cd13b5ec28563f792bf3e99, not at the tag: the Rust binary copied to " +
+        "/usr/local/bin/vllm-router, `apt-get install -y curl` on python:3.12-slim-bookworm (python3 on PATH), EXPOSE " +
+        "8080 and 29000, no ENTRYPOINT, CMD [\"vllm-router\", \"--host\", \"0.0.0.0\", \"--port\", \"8080\"]; the py_src " +
+        "launcher is copied but not installed",
+    },
+  },
+  {
     ref: "postgres:16.10",
     user: { uid: 999, gid: 999, name: "postgres", how: "docker-entrypoint.sh: exec gosu postgres" },
     entrypoint: ["docker-entrypoint.sh"],

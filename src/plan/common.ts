@@ -38,6 +38,7 @@ export function physicalName(ctx: PlanContext, service: string): string {
 export const INTERNAL_PORTS = {
   vllm: 8000,
   litellm: 4000,
+  vllmRouter: 8080,
   postgres: 5432,
   redis: 6379,
   qdrant: 6333,
@@ -56,6 +57,7 @@ export const WORKER_COUNTS: Record<GpuConfig["mode"], { litellm: number; multimo
 /** Memory limits in MiB for containers without a GPU. */
 export const MEMORY_LIMITS_MIB = {
   litellm: 4096,
+  vllmRouter: 4096,
   retrievalProxy: 2048,
   multimodalWorkerCpu: 8192,
   postgres: 2048,

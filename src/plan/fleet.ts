@@ -24,6 +24,7 @@ export const SERVICE_ROLES: Readonly<Record<ServiceName, HostRole | "replica">> 
   "model-download": "replica",
   vllm: "replica",
   litellm: "gateway",
+  "vllm-router": "gateway",
   "gateway-tls": "gateway",
   "smoke-test": "gateway",
   "retrieval-proxy": "gateway",

@@ -20,6 +20,7 @@ import {
 } from "./common";
 import type { ContainerSpec } from "./types";
 import { litellmMonitoring } from "../monitoring/litellm";
+import { usesVllmRouter, vllmRouterBase } from "./vllmRouter";
 import { litellmSection, type LitellmRouterSetting, type LitellmSection } from "../facts/litellmRouter";
 
 export const LITELLM_CONFIG_PATH = "/app/config.yaml";
@@ -86,10 +87,13 @@ export function litellmConfigYaml(ctx: PlanContext): string {
     };
     return stringify(doc, { lineWidth: 0 });
   }
-  // A stack with hosts: every replica is a deployment of the one model_name, dialled on its host's address.
+  // A stack with hosts: every replica is a deployment of the one model_name, dialled on its host's address;
+  // with vLLM's router in front of them, the router is the one deployment (it lists the replicas itself).
   const routing = gatewayRoutingSections();
   const doc = {
-    model_list: ctx.replicas.map((r) => deployment(served, `http://${r.endpoint}/v1`, r.id)),
+    model_list: usesVllmRouter(ctx)
+      ? [deployment(served, `${vllmRouterBase()}/v1`, "vllm-router")]
+      : ctx.replicas.map((r) => deployment(served, `http://${r.endpoint}/v1`, r.id)),
     router_settings: routing.router_settings,
     litellm_settings: { ...settings, ...routing.litellm_settings },
     general_settings: { ...general, ...routing.general_settings },
@@ -140,7 +144,7 @@ export function planLitellm(ctx: PlanContext): ContainerSpec {
     healthcheck: healthcheck(pythonHttpProbe(`http://localhost:${INTERNAL_PORTS.litellm}/health/liveliness`), 120),
     memory: MEMORY_LIMITS_MIB.litellm,
     waitTimeout: 300,
-    dependsOn: ["vllm", "postgres"],
+    dependsOn: usesVllmRouter(ctx) ? ["vllm-router", "postgres"] : ["vllm", "postgres"],
   };
 }
 

@@ -12,10 +12,12 @@ import { DATA_STORE_PLANNERS } from "./dataStores";
 import { GATEWAY_TLS_PLANNERS } from "./gatewayTls";
 import { LITELLM_PLANNERS } from "./litellm";
 import { VLLM_PLANNERS } from "./vllm";
+import { VLLM_ROUTER_PLANNERS } from "./vllmRouter";
 
 export const PLANNERS = {
   ...VLLM_PLANNERS,
   ...DATA_STORE_PLANNERS,
+  ...VLLM_ROUTER_PLANNERS,
   ...LITELLM_PLANNERS,
   ...APP_PLANNERS,
   ...GATEWAY_TLS_PLANNERS,

@@ -26,6 +26,7 @@ import { MONITORING_PLANNERS } from "../../src/monitoring/plan";
 import { planJson } from "../../src/plan/render";
 import { PLANNED_SERVICES, PLANNERS } from "../../src/plan/services";
 import { ROOT, runProgram, testPinned } from "../helpers/pulumiMocks";
+import { fleetPlan, fleetValues } from "../helpers/fleet";
 import { planFromValues, rawValues } from "../helpers/stacks";
 
 const PROJECT = "llm-multimodal-stack";
@@ -48,6 +49,12 @@ function everythingValues(): Record<string, any> {
 }
 const everything = planFromValues(everythingValues());
 
+/**
+ * The services a single-host stack cannot run: vLLM's router stands in front of replicas on several hosts
+ * (model.router: cache_aware); test/deploy/fleet.test.ts deploys it on the example fleet.
+ */
+const HOSTS_ONLY: readonly ServiceName[] = ["vllm-router"];
+
 const groupOf = (group: string): ServiceName[] => SERVICE_NAMES.filter((s) => serviceEntry(s).group === group);
 
 describe("the service table", () => {
@@ -60,8 +67,12 @@ describe("the service table", () => {
   });
 
   it("is planned whole when everything runs: each planner plans its own service, under its physical name", () => {
-    expect(everything.containers.map((c) => c.service).sort()).toEqual([...SERVICE_NAMES].sort());
+    expect(everything.containers.map((c) => c.service).sort()).toEqual(SERVICE_NAMES.filter((s) => !HOSTS_ONLY.includes(s)).sort());
     for (const c of everything.containers) expect([c.service, c.name]).toEqual([c.service, `${PROJECT}-production-${c.service}`]);
+    const fleet = fleetValues();
+    fleet.model.router = "cache_aware";
+    const onHosts = fleetPlan(fleet).containers.filter((c) => HOSTS_ONLY.includes(c.service));
+    expect(onHosts.map((c) => [c.service, c.name])).toEqual(HOSTS_ONLY.map((s) => [s, `${PROJECT}-fleet-${s}`]));
   });
 
   it("runs a service on your own image only when the stack sets it", () => {
@@ -153,13 +164,13 @@ describe("the deployed stack with every service running", () => {
     });
     expect(run.error).toBeUndefined();
     const components = run.registrations.filter((r) => r.type.startsWith("llmstack:") && r.type !== "llmstack:index:LlmStack");
-    const expected = SERVICE_NAMES.filter((s) => typeof serviceEntry(s).component === "string").map(
+    const expected = SERVICE_NAMES.filter((s) => typeof serviceEntry(s).component === "string" && !HOSTS_ONLY.includes(s)).map(
       (s) => `${componentType(s)}::production-${s}`,
     );
     expect(components.map((r) => `${r.type}::${r.name}`).sort()).toEqual(expected.sort());
     // Every service has its container, the model download inside vLLM's component.
     const containers = run.containers().map((r) => r.name);
-    for (const s of SERVICE_NAMES) {
+    for (const s of SERVICE_NAMES.filter((x) => !HOSTS_ONLY.includes(x))) {
       const name = s === "model-download" ? "production-vllm-model-download-container" : `production-${s}-container`;
       expect([s, containers.includes(name)]).toEqual([s, true]);
     }

@@ -23,6 +23,7 @@ const PROJECT_IMAGES: [string, string][] = [
   ["vllm/vllm-openai:v0.21.0", "vllm/vllm-openai:v0.21.0"],
   ["vllm/vllm-openai-cpu:v0.21.0", "vllm/vllm-openai-cpu:v0.21.0"],
   ["ghcr.io/berriai/litellm:v1.84.0", "berriai/litellm:v1.84.0"],
+  ["vllm/vllm-router:v0.1.16", "vllm/vllm-router:v0.1.16"],
   ["postgres:16.10", "library/postgres:16.10"],
   ["redis:7.4.6", "library/redis:7.4.6"],
   ["qdrant/qdrant:v1.15.5", "qdrant/qdrant:v1.15.5"],
@@ -93,7 +94,7 @@ describe("llmstack images pin", () => {
     expect(r.out.split("\n")).toEqual([
       ...PROJECT_IMAGES.map(
         ([ref, nameTag], i) =>
-          `llmstack:images.${["vllm", "vllmCpu", "litellm", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"][i]}: ${ref} -> ${pinned(ref, nameTag)}`,
+          `llmstack:images.${["vllm", "vllmCpu", "litellm", "vllmRouter", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"][i]}: ${ref} -> ${pinned(ref, nameTag)}`,
       ),
       ...MONITORING_IMAGES.map(([key, ref, nameTag]) => `llmstack:monitoring.images.${key}: ${ref} -> ${pinned(ref, nameTag)}`),
       "wrote Pulumi.yaml, Pulumi.production.yaml; review the change (git diff) and commit it",
@@ -145,7 +146,7 @@ describe("llmstack images pin", () => {
     const images = PROJECT_IMAGES.map(([ref], i) => `    k${i}: ${ref} # image ${i}\n`).join("");
     writeFileSync(join(dir, "Pulumi.development.yaml"), `${original("Pulumi.development.yaml")}  llmstack:images:\n${images}`);
     // The stack file sets its own keys; the schema checks them, so use the real ones.
-    const real = ["vllm", "vllmCpu", "litellm", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"];
+    const real = ["vllm", "vllmCpu", "litellm", "vllmRouter", "postgres", "redis", "qdrant", "objectStore", "tlsProxy"];
     writeFileSync(join(dir, "Pulumi.development.yaml"), read("Pulumi.development.yaml").replace(/k(\d+):/g, (_, i: string) => `${real[Number(i)]}:`));
     const before = read("Pulumi.development.yaml");
     expect((await pin(["--stack", "development"])).code).toBe(0);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { dockerTlsProblems, knownHostsLine } from "../../src/deploy/hosts";
-import { FLEET_DIR, fleetPlan } from "../helpers/fleet";
+import { FLEET_DIR, fleetPlan, fleetValues } from "../helpers/fleet";
 import { runProgram, TEST_SECRETS, type MockRun } from "../helpers/pulumiMocks";
 
 const PEM = (what: string) => `-----BEGIN ${what}-----\nMIIB\n-----END ${what}-----\n`;
@@ -110,6 +110,21 @@ describe("a stack with hosts under Pulumi mocks", () => {
     const run = await runProgram("fleet", {}, { ...TEST_SECRETS, dockerTls: TLS }, false, FLEET_DIR);
     expect(run.error?.message).toMatch(/^Pulumi\.fleet\.yaml: a stack with llmstack:hosts can be previewed but not yet updated: /);
     expect(run.registrations).toEqual([]);
+  });
+
+  it("previews vLLM's router on the gateway host under its own component (model.router: cache_aware)", async () => {
+    const model = { ...fleetValues().model, router: "cache_aware" };
+    const run = await runProgram("fleet", { "llmstack:model": model }, { ...TEST_SECRETS, dockerTls: TLS }, true, FLEET_DIR);
+    expect(run.error).toBeUndefined();
+    expect(run.registrations.filter((r) => r.type === "llmstack:service:VllmRouter").map((r) => r.name)).toEqual(["fleet-vllm-router"]);
+    const router = run.registrations.filter((r) => r.type === "docker:index/container:Container" && r.name === "fleet-vllm-router-container");
+    expect(router.map((r) => [r.inputs.name, /fleet-docker-([a-z0-9-]+)::/.exec(r.provider!)![1]])).toEqual([
+      ["llm-multimodal-stack-fleet-vllm-router", "control"],
+    ]);
+    expect(router[0]!.inputs.command).toEqual([
+      "vllm-router", "--host", "0.0.0.0", "--port", "8080", "--policy", "cache_aware",
+      "--worker-startup-timeout-secs", "1200", "--worker-urls", "http://10.20.0.11:8000", "http://10.20.0.12:8000",
+    ]);
   });
 
   it("refuses a tcp:// host without its CA before registering anything, naming the host and field", async () => {
