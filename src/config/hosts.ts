@@ -43,6 +43,23 @@ const interfaceName = z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, {
   message: 'must be a network interface name such as "eth0" or "enp65s0f0" (at most 15 characters)',
 });
 
+/**
+ * A known_hosts line for an ssh:// endpoint: the host as ssh names it (`[host]:port` off port 22), then
+ * the key (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT).
+ */
+export function knownHostsLine(endpoint: string, hostKey: string): string {
+  const { host, port } = sshEndpoint(endpoint);
+  return `${port === undefined || port === "22" ? host : `[${host}]:${port}`} ${hostKey}`;
+}
+
+/** The parts of an `ssh://user@host[:port]` endpoint: `destination` is what ssh takes (`user@host`). */
+export function sshEndpoint(endpoint: string): { destination: string; host: string; port?: string } {
+  const m = /^ssh:\/\/([^@]+)@([^:]+)(?::(\d+))?$/.exec(endpoint);
+  if (!m) throw new Error(`${endpoint} is not an ssh://user@host[:port] endpoint`);
+  const [, user, host, port] = m;
+  return { destination: `${user}@${host}`, host: host!, ...(port === undefined ? {} : { port }) };
+}
+
 export const hostSchema = z.strictObject({
   /** The host's name in this stack: placements, replicas and resource names use it. */
   name: hostName.describe("the host's name in this stack (placements, replica and resource names use it)"),

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { dockerTlsProblems, knownHostsLine } from "../../src/deploy/hosts";
+import { knownHostsLine } from "../../src/config/hosts";
+import { dockerTlsProblems } from "../../src/deploy/hosts";
 import { FLEET_DIR, fleetPlan } from "../helpers/fleet";
 import { runProgram, TEST_SECRETS, type MockRun } from "../helpers/pulumiMocks";
 
