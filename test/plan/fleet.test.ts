@@ -21,6 +21,11 @@ describe("the example fleet's plan", () => {
       ["llm-multimodal-stack-fleet-litellm", "control", "ssh://deploy@10.20.0.10"],
       ["llm-multimodal-stack-fleet-gateway-tls", "control", "ssh://deploy@10.20.0.10"],
       ["llm-multimodal-stack-fleet-smoke-test", "control", "ssh://deploy@10.20.0.10"],
+      ["llm-multimodal-stack-fleet-dcgm-exporter-gpu-a", "gpu-a", "ssh://deploy@10.20.0.11"],
+      ["llm-multimodal-stack-fleet-dcgm-exporter-gpu-b", "gpu-b", "tcp://10.20.0.12:2376"],
+      ["llm-multimodal-stack-fleet-alertmanager", "control", "ssh://deploy@10.20.0.10"],
+      ["llm-multimodal-stack-fleet-prometheus", "control", "ssh://deploy@10.20.0.10"],
+      ["llm-multimodal-stack-fleet-grafana", "control", "ssh://deploy@10.20.0.10"],
     ]);
     expect(plan.dockerHost).toBe("ssh://deploy@10.20.0.10");
   });
@@ -52,6 +57,9 @@ describe("the example fleet's plan", () => {
       "qdrant-data@control",
       "object-store-data@control",
       "tls-data@control",
+      "prometheus-data@control",
+      "grafana-data@control",
+      "litellm-metrics@control",
     ]);
   });
 
