@@ -54,6 +54,15 @@ export const PATHS = {
   litellmMetrics: "/prometheus_multiproc",
 } as const;
 
+/** One Prometheus alerting rule as the rule file writes it (./rules.ts, ./fleetRules.ts). */
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: "warning" | "critical" };
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
 /** One replica of a stack with hosts, as monitoring sees it: its name, its host and where vLLM answers. */
 export interface MonitoredReplica {
   readonly id: string;

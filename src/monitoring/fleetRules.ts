@@ -6,7 +6,7 @@
  */
 import { VLLM_METRICS } from "../facts/vllmMetrics";
 import type { MonitoringConfig } from "../config/monitoringSchema";
-import type { AlertRule } from "./rules";
+import type { AlertRule } from "./common";
 
 /** The percentile of time to first token AddVllmReplica watches, over the whole fleet. */
 export const TTFT_QUANTILE = 0.9;

@@ -11,17 +11,11 @@ import { runsIn } from "../config/services";
 import type { PlanContext } from "../plan/common";
 import { BACKUP_INTERVAL_SECONDS, BACKUP_METRICS_PORT } from "../config/backupSchema";
 import { gpuHosts } from "../config/hosts";
-import { stackGpus, type MonitoringFleet } from "./common";
+import { stackGpus, type AlertRule, type MonitoringFleet } from "./common";
 import { fleetGpuRules, fleetVllmRules } from "./fleetRules";
 import type { MonitoringConfig } from "../config/monitoringSchema";
 
-export interface AlertRule {
-  readonly alert: string;
-  readonly expr: string;
-  readonly for: string;
-  readonly labels: { readonly severity: "warning" | "critical" };
-  readonly annotations: { readonly summary: string; readonly description: string };
-}
+export type { AlertRule } from "./common";
 
 /**
  * The largest fraction of one GPU's memory the plan books (src/config/gpuBookings.ts): vLLM's share, the
