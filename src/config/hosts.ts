@@ -163,14 +163,6 @@ export function hostIssues(f: FleetFacts): HostIssue[] {
       message: "a stack with hosts takes each Docker endpoint from hosts[].endpoint; remove llmstack:dockerHost",
     });
   }
-  if (f.monitoringEnabled) {
-    out.push({
-      path: ["monitoring", "enabled"],
-      message:
-        "monitoring does not yet span hosts (a DCGM exporter per GPU host, Prometheus scraping every replica); " +
-        "set monitoring.enabled: false on a stack with hosts for now (docs/fleet.md)",
-    });
-  }
   if (f.workerEnabled) {
     out.push({
       path: ["images", "multimodalWorker"],
@@ -215,11 +207,43 @@ export function hostIssues(f: FleetFacts): HostIssue[] {
       message: `${monitors.map((h) => h.name).join(", ")} all have the monitoring role; at most one host has it: keep it on one`,
     });
   }
+  if (f.monitoringEnabled) out.push(...monitoringHostIssues(f.hosts));
   if (!f.hosts.some((h) => h.roles.includes("gpu"))) {
     out.push({ path: ["hosts"], message: 'no host has the gpu role; add "gpu" and a gpu section to the host that runs vLLM' });
   }
   f.hosts.forEach((h, i) => out.push(...oneHostIssues(h, i, f.environment)));
   return out;
+}
+
+/**
+ * Monitoring on a stack with hosts: Prometheus, Alertmanager and Grafana run on the monitoring host, which
+ * must be the gateway host: Prometheus scrapes LiteLLM over that host's Docker network (LiteLLM publishes
+ * no port), and the gateway's TLS proxy may serve Grafana. The replicas and the GPU hosts' DCGM exporters
+ * it scrapes at their addresses.
+ */
+function monitoringHostIssues(hosts: readonly HostConfig[]): HostIssue[] {
+  const gateway = hosts.find((h) => h.roles.includes("gateway"));
+  const monitor = hosts.find((h) => h.roles.includes("monitoring"));
+  if (gateway === undefined) return [];
+  if (monitor === undefined) {
+    return [
+      {
+        path: ["hosts"],
+        message: `monitoring.enabled is true, but no host has the monitoring role; add "monitoring" to the roles of the gateway host ${gateway.name}`,
+      },
+    ];
+  }
+  if (monitor.name !== gateway.name) {
+    return [
+      {
+        path: ["hosts"],
+        message:
+          `${monitor.name} has the monitoring role, but the gateway runs on ${gateway.name}, and Prometheus scrapes LiteLLM ` +
+          `over the gateway host's network; move the monitoring role to ${gateway.name}`,
+      },
+    ];
+  }
+  return [];
 }
 
 function oneHostIssues(h: HostConfig, i: number, env: Environment): HostIssue[] {

@@ -5,7 +5,8 @@
  * Docker beyond the endpoint a host is reached on, so another target can read the same placements.
  *
  * Not yet planned here (docs/fleet.md): the gateway's list of replicas (LiteLLM still points at one
- * vLLM), a model across hosts, monitoring across hosts and the multimodal worker.
+ * vLLM), a model across hosts and the multimodal worker. Monitoring across hosts is planned in
+ * src/monitoring/fleet.ts.
  */
 import type { HostConfig, HostRole } from "../config/hosts";
 import type { ServiceName } from "../config/services";
@@ -37,7 +38,8 @@ export const SERVICE_ROLES: Readonly<Record<ServiceName, HostRole | "replica">> 
   backup: "state",
   "backup-postgres": "state",
   "backup-redis": "state",
-  "dcgm-exporter": "monitoring",
+  // One per GPU host, on that host (src/monitoring/fleet.ts places them): it reads its own host's GPUs.
+  "dcgm-exporter": "gpu",
   prometheus: "monitoring",
   alertmanager: "monitoring",
   grafana: "monitoring",

@@ -96,6 +96,21 @@ describe("the example fleet under Pulumi mocks (preview)", () => {
     ]);
   });
 
+  it("runs a DCGM exporter on each GPU host under a name that carries the host, and the rest of monitoring on the control host", () => {
+    const named = (re: RegExp) =>
+      run.registrations
+        .filter((r) => r.type === "docker:index/container:Container" && re.test(r.name))
+        .map((r) => [r.name, /fleet-docker-([a-z0-9-]+)::/.exec(r.provider!)![1]])
+        .sort();
+    expect(named(/^fleet-(dcgm-exporter|prometheus|alertmanager|grafana)/)).toEqual([
+      ["fleet-alertmanager-container", "control"],
+      ["fleet-dcgm-exporter-gpu-a-container", "gpu-a"],
+      ["fleet-dcgm-exporter-gpu-b-container", "gpu-b"],
+      ["fleet-grafana-container", "control"],
+      ["fleet-prometheus-container", "control"],
+    ]);
+  });
+
   it("writes the stack's known_hosts file with the pinned keys, readable by its owner only", () => {
     const file = join(home.dir, ".llmstack", "known_hosts", "llm-multimodal-stack-fleet");
     expect(readFileSync(file, "utf8")).toBe(
