@@ -5,6 +5,8 @@ import { summarize, type BenchSummary, type Sample } from "./stats";
 
 export interface BenchOptions {
   readonly url: string;
+  /** Several endpoints instead of `url`: request i goes to `urls[i % urls.length]` (./scaling.ts). */
+  readonly urls?: readonly string[];
   readonly apiKey: string;
   readonly model: string;
   readonly requests: number;
@@ -20,7 +22,7 @@ export interface BenchDeps {
   readonly chat: typeof timedChat;
 }
 
-const realDeps: BenchDeps = { now: () => performance.now(), chat: timedChat };
+export const realDeps: BenchDeps = { now: () => performance.now(), chat: timedChat };
 
 export async function runBench(
   opts: BenchOptions,
@@ -33,10 +35,12 @@ export async function runBench(
   const { now, chat } = deps;
   const worker = async (): Promise<void> => {
     while (next < opts.requests) {
+      const i = next;
       next += 1;
+      const url = opts.urls !== undefined && opts.urls.length > 0 ? opts.urls[i % opts.urls.length]! : opts.url;
       samples.push(
         await chat(
-          { url: opts.url, apiKey: opts.apiKey, model: opts.model, prompt, maxTokens: opts.outputTokens, timeoutMs: opts.timeoutMs },
+          { url, apiKey: opts.apiKey, model: opts.model, prompt, maxTokens: opts.outputTokens, timeoutMs: opts.timeoutMs },
           now,
         ),
       );

@@ -18,8 +18,8 @@ import { tmpdir } from "node:os";
 import { join, resolve as resolvePath } from "node:path";
 import { stackFileName } from "../config/stackFile";
 import { diffPlans } from "../diff/compute";
-import { diffMarkdown } from "../diff/markdown";
-import { diffJson, diffText } from "../diff/render";
+import { diffMarkdownByHost, diffTextByHost } from "../diff/hostsRender";
+import { diffJson } from "../diff/render";
 import { parsePlanDoc } from "../diff/resources";
 import { diffSecrets, readStackSecrets, secretUsers } from "../diff/secrets";
 import type { PlanDoc, RenderWith } from "../diff/types";
@@ -289,7 +289,8 @@ export async function planDiffCommand(opts: PlanDiffOptions, io: CliIo): Promise
     secrets,
     encryptionChanged,
   });
-  const print = { text: diffText, markdown: diffMarkdown, json: diffJson }[opts.format];
+  // A stack with hosts is shown host by host; a single host's diff is as it always was.
+  const print = { text: diffTextByHost, markdown: diffMarkdownByHost, json: diffJson }[opts.format];
   io.stdout(print(diff));
   return diff.changed ? EXIT_CHANGES : EXIT_NO_CHANGES;
 }

@@ -15,6 +15,7 @@ export const planCli = () =>
     summary: "render a stack offline (no Pulumi CLI, backend or Docker), or diff it against a git revision",
     usage: "--stack <name> [--json] [--diff <rev> [--render-with revision|current] [--head <rev2>] [--markdown]] [--dir <dir>]",
     details:
+      "On a stack with hosts the diff is shown host by host, in the stack's order. " +
       "Exit status: 0 when the stack renders (with --diff: nothing changes), 2 when --diff finds a change, " +
       "1 for anything else, a malformed command line included (2 is taken by \"the plan changes\", which CI reads).",
     examples: [
@@ -22,6 +23,7 @@ export const planCli = () =>
       "llmstack plan --stack production --json",
       "llmstack plan --stack production --diff origin/main",
       "llmstack plan --stack production --diff origin/main --head pr-42 --render-with current",
+      "llmstack plan --stack fleet --diff origin/main --markdown",
     ],
   })
     .option("--stack <name>", "the stack to render (required)")

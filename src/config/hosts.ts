@@ -43,6 +43,23 @@ const interfaceName = z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, {
   message: 'must be a network interface name such as "eth0" or "enp65s0f0" (at most 15 characters)',
 });
 
+/**
+ * A known_hosts line for an ssh:// endpoint: the host as ssh names it (`[host]:port` off port 22), then
+ * the key (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT).
+ */
+export function knownHostsLine(endpoint: string, hostKey: string): string {
+  const { host, port } = sshEndpoint(endpoint);
+  return `${port === undefined || port === "22" ? host : `[${host}]:${port}`} ${hostKey}`;
+}
+
+/** The parts of an `ssh://user@host[:port]` endpoint: `destination` is what ssh takes (`user@host`). */
+export function sshEndpoint(endpoint: string): { destination: string; host: string; port?: string } {
+  const m = /^ssh:\/\/([^@]+)@([^:]+)(?::(\d+))?$/.exec(endpoint);
+  if (!m) throw new Error(`${endpoint} is not an ssh://user@host[:port] endpoint`);
+  const [, user, host, port] = m;
+  return { destination: `${user}@${host}`, host: host!, ...(port === undefined ? {} : { port }) };
+}
+
 export const hostSchema = z.strictObject({
   /** The host's name in this stack: placements, replicas and resource names use it. */
   name: hostName.describe("the host's name in this stack (placements, replica and resource names use it)"),
@@ -146,14 +163,6 @@ export function hostIssues(f: FleetFacts): HostIssue[] {
       message: "a stack with hosts takes each Docker endpoint from hosts[].endpoint; remove llmstack:dockerHost",
     });
   }
-  if (f.monitoringEnabled) {
-    out.push({
-      path: ["monitoring", "enabled"],
-      message:
-        "monitoring does not yet span hosts (a DCGM exporter per GPU host, Prometheus scraping every replica); " +
-        "set monitoring.enabled: false on a stack with hosts for now (docs/fleet.md)",
-    });
-  }
   if (f.workerEnabled) {
     out.push({
       path: ["images", "multimodalWorker"],
@@ -198,11 +207,43 @@ export function hostIssues(f: FleetFacts): HostIssue[] {
       message: `${monitors.map((h) => h.name).join(", ")} all have the monitoring role; at most one host has it: keep it on one`,
     });
   }
+  if (f.monitoringEnabled) out.push(...monitoringHostIssues(f.hosts));
   if (!f.hosts.some((h) => h.roles.includes("gpu"))) {
     out.push({ path: ["hosts"], message: 'no host has the gpu role; add "gpu" and a gpu section to the host that runs vLLM' });
   }
   f.hosts.forEach((h, i) => out.push(...oneHostIssues(h, i, f.environment)));
   return out;
+}
+
+/**
+ * Monitoring on a stack with hosts: Prometheus, Alertmanager and Grafana run on the monitoring host, which
+ * must be the gateway host: Prometheus scrapes LiteLLM over that host's Docker network (LiteLLM publishes
+ * no port), and the gateway's TLS proxy may serve Grafana. The replicas and the GPU hosts' DCGM exporters
+ * it scrapes at their addresses.
+ */
+function monitoringHostIssues(hosts: readonly HostConfig[]): HostIssue[] {
+  const gateway = hosts.find((h) => h.roles.includes("gateway"));
+  const monitor = hosts.find((h) => h.roles.includes("monitoring"));
+  if (gateway === undefined) return [];
+  if (monitor === undefined) {
+    return [
+      {
+        path: ["hosts"],
+        message: `monitoring.enabled is true, but no host has the monitoring role; add "monitoring" to the roles of the gateway host ${gateway.name}`,
+      },
+    ];
+  }
+  if (monitor.name !== gateway.name) {
+    return [
+      {
+        path: ["hosts"],
+        message:
+          `${monitor.name} has the monitoring role, but the gateway runs on ${gateway.name}, and Prometheus scrapes LiteLLM ` +
+          `over the gateway host's network; move the monitoring role to ${gateway.name}`,
+      },
+    ];
+  }
+  return [];
 }
 
 function oneHostIssues(h: HostConfig, i: number, env: Environment): HostIssue[] {

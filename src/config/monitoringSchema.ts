@@ -47,6 +47,16 @@ export const alertThresholdsSchema = z.strictObject({
   gpuMemoryUsedFraction: fraction.optional(),
   /** Fraction of vLLM's KV cache in use that raises KvCacheSaturated (requests start to queue). */
   kvCacheUsageFraction: fraction.default(0.9),
+  /**
+   * On a stack with hosts: requests waiting per vLLM replica, on average across the fleet, above which
+   * AddVllmReplica may fire (with the KV cache or time to first token also over its threshold).
+   */
+  waitingRequestsPerReplica: z.number().gt(0).lte(10000).default(2),
+  /**
+   * On a stack with hosts: seconds of time to first token (the fleet's 90th percentile over 5 minutes)
+   * above which AddVllmReplica may fire (with requests waiting).
+   */
+  timeToFirstTokenSeconds: z.number().gt(0).lte(600).default(2),
   /** Fraction of gateway requests that fail before GatewayErrorRateHigh fires. */
   gatewayErrorRate: fraction.default(0.05),
   /** Minutes a condition must hold before its alert fires. */

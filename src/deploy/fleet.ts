@@ -14,6 +14,7 @@ import { hostProviders, writeKnownHosts } from "./hosts";
 import type { SecretValues } from "./secrets";
 import { isPlainService, ServiceComponent } from "./service";
 import { SmokeTest } from "./smokeTest";
+import { SERVICE_ROLES } from "../plan/fleet";
 import { orderByDependencies } from "../plan/order";
 import { Vllm } from "./vllm";
 
@@ -106,7 +107,9 @@ export function deployFleet(name: string, plan: StackPlan, secrets: SecretValues
       continue;
     }
     if (!isPlainService(spec)) throw new Error(`no component for service ${spec.service}`);
-    add(spec, new ServiceComponent(`${name}-${spec.service}`, { spec, deps: depsFor(spec) }, { parent }).container);
+    // A service on every GPU host (the DCGM exporter) carries its host in its name, as the model download does.
+    const component = SERVICE_ROLES[spec.service] === "gpu" ? `${name}-${spec.service}-${h}` : `${name}-${spec.service}`;
+    add(spec, new ServiceComponent(component, { spec, deps: depsFor(spec) }, { parent }).container);
   }
   return { providers, networks, volumes, containers, ...(smokeTest ? { smokeTest } : {}) };
 }

@@ -13,22 +13,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
+import { knownHostsLine } from "../config/hosts";
 import type { PlannedHost, StackPlan } from "../plan/types";
 
 /** The known_hosts file of a stack, under the home of the user running Pulumi (ssh expands the ~). */
 export function knownHostsPath(plan: Pick<StackPlan, "project" | "stack">): string {
   return `~/.llmstack/known_hosts/${plan.project}-${plan.stack}`;
-}
-
-/**
- * A known_hosts line for an ssh:// endpoint: the host as ssh names it (`[host]:port` off port 22), then
- * the key (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT).
- */
-export function knownHostsLine(endpoint: string, hostKey: string): string {
-  const m = /^ssh:\/\/[^@]+@([^:]+)(?::(\d+))?$/.exec(endpoint);
-  if (!m) throw new Error(`${endpoint} is not an ssh://user@host[:port] endpoint`);
-  const [, host, port] = m;
-  return `${port === undefined || port === "22" ? host : `[${host}]:${port}`} ${hostKey}`;
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { canonical } from "../config/canonical";
 import { flagOfLabel } from "../plan/flags";
+import { byHostOrder, containerHost, containerReplica, diffHostedVolumes, diffHosts, hasHosts, hostedKey, hostOrder } from "./hosts";
 import { diffNetwork, diffVolumes } from "./resources";
 import type {
   Action,
@@ -279,20 +280,34 @@ export function diffPlans(input: DiffInput): PlanDiff {
   const before = input.before?.containers ?? [];
   const after = input.after?.containers ?? [];
   const secrets = input.secrets ?? [];
-  const byService = (list: readonly ContainerJson[]) => new Map(list.map((c) => [c.service, c]));
-  const b = byService(before);
-  const a = byService(after);
+  // A stack with hosts has several containers of one service (a vLLM per replica): the same container is
+  // the same name on the same host (./hosts.ts). A single host's containers are one per service.
+  const hosted = hasHosts(input.before, input.after);
+  const keyOf = hosted ? hostedKey : (c: ContainerJson): string => c.service;
+  const byKey = (list: readonly ContainerJson[]) => new Map(list.map((c) => [keyOf(c), c]));
+  const b = byKey(before);
+  const a = byKey(after);
   const withSecrets = (d: ContainerDiff): ContainerDiff => ({
     ...d,
     secrets: secrets.filter((s) => s.usedBy.includes(d.service)).map((s) => s.name),
   });
-  const containers: ContainerDiff[] = [
-    ...after.map((c) => withSecrets(diffContainer(b.get(c.service), c))),
-    ...before.filter((c) => !a.has(c.service)).map((c) => diffContainer(c, undefined)),
+  const withHost = (d: ContainerDiff, c: ContainerJson): ContainerDiff => {
+    if (!hosted) return d;
+    const host = containerHost(c);
+    const replica = containerReplica(c);
+    const { service, name, ...rest } = d;
+    return { service, name, ...(host !== undefined ? { host } : {}), ...(replica !== undefined ? { replica } : {}), ...rest };
+  };
+  const listed: ContainerDiff[] = [
+    ...after.map((c) => withHost(withSecrets(diffContainer(b.get(keyOf(c)), c)), c)),
+    ...before.filter((c) => !a.has(keyOf(c))).map((c) => withHost(diffContainer(c, undefined), c)),
   ];
+  const hosts = hosted ? diffHosts(input.before, input.after) : undefined;
+  const order = hostOrder(input.before, input.after);
+  const containers = hosted ? byHostOrder(listed, order) : listed;
   const counts: Record<Action, number> = { create: 0, update: 0, replace: 0, delete: 0, unchanged: 0 };
   for (const c of containers) counts[c.action] += 1;
-  const volumes = diffVolumes(input.before, input.after);
+  const volumes = hosted ? diffHostedVolumes(input.before, input.after) : diffVolumes(input.before, input.after);
   const network = diffNetwork(input.before, input.after);
   return {
     stack: input.stack,
@@ -303,7 +318,7 @@ export function diffPlans(input: DiffInput): PlanDiff {
     stackRemoved: input.after === null && input.before !== null,
     containers,
     counts,
-    volumes: volumes.volumes,
+    volumes: hosted ? byHostOrder(volumes.volumes, order) : volumes.volumes,
     volumesUnknown: volumes.unknown,
     network,
     secrets,
@@ -313,6 +328,8 @@ export function diffPlans(input: DiffInput): PlanDiff {
       containers.some((c) => c.action !== "unchanged") ||
       volumes.volumes.length > 0 ||
       network.action !== "unchanged" ||
-      secrets.length > 0,
+      secrets.length > 0 ||
+      (hosts ?? []).some((h) => h.action !== "unchanged"),
+    ...(hosts !== undefined ? { hosts } : {}),
   };
 }

@@ -33,11 +33,12 @@ export function commentMarker(stack: string): string {
   return `<!-- llmstack-plan-diff:${stack.replace(/[^\w.-]/g, "_")} -->`;
 }
 
-const code = (s: string): string => codeSpan(s);
-const cellCode = (s: string): string => codeSpan(s, true);
-const sentence = (s: string): string => `${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
+export const code = (s: string): string => codeSpan(s);
+export const cellCode = (s: string): string => codeSpan(s, true);
+export const sentence = (s: string): string => `${s.charAt(0).toUpperCase()}${s.slice(1)}.`;
 
-function intro(d: PlanDiff): string {
+/** The sentence under the heading: what was compared, and who rendered each side. */
+export function intro(d: PlanDiff): string {
   const compared =
     d.stackAdded || d.stackRemoved
       ? `${sentence(headline(d, code))} Rendered`
@@ -46,11 +47,11 @@ function intro(d: PlanDiff): string {
 }
 
 /** Changes that lose data, fail the update or swap credentials: first, where nobody misses them. */
-function cautions(d: PlanDiff): string[] {
+export function cautions(d: PlanDiff): string[] {
   const items = [
     ...d.volumes
       .filter((v) => v.data && (v.action === "delete" || v.action === "rename"))
-      .map((v) => `${volumeSubject(v, code)}: ${volumeSentence(v, code)}.`),
+      .map((v) => `${volumeSubject(v, code)}${v.host !== undefined ? ` on host ${code(v.host)}` : ""}: ${volumeSentence(v, code)}.`),
     ...(d.encryptionChanged ? [sentence(ENCRYPTION_NOTE)] : []),
     ...d.secrets.map((s) => sentence(secretSentence(s, code))),
   ];

@@ -87,6 +87,11 @@ function planDocProblem(doc: unknown): string | undefined {
   );
   if (badContainer >= 0) return `containers[${badContainer}] needs a string "service" and "name"`;
   if (doc.network !== undefined && typeof doc.network !== "string") return `"network" must be a string`;
+  if (doc.hosts !== undefined) {
+    if (!Array.isArray(doc.hosts)) return `"hosts" must be a list`;
+    const badHost = doc.hosts.findIndex((h) => !isObject(h) || typeof h.name !== "string" || typeof h.endpoint !== "string");
+    if (badHost >= 0) return `hosts[${badHost}] needs a string "name" and "endpoint"`;
+  }
   if (doc.volumes === undefined) return undefined;
   if (!Array.isArray(doc.volumes)) return `"volumes" must be a list`;
   const badVolume = doc.volumes.findIndex(

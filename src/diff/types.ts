@@ -18,6 +18,18 @@ export interface VolumeJson {
   readonly name: string;
   readonly retainOnDelete: boolean;
   readonly protect: boolean;
+  /** On a stack with hosts: the host the volume is on (the model cache is on every GPU host). */
+  readonly host?: string;
+}
+
+/** One host of `llmstack plan --json` on a stack with hosts (the plan's PlannedHost). */
+export interface HostJson {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly address: string;
+  readonly interface?: string;
+  readonly roles: readonly string[];
+  readonly hostKey?: string;
 }
 
 /** The part of `llmstack plan --json` the diff reads. */
@@ -28,6 +40,8 @@ export interface PlanDoc {
   readonly volumes?: readonly VolumeJson[];
   /** The stack network's physical name. */
   readonly network?: string;
+  /** A stack with hosts only (docs/fleet.md), in the stack's order. */
+  readonly hosts?: readonly HostJson[];
 }
 
 export type Action = "create" | "update" | "replace" | "delete" | "unchanged";
@@ -48,6 +62,9 @@ export interface FieldChange {
 export interface ContainerDiff {
   readonly service: string;
   readonly name: string;
+  /** On a stack with hosts: the host it runs on (its placement), and the replica a vLLM container is. */
+  readonly host?: string;
+  readonly replica?: string;
   readonly action: Action;
   /** A GPU container replaced: it stops, frees its GPUs and reloads the model (minutes of downtime). */
   readonly downtime: boolean;
@@ -93,6 +110,8 @@ export interface VolumeState {
 
 export interface VolumeDiff {
   readonly key: string;
+  /** On a stack with hosts: the host the volume is on. */
+  readonly host?: string;
   readonly action: VolumeAction;
   /** Holds data meant to outlive the stack (retained or protected on either side). */
   readonly data: boolean;
@@ -113,6 +132,19 @@ export interface NetworkDiff {
  * current: the revision's stack files are rendered by this checkout's program (nothing of it runs).
  */
 export type RenderWith = "revision" | "current";
+
+/**
+ * A host of a stack with hosts, from one side to the other. create: listed only in the new stack file;
+ * delete: only in the old one; update: its endpoint, address, interface, roles or host key changed.
+ */
+export interface HostDiff {
+  readonly name: string;
+  readonly action: "create" | "delete" | "update" | "unchanged";
+  /** The endpoint it is reached on (the new one, unless the host is removed). */
+  readonly endpoint: string;
+  /** What changed about an updated host, in the order of its keys in the stack file. */
+  readonly changes: readonly { readonly field: string; readonly old?: unknown; readonly new?: unknown }[];
+}
 
 export interface PlanDiff {
   readonly stack: string;
@@ -136,4 +168,9 @@ export interface PlanDiff {
   /** The stack file's encryption settings (salt, secrets provider or key) changed. */
   readonly encryptionChanged: boolean;
   readonly changed: boolean;
+  /**
+   * Present when either side lists hosts: every host of either side, the new side's order first, then the
+   * removed ones. Containers and volumes then carry their host, and the diff is shown host by host.
+   */
+  readonly hosts?: readonly HostDiff[];
 }

@@ -12,6 +12,8 @@ import type { Detection } from "./types";
 export interface RunOptions {
   /** Remote host for ssh (user@host or an ssh config alias); local when undefined. */
   readonly ssh?: string;
+  /** ssh options before the destination (a port, a pinned known_hosts file). */
+  readonly sshOptions?: readonly string[];
 }
 
 /**
@@ -34,7 +36,7 @@ export async function detectByRunning(exec: ExecFn, options: RunOptions = {}): P
         ? await exec("nvidia-smi", args, { timeoutMs: 30_000 })
         : // "--" ends ssh's options (a HOST that starts with "-" is a destination, not an option); ssh hands
           // the remote command to the remote user's shell as one line, so it goes as quoted words.
-          await exec("ssh", ["-o", "BatchMode=yes", "--", options.ssh, shellWords(["nvidia-smi", ...args])], {
+          await exec("ssh", ["-o", "BatchMode=yes", ...(options.sshOptions ?? []), "--", options.ssh, shellWords(["nvidia-smi", ...args])], {
             timeoutMs: 60_000,
           });
     if (options.ssh !== undefined && r.code === 255) {

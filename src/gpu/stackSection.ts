@@ -38,14 +38,75 @@ export function readStackGpu(text: string, file: string): StackGpu {
 /** The new file text and the key-level changes; the text is unchanged when the section already matches. */
 export function writeStackGpu(text: string, file: string, section: GpuSection): { text: string; changes: KeyChange[] } {
   const doc = load(text, file);
-  const config = configMap(doc, file);
-  const current = config.get(GPU_KEY, true);
+  return writeSection(doc, text, configMap(doc, file), GPU_KEY, section);
+}
+
+export const HOSTS_KEY = "llmstack:hosts";
+
+export interface HostGpu extends StackGpu {
+  /** The host's place in llmstack:hosts. */
+  readonly index: number;
+  /** The host's entry as plain data (endpoint, hostKey, roles, ...). */
+  readonly host: Record<string, unknown>;
+}
+
+/** The entry of `llmstack:hosts` named `name`, with its current gpu section; one error naming the hosts otherwise. */
+export function readHostGpu(text: string, file: string, name: string): HostGpu {
+  const config = configMap(load(text, file), file);
+  const env = config.get(ENVIRONMENT_KEY);
+  const { index, entry } = hostEntry(config, file, name);
+  const gpu = entry.get("gpu", true);
+  return {
+    index,
+    host: toJs(entry) as Record<string, unknown>,
+    previous: gpu === undefined ? undefined : toJs(gpu),
+    environment: typeof env === "string" ? env : undefined,
+  };
+}
+
+/** Rewrites `llmstack:hosts[name].gpu` and nothing else, as writeStackGpu rewrites `llmstack:gpu`. */
+export function writeHostGpu(text: string, file: string, name: string, section: GpuSection): { text: string; changes: KeyChange[] } {
+  const doc = load(text, file);
+  const { entry } = hostEntry(configMap(doc, file), file, name);
+  return writeSection(doc, text, entry, "gpu", section);
+}
+
+function hostEntry(config: YAMLMap, file: string, name: string): { index: number; entry: YAMLMap } {
+  const hosts = config.get(HOSTS_KEY, true);
+  if (!isSeq(hosts)) {
+    throw new StackConfigError(
+      `${file}: --host ${name} names a host of ${HOSTS_KEY}, but the file has no ${HOSTS_KEY} list; ` +
+        `leave out --host to write ${GPU_KEY} of a single-host stack, or list the hosts (docs/fleet.md)`,
+    );
+  }
+  const names: string[] = [];
+  for (const [index, item] of hosts.items.entries()) {
+    if (!isMap(item)) continue;
+    const n = item.get("name");
+    if (typeof n === "string") names.push(n);
+    if (n === name) return { index, entry: item };
+  }
+  throw new StackConfigError(
+    `${file}: ${HOSTS_KEY} has no host named ${JSON.stringify(name)}; ` +
+      (names.length === 0 ? "give each host a name" : `use one of ${names.join(", ")}`),
+  );
+}
+
+/** Writes `section` under `key` of `parent`, keeping the nodes (and comments) of unchanged keys. */
+function writeSection(
+  doc: Document,
+  text: string,
+  parent: YAMLMap,
+  sectionKey: string,
+  section: GpuSection,
+): { text: string; changes: KeyChange[] } {
+  const current = parent.get(sectionKey, true);
   const after = section as Record<string, unknown>;
   if (!isMap(current)) {
     const before = current === undefined ? undefined : toJs(current);
     const fresh = doc.createNode(after);
     quoteLists(fresh, null);
-    config.set(GPU_KEY, fresh);
+    parent.set(sectionKey, fresh);
     const changes: KeyChange[] = Object.keys(after).map((key) => ({ key, before: undefined, after: after[key] }));
     if (before !== undefined) changes.unshift({ key: "(whole section)", before, after: undefined });
     return { text: doc.toString(STRINGIFY), changes };

@@ -4,6 +4,7 @@
  */
 import { sectionTenants } from "../config/gpuBookings";
 import { runsIn } from "../config/services";
+import type { HostConfig } from "../config/hosts";
 import type { PlanContext } from "../plan/common";
 import type { MonitoringConfig } from "../config/monitoringSchema";
 
@@ -52,6 +53,32 @@ export const PATHS = {
   grafanaDashboards: "/etc/grafana/dashboards",
   litellmMetrics: "/prometheus_multiproc",
 } as const;
+
+/** One Prometheus alerting rule as the rule file writes it (./rules.ts, ./fleetRules.ts). */
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: "warning" | "critical" };
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
+/** One replica of a stack with hosts, as monitoring sees it: its name, its host and where vLLM answers. */
+export interface MonitoredReplica {
+  readonly id: string;
+  readonly host: string;
+  /** `address:port` of its vLLM on its host (the plan's replica endpoint). */
+  readonly endpoint: string;
+}
+
+/**
+ * What monitoring needs of a stack with hosts (src/monitoring/fleet.ts): the hosts (a DCGM exporter on
+ * each GPU host) and the replicas Prometheus scrapes. Undefined on a single-host stack.
+ */
+export interface MonitoringFleet {
+  readonly hosts: readonly HostConfig[];
+  readonly replicas: readonly MonitoredReplica[];
+}
 
 /** The stack's monitoring settings when it is on, else undefined. */
 export function monitoringOf(ctx: PlanContext): MonitoringConfig | undefined {

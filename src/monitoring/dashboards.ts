@@ -19,18 +19,28 @@ export interface PanelSpec {
   readonly description?: string;
 }
 
+/** A dashboard variable whose values are a label's values in Prometheus (`label_values(metric, label)`). */
+export interface VariableSpec {
+  /** The label, and the variable's name in queries (`$host`). */
+  readonly name: string;
+  readonly label: string;
+  readonly query: string;
+}
+
 export interface DashboardSpec {
   readonly uid: string;
   readonly title: string;
   readonly panels: readonly PanelSpec[];
+  /** Variables to filter by (a stack with hosts: host, replica); none on a single host. */
+  readonly variables?: readonly VariableSpec[];
 }
 
 const ds = { type: "prometheus", uid: DATASOURCE_UID } as const;
 
 /** A DCGM field in a query; typed so a dashboard can only use fields the exporter collects. */
-const dcgm = (f: DcgmField): string => f;
+export const dcgm = (f: DcgmField): string => f;
 
-const q = (p: number, metric: string): string =>
+export const q = (p: number, metric: string): string =>
   `histogram_quantile(${p}, sum by (le) (rate(${metric}_bucket[5m])))`;
 
 export const GPU_DASHBOARD: DashboardSpec = {
@@ -150,6 +160,7 @@ export function dashboardJson(d: DashboardSpec): Record<string, unknown> {
     editable: false,
     refresh: "30s",
     time: { from: "now-1h", to: "now" },
+    ...(d.variables ? { templating: { list: d.variables.map(variableJson) } } : {}),
     panels: d.panels.map((p, i) => ({
       id: i + 1,
       type: "timeseries",
@@ -166,5 +177,26 @@ export function dashboardJson(d: DashboardSpec): Record<string, unknown> {
         legendFormat: t.legend,
       })),
     })),
+  };
+}
+
+/**
+ * A query variable over the provisioned data source: every value selectable, several at once, "All" by
+ * default (matching any value, so a host or replica added later shows without editing the dashboard).
+ */
+function variableJson(v: VariableSpec): Record<string, unknown> {
+  return {
+    name: v.name,
+    label: v.label,
+    type: "query",
+    datasource: ds,
+    definition: v.query,
+    query: { query: v.query, refId: `${v.name}-values` },
+    refresh: 2,
+    sort: 1,
+    multi: true,
+    includeAll: true,
+    allValue: ".*",
+    current: { selected: true, text: ["All"], value: ["$__all"] },
   };
 }

@@ -54,6 +54,11 @@ export function dcgmCountersCsv(): string {
 export function planDcgmExporter(ctx: PlanContext, m: MonitoringConfig): ContainerSpec | undefined {
   const gpus = stackGpus(ctx);
   if (gpus.length === 0) return undefined;
+  return dcgmExporterSpec(ctx, m, gpus);
+}
+
+/** The exporter watching the given host GPUs (one host's). */
+export function dcgmExporterSpec(ctx: PlanContext, m: MonitoringConfig, gpus: readonly string[]): ContainerSpec {
   return {
     ...baseContainer(ctx),
     service: MONITORING_SERVICES.dcgmExporter,
@@ -62,7 +67,7 @@ export function planDcgmExporter(ctx: PlanContext, m: MonitoringConfig): Contain
     command: ["-f", PATHS.dcgmCounters, "-a", `:${MONITORING_PORTS.dcgmExporter}`],
     env: {},
     // NVML lives in the driver's `utility` capability; no `compute`, so no CUDA context on any GPU.
-    deviceRequests: [{ driver: "nvidia", deviceIds: gpus, capabilities: ["gpu", "utility"] }],
+    deviceRequests: [{ driver: "nvidia", deviceIds: [...gpus], capabilities: ["gpu", "utility"] }],
     uploads: [{ file: PATHS.dcgmCounters, content: dcgmCountersCsv(), permissions: "0444" }],
     memory: MONITORING_MEMORY_MIB.dcgmExporter,
     // The image (Ubuntu) has neither curl nor wget, but has bash: the probe opens the metrics port.

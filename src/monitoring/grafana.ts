@@ -18,6 +18,7 @@ import {
   PATHS,
   stackGpus,
   wgetProbe,
+  type MonitoringFleet,
 } from "./common";
 import {
   dashboardJson,
@@ -27,6 +28,7 @@ import {
   VLLM_DASHBOARD,
   type DashboardSpec,
 } from "./dashboards";
+import { FLEET_GPU_DASHBOARD, FLEET_VLLM_DASHBOARD } from "./fleetDashboards";
 import type { MonitoringConfig } from "../config/monitoringSchema";
 
 export function grafanaDatasourcesYaml(): string {
@@ -62,8 +64,12 @@ export function grafanaDashboardProvidersYaml(): string {
   });
 }
 
-/** The dashboards this stack gets: the GPU one only where there are GPUs. */
-export function dashboardsFor(ctx: PlanContext): DashboardSpec[] {
+/**
+ * The dashboards this stack gets: the GPU one only where there are GPUs; on a stack with hosts, the GPU
+ * and vLLM ones by host and replica (./fleetDashboards.ts).
+ */
+export function dashboardsFor(ctx: PlanContext, fleet?: MonitoringFleet): DashboardSpec[] {
+  if (fleet) return [FLEET_GPU_DASHBOARD, FLEET_VLLM_DASHBOARD, LITELLM_DASHBOARD];
   return [...(stackGpus(ctx).length > 0 ? [GPU_DASHBOARD] : []), VLLM_DASHBOARD, LITELLM_DASHBOARD];
 }
 
@@ -83,10 +89,10 @@ export function grafanaViaGateway(ctx: PlanContext): boolean {
  * Grafana is never published on its own port: only the gateway is. By default it is reached at its
  * address on the stack network (an SSH tunnel to it); with `viaGateway`, Caddy serves it under /grafana/.
  */
-export function planGrafana(ctx: PlanContext, m: MonitoringConfig): ContainerSpec {
+export function planGrafana(ctx: PlanContext, m: MonitoringConfig, fleet?: MonitoringFleet): ContainerSpec {
   const port = MONITORING_PORTS.grafana;
   const behindGateway = grafanaViaGateway(ctx);
-  const dashboards: UploadSpec[] = dashboardsFor(ctx).map((d) => ({
+  const dashboards: UploadSpec[] = dashboardsFor(ctx, fleet).map((d) => ({
     file: `${PATHS.grafanaDashboards}/${d.uid}.json`,
     content: `${JSON.stringify(dashboardJson(d), null, 2)}\n`,
     permissions: "0444",

@@ -5,8 +5,9 @@
 import { physicalName, protectData, type PlanContext } from "../plan/common";
 import type { ContainerSpec, SecretSpec, VolumeSpec } from "../plan/types";
 import { planAlertmanager, usesWebhookSecret } from "./alertmanager";
-import { monitoringOf, MONITORING_VOLUMES } from "./common";
+import { monitoringOf, MONITORING_VOLUMES, type MonitoringFleet } from "./common";
 import { planDcgmExporter } from "./dcgm";
+import { planFleetDcgmExporters } from "./fleet";
 import { planGrafana } from "./grafana";
 import { planPrometheus } from "./prometheus";
 import { ALERT_WEBHOOK_SECRET, MONITORING_SECRET_NAMES, type MonitoringConfig } from "../config/monitoringSchema";
@@ -23,18 +24,27 @@ export interface MonitoringPlanInput {
   readonly secretsPresent: ReadonlySet<string>;
   /** Where missing secrets come from in this environment (generated only in development). */
   readonly secretSource: SecretSpec["source"];
+  /** A stack with hosts: its hosts and replicas (./fleet.ts); undefined on a single host. */
+  readonly fleet?: MonitoringFleet;
 }
 
-/** Plans one monitoring service: its container, or undefined when this stack does not run it. */
-export type MonitoringPlanner = (ctx: PlanContext, m: MonitoringConfig) => ContainerSpec | undefined;
+/**
+ * Plans one monitoring service: its container (one per GPU host for the DCGM exporter on a stack with
+ * hosts), or undefined when this stack does not run it.
+ */
+export type MonitoringPlanner = (
+  ctx: PlanContext,
+  m: MonitoringConfig,
+  fleet: MonitoringFleet | undefined,
+) => ContainerSpec | readonly ContainerSpec[] | undefined;
 
 /**
  * The planner of each service of the table's "monitoring" group (src/config/services.ts), in the order
  * the plan lists them; the type makes every monitoring service have one.
  */
 export const MONITORING_PLANNERS = {
-  // Only on a host with GPUs.
-  "dcgm-exporter": planDcgmExporter,
+  // Only on a host with GPUs; on a stack with hosts, one on each GPU host.
+  "dcgm-exporter": (ctx, m, fleet) => (fleet ? planFleetDcgmExporters(ctx, m, fleet) : planDcgmExporter(ctx, m)),
   alertmanager: planAlertmanager,
   prometheus: planPrometheus,
   grafana: planGrafana,
@@ -44,7 +54,7 @@ export function planMonitoring(ctx: PlanContext, input: MonitoringPlanInput): Mo
   const m = monitoringOf(ctx);
   if (!m) return { containers: [], volumes: [], secrets: [] };
   const planners: readonly MonitoringPlanner[] = Object.values(MONITORING_PLANNERS);
-  const containers = planners.flatMap((plan) => plan(ctx, m) ?? []);
+  const containers = planners.flatMap((plan) => plan(ctx, m, input.fleet) ?? []);
   const volume = (key: string, retainOnDelete: boolean): VolumeSpec => ({
     key,
     name: physicalName(ctx, key),

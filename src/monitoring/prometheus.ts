@@ -1,6 +1,7 @@
 /**
  * Prometheus: scrapes the DCGM exporter, vLLM, LiteLLM, Alertmanager and itself over the stack network
- * (targets are the containers' network aliases and ports from the plan), evaluates the alert rules and
+ * (targets are the containers' network aliases and ports from the plan; on a stack with hosts, the GPU
+ * hosts' exporters and the replicas at their hosts' addresses, ./fleet.ts), evaluates the alert rules and
  * hands firing alerts to Alertmanager. https://prometheus.io/docs/prometheus/latest/configuration/configuration/
  */
 import { stringify } from "yaml";
@@ -16,32 +17,44 @@ import {
   PATHS,
   stackGpus,
   wgetProbe,
+  type MonitoringFleet,
 } from "./common";
+import { fleetDcgmTargets, fleetVllmTargets } from "./fleet";
+import { VLLM_METRICS } from "../facts/vllmMetrics";
 import { alertRulesYaml } from "./rules";
 import type { MonitoringConfig } from "../config/monitoringSchema";
 
+/** One scrape target; targets of one job name are one scrape config with a static config each. */
 export interface ScrapeJob {
   readonly job: string;
-  /** `alias:port` inside the stack network. */
+  /** `alias:port` inside the stack network, or `address:port` on a stack with hosts. */
   readonly target: string;
   readonly metricsPath: string;
   /** File holding a bearer token Prometheus sends. */
   readonly credentialsFile?: string;
+  /** Labels the target's series get (`host`, `replica` on a stack with hosts). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
-export function scrapeJobs(ctx: PlanContext): ScrapeJob[] {
+/** The scrape targets; on a stack with hosts, every GPU host's exporter and every replica at their addresses. */
+export function scrapeJobs(ctx: PlanContext, fleet?: MonitoringFleet): ScrapeJob[] {
   const jobs: ScrapeJob[] = [];
-  if (stackGpus(ctx).length > 0) {
-    jobs.push({
-      job: "dcgm",
-      target: `${MONITORING_SERVICES.dcgmExporter}:${MONITORING_PORTS.dcgmExporter}`,
-      metricsPath: "/metrics",
-    });
+  if (fleet) {
+    jobs.push(...fleetDcgmTargets(fleet).map((t) => ({ job: "dcgm", target: t.target, metricsPath: "/metrics", labels: t.labels })));
+    jobs.push(...fleetVllmTargets(fleet).map((t) => ({ job: "vllm", target: t.target, metricsPath: VLLM_METRICS.path, labels: t.labels })));
+  } else {
+    if (stackGpus(ctx).length > 0) {
+      jobs.push({
+        job: "dcgm",
+        target: `${MONITORING_SERVICES.dcgmExporter}:${MONITORING_PORTS.dcgmExporter}`,
+        metricsPath: "/metrics",
+      });
+    }
+    // vLLM's --api-key guards only /v1, /v2, /inference and /cohere routes, not /metrics
+    // (src/facts/vllmMetrics.ts). vLLM is not published on the host.
+    jobs.push({ job: "vllm", target: `vllm:${INTERNAL_PORTS.vllm}`, metricsPath: VLLM_METRICS.path });
   }
   jobs.push(
-    // vLLM's --api-key guards only /v1, /v2, /inference and /cohere routes, not /metrics:
-    // https://docs.vllm.ai/en/stable/usage/security/ . vLLM is not published on the host.
-    { job: "vllm", target: `vllm:${INTERNAL_PORTS.vllm}`, metricsPath: "/metrics" },
     // LiteLLM mounts its metrics app at /metrics/ (https://docs.litellm.ai/docs/proxy/prometheus); the
     // gateway is published on the host, so the stack turns on its auth and Prometheus sends the master key.
     {
@@ -61,7 +74,14 @@ export function scrapeJobs(ctx: PlanContext): ScrapeJob[] {
   return jobs;
 }
 
-export function prometheusConfigYaml(ctx: PlanContext, m: MonitoringConfig): string {
+/** The targets grouped by job name, in the order each job first appears. */
+function byJob(jobs: readonly ScrapeJob[]): ScrapeJob[][] {
+  const groups = new Map<string, ScrapeJob[]>();
+  for (const j of jobs) groups.set(j.job, [...(groups.get(j.job) ?? []), j]);
+  return [...groups.values()];
+}
+
+export function prometheusConfigYaml(ctx: PlanContext, m: MonitoringConfig, fleet?: MonitoringFleet): string {
   const interval = `${m.prometheus.scrapeIntervalSeconds}s`;
   const doc = {
     global: {
@@ -75,17 +95,20 @@ export function prometheusConfigYaml(ctx: PlanContext, m: MonitoringConfig): str
         { static_configs: [{ targets: [`${MONITORING_SERVICES.alertmanager}:${MONITORING_PORTS.alertmanager}`] }] },
       ],
     },
-    scrape_configs: scrapeJobs(ctx).map((j) => ({
-      job_name: j.job,
-      metrics_path: j.metricsPath,
-      ...(j.credentialsFile ? { authorization: { type: "Bearer", credentials_file: j.credentialsFile } } : {}),
-      static_configs: [{ targets: [j.target] }],
-    })),
+    scrape_configs: byJob(scrapeJobs(ctx, fleet)).map((targets) => {
+      const j = targets[0]!;
+      return {
+        job_name: j.job,
+        metrics_path: j.metricsPath,
+        ...(j.credentialsFile ? { authorization: { type: "Bearer", credentials_file: j.credentialsFile } } : {}),
+        static_configs: targets.map((t) => ({ targets: [t.target], ...(t.labels ? { labels: { ...t.labels } } : {}) })),
+      };
+    }),
   };
   return stringify(doc, { lineWidth: 0 });
 }
 
-export function planPrometheus(ctx: PlanContext, m: MonitoringConfig): ContainerSpec {
+export function planPrometheus(ctx: PlanContext, m: MonitoringConfig, fleet?: MonitoringFleet): ContainerSpec {
   const port = MONITORING_PORTS.prometheus;
   return {
     ...baseContainer(ctx),
@@ -103,8 +126,8 @@ export function planPrometheus(ctx: PlanContext, m: MonitoringConfig): Container
     // The image runs as nobody; the planner makes the uploads its files (src/plan/finalize.ts), so the
     // master key can be readable by that user alone.
     uploads: [
-      { file: PATHS.prometheusConfig, content: prometheusConfigYaml(ctx, m), permissions: "0444" },
-      { file: PATHS.prometheusRules, content: alertRulesYaml(ctx, m), permissions: "0444" },
+      { file: PATHS.prometheusConfig, content: prometheusConfigYaml(ctx, m, fleet), permissions: "0444" },
+      { file: PATHS.prometheusRules, content: alertRulesYaml(ctx, m, fleet), permissions: "0444" },
       { file: PATHS.prometheusLitellmKey, content: secret("litellmMasterKey", "token"), permissions: "0400" },
     ],
     healthcheck: healthcheck(wgetProbe(`http://localhost:${port}/-/ready`), 60),

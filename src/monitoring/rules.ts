@@ -10,16 +10,12 @@ import { gpuBookings, sectionTenants } from "../config/gpuBookings";
 import { runsIn } from "../config/services";
 import type { PlanContext } from "../plan/common";
 import { BACKUP_INTERVAL_SECONDS, BACKUP_METRICS_PORT } from "../config/backupSchema";
-import { stackGpus } from "./common";
+import { gpuHosts } from "../config/hosts";
+import { stackGpus, type AlertRule, type MonitoringFleet } from "./common";
+import { fleetGpuRules, fleetVllmRules } from "./fleetRules";
 import type { MonitoringConfig } from "../config/monitoringSchema";
 
-export interface AlertRule {
-  readonly alert: string;
-  readonly expr: string;
-  readonly for: string;
-  readonly labels: { readonly severity: "warning" | "critical" };
-  readonly annotations: { readonly summary: string; readonly description: string };
-}
+export type { AlertRule } from "./common";
 
 /**
  * The largest fraction of one GPU's memory the plan books (src/config/gpuBookings.ts): vLLM's share, the
@@ -27,10 +23,14 @@ export interface AlertRule {
  * FB_USED / (FB_USED + FB_FREE) leaves the driver's reserve out the same way.
  */
 export function largestBookedShare(ctx: PlanContext): number {
-  const g = ctx.config.gpu;
-  if (g.mode === "cpu") return 0;
-  const { gpus } = gpuBookings(sectionTenants(g, runsIn(ctx.config)), { memoryMiB: g.memoryMiB });
-  return Math.max(0, ...gpus.map((b) => b.bookedFraction));
+  // A stack with hosts: the largest over every GPU host's section.
+  const sections = ctx.config.hosts ? gpuHosts(ctx.config.hosts).map((h) => h.gpu) : [ctx.config.gpu];
+  const shares = sections.flatMap((g) => {
+    if (g.mode === "cpu") return [];
+    const { gpus } = gpuBookings(sectionTenants(g, runsIn(ctx.config)), { memoryMiB: g.memoryMiB });
+    return gpus.map((b) => b.bookedFraction);
+  });
+  return Math.max(0, ...shares);
 }
 
 /**
@@ -54,7 +54,11 @@ export function gpuMemoryThreshold(ctx: PlanContext, m: MonitoringConfig): numbe
   return configured;
 }
 
-export function alertRules(ctx: PlanContext, m: MonitoringConfig): AlertRule[] {
+export function alertRules(ctx: PlanContext, m: MonitoringConfig, fleet?: MonitoringFleet): AlertRule[] {
+  if (fleet) {
+    // A stack with hosts: the GPU and vLLM rules per host and replica, and when to add a replica (./fleetRules.ts).
+    return [...fleetGpuRules(m, gpuMemoryThreshold(ctx, m)), ...fleetVllmRules(m), gatewayErrorRule(m)];
+  }
   const a = m.alerts;
   const forDuration = `${a.forMinutes}m`;
   const rules: AlertRule[] = [];
@@ -106,25 +110,32 @@ export function alertRules(ctx: PlanContext, m: MonitoringConfig): AlertRule[] {
         description: `vLLM has used more than ${a.kvCacheUsageFraction} of its KV cache for ${forDuration}: new requests wait in the queue (vllm:num_requests_waiting) or are preempted. Lower concurrency or maxModelLen, or give vLLM more GPU memory.`,
       },
     },
-    {
-      alert: "GatewayErrorRateHigh",
-      expr:
-        "sum(rate(litellm_proxy_failed_requests_metric_total[5m])) / " +
-        `clamp_min(sum(rate(litellm_proxy_total_requests_metric_total[5m])), 1e-9) > ${a.gatewayErrorRate}`,
-      for: forDuration,
-      labels: { severity: "critical" },
-      annotations: {
-        summary: "{{ $value | humanizePercentage }} of gateway requests fail",
-        description: `More than ${a.gatewayErrorRate} of the requests through LiteLLM have failed for ${forDuration}. The LiteLLM dashboard shows which status codes; VllmDown or KvCacheSaturated often explain them.`,
-      },
-    },
+    gatewayErrorRule(m),
     ...backupRules(ctx),
   );
   return rules;
 }
 
-export function alertRulesYaml(ctx: PlanContext, m: MonitoringConfig): string {
-  return stringify({ groups: [{ name: "llmstack", rules: alertRules(ctx, m) }] }, { lineWidth: 0 });
+/** GatewayErrorRateHigh: the share of LiteLLM's requests that fail. */
+export function gatewayErrorRule(m: MonitoringConfig): AlertRule {
+  const a = m.alerts;
+  const forDuration = `${a.forMinutes}m`;
+  return {
+    alert: "GatewayErrorRateHigh",
+    expr:
+      "sum(rate(litellm_proxy_failed_requests_metric_total[5m])) / " +
+      `clamp_min(sum(rate(litellm_proxy_total_requests_metric_total[5m])), 1e-9) > ${a.gatewayErrorRate}`,
+    for: forDuration,
+    labels: { severity: "critical" },
+    annotations: {
+      summary: "{{ $value | humanizePercentage }} of gateway requests fail",
+      description: `More than ${a.gatewayErrorRate} of the requests through LiteLLM have failed for ${forDuration}. The LiteLLM dashboard shows which status codes; VllmDown or KvCacheSaturated often explain them.`,
+    },
+  };
+}
+
+export function alertRulesYaml(ctx: PlanContext, m: MonitoringConfig, fleet?: MonitoringFleet): string {
+  return stringify({ groups: [{ name: "llmstack", rules: alertRules(ctx, m, fleet) }] }, { lineWidth: 0 });
 }
 
 // The scheduled backup (`llmstack:backup`, src/backup/schedule.ts): its scheduler serves its outcome as

@@ -125,3 +125,31 @@ export function budgetLine(b: CapacityBudget): string {
     (r.violations.length ? `; ${r.violations.length} violation(s)` : "")
   );
 }
+
+/** The whole fleet's capacity: the replicas' KV cache tokens and concurrency at max length, added up. */
+export interface FleetCapacity {
+  readonly replicas: number;
+  /** Null when a replica has no estimate (`unknown`, with `note` naming it). */
+  readonly kvCacheTokens: number | null;
+  readonly maxConcurrency: number | null;
+  readonly note?: string;
+}
+
+export function fleetCapacity(replicas: readonly { readonly id: string; readonly capacity: CapacityBudget }[]): FleetCapacity {
+  const unknown = replicas.find((r) => r.capacity.result === null);
+  if (unknown !== undefined) {
+    return { replicas: replicas.length, kvCacheTokens: null, maxConcurrency: null, note: `replica ${unknown.id} has no estimate` };
+  }
+  const results = replicas.map((r) => r.capacity.result!);
+  return {
+    replicas: replicas.length,
+    kvCacheTokens: results.reduce((sum, r) => sum + r.kvCacheTokens, 0),
+    maxConcurrency: Math.round(results.reduce((sum, r) => sum + r.maxConcurrency, 0) * 100) / 100,
+  };
+}
+
+/** The fleet's line in the plan: its replicas' KV cache and concurrency together (what a request may land on). */
+export function fleetLine(f: FleetCapacity): string {
+  if (f.kvCacheTokens === null || f.maxConcurrency === null) return `fleet: ${f.replicas} replica(s); totals unknown: ${f.note}`;
+  return `fleet: ${f.replicas} replica(s), KV cache ${f.kvCacheTokens} tokens in all, ${f.maxConcurrency}x at max length`;
+}

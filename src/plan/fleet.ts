@@ -5,7 +5,8 @@
  * Docker beyond the endpoint a host is reached on, so another target can read the same placements.
  *
  * LiteLLM lists every replica by the address `plannedReplicas` gives it (src/plan/litellm.ts). Not yet
- * planned here (docs/fleet.md): a model across hosts, monitoring across hosts and the multimodal worker.
+ * planned here (docs/fleet.md): a model across hosts and the multimodal worker. Monitoring across hosts is
+ * planned in src/monitoring/fleet.ts.
  */
 import type { HostConfig, HostRole } from "../config/hosts";
 import type { ServiceName } from "../config/services";
@@ -38,7 +39,8 @@ export const SERVICE_ROLES: Readonly<Record<ServiceName, HostRole | "replica">> 
   backup: "state",
   "backup-postgres": "state",
   "backup-redis": "state",
-  "dcgm-exporter": "monitoring",
+  // One per GPU host, on that host (src/monitoring/fleet.ts places them): it reads its own host's GPUs.
+  "dcgm-exporter": "gpu",
   prometheus: "monitoring",
   alertmanager: "monitoring",
   grafana: "monitoring",

@@ -3,7 +3,7 @@
  * (JSON), and a table. Also resolves Text into plain strings for any consumer that has the values.
  */
 import { tableLines } from "../table";
-import { budgetJson, budgetLine } from "./capacity";
+import { budgetJson, budgetLine, fleetCapacity, fleetLine } from "./capacity";
 import { digestLine } from "./digests";
 import { encodeSecret } from "./encode";
 import { isMissing, missingSecrets } from "./stack";
@@ -152,7 +152,9 @@ export function planJson(plan: StackPlan): Record<string, unknown> {
     })),
     containers: plan.containers.map((c) => containerJson(c, plan)),
     ...(plan.hosts ? { hosts: plan.hosts } : {}),
-    ...(plan.replicas ? { replicas: plan.replicas.map((r) => ({ ...r, capacity: budgetJson(r.capacity) })) } : {}),
+    ...(plan.replicas
+      ? { replicas: plan.replicas.map((r) => ({ ...r, capacity: budgetJson(r.capacity) })), fleetCapacity: fleetCapacity(plan.replicas) }
+      : {}),
   };
 }
 
@@ -181,9 +183,12 @@ export function planTable(plan: StackPlan): string {
       (g) => `gpu: ${g.service} gets host GPU ${g.hostDevices.join(",")} (CUDA_VISIBLE_DEVICES=${g.cudaVisibleDevices})`,
     ),
     ...(plan.replicas
-      ? plan.replicas.map(
-          (r) => `replica ${r.id} on ${r.host} GPU ${r.devices.join(",")}, dialled at ${r.endpoint}: ${budgetLine(r.capacity)}`,
-        )
+      ? [
+          ...plan.replicas.map(
+            (r) => `replica ${r.id} on ${r.host} GPU ${r.devices.join(",")}, dialled at ${r.endpoint}: ${budgetLine(r.capacity)}`,
+          ),
+          fleetLine(fleetCapacity(plan.replicas)),
+        ]
       : [budgetLine(plan.capacity), ...(plan.capacity.result?.violations ?? []).map((v) => `  - ${v.message}`)]),
     missing.length
       ? `secrets missing: ${missing.join(", ")}; run: npx llmstack secrets init --stack ${plan.stack}`

@@ -107,7 +107,11 @@ export function planStack(input: PlanInput): StackPlan {
       : []),
   ];
   // Appended after the GPU map: the DCGM exporter watches every GPU but is given none of their memory.
-  const monitoring = planMonitoring(ctx, { secretsPresent: input.secretsPresent, secretSource: source });
+  const monitoring = planMonitoring(ctx, {
+    secretsPresent: input.secretsPresent,
+    secretSource: source,
+    ...(hosts && fleet ? { fleet: { hosts, replicas: plannedReplicas(fleet, hosts) } } : {}),
+  });
   const gpuMap: GpuMapEntry[] = planned
     .filter((c) => c.deviceRequests.length > 0)
     .map((c) => ({

@@ -32,6 +32,7 @@ function cases(dir: string): Record<string, Case> {
       readFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), "utf8").replace("    replicas: 2\n", "    replicas: 3\n"),
     ),
   );
+  const fleet = project((d) => copyFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), join(d, "Pulumi.fleet.yaml")));
   return {
     ...captureCases(),
     ...capacityCases(),
@@ -51,6 +52,25 @@ function cases(dir: string): Record<string, Case> {
         "llmstack bench: LITELLM_MASTER_KEY is not set: export the gateway's key first, or name another variable with " +
         '--api-key-env; run "export LITELLM_MASTER_KEY=$(pulumi config get --stack staging llmstack:litellmMasterKey)"\n',
       fix: "export LITELLM_MASTER_KEY=$(pulumi config get --stack staging llmstack:litellmMasterKey)",
+    },
+    "bench --scaling on a stack without hosts": {
+      argv: ["bench", "--stack", "staging", "--scaling"],
+      env: { VLLM_API_KEY: "sk-test" },
+      code: 1,
+      text:
+        "llmstack bench: --scaling: stack staging lists no llmstack:hosts in Pulumi.staging.yaml, so it runs one vLLM and " +
+        'has no replicas to add; measure its gateway without --scaling; run "llmstack bench --stack staging"\n',
+      fix: "llmstack bench --stack staging",
+    },
+    "bench --scaling with more replicas than the stack has": {
+      argv: ["bench", "--stack", "fleet", "--scaling", "--replicas", "5"],
+      dir: fleet,
+      env: { VLLM_API_KEY: "sk-test" },
+      code: 1,
+      text:
+        "llmstack bench: --replicas 5: stack fleet has 2 replicas (gpu-a-0, gpu-b-0); measure at most 2, or raise " +
+        'llmstack:model.replicas in Pulumi.fleet.yaml and deploy first; run "llmstack bench --stack fleet --scaling --replicas 2"\n',
+      fix: "llmstack bench --stack fleet --scaling --replicas 2",
     },
     "capacity without --model": {
       argv: ["capacity", "--gpu", "T4"],

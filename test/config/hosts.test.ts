@@ -126,9 +126,17 @@ describe("llmstack:hosts", () => {
       'llmstack:dockerHost: a stack with hosts takes each Docker endpoint from hosts[].endpoint; remove llmstack:dockerHost (got "ssh://deploy@10.20.0.11")',
     ],
     [
-      "monitoring, which does not span hosts yet",
-      (v) => (v.monitoring = { enabled: true }),
-      "llmstack:monitoring.enabled: monitoring does not yet span hosts (a DCGM exporter per GPU host, Prometheus scraping every replica); set monitoring.enabled: false on a stack with hosts for now (docs/fleet.md) (got true)",
+      "monitoring without a monitoring host",
+      (v) => (v.hosts[0].roles = ["gateway", "state"]),
+      'llmstack:hosts: monitoring.enabled is true, but no host has the monitoring role; add "monitoring" to the roles of the gateway host control (got',
+    ],
+    [
+      "monitoring on another host than the gateway",
+      (v) => {
+        v.hosts[0].roles = ["gateway", "state"];
+        v.hosts[2].roles = ["gpu", "monitoring"];
+      },
+      "llmstack:hosts: gpu-b has the monitoring role, but the gateway runs on control, and Prometheus scrapes LiteLLM over the gateway host's network; move the monitoring role to control (got",
     ],
     [
       "pins that disagree with replicas",
@@ -139,6 +147,14 @@ describe("llmstack:hosts", () => {
     // Values shown after "(got" may be long (a whole list); the sentence before them is asserted exactly.
     const line = problem(edit);
     expect(line.startsWith(text) ? text : line).toBe(text);
+  });
+
+  it("accepts the monitoring role on any host while monitoring is off", () => {
+    const v = fleetValues();
+    v.monitoring = { enabled: false };
+    v.hosts[0].roles = ["gateway", "state"];
+    v.hosts[2].roles = ["gpu", "monitoring"];
+    expect(parseStackConfig(v, FLEET_FILE).hosts?.map((h) => h.roles)).toEqual([["gateway", "state"], ["gpu"], ["gpu", "monitoring"]]);
   });
 
   it("rejects replicas on a single-host stack, naming the key and the fix", () => {

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { dockerTlsProblems, knownHostsLine } from "../../src/deploy/hosts";
+import { knownHostsLine } from "../../src/config/hosts";
+import { dockerTlsProblems } from "../../src/deploy/hosts";
 import { FLEET_DIR, fleetPlan, fleetValues } from "../helpers/fleet";
 import { runProgram, TEST_SECRETS, type MockRun } from "../helpers/pulumiMocks";
 
@@ -92,6 +93,21 @@ describe("the example fleet under Pulumi mocks (preview)", () => {
     expect(named(/^fleet-vllm-/)).toEqual([
       ["fleet-vllm-gpu-a-0-container", "gpu-a"],
       ["fleet-vllm-gpu-b-0-container", "gpu-b"],
+    ]);
+  });
+
+  it("runs a DCGM exporter on each GPU host under a name that carries the host, and the rest of monitoring on the control host", () => {
+    const named = (re: RegExp) =>
+      run.registrations
+        .filter((r) => r.type === "docker:index/container:Container" && re.test(r.name))
+        .map((r) => [r.name, /fleet-docker-([a-z0-9-]+)::/.exec(r.provider!)![1]])
+        .sort();
+    expect(named(/^fleet-(dcgm-exporter|prometheus|alertmanager|grafana)/)).toEqual([
+      ["fleet-alertmanager-container", "control"],
+      ["fleet-dcgm-exporter-gpu-a-container", "gpu-a"],
+      ["fleet-dcgm-exporter-gpu-b-container", "gpu-b"],
+      ["fleet-grafana-container", "control"],
+      ["fleet-prometheus-container", "control"],
     ]);
   });
 

@@ -10,7 +10,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import type { StackPlan } from "../../src/plan/types";
+import { fleetPlan } from "../helpers/fleet";
 import { container, planFromValues, rawValues } from "../helpers/stacks";
 
 function tool(name: string, pkg: string): string {
@@ -134,5 +136,63 @@ describe("promtool check config accepts Prometheus's config and the rules it nam
     const r = spawnSync(promtool, ["check", "config", join(dir, "prometheus.yml")], { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("SUCCESS: 8 rules found");
+  });
+
+  it("on a stack with hosts: every replica and GPU host's exporter by address, and AddVllmReplica", () => {
+    const plan = fleetPlan();
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-prom-"));
+    const here = (t: string): string => t.replaceAll("/etc/prometheus/", `${dir}/`);
+    for (const sub of ["rules", "secrets"]) execFileSync("mkdir", ["-p", join(dir, sub)]);
+    const config = here(upload(plan, "prometheus", "/etc/prometheus/prometheus.yml"));
+    expect(config).toContain("10.20.0.12:8000");
+    writeFileSync(join(dir, "prometheus.yml"), config);
+    writeFileSync(join(dir, "rules", "llmstack.rules.yml"), upload(plan, "prometheus", "/etc/prometheus/rules/llmstack.rules.yml"));
+    writeFileSync(join(dir, "secrets", "litellm-master-key"), "sk-test\n");
+    const r = spawnSync(promtool, ["check", "config", join(dir, "prometheus.yml")], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("SUCCESS: 6 rules found");
+  });
+});
+
+describe("promtool test rules: AddVllmReplica fires when the whole fleet is full, not when one replica is", () => {
+  const promtool = tool("promtool", "prometheus");
+  const rules = upload(fleetPlan(), "prometheus", "/etc/prometheus/rules/llmstack.rules.yml");
+  const annotations = (parse(rules) as { groups: { rules: { alert: string; annotations: Record<string, string> }[] }[] }).groups[0]!.rules.find(
+    (r) => r.alert === "AddVllmReplica",
+  )!.annotations;
+  const a = 'host="gpu-a", replica="gpu-a-0"';
+  const b = 'host="gpu-b", replica="gpu-b-0"';
+  /** Each replica's waiting requests and KV cache use, and where its first tokens fall (seconds bucket). */
+  const series = (waiting: [number, number], kv: [number, number], firstTokenWithin: "1" | "5") =>
+    [
+      [`vllm:num_requests_waiting{${a}}`, `${waiting[0]}x15`],
+      [`vllm:num_requests_waiting{${b}}`, `${waiting[1]}x15`],
+      [`vllm:kv_cache_usage_perc{${a}}`, `${kv[0]}x15`],
+      [`vllm:kv_cache_usage_perc{${b}}`, `${kv[1]}x15`],
+      ...[a, b].flatMap((r) => [
+        [`vllm:time_to_first_token_seconds_bucket{${r}, le="1"}`, firstTokenWithin === "1" ? "0+10x15" : "0x15"],
+        [`vllm:time_to_first_token_seconds_bucket{${r}, le="5"}`, "0+10x15"],
+        [`vllm:time_to_first_token_seconds_bucket{${r}, le="+Inf"}`, "0+10x15"],
+      ]),
+    ].map(([s, values]) => ({ series: s, values }));
+  const fires = (summaryValue: string) => [{ exp_labels: { severity: "warning" }, exp_annotations: { ...annotations, summary: annotations.summary!.replace("{{ $value | humanize }}", summaryValue) } }];
+
+  it.each([
+    ["every replica queues with its KV cache full", series([5, 5], [0.95, 0.95], "1"), fires("5")],
+    ["every replica queues and first tokens take seconds", series([5, 5], [0.5, 0.5], "5"), fires("5")],
+    ["every replica queues, but its KV cache has room and first tokens come fast", series([5, 5], [0.5, 0.5], "1"), []],
+    ["one replica queues with its KV cache full, the other idles", series([3, 0], [0.95, 0.1], "5"), []],
+  ])("%s", (_, input_series, exp_alerts) => {
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-promtest-"));
+    writeFileSync(join(dir, "llmstack.rules.yml"), rules);
+    const test = {
+      rule_files: ["llmstack.rules.yml"],
+      evaluation_interval: "1m",
+      tests: [{ interval: "1m", input_series, alert_rule_test: [{ eval_time: "10m", alertname: "AddVllmReplica", exp_alerts }] }],
+    };
+    writeFileSync(join(dir, "test.yml"), stringify(test));
+    const r = spawnSync(promtool, ["test", "rules", join(dir, "test.yml")], { encoding: "utf8" });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("SUCCESS");
   });
 });

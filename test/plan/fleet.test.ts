@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
 import { StackConfigError } from "../../src/config/errors";
+import { fleetCapacity, fleetLine } from "../../src/plan/capacity";
 import { fakeIo } from "../helpers/fakeIo";
 import { FLEET_DIR, FLEET_FILE, fleetPlan, fleetValues } from "../helpers/fleet";
 
@@ -21,6 +22,11 @@ describe("the example fleet's plan", () => {
       ["llm-multimodal-stack-fleet-litellm", "control", "ssh://deploy@10.20.0.10"],
       ["llm-multimodal-stack-fleet-gateway-tls", "control", "ssh://deploy@10.20.0.10"],
       ["llm-multimodal-stack-fleet-smoke-test", "control", "ssh://deploy@10.20.0.10"],
+      ["llm-multimodal-stack-fleet-dcgm-exporter-gpu-a", "gpu-a", "ssh://deploy@10.20.0.11"],
+      ["llm-multimodal-stack-fleet-dcgm-exporter-gpu-b", "gpu-b", "tcp://10.20.0.12:2376"],
+      ["llm-multimodal-stack-fleet-alertmanager", "control", "ssh://deploy@10.20.0.10"],
+      ["llm-multimodal-stack-fleet-prometheus", "control", "ssh://deploy@10.20.0.10"],
+      ["llm-multimodal-stack-fleet-grafana", "control", "ssh://deploy@10.20.0.10"],
     ]);
     expect(plan.dockerHost).toBe("ssh://deploy@10.20.0.10");
   });
@@ -52,6 +58,9 @@ describe("the example fleet's plan", () => {
       "qdrant-data@control",
       "object-store-data@control",
       "tls-data@control",
+      "prometheus-data@control",
+      "grafana-data@control",
+      "litellm-metrics@control",
     ]);
   });
 
@@ -113,6 +122,32 @@ describe("llmstack plan on the example fleet", () => {
     ]);
   });
 
+  it("prints each replica's budget and, after them, the fleet's KV cache tokens and concurrency in all", async () => {
+    const io = fakeIo(FLEET_DIR);
+    expect(await main(["plan", "--stack", "fleet"], io)).toBe(0);
+    const lines = io.out().split("\n");
+    const first = lines.findIndex((l) => l.startsWith("replica "));
+    expect(lines.slice(first, first + 3)).toEqual([
+      "replica gpu-a-0 on gpu-a GPU 0,1, dialled at 10.20.0.11:8000: capacity: Qwen/Qwen2.5-7B-Instruct on RTX 3090, vLLM 0.21.0 " +
+        "(model facts from the built-in catalog): weights 7.09 GiB + overhead 2.51 GiB per GPU, KV cache 11.61 GiB " +
+        "(434816 tokens, 53.08x at max length), decode ≤ 122.91 tokens/s",
+      "replica gpu-b-0 on gpu-b GPU 0, dialled at 10.20.0.12:8000: capacity: Qwen/Qwen2.5-7B-Instruct on H100 SXM, vLLM 0.21.0 " +
+        "(model facts from the built-in catalog): weights 14.19 GiB + overhead 4.56 GiB per GPU, KV cache 52.55 GiB " +
+        "(983936 tokens, 120.11x at max length), decode ≤ 219.94 tokens/s",
+      // 434816 + 983936 tokens; 53.08 + 120.11 requests of maxModelLen at once.
+      "fleet: 2 replica(s), KV cache 1418752 tokens in all, 173.19x at max length",
+    ]);
+  });
+
+  it("says which replica leaves the fleet's totals unknown", () => {
+    const plan = fleetPlan();
+    const replicas = plan.replicas!.map((r, i) =>
+      i === 1 ? { ...r, capacity: { ...r.capacity, status: "unknown" as const, note: "no facts", result: null } } : r,
+    );
+    expect(fleetLine(fleetCapacity(replicas))).toBe("fleet: 2 replica(s); totals unknown: replica gpu-b-0 has no estimate");
+    expect(fleetCapacity(plan.replicas!)).toEqual({ replicas: 2, kvCacheTokens: 1418752, maxConcurrency: 173.19 });
+  });
+
   it("prints each container's placement, the hosts and the replicas as JSON", async () => {
     const io = fakeIo(FLEET_DIR);
     expect(await main(["plan", "--stack", "fleet", "--json"], io)).toBe(0);
@@ -120,6 +155,7 @@ describe("llmstack plan on the example fleet", () => {
       containers: { name: string; placement?: unknown }[];
       hosts: { name: string }[];
       replicas: { id: string; capacity: { status: string } }[];
+      fleetCapacity: unknown;
     };
     expect(json.containers.find((c) => c.name.endsWith("vllm-gpu-a-0"))?.placement).toEqual({ host: "gpu-a", replica: "gpu-a-0" });
     expect(json.hosts.map((h) => h.name)).toEqual(["control", "gpu-a", "gpu-b"]);
@@ -127,5 +163,6 @@ describe("llmstack plan on the example fleet", () => {
       ["gpu-a-0", "checked"],
       ["gpu-b-0", "checked"],
     ]);
+    expect(json.fleetCapacity).toEqual({ replicas: 2, kvCacheTokens: 1418752, maxConcurrency: 173.19 });
   });
 });

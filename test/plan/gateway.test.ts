@@ -66,7 +66,8 @@ describe("LiteLLM on the example fleet", () => {
   });
 
   it("keeps LiteLLM's own settings and names no Redis: one gateway keeps its router state in memory", () => {
-    expect(doc.litellm_settings).toEqual({ drop_params: true });
+    // The example fleet runs monitoring: LiteLLM's metrics settings, as on a single host.
+    expect(doc.litellm_settings).toEqual({ drop_params: true, callbacks: ["prometheus"], require_auth_for_metrics_endpoint: true });
     expect(Object.keys(doc)).toEqual(["model_list", "router_settings", "litellm_settings", "general_settings"]);
     expect(JSON.stringify(doc)).not.toContain("redis");
   });
