@@ -6,6 +6,8 @@
 import type {
   Policies,
   PolicyConfigSchema,
+  PolicyProviderResource,
+  PolicyResource,
   ReportViolation,
   ResourceValidationArgs,
   ResourceValidationPolicy,
@@ -15,6 +17,7 @@ import {
   gpuOversubscriptionFindings,
   imageTagFindings,
   productionUtilisationFindings,
+  GATEWAY_SERVICES,
   publishedPortFindings,
   resolveEnvironment,
   secretInCommandFindings,
@@ -72,11 +75,34 @@ const noSecretInCommand: ResourceValidationPolicy = {
   validateResource: onContainer((c) => secretInCommandFindings(c)),
 };
 
-const gatewayOnly: ResourceValidationPolicy = {
+/**
+ * The Docker daemon a resource goes to: its provider's `host`. A stack with hosts has one provider per
+ * host (src/deploy/hosts.ts); a single-host stack one for all.
+ */
+function daemonOf(r: { provider?: PolicyProviderResource }): string {
+  const host = r.provider?.props.host;
+  return typeof host === "string" ? host : "";
+}
+
+/** The stack's containers by the daemon they go to, and whether there is more than one (a stack with hosts). */
+function containersByDaemon(resources: readonly PolicyResource[]): { groups: Map<string, PolicyResource[]>; onHosts: boolean } {
+  const groups = new Map<string, PolicyResource[]>();
+  for (const r of resources.filter((x) => x.type === CONTAINER)) groups.set(daemonOf(r), [...(groups.get(daemonOf(r)) ?? []), r]);
+  return { groups, onHosts: groups.size > 1 };
+}
+
+const gatewayOnly: StackValidationPolicy = {
   name: "only-gateway-published",
-  description: "Only the gateway (LiteLLM, or the TLS proxy in front of it) is published on a non-loopback address.",
+  description:
+    "Only the gateway (LiteLLM, or the TLS proxy in front of it) is published on a non-loopback address; on a stack with " +
+    "hosts, vLLM replicas and DCGM exporters also on their host's own address.",
   enforcementLevel: "mandatory",
-  validateResource: onContainer((c) => publishedPortFindings(c)),
+  validateStack: (args, report) => {
+    const { groups, onHosts } = containersByDaemon(args.resources);
+    for (const r of [...groups.values()].flat()) {
+      for (const m of publishedPortFindings(r.props as ContainerInputs, GATEWAY_SERVICES, onHosts)) report(m, r.urn);
+    }
+  },
 };
 
 const tensorParallelShm: ResourceValidationPolicy = {
@@ -99,8 +125,10 @@ const gpuBudget: StackValidationPolicy = {
   description: "vLLM can start on each of its GPUs while the other containers there hold their memory shares.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const containers = args.resources.filter((r) => r.type === CONTAINER).map((r) => r.props as ContainerInputs);
-    for (const m of gpuOversubscriptionFindings(containers)) report(m);
+    // GPU "0" of one host is not GPU "0" of another: the budget is per daemon.
+    for (const group of containersByDaemon(args.resources).groups.values()) {
+      for (const m of gpuOversubscriptionFindings(group.map((r) => r.props as ContainerInputs))) report(m);
+    }
   },
 };
 

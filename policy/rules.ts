@@ -118,16 +118,33 @@ export function imageTagFindings(image: string | undefined, owner: string, env: 
   ];
 }
 
-/** Only the gateway faces the network; everything else is reached on the stack network or loopback. */
-export function publishedPortFindings(c: ContainerInputs, gateways: readonly string[] = GATEWAY_SERVICES): string[] {
+/**
+ * On a stack with hosts, the services a host publishes on its own address for another host to dial: each
+ * vLLM replica for the gateway (src/plan/fleet.ts, replicaContainers) and each GPU host's DCGM exporter for
+ * Prometheus (src/monitoring/fleet.ts). test/policy/pack.test.ts holds the example fleet to this list.
+ */
+export const PEER_PUBLISHED_SERVICES: readonly string[] = ["vllm", "dcgm-exporter"];
+
+const WILDCARD = new Set(["", "0.0.0.0", "::", "[::]"]);
+
+/**
+ * Only the gateway faces the network; everything else is reached on the stack network or loopback. On a
+ * stack with hosts (`onHosts`), a replica or exporter may also listen on one named address of its host,
+ * never on every address.
+ */
+export function publishedPortFindings(c: ContainerInputs, gateways: readonly string[] = GATEWAY_SERVICES, onHosts = false): string[] {
   if (gateways.includes(serviceOf(c))) return [];
+  const peer = onHosts && PEER_PUBLISHED_SERVICES.includes(serviceOf(c));
   return (c.ports ?? [])
     .filter((p) => !isLoopback(p.ip === undefined || p.ip === "" ? "0.0.0.0" : p.ip))
-    .map(
-      (p) =>
-        `${who(c)} publishes port ${p.internal} on ${p.ip || "0.0.0.0"}:${p.external ?? p.internal}; only the gateway ` +
-        `(${gateways.join(", ")}) may listen on a non-loopback address: bind it to 127.0.0.1 or remove the port ` +
-        `and reach it on the stack network`,
+    .filter((p) => !(peer && !WILDCARD.has(p.ip ?? "")))
+    .map((p) =>
+      peer
+        ? `${who(c)} publishes port ${p.internal} on every address (${p.ip || "0.0.0.0"}:${p.external ?? p.internal}); on a stack ` +
+          "with hosts it may listen on its host's own address only: publish it on hosts[].address"
+        : `${who(c)} publishes port ${p.internal} on ${p.ip || "0.0.0.0"}:${p.external ?? p.internal}; only the gateway ` +
+          `(${gateways.join(", ")}) may listen on a non-loopback address: bind it to 127.0.0.1 or remove the port ` +
+          `and reach it on the stack network`,
     );
 }
 

@@ -94,7 +94,7 @@ export const hostSchema = z.strictObject({
   roles: z
     .array(z.enum(HOST_ROLES))
     .min(1, { message: "must list at least one role" })
-    .describe("gpu: vLLM replicas; gateway: LiteLLM and its TLS proxy (one host); state: the data stores (one host); monitoring (at most one host)"),
+    .describe("gpu: vLLM replicas; gateway: LiteLLM and its TLS proxy (one host); state: the data stores (the gateway host); monitoring (at most one host, the gateway host)"),
   /** A GPU host's GPU section, the shape `llmstack configure-gpu` writes for `llmstack:gpu`. */
   gpu: gpuSchema
     .optional()
@@ -205,6 +205,18 @@ export function hostIssues(f: FleetFacts): HostIssue[] {
     out.push({
       path: ["hosts"],
       message: `${monitors.map((h) => h.name).join(", ")} all have the monitoring role; at most one host has it: keep it on one`,
+    });
+  }
+  const gatewayHost = f.hosts.filter((h) => h.roles.includes("gateway"));
+  const stateHost = f.hosts.filter((h) => h.roles.includes("state"));
+  if (gatewayHost.length === 1 && stateHost.length === 1 && gatewayHost[0] !== stateHost[0]) {
+    // LiteLLM and the retrieval proxy reach Postgres, Redis, Qdrant and the object store by name on the
+    // stack's Docker network, which is one host's; the stores publish no port for another host to dial.
+    out.push({
+      path: ["hosts"],
+      message:
+        `${stateHost[0]!.name} has the state role, but the gateway runs on ${gatewayHost[0]!.name}, and LiteLLM reaches the data ` +
+        `stores on the gateway host's Docker network; move the state role to ${gatewayHost[0]!.name}`,
     });
   }
   if (f.monitoringEnabled) out.push(...monitoringHostIssues(f.hosts));

@@ -139,6 +139,14 @@ describe("llmstack:hosts", () => {
       "llmstack:hosts: gpu-b has the monitoring role, but the gateway runs on control, and Prometheus scrapes LiteLLM over the gateway host's network; move the monitoring role to control (got",
     ],
     [
+      "the data stores on another host than the gateway",
+      (v) => {
+        v.hosts[0].roles = ["gateway", "monitoring"];
+        v.hosts[2].roles = ["gpu", "state"];
+      },
+      "llmstack:hosts: gpu-b has the state role, but the gateway runs on control, and LiteLLM reaches the data stores on the gateway host's Docker network; move the state role to control (got",
+    ],
+    [
       "pins that disagree with replicas",
       (v) => (v.model.placement = [{ host: "gpu-a", devices: ["0", "1"] }]),
       'llmstack:model.placement: pins 1 replica(s), but model.replicas is 2; pin one entry per replica or remove model.replicas (got [{"host":"gpu-a","devices":["0","1"]}])',

@@ -2,47 +2,11 @@
  * The pack's policies, as CrossGuard runs them, over what the real program registers (Pulumi mocks)
  * for every checked-in stack, and over a deliberately bad production stack.
  */
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
-import { CONTAINER, policies } from "../../policy/policies";
+import { CONTAINER } from "../../policy/policies";
 import { appImagesOverride, runProgram, testPinned, type Registration } from "../helpers/pulumiMocks";
+import { runPolicies, unwrapSecrets, type Violation } from "../helpers/policy";
 import { STACKS } from "../helpers/stacks";
-
-interface Violation {
-  readonly policy: string;
-  readonly level: string;
-  readonly message: string;
-}
-
-/** CrossGuard hands policies plain values: secrets unwrapped (what @pulumi/policy's deserialize does). */
-function unwrapSecrets(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(unwrapSecrets);
-  if (v !== null && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    if (o[specialSigKey] === specialSecretSig) return unwrapSecrets(o.value);
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
-  }
-  return v;
-}
-
-function runPolicies(registrations: readonly Registration[], environment: string): Violation[] {
-  const out: Violation[] = [];
-  const resources = registrations.map((r) => ({ type: r.type, name: r.name, props: unwrapSecrets(r.inputs) as Record<string, any> }));
-  const common = { getConfig: () => ({ environment }), notApplicable: () => undefined, stackTags: new Map() };
-  for (const p of policies) {
-    const level = p.enforcementLevel ?? "advisory";
-    const report = (message: string) => out.push({ policy: p.name, level, message });
-    if ("validateResource" in p) {
-      const validate = (p as ResourceValidationPolicy).validateResource as (a: any, r: typeof report) => void;
-      for (const r of resources) validate({ ...common, ...r, urn: `urn:${r.name}`, opts: {} }, report);
-    } else {
-      const validate = (p as StackValidationPolicy).validateStack as (a: any, r: typeof report) => void;
-      validate({ ...common, resources: resources.map((r) => ({ ...r, urn: `urn:${r.name}` })) }, report);
-    }
-  }
-  return out;
-}
 
 async function registrations(stack: string, overrides: Record<string, unknown> = {}): Promise<Registration[]> {
   const run = await runProgram(stack, overrides);
