@@ -143,7 +143,9 @@ export function planStack(input: PlanInput): StackPlan {
     gpuMap,
     vllmArgs: vllmArgs(ctx),
     servedModelName: config.model.servedModelName,
-    capacity: planCapacity(config, input.model),
+    // A stack with hosts: its first replica's budget (every replica's is under replicas, each checked to fit
+    // when placed); the stack's own GPU section is only a template there, which a replica across hosts outgrows.
+    capacity: fleet ? fleet.budgets.get(fleet.replicas[0]!.id)! : planCapacity(config, input.model),
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
     ...(hosts && fleet ? { hosts: plannedHosts(hosts), replicas: plannedReplicas(fleet, hosts) } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
