@@ -51,7 +51,10 @@ export const VLLM_MULTI_NODE = {
   interfaceEnv: ["NCCL_SOCKET_IFNAME", "GLOO_SOCKET_IFNAME"],
   /** What crosses nodes by vLLM's advice: pipeline stages; tensor parallelism stays inside a node. */
   recommended: "pipeline across nodes, tensor within a node",
-  /** Fabrics vLLM's page names for tensor parallelism across nodes. */
+  /**
+   * Fabrics this stack accepts for tensor parallelism across nodes: the page asks for fast interconnect
+   * "such as InfiniBand"; RoCE carries the same RDMA transport NCCL uses for InfiniBand over Ethernet.
+   */
   tensorAcrossNodesNeeds: ["infiniband", "roce"],
   source: "https://docs.vllm.ai/en/v0.21.0/serving/parallelism_scaling/ (Running vLLM with MultiProcessing); vllm-project/vllm#23691",
 } as const;
