@@ -243,6 +243,17 @@ describe("the rules of a replica across hosts", () => {
     ]);
   });
 
+  it("holds the head's API port, which it binds without publishing, against the other ports of its host", () => {
+    const v = spanValues();
+    v.hosts[0].roles = ["state", "monitoring"];
+    v.hosts[1].roles = ["gpu", "gateway"];
+    v.gateway.port = 8000;
+    expect(errorOf(v)).toBe(
+      "Pulumi.fleet.yaml: host port 8000/tcp is published twice, by vllm on 10.20.0.11 and by gateway-tls on 0.0.0.0; " +
+        "give llmstack:gateway.port another port",
+    );
+  });
+
   it("refuses a member host without an interface, naming the key and how to find it", () => {
     const v = spanValues();
     delete v.hosts[2].interface;
