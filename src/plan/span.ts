@@ -73,8 +73,8 @@ export function spanIssues(span: ReplicaSpan, at: string, hosts: readonly HostCo
     if (h.interface !== undefined) continue;
     out.push(
       `${at}.span: ${h.name} has no interface; a replica across hosts sets NCCL_SOCKET_IFNAME and GLOO_SOCKET_IFNAME to ` +
-        `the interface that owns the host's address ${h.address}: add interface to ${h.name} in llmstack:hosts ` +
-        `(the name "ip -o addr show to ${h.address}" prints on the host)`,
+        `the interface that owns the host's address ${h.address}: set llmstack:hosts[${hosts.indexOf(h)}].interface ` +
+        `to the name "ip -o addr show to ${h.address}" prints on ${h.name}`,
     );
   }
   const slow = members.filter((h) => !(VLLM_MULTI_NODE.tensorAcrossNodesNeeds as readonly string[]).includes(hostFabric(h)));
@@ -184,9 +184,4 @@ export function spanContainers(ctx: PlanContext, r: SpanReplica, hosts: readonly
     };
   });
   return [...members.slice(1), members[0]!];
-}
-
-/** Whether any entry of the stack's placement spans hosts. */
-export function hasSpan(placement: readonly ReplicaPlacement[] | undefined): boolean {
-  return (placement ?? []).some(isSpan);
 }

@@ -260,8 +260,8 @@ describe("the rules of a replica across hosts", () => {
     expect(errorOf(v)).toBe(
       "Pulumi.fleet.yaml: the model's replicas cannot be placed:\n" +
         "  - model.placement[0].span: gpu-b has no interface; a replica across hosts sets NCCL_SOCKET_IFNAME and " +
-        "GLOO_SOCKET_IFNAME to the interface that owns the host's address 10.20.0.12: add interface to gpu-b in " +
-        'llmstack:hosts (the name "ip -o addr show to 10.20.0.12" prints on the host)',
+        "GLOO_SOCKET_IFNAME to the interface that owns the host's address 10.20.0.12: set llmstack:hosts[2].interface " +
+        'to the name "ip -o addr show to 10.20.0.12" prints on gpu-b',
     );
   });
 
