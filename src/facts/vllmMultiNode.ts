@@ -5,8 +5,9 @@
  * `--master-addr:--master-port`; every other node runs `--headless` (no API server) and joins it.
  *
  * Sources:
- * - vllm-project/vllm#23691 "[V1] Support MP Executor for multi node distributed inference" (merged 2025-08,
- *   before v0.21.0): `vllm serve -tp -pp --nnodes --node-rank --master-addr [--master-port] [--headless]`.
+ * - vllm-project/vllm#23691 "[V1] Support MP Executor for multi node distributed inference" (opened 2025-08-26,
+ *   merged; PR numbers put it long before #39878 of the v0.20.0 images): `vllm serve -tp -pp --nnodes
+ *   --node-rank --master-addr [--master-port] [--headless]`.
  * - docs/serving/parallelism_scaling.md, "Running vLLM with MultiProcessing"
  *   (https://docs.vllm.ai/en/v0.21.0/serving/parallelism_scaling/): the head runs `--nnodes 2 --node-rank 0
  *   --master-addr <HEAD_NODE_IP>`, the other node the same with `--node-rank 1 ... --headless`; the same page
@@ -26,8 +27,10 @@
  *
  * The files above were read in the copies the public index holds (vllm/config/parallel.py at 00193b82b,
  * vllm/entrypoints/cli/serve.py at 00a5fdd20, docs/serving/parallelism_scaling.md at 096bd6a4a), not at the
- * v0.21.0 tag itself, whose tree could not be fetched here; #23691 predates the tag and the flag list of a
- * later commit still has every flag, so the flags held across the release.
+ * v0.21.0 tag itself, whose tree could not be fetched here (the repository's snapshot is over the size this
+ * environment brings in); #23691 predates the tag and the flag list of a later commit (VLLM_FLAG_LIST) still
+ * has every flag, so they held across the release. Check them against `vllm serve --help` of the image when
+ * the pinned release moves.
  */
 export const VLLM_MULTI_NODE = {
   release: "0.21.0",
