@@ -13,6 +13,15 @@ import { gpuId, gpuSchema, utilisationAllowed, utilisationRange, type Environmen
 import { DOCKER_HOST } from "./names";
 
 export const HOST_ROLES = ["gpu", "gateway", "state", "monitoring"] as const;
+
+/** The network a host reaches its peers on; a host that does not say is on plain Ethernet. */
+export const HOST_FABRICS = ["ethernet", "infiniband", "roce"] as const;
+export type HostFabric = (typeof HOST_FABRICS)[number];
+
+/** A host's fabric: `ethernet` unless its entry says otherwise. */
+export function hostFabric(h: Pick<HostConfig, "fabric">): HostFabric {
+  return h.fabric ?? "ethernet";
+}
 export type HostRole = (typeof HOST_ROLES)[number];
 
 /**
@@ -90,6 +99,15 @@ export const hostSchema = z.strictObject({
   interface: interfaceName
     .optional()
     .describe("the network interface that owns address (NCCL_SOCKET_IFNAME, GLOO_SOCKET_IFNAME for a model across hosts)"),
+  /**
+   * The network between this host and its peers, for a model across hosts: `ethernet` (the default when
+   * left out), `infiniband` or `roce`. Tensor parallelism across hosts needs InfiniBand or RoCE; pipeline
+   * parallelism runs over Ethernet, with a warning.
+   */
+  fabric: z
+    .enum(HOST_FABRICS)
+    .optional()
+    .describe("the network to its peers for a model across hosts: ethernet (default), infiniband or roce; tensor parallelism across hosts needs infiniband or roce"),
   /** What the host runs: gpu (vLLM replicas), gateway, state (the data stores), monitoring. */
   roles: z
     .array(z.enum(HOST_ROLES))
@@ -117,6 +135,34 @@ export const replicaPinSchema = z.strictObject({
     .describe("the host's GPUs the replica takes (tensorParallelSize × pipelineParallelSize of its vllmDevices)"),
 });
 export type ReplicaPin = z.infer<typeof replicaPinSchema>;
+
+/** How a replica across hosts splits the model between its hosts (docs/fleet.md "One model across hosts"). */
+export const SPAN_SPLITS = ["pipeline", "tensor"] as const;
+
+/**
+ * One replica across several GPU hosts (opt-in, for a model no single host holds): one member per host,
+ * each a pin of that host's GPUs. The first member is node rank 0, the head that serves the API.
+ */
+export const replicaSpanSchema = z.strictObject({
+  span: z
+    .array(replicaPinSchema)
+    .min(2, { message: "must list at least two members (one per host); a replica on one host is a plain {host, devices} pin" })
+    .max(64)
+    .describe("the replica's members, one per GPU host, each {host, devices}; the first is the head (node rank 0) that serves the API"),
+  across: z
+    .enum(SPAN_SPLITS)
+    .optional()
+    .describe("what crosses the hosts: pipeline (default: pipeline parallel across hosts, tensor parallel within each) or tensor (needs fabric infiniband or roce on every member host)"),
+});
+export type ReplicaSpan = z.infer<typeof replicaSpanSchema>;
+
+/** An entry of `model.placement`: a replica pinned to one host, or one across hosts. */
+export const replicaPlacementSchema = z.union([replicaPinSchema, replicaSpanSchema]);
+export type ReplicaPlacement = z.infer<typeof replicaPlacementSchema>;
+
+export function isSpan(p: ReplicaPlacement): p is ReplicaSpan {
+  return "span" in p;
+}
 
 /** One issue of the hosts' rules: the path under the stack config and the sentence. */
 export interface HostIssue {
@@ -346,7 +392,7 @@ export function replicaSection(host: GpuHostSection, devices: readonly string[])
 export function replicaIssues(
   hosts: readonly HostConfig[] | undefined,
   replicas: number | undefined,
-  placement: readonly ReplicaPin[] | undefined,
+  placement: readonly ReplicaPlacement[] | undefined,
 ): HostIssue[] {
   const out: HostIssue[] = [];
   if (hosts === undefined) {

@@ -77,14 +77,21 @@ export function formatIssues(
 
 /**
  * A union's issues, when the value had the type of exactly one option (a string where a URL or an
- * object is allowed), are that option's own issues: its message says what is wrong.
+ * object is allowed), are that option's own issues: its message says what is wrong. Among options that
+ * are all objects (a model.placement entry: a pin or a span), the one whose keys the value uses most,
+ * that is with the fewest unknown keys, when exactly one has the fewest.
  */
 function flatten(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
   return issues.flatMap((issue) => {
     if (issue.code !== "invalid_union") return [issue];
     const typed = issue.errors.filter((e) => !e.every((i) => i.code === "invalid_type" && i.path.length === 0));
-    if (typed.length !== 1) return [issue];
-    return flatten(typed[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue));
+    const unknown = (e: readonly z.core.$ZodIssue[]): number =>
+      e.reduce((n, i) => n + (i.code === "unrecognized_keys" && i.path.length === 0 ? i.keys.length : 0), 0);
+    const fewest = Math.min(...typed.map(unknown));
+    const closest = typed.filter((e) => unknown(e) === fewest);
+    const chosen = typed.length === 1 ? typed : closest.length === 1 ? closest : [];
+    if (chosen.length !== 1) return [issue];
+    return flatten(chosen[0]!.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue));
   });
 }
 
@@ -129,9 +136,15 @@ function allowedKeys(path: readonly PropertyKey[]): string | undefined {
 }
 
 function shapeOf(schema: unknown): Record<string, unknown> | undefined {
-  let s = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; shape?: unknown } } | undefined;
+  let s = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; shape?: unknown; options?: unknown[]; discriminator?: string } } | undefined;
   for (let i = 0; i < 5 && s?.def; i++) {
     if (s.def.type === "object") return s.def.shape as Record<string, unknown>;
+    // A union of objects told apart by their keys (a model.placement entry: a pin or a span): every option's
+    // keys. A discriminated union (a GPU mode) lists none: its keys depend on the mode.
+    if (s.def.type === "union" && s.def.discriminator === undefined) {
+      const shapes = (s.def.options ?? []).map(shapeOf);
+      return shapes.every((x) => x !== undefined) ? Object.assign({}, ...shapes) : undefined;
+    }
     if (s.def.innerType !== undefined) s = s.def.innerType as typeof s;
     else if (s.def.in !== undefined) s = s.def.in as typeof s;
     else return undefined;

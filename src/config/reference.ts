@@ -99,10 +99,14 @@ function rowsOf(key: string, s: Json, required: boolean, out: Row[]): void {
     return;
   }
   const items = s.items as Json | undefined;
-  if (s.type === "array" && items?.type === "object" && items.properties) {
-    // A list of objects (llmstack:hosts): the list, then each key of an entry as `key[].name`.
+  const objects = (v: Json | undefined): boolean =>
+    (v?.type === "object" && v.properties !== undefined) ||
+    (Array.isArray(v?.anyOf) && (v.anyOf as Json[]).every((x) => x.type === "object"));
+  if (s.type === "array" && objects(items)) {
+    // A list of objects (llmstack:hosts), or of several shapes of object (model.placement): the list, then
+    // each key of an entry as `key[].name`.
     out.push({ key, type: "list of object", required, allowed: allowedOf({ ...s, items: {} }), description: String(s.description ?? "") });
-    rowsOf(`${key}[]`, { ...items, description: undefined }, true, out);
+    rowsOf(`${key}[]`, { ...items!, description: undefined }, true, out);
     return;
   }
   if (s.type === "object" && s.properties) {

@@ -25,7 +25,7 @@ import {
   type GpuConfig,
   type GpuModeConfig,
 } from "./gpuSchema";
-import { hostIssues, hostsSchema, replicaIssues, replicaPinSchema, type HostConfig } from "./hosts";
+import { hostIssues, hostsSchema, replicaIssues, replicaPlacementSchema, type HostConfig } from "./hosts";
 
 export * from "./gpuSchema";
 
@@ -52,12 +52,15 @@ export const modelSchema = z.strictObject({
     .lte(256)
     .optional()
     .describe("complete vLLM instances of the model, each inside one host (needs llmstack:hosts); 1 unless set"),
-  /** Pins each replica to a host and its GPUs, instead of the planner's placement. */
+  /**
+   * Pins each replica to a host and its GPUs, instead of the planner's placement; an entry `{span: [...]}`
+   * runs one replica across several hosts (docs/fleet.md).
+   */
   placement: z
-    .array(replicaPinSchema)
+    .array(replicaPlacementSchema)
     .min(1)
     .optional()
-    .describe("pins replicas: [{host, devices}] one per replica; the planner places them when left out"),
+    .describe("pins replicas, one entry per replica: {host, devices}, or {span: [{host, devices}, ...]} for one replica across hosts; the planner places them when left out"),
   /**
    * Who spreads requests over the replicas (a stack with hosts): "litellm" (the default) lists every replica in
    * LiteLLM; "cache_aware" puts vLLM's router between LiteLLM and the replicas, sending each request to the

@@ -51,7 +51,8 @@ export function containerArgs(
       ...bindSettings(spec),
     ],
     uploads: spec.uploads.map((u) => ({ ...uploadSettings(u), content: resolveText(u.content, deps.secrets) })),
-    networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }],
+    // A container on its host's network (a member of a replica across hosts) joins no other network.
+    ...(spec.networkMode === "host" ? {} : { networksAdvanced: [{ name: deps.network.name, aliases: [spec.service] }] }),
   };
 }
 

@@ -3,11 +3,14 @@
  * on its host, and every container through its host's provider. Resource names carry the host (and the
  * replica), never a position in a list, so reordering `llmstack:hosts` replaces nothing.
  *
+ * A replica across hosts is one Vllm component per member, each through its own host's provider: the
+ * headless members `<stack>-vllm-<replica>-<host>`, the head `<stack>-vllm-<replica>` after them.
+ *
  * Not yet here (docs/fleet.md): the preflight gate across hosts and a gateway that lists the replicas;
  * until the gateway does, the program refuses `pulumi up` on a stack with hosts (./program.ts).
  */
 import * as docker from "@pulumi/docker";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
 import { createContainer, type ContainerDeps } from "./container";
 import { hostProviders, writeKnownHosts } from "./hosts";
@@ -79,7 +82,10 @@ export function deployFleet(name: string, plan: StackPlan, secrets: SecretValues
       dependsOn: spec.dependsOn.flatMap((d) => byService.get(d) ?? []),
     };
   };
+  for (const w of plan.warnings ?? []) pulumi.log.warn(w, parent);
   const downloads = new Map<string, docker.Container>();
+  /** The headless members of replicas across hosts, by `<replica>@<host>`. */
+  const spanMembers = new Map<string, docker.Container>();
   let smokeTest: pulumi.Output<string> | undefined;
   for (const spec of orderByDependencies(plan.containers)) {
     const h = hostOf(spec);
@@ -91,11 +97,15 @@ export function deployFleet(name: string, plan: StackPlan, secrets: SecretValues
     }
     if (spec.service === "vllm") {
       const download = plan.containers.find((c) => c.service === "model-download" && c.placement?.host === h)!;
+      const { replica, nodeRank } = spec.placement!;
+      // The head of a replica across hosts starts after its headless members (the plan lists them first).
+      const members = nodeRank === 0 ? [...spanMembers.entries()].filter(([k]) => k.startsWith(`${replica}@`)).map(([, c]) => c) : [];
       const vllm = new Vllm(
-        `${name}-vllm-${spec.placement!.replica!}`,
-        { spec, download, downloaded: downloads.get(h)!, deps: { ...depsFor(spec), dependsOn: [] } },
+        nodeRank !== undefined && nodeRank > 0 ? `${name}-vllm-${replica!}-${h}` : `${name}-vllm-${replica!}`,
+        { spec, download, downloaded: downloads.get(h)!, deps: { ...depsFor(spec), dependsOn: [] }, after: members },
         { parent },
       );
+      if (nodeRank !== undefined && nodeRank > 0) spanMembers.set(`${replica!}@${h}`, vllm.container);
       add(spec, vllm.container);
       continue;
     }

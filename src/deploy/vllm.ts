@@ -19,6 +19,11 @@ export interface VllmArgs {
    */
   readonly downloaded?: docker.Container;
   readonly deps: ContainerDeps;
+  /**
+   * Containers vLLM starts after besides its download: the headless members of a replica across hosts, for
+   * its head (src/deploy/fleet.ts).
+   */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export class Vllm extends pulumi.ComponentResource {
@@ -37,7 +42,7 @@ export class Vllm extends pulumi.ComponentResource {
             `"docker logs ${args.download.name}" shows why`,
         );
       }
-      return [download as pulumi.Resource];
+      return [download as pulumi.Resource, ...(args.after ?? [])];
     });
     this.download = download;
     this.container = createContainer(name, args.spec, { ...args.deps, dependsOn: downloaded }, this).container;

@@ -41,18 +41,21 @@ const VLLM_CUDA_13 = {
 /**
  * vLLM reads its settings from flags and from the environment names in vllm/envs.py's
  * `environment_variables`; at start it warns about every other `VLLM_*` name ("Unknown vLLM environment
- * variable detected", `validate_environ`). The plan sets only these two.
+ * variable detected", `validate_environ`). The plan sets only these three (VLLM_HOST_IP on each member of a
+ * replica across hosts, src/facts/vllmMultiNode.ts).
  */
 const VLLM_ENVIRONMENT = {
   prefix: "VLLM_",
-  reads: ["VLLM_API_KEY", "VLLM_CPU_KVCACHE_SPACE"],
+  reads: ["VLLM_API_KEY", "VLLM_CPU_KVCACHE_SPACE", "VLLM_HOST_IP"],
   source:
     "vllm/envs.py environment_variables, read at vllm-project/vllm 001f69f8b52e0803c910525974d17010814947ad " +
     '(v0.9 era): VLLM_API_KEY ("API key for vLLM API server"), VLLM_CPU_KVCACHE_SPACE ("(CPU backend only) CPU ' +
     'key-value cache space"); docs/getting_started/installation/cpu.x86.inc.md at ' +
     "02319794a1415e663baaf6de2f8197f795bd8c03 still runs the CPU image with -e VLLM_CPU_KVCACHE_SPACE. The " +
     "warning about unknown VLLM_* names (validate_environ in vllm/envs.py) was read in later copies of envs.py " +
-    "and in public start-up logs of 2026 releases, not at the v0.21.0 tag, which could not be read here",
+    "and in public start-up logs of 2026 releases, not at the v0.21.0 tag, which could not be read here; " +
+    'VLLM_HOST_IP ("If you are using multi-node inference, you should set this differently on each node") is in ' +
+    "every copy of vllm/envs.py read, and docs/serving/parallelism_scaling.md passes it to each node",
 } as const;
 
 export const IMAGE_RECORDS: readonly ImageFacts[] = [

@@ -1,8 +1,11 @@
 /**
  * vLLM's command-line flags, in one typed table: a flag's spelling lives here and nowhere else.
  * Names checked against `vllm serve --help` at vllm-project/vllm 5606eaf (VLLM_FLAG_LIST below), a commit
- * later than the release the stack's image pins.
+ * later than the release the stack's image pins. The multi-node launch's flags come from its record
+ * (src/facts/vllmMultiNode.ts), so their spelling too is written once.
  */
+import { VLLM_MULTI_NODE } from "../facts/vllmMultiNode";
+
 export const VLLM_FLAGS = {
   model: "--model",
   servedModelName: "--served-model-name",
@@ -15,6 +18,8 @@ export const VLLM_FLAGS = {
   dtype: "--dtype",
   revision: "--revision",
   disableCustomAllReduce: "--disable-custom-all-reduce",
+  // One replica across hosts (src/plan/span.ts): last, so every other argv keeps its order.
+  ...VLLM_MULTI_NODE.flags,
 } as const;
 
 export type VllmFlagName = keyof typeof VLLM_FLAGS;

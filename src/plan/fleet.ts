@@ -4,9 +4,9 @@
  * of its role. The host is a property of each container's placement, never a global: nothing here names
  * Docker beyond the endpoint a host is reached on, so another target can read the same placements.
  *
- * LiteLLM lists every replica by the address `plannedReplicas` gives it (src/plan/litellm.ts). Not yet
- * planned here (docs/fleet.md): a model across hosts and the multimodal worker. Monitoring across hosts is
- * planned in src/monitoring/fleet.ts.
+ * LiteLLM lists every replica by the address `plannedReplicas` gives it (src/plan/litellm.ts). A replica
+ * across hosts (opt-in) is one vLLM container per member host (./span.ts). Monitoring across hosts is
+ * planned in src/monitoring/fleet.ts. Not yet planned here (docs/fleet.md): the multimodal worker.
  */
 import type { HostConfig, HostRole } from "../config/hosts";
 import type { ServiceName } from "../config/services";
@@ -15,6 +15,7 @@ import type { ModelLookup } from "../capacity";
 import { INTERNAL_PORTS, physicalName, type PlanContext } from "./common";
 import { placeReplicas, type Replica } from "./placement";
 import type { ContainerSpec, PlannedHost, PlannedReplica, VolumeSpec } from "./types";
+import { spanContainers } from "./span";
 import { planVllm } from "./vllm";
 
 /**
@@ -95,11 +96,16 @@ export function replicaContainers(
   const out: ContainerSpec[] = [];
   for (const c of containers) {
     if (c.service === "model-download" && download) {
-      for (const name of new Set(replicas.map((r) => r.host))) {
+      // Every host of a replica, each member host of one across hosts included, loads the model from its own cache.
+      for (const name of new Set(replicas.flatMap((r) => r.members?.map((m) => m.host) ?? [r.host]))) {
         out.push({ ...download, name: physicalName(ctx, `model-download-${name}`), host: host(name).endpoint, placement: { host: name } });
       }
     } else if (c.service === "vllm") {
       for (const r of replicas) {
+        if (r.members) {
+          out.push(...spanContainers(ctx, { id: r.id, members: r.members }, hosts));
+          continue;
+        }
         const h = host(r.host);
         const vllm = planVllm({ ...ctx, config: { ...ctx.config, gpu: r.gpu } });
         out.push({
@@ -157,6 +163,7 @@ export function plannedReplicas(r: FleetReplicas, hosts: readonly HostConfig[]):
     pipelineParallelSize: x.gpu.pipelineParallelSize,
     endpoint: `${bracketed(host(x.host).address)}:${replicaPort(x)}`,
     capacity: r.budgets.get(x.id)!,
+    ...(x.members ? { members: x.members.map((m) => ({ host: m.host, devices: [...m.devices], nodeRank: m.rank })) } : {}),
   }));
 }
 

@@ -64,6 +64,7 @@ export function dockerSettings(c: ContainerSpec) {
       capabilities: [...d.capabilities],
     })),
     ...(c.ipcMode ? { ipcMode: c.ipcMode } : {}),
+    ...(c.networkMode ? { networkMode: c.networkMode } : {}),
     ...(c.shmSize !== undefined ? { shmSize: c.shmSize } : {}),
     ports: c.ports.map((p) => ({ internal: p.internal, external: p.external, ip: p.ip, protocol: p.protocol })),
     ...(c.healthcheck ? { healthcheck: { ...c.healthcheck, tests: [...c.healthcheck.tests] } } : {}),
@@ -124,7 +125,9 @@ export function containerJson(c: ContainerSpec, plan: StackPlan): Record<string,
       ...bindSettings(c),
     ],
     uploads: c.uploads.map((u) => ({ ...uploadSettings(u), content: textToString(u.content, mask) })),
-    networksAdvanced: [{ name: plan.network.name, aliases: [c.service] }],
+    ...(c.networkMode === "host"
+      ? { listens: (c.listens ?? []).map((p) => ({ ...p })) }
+      : { networksAdvanced: [{ name: plan.network.name, aliases: [c.service] }] }),
     gpu: c.gpu,
     deleteBeforeReplace: c.deleteBeforeReplace,
     // Resource options, not inputs: how long Pulumi lets the create and the image pull take.
@@ -155,6 +158,7 @@ export function planJson(plan: StackPlan): Record<string, unknown> {
     ...(plan.replicas
       ? { replicas: plan.replicas.map((r) => ({ ...r, capacity: budgetJson(r.capacity) })), fleetCapacity: fleetCapacity(plan.replicas) }
       : {}),
+    ...(plan.warnings ? { warnings: [...plan.warnings] } : {}),
   };
 }
 
@@ -163,11 +167,19 @@ export function planTable(plan: StackPlan): string {
   // A stack with hosts shows each container's host, and each replica's name beside vLLM's.
   const fleet = plan.hosts !== undefined;
   const rows = plan.containers.map((c) => [
-    c.placement?.replica ? `${c.service} ${c.placement.replica}` : c.service,
+    c.placement?.replica
+      ? `${c.service} ${c.placement.replica}${c.placement.nodeRank !== undefined ? ` rank ${c.placement.nodeRank}` : ""}`
+      : c.service,
     ...(fleet ? [c.placement?.host ?? "-"] : []),
     c.image,
     c.deviceRequests.length ? `GPU ${c.deviceRequests.flatMap((d) => d.deviceIds).join(",")}` : "-",
-    c.ports.length ? c.ports.map((p) => `${p.ip}:${p.external}->${p.internal}`).join(" ") : "-",
+    c.ports.length
+      ? c.ports.map((p) => `${p.ip}:${p.external}->${p.internal}`).join(" ")
+      : c.listens?.length
+        ? `${c.listens.map((p) => `${p.ip}:${p.external}`).join(" ")} (host network)`
+        : c.networkMode === "host"
+          ? "(host network)"
+          : "-",
     c.memory !== undefined ? `${c.memory} MiB` : "-",
     c.dependsOn.join(",") || "-",
   ]);
@@ -190,6 +202,7 @@ export function planTable(plan: StackPlan): string {
           fleetLine(fleetCapacity(plan.replicas)),
         ]
       : [budgetLine(plan.capacity), ...(plan.capacity.result?.violations ?? []).map((v) => `  - ${v.message}`)]),
+    ...(plan.warnings ?? []).map((w) => `warning: ${w}`),
     missing.length
       ? `secrets missing: ${missing.join(", ")}; run: npx llmstack secrets init --stack ${plan.stack}`
       : "secrets: all present",

@@ -17,6 +17,7 @@ import { planMonitoring } from "../monitoring/plan";
 import { PLANNED_SERVICES, PLANNERS } from "./services";
 import type { ContainerSpec, GpuMapEntry, SecretSpec, StackPlan, VolumeSpec } from "./types";
 import { HF_CACHE_VOLUME, vllmArgs } from "./vllm";
+import { spanWarnings } from "./span";
 import { fleetReplicas, placeOnHosts, placeVolumes, plannedHosts, plannedReplicas, replicaContainers } from "./fleet";
 
 export interface PlanInput {
@@ -126,6 +127,7 @@ export function planStack(input: PlanInput): StackPlan {
   const clash =
     onHosts.map((h) => hostPortClash(placed.filter((c) => c.placement?.host === h))).find((c) => c !== null) ?? null;
   if (clash !== null) throw new StackConfigError(`${input.stackFile}: ${clash}`);
+  const warnings = hosts ? spanWarnings(input.stackFile, config.model.placement, hosts) : [];
   const tls = config.gateway.tls;
   const gatewayHost =
     tls?.mode === "acme" || (tls?.mode === "certificate" && tls.domain)
@@ -150,9 +152,12 @@ export function planStack(input: PlanInput): StackPlan {
     gpuMap,
     vllmArgs: vllmArgs(ctx),
     servedModelName: config.model.servedModelName,
-    capacity: planCapacity(config, input.model),
+    // A stack with hosts: its first replica's budget (every replica's is under replicas, each checked to fit
+    // when placed); the stack's own GPU section is only a template there, which a replica across hosts outgrows.
+    capacity: fleet ? fleet.budgets.get(fleet.replicas[0]!.id)! : planCapacity(config, input.model),
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
     ...(hosts && replicas ? { hosts: plannedHosts(hosts), replicas } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
   // The scheduled backup runs the planned stores' steps, so it is planned from the plan (single host only).
   const backup = planBackupSchedule(ctx, plan).map(finalize);
@@ -167,7 +172,7 @@ export function hostPortClash(containers: readonly ContainerSpec[]): string | nu
   const seen: { service: string; ip: string; port: number; protocol: string }[] = [];
   const wildcard = (ip: string): boolean => ip === "0.0.0.0" || ip === "::" || ip === "";
   for (const c of containers) {
-    for (const p of c.ports) {
+    for (const p of [...c.ports, ...(c.listens ?? [])]) {
       const other = seen.find(
         (s) => s.port === p.external && s.protocol === p.protocol && (s.ip === p.ip || wildcard(s.ip) || wildcard(p.ip)),
       );

@@ -97,6 +97,8 @@ export interface Placement {
   readonly host: string;
   /** The model replica the container serves (`<host>-<slot>`), for vLLM. */
   readonly replica?: string;
+  /** For a member of a replica across hosts: its vLLM node rank (0: the head, which serves the API). */
+  readonly nodeRank?: number;
 }
 
 export interface ContainerSpec {
@@ -117,6 +119,14 @@ export interface ContainerSpec {
   readonly labels?: Readonly<Record<string, string>>;
   readonly deviceRequests: readonly DeviceRequest[];
   readonly ipcMode?: "host";
+  /**
+   * "host": the container shares its host's network stack (a member of a replica across hosts, whose NCCL
+   * and torch.distributed traffic runs between the hosts' addresses). It joins no stack network and
+   * publishes nothing (`ports` is empty; Docker discards published ports there); `listens` says what it binds.
+   */
+  readonly networkMode?: "host";
+  /** With host networking: the ports it listens on at its host's addresses, for the host port checks. */
+  readonly listens?: readonly PortSpec[];
   /** MiB, as `@pulumi/docker` takes it. */
   readonly shmSize?: number;
   readonly ports: readonly PortSpec[];
@@ -191,8 +201,10 @@ export interface PlannedReplica {
   readonly devices: readonly string[];
   readonly tensorParallelSize: number;
   readonly pipelineParallelSize: number;
-  /** `address:port` the gateway dials. */
+  /** `address:port` the gateway dials (for a replica across hosts, its head's API). */
   readonly endpoint: string;
+  /** A replica across hosts: each member's host and GPUs, by node rank (the first is the head). */
+  readonly members?: readonly { readonly host: string; readonly devices: readonly string[]; readonly nodeRank: number }[];
   /** Its memory budget: weights, KV cache and concurrency on its GPUs. */
   readonly capacity: CapacityBudget;
 }
@@ -234,4 +246,6 @@ export interface StackPlan {
   /** On a stack with hosts: its hosts and the model's replicas (absent on a single-host stack). */
   readonly hosts?: readonly PlannedHost[];
   readonly replicas?: readonly PlannedReplica[];
+  /** What the plan runs but advises against (a pipeline across hosts over plain Ethernet); absent when none. */
+  readonly warnings?: readonly string[];
 }

@@ -24,8 +24,11 @@ import type { ContainerSpec, Text } from "./types";
 
 export const HF_CACHE_VOLUME = "hf-cache";
 
-/** vLLM's settings by flag: the one source of its argv and of the labels that restate some of them. */
-function vllmSettings(ctx: PlanContext): VllmArgs {
+/**
+ * vLLM's settings by flag: the one source of its argv and of the labels that restate some of them. A member
+ * of a replica across hosts (./span.ts) overrides some and adds the multi-node launch's.
+ */
+function vllmSettings(ctx: PlanContext, more: VllmArgs = {}): VllmArgs {
   const { config } = ctx;
   const args: VllmArgs = {
     model: config.model.name,
@@ -44,7 +47,7 @@ function vllmSettings(ctx: PlanContext): VllmArgs {
     args.gpuMemoryUtilization = g.memoryUtilization;
     args.disableCustomAllReduce = nccl.disableCustomAllReduce;
   }
-  return args;
+  return { ...args, ...more };
 }
 
 export function vllmArgs(ctx: PlanContext): string[] {
@@ -52,6 +55,11 @@ export function vllmArgs(ctx: PlanContext): string[] {
 }
 
 export function planVllm(ctx: PlanContext): ContainerSpec {
+  return planVllmWith(ctx, {});
+}
+
+/** vLLM's container with some flags set or added (a member of a replica across hosts, ./span.ts). */
+export function planVllmWith(ctx: PlanContext, more: VllmArgs): ContainerSpec {
   const { config } = ctx;
   const hf: Record<string, Text> = {
     HF_HOME,
@@ -68,7 +76,7 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
     deleteBeforeReplace: ctx.vllmName === undefined,
     image: stackVllmImage(config),
     entrypoints: ["vllm", "serve"],
-    command: vllmArgs(ctx),
+    command: vllmArgv(vllmSettings(ctx, more)),
     volumes: [{ volume: HF_CACHE_VOLUME, containerPath: HF_HOME }],
     healthcheck: healthcheck(
       pythonHttpProbe(`http://localhost:${INTERNAL_PORTS.vllm}/health`),
@@ -98,7 +106,7 @@ export function planVllm(ctx: PlanContext): ContainerSpec {
     // The GPU layout is in argv (vLLM reads nothing else) and, for an operator, in labels: never as
     // VLLM_* environment, which vLLM does not read and warns about (src/plan/flags.ts).
     env: { ...hf, ...view.env, ...nccl.env },
-    labels: vllmLabels(vllmSettings(ctx)),
+    labels: vllmLabels(vllmSettings(ctx, more)),
     deviceRequests: view.deviceRequests,
     ...(config.vllm.ipcHost ? { ipcMode: "host" as const } : { shmSize: config.vllm.shmSizeMiB }),
     gpu: true,

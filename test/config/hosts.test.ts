@@ -113,7 +113,7 @@ describe("llmstack:hosts", () => {
     [
       "a misspelt host key",
       (v) => (v.hosts[1].iface = "eth0"),
-      "llmstack:hosts[1].iface: unknown key; allowed keys here are name, endpoint, hostKey, address, interface, roles, gpu; check the spelling or remove it",
+      "llmstack:hosts[1].iface: unknown key; allowed keys here are name, endpoint, hostKey, address, interface, fabric, roles, gpu; check the spelling or remove it",
     ],
     [
       "llmstack:gpu beside hosts",

@@ -10,7 +10,8 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { knownHostsLine } from "../../src/config/hosts";
 import { dockerTlsProblems } from "../../src/deploy/hosts";
 import { FLEET_DIR, fleetPlan, fleetValues } from "../helpers/fleet";
-import { runProgram, TEST_SECRETS, type MockRun } from "../helpers/pulumiMocks";
+import { runProgram, TEST_SECRETS, unwrap, type MockRun } from "../helpers/pulumiMocks";
+import { spanValues } from "../helpers/span";
 
 const PEM = (what: string) => `-----BEGIN ${what}-----\nMIIB\n-----END ${what}-----\n`;
 const TLS = JSON.stringify({ "gpu-b": { ca: PEM("CERTIFICATE"), cert: PEM("CERTIFICATE"), key: PEM("PRIVATE KEY") } });
@@ -118,6 +119,48 @@ describe("the example fleet under Pulumi mocks (preview)", () => {
         "10.20.0.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZTnr5j37i8kNzadr+m52xYr8ww59ioeCk5Qzu56JYj\n",
     );
     expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("a replica across hosts under Pulumi mocks (preview)", () => {
+  let run: MockRun;
+  beforeAll(async () => {
+    home.dir = mkdtempSync(join(tmpdir(), "llmstack-fleet-home-"));
+    const v = spanValues();
+    run = await runProgram(
+      "fleet",
+      { "llmstack:hosts": v.hosts, "llmstack:model": v.model },
+      { ...TEST_SECRETS, dockerTls: TLS },
+      true,
+      FLEET_DIR,
+    );
+  });
+
+  it("creates each member under the replica's name, through its own host's provider, on the host's network", () => {
+    expect(run.error).toBeUndefined();
+    const vllms = run.registrations
+      .filter((r) => r.type === "docker:index/container:Container" && r.name.startsWith("fleet-vllm-"))
+      .map((r) => [r.name, /fleet-docker-([a-z0-9-]+)::/.exec(r.provider!)![1], r.inputs.name, r.inputs.networkMode, r.inputs.networksAdvanced, r.inputs.ports]);
+    expect(vllms.sort()).toEqual([
+      ["fleet-vllm-gpu-a-0-container", "gpu-a", "llm-multimodal-stack-fleet-vllm-gpu-a-0", "host", undefined, []],
+      ["fleet-vllm-gpu-a-0-gpu-b-container", "gpu-b", "llm-multimodal-stack-fleet-vllm-gpu-a-0-gpu-b", "host", undefined, []],
+    ]);
+    const downloads = run.registrations
+      .filter((r) => r.type === "docker:index/container:Container" && r.name.includes("model-download"))
+      .map((r) => [r.name, /fleet-docker-([a-z0-9-]+)::/.exec(r.provider!)![1]]);
+    expect(downloads.sort()).toEqual([
+      ["fleet-model-download-gpu-a-container", "gpu-a"],
+      ["fleet-model-download-gpu-b-container", "gpu-b"],
+    ]);
+  });
+
+  it("starts the head after its host's download and the headless member", async () => {
+    const head = run.options.find((o) => o.name === "fleet-vllm-gpu-a-0-container")!;
+    const after = (await unwrap(head.opts.dependsOn as never)) as unknown as { __name?: string }[];
+    expect(after.map((r) => r.__name).sort()).toEqual(["fleet-model-download-gpu-a-container", "fleet-vllm-gpu-a-0-gpu-b-container"]);
+    const member = run.options.find((o) => o.name === "fleet-vllm-gpu-a-0-gpu-b-container")!;
+    const before = (await unwrap(member.opts.dependsOn as never)) as unknown as { __name?: string }[];
+    expect(before.map((r) => r.__name)).toEqual(["fleet-model-download-gpu-b-container"]);
   });
 });
 

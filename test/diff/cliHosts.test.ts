@@ -29,8 +29,9 @@ describe("plan --diff on the example fleet", () => {
       "-   model-download  delete",
       "-   vllm gpu-b-0    delete (restart with downtime: GPU container, frees its GPUs and reloads the model)",
       "-   DATA volume hf-cache (llm-multimodal-stack-fleet-hf-cache): removed from the program — retained: the data stays on the host, orphaned",
+      "    unchanged: dcgm-exporter",
       "",
-      "1 to replace, 0 to update in place, 0 to create, 2 to delete, 8 unchanged; volumes: 1 to delete",
+      "3 to replace, 0 to update in place, 0 to create, 2 to delete, 11 unchanged; volumes: 1 to delete",
       "",
     ]);
     const md = await run(["plan", "--stack", "fleet", "--diff", "HEAD", "--render-with", "current", "--markdown"], repo);

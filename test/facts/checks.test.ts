@@ -92,7 +92,7 @@ describe("what the checks report", () => {
         "VLLM_TENSOR_PARALLEL_SIZE=2",
       ],
     };
-    const why = "(of VLLM_* it reads VLLM_API_KEY, VLLM_CPU_KVCACHE_SPACE) and it warns about it at start; pass the " +
+    const why = "(of VLLM_* it reads VLLM_API_KEY, VLLM_CPU_KVCACHE_SPACE, VLLM_HOST_IP) and it warns about it at start; pass the " +
       "setting as a flag, or as a label for people";
     expect(imageProblems(before, imageFactsFor("vllm/vllm-openai:v0.21.0"))).toEqual([
       `vllm: env VLLM_GPU_MEMORY_UTILIZATION is not one vllm/vllm-openai:v0.21.0 reads ${why}`,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { StackConfigError } from "../../src/config/errors";
-import { replicaSize, type GpuHostSection, type HostConfig, type ReplicaPin } from "../../src/config/hosts";
+import { replicaSize, type GpuHostSection, type HostConfig, type ReplicaPin, type ReplicaPlacement } from "../../src/config/hosts";
 import { placeReplicas, type PlacementInput, type Replica } from "../../src/plan/placement";
 
 /** mulberry32: a 32-bit seeded generator, enough to draw fleets (not for anything secret). */
@@ -209,5 +209,83 @@ describe("the generated fleets", () => {
       }
     }
     expect(Object.values(seen).every((n) => n >= 20)).toBe(true);
+  });
+});
+
+/**
+ * The planner's placement of a generated fleet, with replicas of equal shape on different hosts joined into
+ * replicas across hosts (`{span: [...]}` entries) and the rest kept as pins.
+ */
+function withSpans(placed: readonly Replica[], hosts: readonly HostConfig[]): ReplicaPlacement[] {
+  const shape = (r: Replica) => {
+    const g = hosts.find((h) => h.name === r.host)!.gpu as GpuHostSection;
+    return `${g.tensorParallelSize}x${g.pipelineParallelSize}`;
+  };
+  const left = [...placed];
+  const out: ReplicaPlacement[] = [];
+  while (left.length > 0) {
+    const r = left.shift()!;
+    const partner = left.findIndex((o) => o.host !== r.host && shape(o) === shape(r));
+    if (partner === -1) {
+      out.push({ host: r.host, devices: [...r.devices] });
+      continue;
+    }
+    const o = left.splice(partner, 1)[0]!;
+    out.push({ span: [r, o].map((x) => ({ host: x.host, devices: [...x.devices] })) });
+  }
+  return out;
+}
+
+describe("replicas across hosts over generated fleets", () => {
+  let spans = 0;
+  it.each(SEEDS)("seed %i: spans keep every invariant of pins", (seed) => {
+    const generated = generate(seed);
+    const hosts = generated.hosts.map((h) => ({ ...h, interface: "eth0" }));
+    let placed: Replica[];
+    try {
+      placed = placeReplicas(input(hosts, generated.replicas));
+    } catch {
+      return;
+    }
+    const entries = withSpans(placed, hosts);
+    spans += entries.filter((e) => "span" in e).length;
+    const again = placeReplicas(input(hosts, entries.length, { pinned: entries }));
+    expect(again).toHaveLength(entries.length);
+    expect(new Set(again.map((r) => r.id)).size).toBe(again.length);
+    const units = again.flatMap((r) => r.members ?? [{ ...r, rank: 0 }]);
+    // Every GPU at most once, and every host slot once, across replicas and members alike.
+    const used = units.flatMap((u) => u.devices.map((d) => `${u.host}/${d}`));
+    expect(new Set(used).size).toBe(used.length);
+    expect(used).toHaveLength(placed.flatMap((p) => p.devices).length);
+    const slots = units.map((u) => `${u.host}#${u.slot}`);
+    expect(new Set(slots).size).toBe(slots.length);
+    for (const r of again) {
+      const members = r.members ?? [];
+      const g = hosts.find((h) => h.name === r.host)!.gpu as GpuHostSection;
+      expect(r.id).toBe(`${r.host}-${r.slot}`);
+      if (members.length === 0) {
+        expect(r.gpu.tensorParallelSize * r.gpu.pipelineParallelSize).toBe(replicaSize(g));
+        continue;
+      }
+      // The head is the first member, and the replica runs on every member's GPUs: TP × PP in all.
+      expect([members[0]!.host, members[0]!.slot, members[0]!.devices]).toEqual([r.host, r.slot, r.devices]);
+      expect(members.map((m) => m.rank)).toEqual(members.map((_, i) => i));
+      expect(new Set(members.map((m) => m.host)).size).toBe(members.length);
+      for (const m of members) {
+        const mg = hosts.find((h) => h.name === m.host)!.gpu as GpuHostSection;
+        expect(m.devices).toHaveLength(replicaSize(mg));
+        expect(m.devices.every((d) => mg.vllmDevices.includes(d))).toBe(true);
+        expect(m.gpu.vllmDevices).toEqual(m.devices);
+        expect(m.gpu.tensorParallelSize * m.gpu.pipelineParallelSize).toBe(members.length * replicaSize(mg));
+        expect(m.gpu.tensorParallelSize).toBe(mg.tensorParallelSize);
+      }
+    }
+    // The same entries in reverse order give the same replicas.
+    const reversed = placeReplicas(input(hosts, entries.length, { pinned: [...entries].reverse() }));
+    expect(reversed.map((r) => r.id).sort()).toEqual(again.map((r) => r.id).sort());
+  });
+
+  it("the generated fleets join some replicas across hosts", () => {
+    expect(spans).toBeGreaterThanOrEqual(20);
   });
 });
