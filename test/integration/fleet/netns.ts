@@ -21,6 +21,7 @@
  *   requireNetnsTools(): void                    // throws unless root with ip, nsenter, dockerd, openssl
  *   startNetnsFleet(opts): Promise<NetnsFleet>   // purges leftovers of the same tag first
  *   purgeNetnsFleet(tag): Promise<void>          // removes what a fleet with this tag left behind
+ *   copyImages(from, to, references)             // docker save | docker load between two daemons
  *   NetnsFleet.hosts[i]: { name, namespace, address, endpoint, socket, docker }
  *   NetnsFleet.tls: { ca, cert, key }            // client material (PEM) for every endpoint
  *   NetnsFleet.fetchFrom(host, url, init?)       // an HTTP request made from inside a host's namespace
@@ -213,7 +214,7 @@ async function waitForDaemon(docker: Dockerode, log: string, what: string): Prom
 }
 
 /** Copies `references` from `from` to `to` in one `docker save | docker load`. */
-async function copyImages(from: Dockerode, to: Dockerode, references: readonly string[]): Promise<void> {
+export async function copyImages(from: Dockerode, to: Dockerode, references: readonly string[]): Promise<void> {
   for (const r of references) {
     await from.getImage(r).inspect().catch(() => {
       throw new Error(`image ${r} is not on the source daemon: build the stand-ins first (test/integration/images)`);
