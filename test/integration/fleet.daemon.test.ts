@@ -17,7 +17,7 @@ import { planFromValues, rawValues } from "../helpers/stacks";
 import { Applier, providerClient, type UpResult } from "./applier/apply";
 import { registeredStack, type ContainerInputs, type StackInputs } from "./applier/inputs";
 import { requireDaemon, testDocker } from "./daemon";
-import { copyImages, startNetnsFleet, type NetnsFleet } from "./fleet/netns";
+import { copyImages, startNetnsFleet, type FetchRequest, type NetnsFleet } from "./fleet/netns";
 import { buildStandins } from "./images/build";
 import { projectImages } from "./images/facts";
 import { envOf } from "./stackData";
@@ -86,18 +86,23 @@ describe("a stack with hosts on three Docker daemons, each in its own network na
   const tcpClient = (host: string): Dockerode =>
     providerClient({ provider: host, host: fleet.host(host).endpoint, tls: fleet.tls });
 
-  const gateway = async (path: string, body?: unknown): Promise<{ status: number; body: string }> => {
+  const gatewayRequest = (path: string, body?: unknown): FetchRequest => {
     const key = envOf(stack.containers.find((c) => c.name.endsWith("-litellm"))!, "LITELLM_MASTER_KEY");
-    return fleet.fetchFrom("control", `http://127.0.0.1:4000${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    return {
+      url: `http://127.0.0.1:4000${path}`,
+      init: {
+        method: body === undefined ? "GET" : "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      },
+    };
   };
 
-  const complete = async (): Promise<Completion> => {
-    const r = await gateway("/v1/chat/completions", { model: SERVED, messages: [{ role: "user", content: "Reply with OK." }] });
-    return r.status === 200 ? { status: 200, id: (JSON.parse(r.body) as { id: string }).id } : { status: r.status };
+  /** `n` chat completions through the gateway, one after the other, from the gateway host's namespace. */
+  const complete = async (n: number): Promise<Completion[]> => {
+    const request = gatewayRequest("/v1/chat/completions", { model: SERVED, messages: [{ role: "user", content: "Reply with OK." }] });
+    const answers = await fleet.fetchAllFrom("control", Array.from({ length: n }, () => request));
+    return answers.map((r) => (r.status === 200 ? { status: 200, id: (JSON.parse(r.body) as { id: string }).id } : { status: r.status }));
   };
 
   /** The replica host that answered, from the id the vLLM stand-in gives (`chatcmpl-<hostname>-<n>`). */
@@ -196,8 +201,7 @@ describe("a stack with hosts on three Docker daemons, each in its own network na
   it("spreads requests through the gateway over the replicas of both GPU hosts", async () => {
     expect([...hostnames.values()].sort()).toEqual(["gpu-a", "gpu-b"]);
     const counts: Record<string, number> = {};
-    for (let i = 0; i < 40; i++) {
-      const c = await complete();
+    for (const c of await complete(40)) {
       const by = answeredBy(c);
       counts[by] = (counts[by] ?? 0) + 1;
     }
@@ -215,7 +219,7 @@ describe("a stack with hosts on three Docker daemons, each in its own network na
     // The gateway's health checks (every health_check_interval) find the dead replica and route around it.
     let health: { healthy_endpoints: { api_base: string }[]; unhealthy_endpoints: { api_base: string }[] } | undefined;
     for (let i = 0; i < 120; i++) {
-      const r = await gateway("/health");
+      const r = await fleet.fetchFrom("control", gatewayRequest("/health").url, gatewayRequest("/health").init);
       health = JSON.parse(r.body) as typeof health;
       if (health!.unhealthy_endpoints.some((e) => e.api_base === deadBase)) break;
       await new Promise((res) => setTimeout(res, 1000));
@@ -224,11 +228,7 @@ describe("a stack with hosts on three Docker daemons, each in its own network na
       [liveBase],
       [deadBase],
     ]);
-    const after: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const c = await complete();
-      after.push(`${c.status} ${answeredBy(c)}`);
-    }
+    const after = (await complete(20)).map((c) => `${c.status} ${answeredBy(c)}`);
     expect(after).toEqual(Array.from({ length: 20 }, () => "200 gpu-b"));
   });
 });

@@ -25,6 +25,7 @@
  *   NetnsFleet.hosts[i]: { name, namespace, address, endpoint, socket, docker }
  *   NetnsFleet.tls: { ca, cert, key }            // client material (PEM) for every endpoint
  *   NetnsFleet.fetchFrom(host, url, init?)       // an HTTP request made from inside a host's namespace
+ *   NetnsFleet.fetchAllFrom(host, requests)      // several, one after the other, by one process there
  *   NetnsFleet.stop(): Promise<void>             // containers, daemons, namespaces, links, files
  * Two fleets may run at once when their tags and subnets differ.
  */
@@ -70,7 +71,14 @@ export interface NetnsFleet {
     url: string,
     init?: { method?: string; headers?: Record<string, string>; body?: string },
   ): Promise<{ status: number; body: string }>;
+  /** Several requests made one after the other by one Node process inside `host`'s namespace. */
+  fetchAllFrom(host: string, requests: readonly FetchRequest[]): Promise<{ status: number; body: string }[]>;
   stop(): Promise<void>;
+}
+
+export interface FetchRequest {
+  readonly url: string;
+  readonly init?: { method?: string; headers?: Record<string, string>; body?: string };
 }
 
 const TOOLS: readonly (readonly [string, string])[] = [
@@ -321,7 +329,8 @@ export async function startNetnsFleet(opts: NetnsFleetOptions): Promise<NetnsFle
       hosts,
       tls,
       host: byName,
-      fetchFrom: (host, url, init = {}) => fetchInNamespace(byName(host).namespace, url, init),
+      fetchFrom: async (host, url, init = {}) => (await fetchInNamespace(byName(host).namespace, [{ url, init }]))[0]!,
+      fetchAllFrom: (host, requests) => fetchInNamespace(byName(host).namespace, requests),
       stop,
     };
   } catch (err) {
@@ -330,19 +339,17 @@ export async function startNetnsFleet(opts: NetnsFleetOptions): Promise<NetnsFle
   }
 }
 
-/** Runs this Node inside the namespace to make one request; its answer comes back as JSON on stdout. */
-function fetchInNamespace(
-  ns: string,
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string },
-): Promise<{ status: number; body: string }> {
+/** Runs this Node inside the namespace to make the requests in turn; the answers come back as JSON on stdout. */
+function fetchInNamespace(ns: string, requests: readonly FetchRequest[]): Promise<{ status: number; body: string }[]> {
   const script =
-    "const [u, i] = [process.argv[1], JSON.parse(process.argv[2])];" +
-    "fetch(u, { ...i, signal: AbortSignal.timeout(30000) })" +
-    ".then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.text() })))" +
+    "(async () => { const out = [];" +
+    "for (const { url, init } of JSON.parse(process.argv[1])) {" +
+    "const r = await fetch(url, { ...(init ?? {}), signal: AbortSignal.timeout(30000) });" +
+    "out.push({ status: r.status, body: await r.text() }); }" +
+    "process.stdout.write(JSON.stringify(out)); })()" +
     ".catch((e) => { process.stderr.write(String(e.cause ?? e)); process.exit(1); });";
   return new Promise((resolve, reject) => {
-    const child = spawn("nsenter", [`--net=/run/netns/${ns}`, process.execPath, "-e", script, url, JSON.stringify(init)], {
+    const child = spawn("nsenter", [`--net=/run/netns/${ns}`, process.execPath, "-e", script, JSON.stringify(requests)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -351,8 +358,11 @@ function fetchInNamespace(
     child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code === 0) resolve(JSON.parse(out) as { status: number; body: string });
-      else reject(new Error(`${init.method ?? "GET"} ${url} from namespace ${ns} failed: ${err.trim()}`));
+      if (code === 0) resolve(JSON.parse(out) as { status: number; body: string }[]);
+      else {
+        const what = requests.map((r) => `${r.init?.method ?? "GET"} ${r.url}`).join(", ");
+        reject(new Error(`${what} from namespace ${ns} failed: ${err.trim()}`));
+      }
     });
   });
 }
