@@ -4,17 +4,39 @@
  * a port one host publishes on its address is reached from a container on the other host; stop() leaves
  * no namespace, link or directory behind.
  */
-import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { requireDaemon, testDocker } from "./daemon";
-import { startNetnsFleet, type NetnsFleet } from "./fleet/netns";
+import { requireNetnsTools, startNetnsFleet, type NetnsFleet } from "./fleet/netns";
 import { buildStandins } from "./images/build";
 import { projectImages } from "./images/facts";
 import { execIn } from "./stackData";
 
 const REDIS = projectImages().redis!;
+
+describe("the harness's own checks", () => {
+  it("fails naming the Debian packages when its programs are missing, instead of passing without them", () => {
+    // A PATH holding only sh: every program the harness runs is missing.
+    const dir = mkdtempSync(join(tmpdir(), "llmstack-netns-path-"));
+    symlinkSync("/bin/sh", join(dir, "sh"));
+    const saved = process.env.PATH;
+    process.env.PATH = dir;
+    try {
+      expect(() => requireNetnsTools()).toThrow(
+        "the multi-host tests need ip, nsenter, dockerd, openssl, sysctl, missing here: install the Debian packages " +
+          "iproute2 util-linux docker.io openssl procps (apt-get install -y iproute2 util-linux docker.io openssl procps), " +
+          "as .ci/run does",
+      );
+    } finally {
+      process.env.PATH = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("two Docker daemons in their own network namespaces", () => {
   let fleet: NetnsFleet | undefined;

@@ -18,7 +18,7 @@
  * - images copied from a source daemon (`docker save | docker load`, through the Engine API).
  *
  * API (kept stable for other daemon tests):
- *   requireNetnsTools(): void                    // throws unless root with ip, nsenter, dockerd, openssl
+ *   requireNetnsTools(): void                    // throws unless root with ip, nsenter, dockerd, openssl, sysctl
  *   startNetnsFleet(opts): Promise<NetnsFleet>   // purges leftovers of the same tag first
  *   purgeNetnsFleet(tag): Promise<void>          // removes what a fleet with this tag left behind
  *   copyImages(from, to, references)             // docker save | docker load between two daemons
@@ -30,7 +30,7 @@
  * Two fleets may run at once when their tags and subnets differ.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Dockerode from "dockerode";
 
@@ -86,6 +86,7 @@ const TOOLS: readonly (readonly [string, string])[] = [
   ["nsenter", "util-linux"],
   ["dockerd", "docker.io"],
   ["openssl", "openssl"],
+  ["sysctl", "procps"],
 ];
 
 /** Throws unless this process is root and has every program the harness runs. */
@@ -146,12 +147,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid in `dir`'s pid file when that process is still this directory's dockerd (a pid may be reused). */
+function daemonPid(dir: string): number | undefined {
+  const pidFile = join(dir, "dockerd.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+  } catch {
+    return undefined;
+  }
+  return cmdline.includes("dockerd") && cmdline.includes(join(dir, "data")) ? pid : undefined;
+}
+
 /** Stops the daemon whose pid file is in `dir`: its containers first (so no shim outlives it), then dockerd. */
 async function stopDaemon(dir: string): Promise<void> {
-  const pidFile = join(dir, "dockerd.pid");
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, "utf8").trim());
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const pid = daemonPid(dir);
+  if (pid === undefined) return;
   const docker = new Dockerode({ socketPath: join(dir, "docker.sock") });
   try {
     for (const c of await docker.listContainers({ all: true })) {
@@ -168,9 +182,7 @@ async function stopDaemon(dir: string): Promise<void> {
 /** Removes what a fleet with this tag left behind: daemons, namespaces, links and its directory. */
 export async function purgeNetnsFleet(tag: string): Promise<void> {
   const dir = dirOf(tag);
-  const hostDirs = existsSync(dir)
-    ? (spawnSync("ls", [dir], { encoding: "utf8" }).stdout ?? "").split("\n").filter((d) => d && d !== "tls")
-    : [];
+  const hostDirs = existsSync(dir) ? readdirSync(dir).filter((d) => d !== "tls") : [];
   for (const h of hostDirs) await stopDaemon(join(dir, h));
   const namespaces = (spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "")
     .split("\n")
