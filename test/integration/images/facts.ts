@@ -70,7 +70,9 @@ export const STANDINS: readonly Standin[] = [
     differences:
       "Debian 12's python3 3.11 and PyYAML; `litellm` is a Python program that reads the --config file, " +
       "checks the master key, waits for the database URL's host to accept connections, and forwards chat " +
-      "completions to each model's api_base with its api_key.",
+      "completions to a deployment's api_base with its api_key: several deployments per model_name, picked by " +
+      "simple-shuffle among the healthy ones, with retries, cooldowns and background health checks as the config " +
+      "sets them (its header cites LiteLLM's code and docs for each); no spend logs, no shared state.",
   },
   {
     imageKey: "vllmCpu",
