@@ -33,6 +33,7 @@ export interface ContainerInputs {
   readonly envs?: readonly string[];
   readonly ports?: readonly PortInput[];
   readonly ipcMode?: string;
+  readonly networkMode?: string;
   readonly shmSize?: number;
   readonly deviceRequests?: readonly DeviceRequestInput[];
   readonly networksAdvanced?: readonly { readonly aliases?: readonly string[] }[];
@@ -125,6 +126,15 @@ export function imageTagFindings(image: string | undefined, owner: string, env: 
  */
 export const PEER_PUBLISHED_SERVICES: readonly string[] = ["vllm", "dcgm-exporter"];
 
+/**
+ * A member of a vLLM replica across hosts: `vllm serve` with `--nnodes` (src/facts/vllmMultiNode.ts). It runs
+ * on its host's network, since NCCL and Gloo dial the host's own address (src/plan/span.ts).
+ */
+function isMultiNodeVllm(c: ContainerInputs): boolean {
+  const argv = argvOf(c);
+  return argv[0] === "vllm" && argv[1] === "serve" && flagValue(argv, VLLM_FLAGS.nnodes) !== undefined;
+}
+
 const WILDCARD = new Set(["", "0.0.0.0", "::", "[::]"]);
 
 /**
@@ -133,6 +143,12 @@ const WILDCARD = new Set(["", "0.0.0.0", "::", "[::]"]);
  * never on every address.
  */
 export function publishedPortFindings(c: ContainerInputs, gateways: readonly string[] = GATEWAY_SERVICES, onHosts = false): string[] {
+  if (c.networkMode === "host" && !(onHosts && isMultiNodeVllm(c))) {
+    return [
+      `${who(c)} runs on the host's network (networkMode "host"), where every port it opens is on every address of the ` +
+        "host; only a member of a vLLM replica across hosts (vllm serve --nnodes) may: put it on the stack network",
+    ];
+  }
   if (gateways.includes(serviceOf(c))) return [];
   const peer = onHosts && PEER_PUBLISHED_SERVICES.includes(serviceOf(c));
   return (c.ports ?? [])

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { CONTAINER } from "../../policy/policies";
 import { PEER_PUBLISHED_SERVICES, serviceOf, type ContainerInputs } from "../../policy/rules";
 import { FLEET_DIR } from "../helpers/fleet";
+import { spanValues } from "../helpers/span";
 import { runPolicies, unwrapSecrets } from "../helpers/policy";
 import { runProgram, TEST_SECRETS, type Registration } from "../helpers/pulumiMocks";
 
@@ -76,6 +77,43 @@ describe("the policy pack over the example fleet", () => {
         message:
           "container llm-multimodal-stack-fleet-vllm-gpu-b-0 publishes port 8000 on every address (0.0.0.0:8000); on a stack " +
           "with hosts it may listen on its host's own address only: publish it on hosts[].address",
+      },
+    ]);
+  });
+});
+
+describe("the policy pack over a replica across hosts", () => {
+  let regs: Registration[];
+  beforeAll(async () => {
+    home.dir = mkdtempSync(join(tmpdir(), "llmstack-policy-span-"));
+    const values = spanValues();
+    const overrides = Object.fromEntries(Object.entries(values).map(([k, v]) => [`llmstack:${k}`, v]));
+    const run = await runProgram("fleet", overrides, { ...TEST_SECRETS, dockerTls: TLS }, true, FLEET_DIR);
+    if (run.error) throw run.error;
+    regs = run.registrations;
+  });
+
+  it("passes: its members run on their hosts' networks", () => {
+    const hostNetwork = regs
+      .filter((r) => r.type === CONTAINER && (r.inputs as ContainerInputs).networkMode === "host")
+      .map((r) => (r.inputs as ContainerInputs).name);
+    expect(hostNetwork).toEqual(["llm-multimodal-stack-fleet-vllm-gpu-a-0-gpu-b", "llm-multimodal-stack-fleet-vllm-gpu-a-0"]);
+    expect(runPolicies(regs, "staging")).toEqual([]);
+  });
+
+  it("refuses any other container on the host's network", () => {
+    const bad = regs.map((r) =>
+      r.type === CONTAINER && (r.inputs as ContainerInputs).name === "llm-multimodal-stack-fleet-redis"
+        ? { ...r, inputs: { ...r.inputs, networkMode: "host" } }
+        : r,
+    );
+    expect(runPolicies(bad, "staging")).toEqual([
+      {
+        policy: "only-gateway-published",
+        level: "mandatory",
+        message:
+          'container llm-multimodal-stack-fleet-redis runs on the host\'s network (networkMode "host"), where every port it opens is ' +
+          "on every address of the host; only a member of a vLLM replica across hosts (vllm serve --nnodes) may: put it on the stack network",
       },
     ]);
   });
