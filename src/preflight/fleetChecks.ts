@@ -105,20 +105,20 @@ export function checkReplicaGpus(needs: FleetNeeds, replica: ReplicaNeed, facts:
     ];
   }
   const mine = replica.devices.map((d) => resolveHostGpu(d, det.gpus)!);
-  for (const other of needs.replicas) {
-    if (other.id === replica.id || other.host !== replica.host) continue;
-    const shared = other.devices.filter((d) => mine.some((g) => g.index === resolveHostGpu(d, det.gpus)?.index));
-    if (shared.length > 0) {
-      const g = resolveHostGpu(shared[0]!, det.gpus)!;
-      return [
-        fail(
-          name,
-          `replicas ${replica.id} and ${other.id} both use GPU ${g.index} of ${host.name} (one as ` +
-            `"${replica.devices.find((d) => resolveHostGpu(d, det.gpus)?.index === g.index)}", one as "${shared[0]}")`,
-          `every GPU is used at most once: name each GPU once in ${key} and llmstack:model.placement in ${needs.stackFile}`,
-        ),
-      ];
-    }
+  // Each pair once: on the later replica, naming the earlier.
+  const earlier = needs.replicas.slice(0, needs.replicas.findIndex((r) => r.id === replica.id));
+  for (const other of earlier.filter((r) => r.host === replica.host)) {
+    const theirs = other.devices.find((d) => mine.some((g) => g.index === resolveHostGpu(d, det.gpus)?.index));
+    if (theirs === undefined) continue;
+    const g = resolveHostGpu(theirs, det.gpus)!;
+    const ours = replica.devices.find((d) => resolveHostGpu(d, det.gpus)?.index === g.index)!;
+    return [
+      fail(
+        name,
+        `replica ${replica.id} uses GPU ${g.index} of ${host.name} as "${ours}", which replica ${other.id} already uses as "${theirs}"`,
+        `every GPU is used at most once: name each GPU once in ${key} and llmstack:model.placement in ${needs.stackFile}`,
+      ),
+    ];
   }
   return [
     pass(name, `replica ${replica.id} on ${host.name} ${mine.map((g) => `GPU ${g.index}${g.name ? ` (${g.name})` : ""}`).join(", ")}`),
