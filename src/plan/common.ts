@@ -16,6 +16,17 @@ export interface PlanContext {
    * and how LiteLLM reaches it. Undefined otherwise: vLLM is `<project>-<stack>-vllm`, reached as "vllm".
    */
   readonly vllmName?: string | undefined;
+  /**
+   * On a stack with hosts, the model's replicas as the gateway dials them (`address:port` on their host,
+   * src/plan/fleet.ts), in placement order; undefined on a single-host stack.
+   */
+  readonly replicas?: readonly GatewayReplica[] | undefined;
+}
+
+/** A replica of the model as the gateway sees it: its id (`<host>-<slot>`) and the address it is dialled at. */
+export interface GatewayReplica {
+  readonly id: string;
+  readonly endpoint: string;
 }
 
 /** Physical names (containers, volumes) are scoped to the stack: `<project>-<stack>-<service or volume>`. */

@@ -4,8 +4,8 @@
  * of its role. The host is a property of each container's placement, never a global: nothing here names
  * Docker beyond the endpoint a host is reached on, so another target can read the same placements.
  *
- * Not yet planned here (docs/fleet.md): the gateway's list of replicas (LiteLLM still points at one
- * vLLM), a model across hosts, monitoring across hosts and the multimodal worker.
+ * LiteLLM lists every replica by the address `plannedReplicas` gives it (src/plan/litellm.ts). Not yet
+ * planned here (docs/fleet.md): a model across hosts, monitoring across hosts and the multimodal worker.
  */
 import type { HostConfig, HostRole } from "../config/hosts";
 import type { ServiceName } from "../config/services";

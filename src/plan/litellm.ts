@@ -20,29 +20,79 @@ import {
 } from "./common";
 import type { ContainerSpec } from "./types";
 import { litellmMonitoring } from "../monitoring/litellm";
+import { litellmSection, type LitellmRouterSetting, type LitellmSection } from "../facts/litellmRouter";
 
 export const LITELLM_CONFIG_PATH = "/app/config.yaml";
 
+/**
+ * How LiteLLM spreads requests over the model's replicas on a stack with hosts: each setting by its name in
+ * LiteLLM's config.yaml; the section it goes in is LiteLLM's (src/facts/litellmRouter.ts).
+ */
+export const GATEWAY_ROUTING = {
+  // Random over the deployments that are neither unhealthy nor cooling down.
+  routing_strategy: "simple-shuffle",
+  // A failed request is tried again on the model_name, so another replica may answer it.
+  num_retries: 2,
+  // A replica failing more than 3 requests within a minute rests for 60 seconds.
+  allowed_fails: 3,
+  cooldown_time: 60,
+  // Every deployment is called every 30 seconds; one that fails is left out until a check passes again.
+  background_health_checks: true,
+  health_check_interval: 30,
+  enable_health_check_routing: true,
+} as const satisfies Readonly<Partial<Record<LitellmRouterSetting, string | number | boolean>>>;
+
+/** The gateway's routing settings, each in its LiteLLM section. */
+export function gatewayRoutingSections(): Record<LitellmSection, Record<string, string | number | boolean>> {
+  const out: Record<LitellmSection, Record<string, string | number | boolean>> = {
+    router_settings: {},
+    general_settings: {},
+    litellm_settings: {},
+  };
+  for (const [key, value] of Object.entries(GATEWAY_ROUTING)) {
+    out[litellmSection(key as LitellmRouterSetting)][key] = value;
+  }
+  return out;
+}
+
+/** One deployment of the model: the vLLM (or router) LiteLLM reaches at `apiBase`. */
+function deployment(served: string, apiBase: string, id?: string): Record<string, unknown> {
+  return {
+    model_name: served,
+    litellm_params: {
+      // hosted_vllm/ is LiteLLM's provider for a vLLM OpenAI-compatible server.
+      model: `hosted_vllm/${served}`,
+      api_base: apiBase,
+      api_key: "os.environ/VLLM_API_KEY",
+    },
+    // LiteLLM's id of the deployment: its health checks and cooldowns name the replica.
+    ...(id !== undefined ? { model_info: { id } } : {}),
+  };
+}
+
 export function litellmConfigYaml(ctx: PlanContext): string {
   const served = ctx.config.model.servedModelName;
+  const settings = { drop_params: true, ...litellmMonitoring(ctx).settings };
+  const general = {
+    master_key: "os.environ/LITELLM_MASTER_KEY",
+    database_url: "os.environ/DATABASE_URL",
+  };
+  if (ctx.replicas === undefined) {
+    // The current blue-green generation by its container name, else the "vllm" alias.
+    const doc = {
+      model_list: [deployment(served, `http://${ctx.vllmName ?? "vllm"}:${INTERNAL_PORTS.vllm}/v1`)],
+      litellm_settings: settings,
+      general_settings: general,
+    };
+    return stringify(doc, { lineWidth: 0 });
+  }
+  // A stack with hosts: every replica is a deployment of the one model_name, dialled on its host's address.
+  const routing = gatewayRoutingSections();
   const doc = {
-    model_list: [
-      {
-        model_name: served,
-        litellm_params: {
-          // hosted_vllm/ is LiteLLM's provider for a vLLM OpenAI-compatible server.
-          model: `hosted_vllm/${served}`,
-          // The current blue-green generation by its container name, else the "vllm" alias.
-          api_base: `http://${ctx.vllmName ?? "vllm"}:${INTERNAL_PORTS.vllm}/v1`,
-          api_key: "os.environ/VLLM_API_KEY",
-        },
-      },
-    ],
-    litellm_settings: { drop_params: true, ...litellmMonitoring(ctx).settings },
-    general_settings: {
-      master_key: "os.environ/LITELLM_MASTER_KEY",
-      database_url: "os.environ/DATABASE_URL",
-    },
+    model_list: ctx.replicas.map((r) => deployment(served, `http://${r.endpoint}/v1`, r.id)),
+    router_settings: routing.router_settings,
+    litellm_settings: { ...settings, ...routing.litellm_settings },
+    general_settings: { ...general, ...routing.general_settings },
   };
   return stringify(doc, { lineWidth: 0 });
 }

@@ -47,17 +47,22 @@ export function secretSource(config: StackConfig): SecretSpec["source"] {
 
 export function planStack(input: PlanInput): StackPlan {
   const { config } = input;
-  const ctx: PlanContext = withVllmName({
+  const stackCtx: PlanContext = withVllmName({
     project: input.project,
     stack: input.stack,
     stackFile: input.stackFile,
     config,
   });
-  checkBlueGreen(ctx, input.running);
+  checkBlueGreen(stackCtx, input.running);
   const hfToken = input.secretsPresent.has("hfToken");
-  // A stack with hosts: its replicas are placed (and checked to fit) before anything else is planned.
+  // A stack with hosts: its replicas are placed (and checked to fit) before anything else is planned, and
+  // the gateway is planned with the address of each.
   const hosts = config.hosts;
-  const fleet = hosts ? fleetReplicas(ctx, hosts, input.model ? { model: input.model } : {}) : undefined;
+  const fleet = hosts ? fleetReplicas(stackCtx, hosts, input.model ? { model: input.model } : {}) : undefined;
+  const replicas = hosts && fleet ? plannedReplicas(fleet, hosts) : undefined;
+  const ctx: PlanContext = replicas
+    ? { ...stackCtx, replicas: replicas.map((r) => ({ id: r.id, endpoint: r.endpoint })) }
+    : stackCtx;
   // Each service of the table's "stack" group by its planner, in plan order; a service on your own image
   // only when the stack sets it (there is no public default to pull).
   const services: ContainerSpec[] = PLANNED_SERVICES.filter((s) => serviceRuns(config.images, s)).flatMap(
@@ -143,7 +148,7 @@ export function planStack(input: PlanInput): StackPlan {
     servedModelName: config.model.servedModelName,
     capacity: planCapacity(config, input.model),
     gatewayUrl: `${scheme}://${gatewayHost.includes(":") ? `[${gatewayHost}]` : gatewayHost}:${config.gateway.port}`,
-    ...(hosts && fleet ? { hosts: plannedHosts(hosts), replicas: plannedReplicas(fleet, hosts) } : {}),
+    ...(hosts && replicas ? { hosts: plannedHosts(hosts), replicas } : {}),
   };
   // The scheduled backup runs the planned stores' steps, so it is planned from the plan (single host only).
   const backup = planBackupSchedule(ctx, plan).map(finalize);

@@ -16,10 +16,15 @@
  *   with retainOnDelete and images with keepLocally stay.
  *
  * Images are never pulled: each must already be on the daemon (the stand-ins).
+ *
+ * Which daemon: `new Applier(docker)` puts everything on `docker` (a single-host stack, whose one provider
+ * dials the test daemon); `Applier.perProvider()` puts each resource on the daemon its provider dials, as
+ * Pulumi does with a stack with hosts: the provider's `host` input, over TLS with its CA, certificate and
+ * key for tcp:// (the provider verifies the daemon with that CA), the socket for unix://.
  */
-import type Dockerode from "dockerode";
+import Dockerode from "dockerode";
 import { containerBody } from "./containerBody";
-import type { ContainerInputs, StackInputs } from "./inputs";
+import type { ContainerInputs, ProviderDaemon, StackInputs } from "./inputs";
 import { uploadArchive, type UploadInput } from "./uploads";
 
 export type ApplyEventKind = "created" | "started" | "healthy" | "exited";
@@ -101,8 +106,30 @@ async function unhealthyReport(c: Dockerode.Container): Promise<string> {
   );
 }
 
+export interface ApplierOptions {
+  /**
+   * Creates containers without their `deviceRequests`. Only for a test on a machine without GPUs (the CI
+   * machine has none, and a daemon without the NVIDIA runtime refuses a GPU request); such a test must also
+   * assert that the registered inputs do carry the requests this removes. Without this option a container
+   * that requests GPUs fails to apply.
+   */
+  readonly withoutDeviceRequests?: "no GPU on this machine";
+}
+
+/** A client for a provider's daemon, as the provider dials it. */
+export function providerClient(d: ProviderDaemon): Dockerode {
+  if (d.host.startsWith("unix://")) return new Dockerode({ socketPath: d.host.slice("unix://".length) });
+  if (d.host.startsWith("tcp://")) {
+    const url = new URL(d.host.replace(/^tcp:/, "http:"));
+    if (d.tls === undefined) return new Dockerode({ host: url.hostname, port: Number(url.port) });
+    return new Dockerode({ host: url.hostname, port: Number(url.port), protocol: "https", ...d.tls });
+  }
+  throw new Error(`the applier dials unix:// and tcp:// providers, not ${d.host} (${d.provider})`);
+}
+
 export class Applier {
   private seq = 0;
+  private readonly clients = new Map<string, Dockerode>();
 
   /**
    * `maxWaitSeconds` bounds the health wait below a container's own `waitTimeout` (vLLM's allows 20
@@ -110,9 +137,28 @@ export class Applier {
    * minutes; the error says which limit ended the wait.
    */
   constructor(
-    private readonly docker: Dockerode,
+    private readonly docker: Dockerode | undefined,
     private readonly maxWaitSeconds = Infinity,
+    private readonly options: ApplierOptions = {},
   ) {}
+
+  /** An applier that puts each resource on the daemon of the provider it was registered with. */
+  static perProvider(maxWaitSeconds = Infinity, options: ApplierOptions = {}): Applier {
+    return new Applier(undefined, maxWaitSeconds, options);
+  }
+
+  /** The daemon a resource goes to. */
+  daemonOf(resource: { readonly daemon?: ProviderDaemon; readonly name: string }): Dockerode {
+    if (this.docker !== undefined) return this.docker;
+    const d = resource.daemon;
+    if (d === undefined) throw new Error(`${resource.name} was registered without a provider`);
+    let client = this.clients.get(d.provider);
+    if (!client) {
+      client = providerClient(d);
+      this.clients.set(d.provider, client);
+    }
+    return client;
+  }
 
   async up(stack: StackInputs): Promise<UpResult> {
     const events: ApplyEvent[] = [];
@@ -128,22 +174,21 @@ export class Applier {
       });
     };
 
-    for (const image of new Set(stack.images.map((i) => i.name))) {
-      await this.docker
-        .getImage(image)
+    for (const image of stack.images) {
+      await this.daemonOf(image)
+        .getImage(image.name)
         .inspect()
         .catch(() => {
+          const where = image.daemon ? ` of ${image.daemon.provider} (${image.daemon.host})` : "";
           throw new Error(
-            `image ${image} is not on the daemon and the applier never pulls: build the stand-ins (test/integration/images)`,
+            `image ${image.name} is not on the daemon${where} and the applier never pulls: build the stand-ins (test/integration/images)`,
           );
         });
     }
-    await this.docker.createNetwork({
-      Name: stack.network.name,
-      Driver: stack.network.driver,
-      CheckDuplicate: true,
-    });
-    for (const v of stack.volumes) await this.docker.createVolume({ Name: v.name });
+    for (const n of stack.networks) {
+      await this.daemonOf(n).createNetwork({ Name: n.name, Driver: n.driver, CheckDuplicate: true });
+    }
+    for (const v of stack.volumes) await this.daemonOf(v).createVolume({ Name: v.name });
 
     const byName = new Map(stack.containers.map((c) => [c.name, c]));
     const runs = new Map<string, Promise<boolean>>();
@@ -189,13 +234,14 @@ export class Applier {
     record: (container: string, kind: ApplyEventKind, exitCode?: number) => void,
     logs: Map<string, string>,
   ): Promise<number | undefined> {
-    const inputs = c.inputs;
-    const container = await this.docker.createContainer(containerBody(inputs));
+    const docker = this.daemonOf(c);
+    const inputs = this.options.withoutDeviceRequests ? { ...c.inputs, deviceRequests: undefined } : c.inputs;
+    const container = await docker.createContainer(containerBody(inputs));
     record(c.name, "created");
     const networks =
       (inputs.networksAdvanced as { name: string; aliases?: string[] }[] | undefined) ?? [];
     if (networks.length > 0) {
-      await this.docker
+      await docker
         .getNetwork("bridge")
         .disconnect({ Container: container.id, Force: false })
         .catch((err: Error) => {
@@ -203,7 +249,7 @@ export class Applier {
           if (!err.message.includes("is not connected to the network bridge")) throw err;
         });
       for (const n of networks) {
-        await this.docker
+        await docker
           .getNetwork(n.name)
           .connect({ Container: container.id, EndpointConfig: { Aliases: n.aliases ?? [] } });
       }
@@ -261,7 +307,7 @@ export class Applier {
       if (p) return p;
       p = (async () => {
         await Promise.all((dependents.get(name) ?? []).map(del));
-        const c = this.docker.getContainer(name);
+        const c = this.daemonOf(byName.get(name)!).getContainer(name);
         const exists = await c.inspect().then(
           () => true,
           () => false,
@@ -274,12 +320,14 @@ export class Applier {
       return p;
     };
     await Promise.all(stack.containers.map((c) => del(c.name)));
-    await this.docker
-      .getNetwork(stack.network.name)
-      .remove()
-      .catch((err: Error) => {
-        if (!/not found|No such network/i.test(err.message)) throw err;
-      });
+    for (const n of stack.networks) {
+      await this.daemonOf(n)
+        .getNetwork(n.name)
+        .remove()
+        .catch((err: Error) => {
+          if (!/not found|No such network/i.test(err.message)) throw err;
+        });
+    }
     const removedVolumes: string[] = [];
     const keptVolumes: string[] = [];
     for (const v of stack.volumes) {
@@ -287,7 +335,7 @@ export class Applier {
         keptVolumes.push(v.name);
         continue;
       }
-      await this.docker.getVolume(v.name).remove();
+      await this.daemonOf(v).getVolume(v.name).remove();
       removedVolumes.push(v.name);
     }
     return { removedVolumes, keptVolumes };

@@ -80,8 +80,19 @@ export const STANDINS: readonly Standin[] = [
     differences:
       "Debian 12's python3 3.11; `vllm` is a Python program that accepts only the flags of vLLM's " +
       "flag list (test/fixtures/vllm/vllm-flags.txt), loads the model only from the Hugging Face cache when " +
-      "HF_HUB_OFFLINE=1, checks VLLM_API_KEY and answers /health, /v1/models and /v1/chat/completions; " +
+      "HF_HUB_OFFLINE=1, checks VLLM_API_KEY and answers /health, /metrics (vllm:request_success_total), /v1/models, " +
+      "/v1/chat/completions and /v1/completions, each answer's id naming the container's hostname; " +
       "huggingface_hub.snapshot_download writes the cache layout instead of downloading.",
+  },
+  {
+    imageKey: "vllm",
+    workingDir: "/vllm-workspace",
+    workingDirSource:
+      "vllm-project/vllm docker/Dockerfile (stage vllm-base, target vllm-openai): WORKDIR /vllm-workspace " +
+      "(the Dockerfile was not readable at v0.21.0 itself; the same line in every version read, 2025-2026)",
+    differences:
+      "The vllmCpu stand-in under the CUDA image's reference: no CUDA, no GPU; it runs on a GPU host of the " +
+      "multi-host test only, where the applier drops the container's GPU request (the CI machine has no GPU).",
   },
 ];
 

@@ -250,27 +250,33 @@ const SPECS: Record<string, (f: ResolvedStandin) => RootfsSpec> = {
       ],
       changes: [...configOf(f), `ENV ${PATH}`],
     }),
-  vllmCpu: (f) =>
-    merge(PYTHON, {
-      hostFiles: DEBIAN_USERLAND,
-      files: [
-        { path: "/usr/local/bin/vllm", content: fake("vllm.py"), mode: 0o755 },
-        { path: JSONHTTP, content: fake("jsonhttp.py"), mode: 0o644 },
-        {
-          path: "/usr/local/lib/python3.11/dist-packages/huggingface_hub/__init__.py",
-          content: fake("huggingface_hub/__init__.py"),
-          mode: 0o644,
-        },
-        {
-          path: "/usr/local/share/vllm-standin/vllm-flags.txt",
-          content: readFileSync(join(ROOT, "test/fixtures/vllm/vllm-flags.txt")),
-          mode: 0o644,
-        },
-      ],
-      dirs: [{ path: "/vllm-workspace", mode: 0o755 }],
-      changes: [...configOf(f), `ENV ${PATH}`],
-    }),
+  vllmCpu: (f) => vllmStandin(f),
+  // The CUDA image for the GPU hosts of a stack with hosts: the same `vllm serve` stand-in (it runs no
+  // model on either), tagged with the CUDA image's reference.
+  vllm: (f) => vllmStandin(f),
 };
+
+function vllmStandin(f: ResolvedStandin): RootfsSpec {
+  return merge(PYTHON, {
+    hostFiles: DEBIAN_USERLAND,
+    files: [
+      { path: "/usr/local/bin/vllm", content: fake("vllm.py"), mode: 0o755 },
+      { path: JSONHTTP, content: fake("jsonhttp.py"), mode: 0o644 },
+      {
+        path: "/usr/local/lib/python3.11/dist-packages/huggingface_hub/__init__.py",
+        content: fake("huggingface_hub/__init__.py"),
+        mode: 0o644,
+      },
+      {
+        path: "/usr/local/share/vllm-standin/vllm-flags.txt",
+        content: readFileSync(join(ROOT, "test/fixtures/vllm/vllm-flags.txt")),
+        mode: 0o644,
+      },
+    ],
+    dirs: [{ path: "/vllm-workspace", mode: 0o755 }],
+    changes: [...configOf(f), `ENV ${PATH}`],
+  });
+}
 
 export function standinSpec(facts: ResolvedStandin): RootfsSpec {
   const make = SPECS[facts.imageKey];

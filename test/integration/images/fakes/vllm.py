@@ -4,12 +4,20 @@
 What it keeps of the real server: it refuses a flag that `vllm serve` does not have (the flag list of
 test/fixtures/vllm/vllm-flags.txt, copied into the image) the way argparse does; with HF_HUB_OFFLINE=1 it
 loads the model only from the Hugging Face cache under HF_HOME and exits when the model is not there;
-VLLM_API_KEY (or --api-key) guards /v1 while /health stays open; it answers /health, /v1/models and
-/v1/chat/completions for --served-model-name only. It does not run a model: every completion is "OK".
+VLLM_API_KEY (or --api-key) guards /v1 while /health and /metrics stay open; it answers /health, /metrics,
+/v1/models, /v1/chat/completions and /v1/completions for --served-model-name only. It does not run a model:
+every completion is "OK".
+
+So a test can tell replicas apart, each answer's `id` carries the container's hostname
+(`chatcmpl-<hostname>-<n>`, `cmpl-<hostname>-<n>`), and /metrics counts the requests it finished under
+vLLM's own counter name, vllm:request_success_total (vllm/v1/metrics/loggers.py), labelled as vLLM labels it
+(model_name, engine, finished_reason).
 """
 import json
 import os
+import socket
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -73,6 +81,14 @@ def main():
         )
         sys.exit(1)
     max_len = int(opts.get("--max-model-len") or 32768)
+    replica = socket.gethostname()
+    finished = {"count": 0}
+    lock = threading.Lock()
+
+    def finish():
+        with lock:
+            finished["count"] += 1
+            return finished["count"]
 
     class Handler(BaseHTTPRequestHandler):
         def reply(self, status, body):
@@ -89,6 +105,18 @@ def main():
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+            elif self.path == "/metrics":
+                data = (
+                    "# HELP vllm:request_success_total Count of successfully processed requests.\n"
+                    "# TYPE vllm:request_success_total counter\n"
+                    'vllm:request_success_total{engine="0",finished_reason="stop",model_name="%s"} %d.0\n'
+                    % (served, finished["count"])
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
             elif self.path == "/v1/models":
                 if self.authorized():
                     card = {"id": served, "object": "model", "owned_by": "vllm", "root": model, "max_model_len": max_len}
@@ -97,7 +125,7 @@ def main():
                 self.reply(404, {"detail": "Not Found"})
 
         def do_POST(self):
-            if self.path != "/v1/chat/completions":
+            if self.path not in ("/v1/chat/completions", "/v1/completions"):
                 return self.reply(404, {"detail": "Not Found"})
             if not self.authorized():
                 return None
@@ -105,9 +133,21 @@ def main():
             if body.get("model") != served:
                 message = "The model `%s` does not exist." % body.get("model")
                 return self.reply(404, {"error": {"message": message, "type": "NotFoundError", "code": 404}})
+            if self.path == "/v1/completions":
+                prompt = len(str(body.get("prompt", ""))) // 4 + 1
+                n = finish()
+                return self.reply(200, {
+                    "id": "cmpl-%s-%d" % (replica, n),
+                    "object": "text_completion",
+                    "created": int(time.time()),
+                    "model": served,
+                    "choices": [{"index": 0, "text": "OK", "logprobs": None, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": 1, "total_tokens": prompt + 1},
+                })
             prompt = sum(len(str(m.get("content", ""))) // 4 + 1 for m in body.get("messages", []))
+            n = finish()
             return self.reply(200, {
-                "id": "chatcmpl-standin",
+                "id": "chatcmpl-%s-%d" % (replica, n),
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": served,
