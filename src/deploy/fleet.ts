@@ -3,13 +3,15 @@
  * on its host, and every container through its host's provider. Resource names carry the host (and the
  * replica), never a position in a list, so reordering `llmstack:hosts` replaces nothing.
  *
- * Not yet here (docs/fleet.md): the preflight gate across hosts and a gateway that lists the replicas;
- * until the gateway does, the program refuses `pulumi up` on a stack with hosts (./program.ts).
+ * Every provider waits for the preflight gate across hosts (./fleetGate.ts), so nothing is registered on
+ * any host until the checks pass.
  */
 import * as docker from "@pulumi/docker";
 import type * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/schema";
 import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
 import { createContainer, type ContainerDeps } from "./container";
+import { fleetPreflightGate } from "./fleetGate";
 import { hostProviders, writeKnownHosts } from "./hosts";
 import type { SecretValues } from "./secrets";
 import { isPlainService, ServiceComponent } from "./service";
@@ -32,9 +34,16 @@ function hostOf(spec: ContainerSpec): string {
   return spec.placement.host;
 }
 
-export function deployFleet(name: string, plan: StackPlan, secrets: SecretValues, parent: pulumi.Resource): FleetResources {
+export function deployFleet(
+  name: string,
+  plan: StackPlan,
+  secrets: SecretValues,
+  parent: pulumi.Resource,
+  config: StackConfig,
+): FleetResources {
   writeKnownHosts(plan);
-  const providers = hostProviders(name, plan, secrets.get("dockerTls"), parent);
+  const gate = fleetPreflightGate(plan, config, secrets.get("dockerTls"), parent);
+  const providers = hostProviders(name, plan, secrets.get("dockerTls"), parent, gate);
   const provider = (host: string): docker.Provider => {
     const p = providers.get(host);
     if (p === undefined) throw new Error(`no provider for host ${host}`);
