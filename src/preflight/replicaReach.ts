@@ -106,7 +106,8 @@ export function reachScript(o: ReachScriptOptions): string {
     `  ${cleanup}`,
     `  out=$(${L} network create --driver bridge ${name} 2>&1) || { echo "listen error $(echo "$out" | tail -n 1)"; exit 0; }`,
     `  out=$(${L} run -d --rm --name ${name} --network ${name} -p ${publish} --entrypoint python3 "$img" -c ${shellQuote(LISTENER)} 0.0.0.0 ${r.internalPort} ${t + 20} 2>&1)`,
-    `  if [ $? -ne 0 ]; then echo "listen error $(echo "$out" | tail -n 1)"; ${cleanup}; exit 0; fi`,
+    // docker run ends a refusal with "Run 'docker run --help' for more information": the line before is the error.
+    `  if [ $? -ne 0 ]; then echo "listen error $(echo "$out" | grep -v "^Run 'docker run --help'" | tail -n 1)"; ${cleanup}; exit 0; fi`,
     `  echo "listening"`,
     `fi`,
     `img=""`,
