@@ -106,8 +106,9 @@ export function reachScript(o: ReachScriptOptions): string {
     `  ${cleanup}`,
     `  out=$(${L} network create --driver bridge ${name} 2>&1) || { echo "listen error $(echo "$out" | tail -n 1)"; exit 0; }`,
     `  out=$(${L} run -d --rm --name ${name} --network ${name} -p ${publish} --entrypoint python3 "$img" -c ${shellQuote(LISTENER)} 0.0.0.0 ${r.internalPort} ${t + 20} 2>&1)`,
-    // docker run ends a refusal with "Run 'docker run --help' for more information": the line before is the error.
-    `  if [ $? -ne 0 ]; then echo "listen error $(echo "$out" | grep -v "^Run 'docker run --help'" | tail -n 1)"; ${cleanup}; exit 0; fi`,
+    // docker run ends a refusal with an empty line and "Run 'docker run --help' for more information" ("See
+    // 'docker run --help'." before CLI 28): the error is the last other line.
+    `  if [ $? -ne 0 ]; then echo "listen error $(echo "$out" | grep -v -e "^Run 'docker run --help'" -e "^See 'docker run --help'" -e '^[[:space:]]*$' | tail -n 1)"; ${cleanup}; exit 0; fi`,
     `  echo "listening"`,
     `fi`,
     `img=""`,
@@ -140,9 +141,9 @@ export function parseReach(text: string): ReachFacts {
   const lines = outputLines(text);
   const own = lines.some((l) => l.startsWith("own "));
   if (lines.includes("listen no image")) return { kind: "no-listen-image" };
-  const listen = lines.find((l) => l.startsWith("listen error "));
+  const listen = lines.find((l) => l === "listen error" || l.startsWith("listen error "));
   if (listen !== undefined) {
-    const error = listen.slice("listen error ".length);
+    const error = listen.slice("listen error ".length) || "docker run printed no error";
     return TAKEN.test(error) ? { kind: "blocked", error } : { kind: "listen-failed", error };
   }
   if (lines.includes("dial no image")) return { kind: "no-dial-image", own };

@@ -410,6 +410,7 @@ describe("the reach script", () => {
     ["listen no image\n", { kind: "no-listen-image" }],
     [`listen image x\nlisten error ${ALLOCATED}\n`, { kind: "blocked", error: ALLOCATED }],
     ["listen image x\nlisten error Error response from daemon: network with name x already exists\n", { kind: "listen-failed", error: "Error response from daemon: network with name x already exists" }],
+    ["listen image x\nlisten error\n", { kind: "listen-failed", error: "docker run printed no error" }],
     ["listen image x\nlistening\ndial no image\ndone\n", { kind: "no-dial-image", own: false }],
     ["listen image x\nlistening\ndial image y\ndial ok\ndone\n", { kind: "dialed", own: false, ok: true, error: "" }],
     ["own c\ndial image y\ndial error [Errno 111] Connection refused\ndone\n", { kind: "dialed", own: true, ok: false, error: "[Errno 111] Connection refused" }],
