@@ -53,10 +53,13 @@ export function fleetPreflightGate(
     tls.apply((material) => {
       const dir = tcp ? writeTls(JSON.parse(material) as DockerTls, needs) : null;
       const args = (h: HostNeeds): string[] => dockerArgs(h, dir);
-      return gate(needs, args, parent).apply((v) => {
+      const cleanup = (): void => {
+        process.removeListener("exit", cleanup);
         if (dir !== null) rmSync(dir, { recursive: true, force: true });
-        return v;
-      });
+      };
+      // Removed once the commands ran, before the verdict (which may throw); on exit should an invoke fail.
+      process.once("exit", cleanup);
+      return gate(needs, args, parent, cleanup);
     }),
   );
 }
@@ -85,7 +88,12 @@ function writeTls(material: DockerTls, needs: FleetNeeds): string {
 const run = (line: string, parent: pulumi.Resource): pulumi.Output<string> =>
   command.local.runOutput({ command: line }, { parent }).apply(stdoutOf);
 
-function gate(needs: FleetNeeds, args: (h: HostNeeds) => string[], parent: pulumi.Resource): pulumi.Output<null> {
+function gate(
+  needs: FleetNeeds,
+  args: (h: HostNeeds) => string[],
+  parent: pulumi.Resource,
+  ran: () => void,
+): pulumi.Output<null> {
   const preview = pulumi.runtime.isDryRun();
   const daemons = pulumi.all(needs.hosts.map((h) => run(daemonCommandLine(args(h)), parent)));
   return daemons.apply((answers) => {
@@ -105,6 +113,7 @@ function gate(needs: FleetNeeds, args: (h: HostNeeds) => string[], parent: pulum
       return run(volumeCheckCommandLine(script), parent);
     });
     return pulumi.all([pulumi.all(perHost), pulumi.all(reach)]).apply(([hosts, dialed]) => {
+      ran();
       const outputs = new Map(needs.hosts.map((h, i) => [h.name, hosts[i]!]));
       const verdict = fleetGateVerdict(needs, outputs, new Map(reachable.map((r, i) => [r.id, dialed[i] ?? ""])), preview);
       for (const s of verdict.skipped) pulumi.log.warn(`preflight: skipped during preview: ${printable(s)}`, parent);

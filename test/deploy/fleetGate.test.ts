@@ -156,6 +156,9 @@ describe("the preflight gate across hosts in pulumi up", () => {
     );
     expect(run.invokes.filter((i) => i.kind === "reach").map((i) => i.what)).toEqual(["gpu-a-0"]);
     expect(run.dockerTypes).toEqual([]);
+    // The TLS files are gone on a failure too.
+    const daemon = run.invokes.find((i) => i.what === "tcp://10.20.0.12:2376")!.command;
+    expect(existsSync(/'--tlscacert' '([^']+)\/gpu-b\/ca\.pem'/.exec(daemon)![1]!)).toBe(false);
   });
 
   it("stops on a blocked replica port and on a replica the gateway host cannot reach, grouped per host", async () => {
