@@ -156,7 +156,3 @@ export function replicaResults(needs: FleetNeeds, facts: FleetFacts): Map<string
   }
   return out;
 }
-
-export function allResults(groups: readonly HostResults[]): CheckResult[] {
-  return groups.flatMap((g) => g.results);
-}

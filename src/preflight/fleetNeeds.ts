@@ -4,12 +4,10 @@
  * own GPU section), and the model's replicas with the host, GPUs, address and port each is placed on.
  * The checks across hosts (./fleetChecks.ts) read these; nothing here runs a command.
  */
-import { gpuHosts, type HostConfig } from "../config/hosts";
+import { gpuHosts, replicaSize, type HostConfig } from "../config/hosts";
 import type { StackConfig } from "../config/schema";
 import type { StackPlan } from "../plan/types";
-import { imageNeeds, stackNeeds, type StackNeeds } from "./needs";
-import { postgresDataNeed } from "./postgresData";
-import { qdrantDataNeed } from "./qdrantData";
+import { stackNeeds, type StackNeeds } from "./needs";
 
 /**
  * One replica as the checks see it: a complete vLLM on GPUs of one host. A replica that spans hosts would
@@ -44,7 +42,7 @@ export interface HostNeeds {
   /**
    * The single-host needs cut to this host: its docker endpoint, containers, images and ports (without
    * the replicas' ports, which the reach check holds), its GPU section on a GPU host (mode cpu elsewhere),
-   * its data volumes on the state host.
+   * its data volumes on the state host (the plan cut to the host's containers gives each).
    */
   readonly needs: StackNeeds;
 }
@@ -57,8 +55,6 @@ export interface FleetNeeds {
   /** The host that runs the gateway (LiteLLM), which dials every replica. */
   readonly gateway: string;
   readonly replicas: readonly ReplicaNeed[];
-  /** The needs of the whole stack (the model, every image), for the checks that are not one host's. */
-  readonly stackWide: StackNeeds;
 }
 
 /** The needs of a stack with hosts; `plan` is its plan (which has `hosts` and `replicas`). */
@@ -67,7 +63,6 @@ export function fleetNeeds(config: StackConfig, plan: StackPlan): FleetNeeds {
   if (hosts === undefined || plan.hosts === undefined || plan.replicas === undefined) {
     throw new Error("fleetNeeds takes the plan of a stack with hosts");
   }
-  const stackWide = stackNeeds(config, plan);
   const gpuOf = new Map(gpuHosts(hosts).map(({ host, gpu }) => [host.name, gpu]));
   const replicas = plan.replicas.map((r): ReplicaNeed => {
     const vllm = plan.containers.find((c) => c.service === "vllm" && c.placement?.replica === r.id);
@@ -93,11 +88,8 @@ export function fleetNeeds(config: StackConfig, plan: StackPlan): FleetNeeds {
     const needs: StackNeeds = {
       ...base,
       gpuKey: `llmstack:hosts[${index}].gpu`,
-      ...(gpu !== undefined ? { replicaGpus: gpu.tensorParallelSize * gpu.pipelineParallelSize } : {}),
+      ...(gpu !== undefined ? { replicaGpus: replicaSize(gpu) } : {}),
       ports: base.ports.filter((p) => !containers.some((c) => c.service === p.service && replicaContainers.has(c.name))),
-      images: imageNeeds(config, onHost),
-      postgres: postgresDataNeed(onHost),
-      qdrant: qdrantDataNeed(onHost),
     };
     return {
       name: h.name,
@@ -111,5 +103,5 @@ export function fleetNeeds(config: StackConfig, plan: StackPlan): FleetNeeds {
   });
   const gateway = hosts.find((h) => h.roles.includes("gateway"))?.name;
   if (gateway === undefined) throw new Error("a stack with hosts has a gateway host (checked by the schema)");
-  return { stack: plan.stack, stackFile: plan.stackFile, hosts: hostNeeds, gateway, replicas, stackWide };
+  return { stack: plan.stack, stackFile: plan.stackFile, hosts: hostNeeds, gateway, replicas };
 }
