@@ -6,10 +6,10 @@
  * passed, and stops with the failures grouped per host.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { configFor, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
 import { FLEET_DIR } from "../helpers/fleet";
 import { capture, HOOK_FOUND, IDLE_REFERENCE_HOST_PROBE, probeOutput, rigQuery } from "../preflight/probeOutput";
@@ -52,7 +52,6 @@ function classify(command: string): Invoke {
 }
 
 async function runGate(answer: (i: Invoke) => string | undefined = () => undefined, preview = false, overrides: Record<string, unknown> = {}): Promise<GateRun> {
-  home.dir = mkdtempSync(join(tmpdir(), "llmstack-fleet-gate-home-"));
   const invokes: Invoke[] = [];
   const containers: string[] = [];
   const dockerTypes: string[] = [];
@@ -103,6 +102,10 @@ function message(run: GateRun): string {
   return (run.error?.message ?? "").replace(/^(error serializing property "host": )+/, "");
 }
 
+beforeAll(() => {
+  home.dir = mkdtempSync(join(tmpdir(), "llmstack-fleet-gate-home-"));
+});
+afterAll(() => rmSync(home.dir, { recursive: true, force: true }));
 afterEach(() => vi.restoreAllMocks());
 
 describe("the preflight gate across hosts in pulumi up", () => {
