@@ -6,13 +6,15 @@
  * A replica across hosts is one Vllm component per member, each through its own host's provider: the
  * headless members `<stack>-vllm-<replica>-<host>`, the head `<stack>-vllm-<replica>` after them.
  *
- * Not yet here (docs/fleet.md): the preflight gate across hosts and a gateway that lists the replicas;
- * until the gateway does, the program refuses `pulumi up` on a stack with hosts (./program.ts).
+ * Every provider waits for the preflight gate across hosts (./fleetGate.ts), so nothing is registered on
+ * any host until the checks pass.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/schema";
 import type { ContainerSpec, ServiceName, StackPlan } from "../plan/types";
 import { createContainer, type ContainerDeps } from "./container";
+import { fleetPreflightGate } from "./fleetGate";
 import { hostProviders, writeKnownHosts } from "./hosts";
 import type { SecretValues } from "./secrets";
 import { isPlainService, ServiceComponent } from "./service";
@@ -36,9 +38,16 @@ function hostOf(spec: ContainerSpec): string {
   return spec.placement.host;
 }
 
-export function deployFleet(name: string, plan: StackPlan, secrets: SecretValues, parent: pulumi.Resource): FleetResources {
+export function deployFleet(
+  name: string,
+  plan: StackPlan,
+  secrets: SecretValues,
+  parent: pulumi.Resource,
+  config: StackConfig,
+): FleetResources {
   writeKnownHosts(plan);
-  const providers = hostProviders(name, plan, secrets.get("dockerTls"), parent);
+  const gate = fleetPreflightGate(plan, config, secrets.get("dockerTls"), parent);
+  const providers = hostProviders(name, plan, secrets.get("dockerTls"), parent, gate);
   const provider = (host: string): docker.Provider => {
     const p = providers.get(host);
     if (p === undefined) throw new Error(`no provider for host ${host}`);

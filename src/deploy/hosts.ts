@@ -90,23 +90,26 @@ export function dockerTlsProblems(plan: StackPlan, value: string | undefined): s
 
 /**
  * A provider per host, named `<stack>-docker-<host>`. `tls` is the secret dockerTls (checked by
- * dockerTlsProblems before anything is registered).
+ * dockerTlsProblems before anything is registered). Each provider takes its host from `ready` (the
+ * preflight gate), so nothing is registered through it until the gate passed.
  */
 export function hostProviders(
   name: string,
   plan: StackPlan,
   tls: pulumi.Output<string> | undefined,
   parent: pulumi.Resource,
+  ready: pulumi.Output<unknown> = pulumi.output(null),
 ): Map<string, docker.Provider> {
   const providers = new Map<string, docker.Provider>();
   for (const h of plan.hosts ?? []) {
     const material = (field: "ca" | "cert" | "key") =>
       pulumi.secret(tls!.apply((t) => (JSON.parse(t) as DockerTls)[h.name]![field]));
+    const host = ready.apply(() => h.endpoint);
     const args: docker.ProviderArgs = h.endpoint.startsWith("ssh://")
-      ? { host: h.endpoint, sshOpts: sshOptions(plan) }
+      ? { host, sshOpts: sshOptions(plan) }
       : h.endpoint.startsWith("tcp://")
-        ? { host: h.endpoint, caMaterial: material("ca"), certMaterial: material("cert"), keyMaterial: material("key") }
-        : { host: h.endpoint };
+        ? { host, caMaterial: material("ca"), certMaterial: material("cert"), keyMaterial: material("key") }
+        : { host };
     providers.set(h.name, new docker.Provider(`${name}-docker-${h.name}`, args, { parent }));
   }
   return providers;

@@ -65,7 +65,7 @@ export function deployStack(opts?: pulumi.ComponentResourceOptions): StackOutput
   if (missing.length > 0) throw new StackConfigError(missingSecretsMessage(plan, missing));
   const unfit = secretValueProblems(plan.containers, loaded.secretValue);
   if (unfit.length > 0) throw new StackConfigError(secretValuesMessage(plan, unfit));
-  if (plan.hosts !== undefined) refuseFleetUpdate(plan, loaded.secretValue("dockerTls"));
+  if (plan.hosts !== undefined) checkDockerTls(plan, loaded.secretValue("dockerTls"));
   // A preview of a tagged image still shows the change; only an update must run exactly what was pinned.
   const unpinned = unpinnedImages(plan);
   if (unpinned.length > 0) {
@@ -134,19 +134,13 @@ function runningConfig(config: StackConfig, stackFile: string, stack: string): {
 }
 
 /**
- * A stack with hosts previews (every resource on its host's provider) but does not update yet: its gateway
- * still lists one vLLM, not the replicas, and no preflight runs across its hosts (docs/fleet.md). Its tcp://
- * hosts' TLS material is checked first, so a preview already says what is missing.
+ * A stack with hosts: its tcp:// hosts' TLS material is checked before anything is registered, so a preview
+ * already says what is missing. The preflight gate across its hosts runs before any provider is configured
+ * (./fleetGate.ts).
  */
-function refuseFleetUpdate(plan: ReturnType<typeof planStack>, dockerTls: string | undefined): void {
+function checkDockerTls(plan: ReturnType<typeof planStack>, dockerTls: string | undefined): void {
   const tls = dockerTlsProblems(plan, dockerTls);
   if (tls.length > 0) {
     throw new StackConfigError(`${plan.stackFile}: the TLS material of its tcp:// hosts:\n${tls.map((t) => `  - ${t}`).join("\n")}`);
   }
-  if (pulumi.runtime.isDryRun()) return;
-  throw new StackConfigError(
-    `${plan.stackFile}: a stack with llmstack:hosts can be previewed but not yet updated: its gateway does not yet list ` +
-      "the model's replicas and no preflight runs across its hosts (docs/fleet.md); until then deploy each host as a " +
-      `single-host stack, and see where every resource of this one would go: run "pulumi preview --stack ${plan.stack}"`,
-  );
 }

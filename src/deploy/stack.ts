@@ -13,6 +13,7 @@ import { resolveSecrets } from "./secrets";
 import { isPlainService, ServiceComponent } from "./service";
 import { SmokeTest } from "./smokeTest";
 import { Vllm } from "./vllm";
+import { loadStack } from "../config/load";
 import { deployFleet } from "./fleet";
 
 export { orderByDependencies };
@@ -46,7 +47,7 @@ export class LlmStack extends pulumi.ComponentResource {
     if (plan.hosts !== undefined) {
       // A stack with hosts: a provider per host and every resource through its host's (./fleet.ts). The
       // gateway host's provider and network stand for the stack where one is asked for.
-      const fleet = deployFleet(name, plan, secrets, this);
+      const fleet = deployFleet(name, plan, secrets, this, args.config ?? loadStack().config);
       const gateway = plan.hosts.find((h) => h.roles.includes("gateway"))!.name;
       this.providers = fleet.providers;
       this.provider = fleet.providers.get(gateway)!;

@@ -13,21 +13,25 @@ export interface VolumeCheck {
   readonly check: (stdout: string) => CheckResult;
 }
 
-/** The checks for the stores the stack runs, in this order: Postgres, Qdrant. */
+/**
+ * The checks for the stores the stack runs, in this order: Postgres, Qdrant. `dockerArgs` reach the host
+ * (`--host <host>` unless given: a fleet's gate adds a tcp:// host's TLS files).
+ */
 export function dataVolumeChecks(
   needs: { readonly postgres: PostgresDataNeed | null; readonly qdrant: QdrantDataNeed | null },
   host: string,
+  dockerArgs: readonly string[] = ["--host", host],
 ): VolumeCheck[] {
   const { postgres, qdrant } = needs;
   return [
     ...(postgres === null
       ? []
-      : [{ script: postgresDataScript(postgres, ["--host", host]), check: (out: string) => checkPostgresData(postgres, parsePostgresData(out)) }]),
+      : [{ script: postgresDataScript(postgres, dockerArgs), check: (out: string) => checkPostgresData(postgres, parsePostgresData(out)) }]),
     ...(qdrant === null
       ? []
       : [
           {
-            script: qdrantDataScript(qdrant, ["--host", host]),
+            script: qdrantDataScript(qdrant, dockerArgs),
             check: (out: string) => checkQdrantData(qdrant, parseQdrantData(out, qdrant.containerName)),
           },
         ]),

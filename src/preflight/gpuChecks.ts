@@ -49,9 +49,15 @@ function label(g: DetectedGpu): string {
 
 export function checkGpusPresent(needs: StackNeeds, det: Detection): CheckResult {
   const name = "gpu.devices";
-  const file = `${needs.stackFile}: llmstack:gpu`;
+  const file = `${needs.stackFile}: ${needs.gpuKey ?? "llmstack:gpu"}`;
   if (det.problem !== null) {
-    return fail(name, det.problem, `fix the driver, or set ${file}.mode to cpu (llmstack configure-gpu cpu --stack ${needs.stack})`);
+    return fail(
+      name,
+      det.problem,
+      needs.gpuKey === undefined
+        ? `fix the driver, or set ${file}.mode to cpu (llmstack configure-gpu cpu --stack ${needs.stack})`
+        : `fix the driver on this host, or take the gpu role and ${needs.gpuKey} off it in ${needs.stackFile}`,
+    );
   }
   const missing = needs.gpus.filter((n) => resolveGpu(n.id, det.gpus) === undefined);
   const have = det.gpus.map((g) => `${g.index}${g.uuid ? ` = ${g.uuid}` : ""}${g.name ? ` (${g.name})` : ""}`);
@@ -60,7 +66,9 @@ export function checkGpusPresent(needs: StackNeeds, det: Detection): CheckResult
       name,
       `the stack asks for GPU ${missing.map((m) => `${m.id} (${m.services.join(", ")})`).join(", ")}, which this host ` +
         `does not have; it has ${det.gpus.length} GPU(s): ${have.join("; ") || "none"}`,
-      `list host GPUs that exist in ${file}.vllmDevices / workerDevices, or run llmstack configure-gpu auto --stack ${needs.stack}`,
+      needs.gpuKey === undefined
+        ? `list host GPUs that exist in ${file}.vllmDevices / workerDevices, or run llmstack configure-gpu auto --stack ${needs.stack}`
+        : `list GPUs this host has in ${file}.vllmDevices (and in llmstack:model.placement where it pins them)`,
     );
   }
   return pass(name, `GPU ${needs.gpus.map((n) => n.id).join(", ")} found among the host's ${det.gpus.length}: ${have.join("; ")}`);
@@ -77,7 +85,7 @@ export function checkGpuBudget(needs: StackNeeds, det: Detection): CheckResult {
     return fail(
       name,
       problems.map((p) => `${p.key}: ${p.message}`).join("; "),
-      `${problems.map((p) => p.fix).join("; ")} (${needs.stackFile}: llmstack:gpu)`,
+      `${problems.map((p) => p.fix).join("; ")} (${needs.stackFile}: ${needs.gpuKey ?? "llmstack:gpu"})`,
     );
   }
   return pass(name, gpus.map(bookingLine).join("; "));
@@ -91,7 +99,8 @@ export function checkGpuSize(needs: StackNeeds, det: Detection): CheckResult {
   if (needs.modelBytes === null) {
     return warn(name, `${needs.model} has no known facts (not in the Hugging Face cache, the Hub or the built-in catalog), so its weights were not compared with GPU memory`, null);
   }
-  const perGpuMiB = needs.modelBytes / Math.max(1, needs.vllmDevices.length) / 2 ** 20;
+  const gpusPerVllm = Math.max(1, needs.replicaGpus ?? needs.vllmDevices.length);
+  const perGpuMiB = needs.modelBytes / gpusPerVllm / 2 ** 20;
   const small = vllm.filter((g) => g.memoryMiB !== null && perGpuMiB > util * g.memoryMiB);
   if (small.length > 0) {
     const g = small[0]!;
@@ -101,7 +110,7 @@ export function checkGpuSize(needs: StackNeeds, det: Detection): CheckResult {
         `${mibText(g.memoryMiB ?? 0)} = ${mibText(util * (g.memoryMiB ?? 0))} on ${label(g)}`,
       `use a smaller model, more GPUs (tensorParallelSize) or GPUs with more memory in ${needs.stackFile}; ` +
         "llmstack capacity shows what fits before you change it: " +
-        `llmstack capacity --model ${shellWord(needs.model)} --gpu ${g.memoryMiB ?? 0} --gpus ${Math.max(1, needs.vllmDevices.length)} --util ${util}`,
+        `llmstack capacity --model ${shellWord(needs.model)} --gpu ${g.memoryMiB ?? 0} --gpus ${gpusPerVllm} --util ${util}`,
     );
   }
   return pass(
@@ -133,8 +142,10 @@ export function checkNvlink(needs: StackNeeds, det: Detection, known: boolean): 
       name,
       `${needs.stackFile} says nvlink: true, but vLLM's GPUs ${idx.join(", ")} are not all joined by NVLink on this host: ` +
         `${missing.join(", ")}`,
-      `set llmstack:gpu.nvlink to false in ${needs.stackFile} (llmstack configure-gpu auto --stack ${needs.stack} ` +
-        `writes what the host has), or seat the NVLink bridge`,
+      needs.gpuKey === undefined
+        ? `set llmstack:gpu.nvlink to false in ${needs.stackFile} (llmstack configure-gpu auto --stack ${needs.stack} ` +
+            `writes what the host has), or seat the NVLink bridge`
+        : `set ${needs.gpuKey}.nvlink to false in ${needs.stackFile}, or seat the NVLink bridge`,
     );
   }
   return pass(name, `vLLM's GPUs ${idx.join(", ")} are joined by NVLink`);
@@ -189,7 +200,7 @@ export function checkGpuMemoryInUse(
     }
   }
   if (problems.length > 0) {
-    return fail(name, [...problems, ...cautions].join("; "), `${fixes.join("; ")} (${needs.stackFile}: llmstack:gpu)`);
+    return fail(name, [...problems, ...cautions].join("; "), `${fixes.join("; ")} (${needs.stackFile}: ${needs.gpuKey ?? "llmstack:gpu"})`);
   }
   if (cautions.length > 0) {
     return warn(name, [...cautions, ...ok].join("; "), `lower memoryUtilization or workerMemoryFraction in ${needs.stackFile}, or give the worker its own GPU`);

@@ -74,6 +74,10 @@ export interface StackNeeds {
   readonly postgres: PostgresDataNeed | null;
   /** The Qdrant storage volume and the planned image; null when the stack runs no Qdrant. */
   readonly qdrant: QdrantDataNeed | null;
+  /** The key of the GPU section the checks name; `llmstack:gpu` when absent (a host of a fleet: `llmstack:hosts[1].gpu`). */
+  readonly gpuKey?: string;
+  /** GPUs one vLLM takes (a fleet host's replica size); all of vllmDevices when absent. */
+  readonly replicaGpus?: number;
 }
 
 const GIB = 1024 ** 3;

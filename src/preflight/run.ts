@@ -15,6 +15,7 @@ import {
   parseDockerPs,
   parseDockerVersion,
   type ContainerFacts,
+  type DaemonFacts,
   type InfoFacts,
 } from "./docker";
 import { sshLoginFix } from "../gpu/run";
@@ -59,13 +60,47 @@ export async function imageStates(refs: readonly string[], docker: Docker, exec:
 
 /** `env` is the environment the docker CLI runs with (PATH, proxies); the manifest requests add DOCKER_CONFIG. */
 export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.ProcessEnv): Promise<CheckResult[]> {
+  const { results } = await checkDockerHost(needs, exec, env);
+  const pulumi = await exec("pulumi", ["version"], { timeoutMs: TIMEOUT_MS });
+  results.push(checkPulumiCli(pulumi.code, pulumi.stdout));
+  return results;
+}
+
+/** What the checks of one Docker host found, beyond their results: what the checks across hosts read again. */
+export interface HostCheck {
+  readonly results: CheckResult[];
+  /** Whether the daemon answered (when it did not, its check is the only result). */
+  readonly answered: boolean;
+  /** The probe's sections (nvidia-smi and the rest); empty when the probe could not run. */
+  readonly probed: Sections;
+}
+
+export interface HostCheckOptions {
+  /** The check of the daemon's answer (a fleet's names the host and its key); checkDaemon by default. */
+  readonly daemonCheck?: (d: DaemonFacts) => CheckResult;
+  /** Whether to measure Docker's disk for the vLLM image and the model (default true). */
+  readonly disk?: boolean;
+}
+
+/**
+ * Every check of one Docker host: the daemon, its images and data volumes, then the probe on the host
+ * (GPUs, ports, disk). Shared by the single-host validate and each host of a stack with hosts.
+ */
+export async function checkDockerHost(
+  needs: StackNeeds,
+  exec: ExecFn,
+  env: NodeJS.ProcessEnv,
+  options: HostCheckOptions = {},
+): Promise<HostCheck> {
   const host = needs.dockerHost;
   const transport = transportFor(host);
   const docker: Docker = (args) => exec("docker", ["--host", host, ...args], { timeoutMs: TIMEOUT_MS });
   const results: CheckResult[] = [];
 
   const daemon = parseDockerVersion(host, await docker(["version", "--format", "json"]));
-  results.push(checkDaemon(daemon));
+  const daemonResult = (options.daemonCheck ?? checkDaemon)(daemon);
+  results.push(daemonResult);
+  if (options.daemonCheck !== undefined && daemon.error !== null) return { results, answered: false, probed: {} };
   const api = checkApiVersion(daemon);
   if (api !== null) results.push(api);
   let info: InfoFacts | null = null;
@@ -86,17 +121,18 @@ export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.
   }
 
   const gpu = needs.mode !== "cpu";
+  const disk = (options.disk ?? true) && Boolean(info?.dockerRootDir);
   const sections: SectionName[] = [
     ...(gpu ? (["hook", "cdi", "query", "topo", "nvlink", "apps"] as const) : []),
     "stackpids",
     "listeners",
-    ...(info?.dockerRootDir ? (["disk"] as const) : []),
+    ...(disk ? (["disk"] as const) : []),
   ];
   const script = probeScript({
     sections,
     dockerArgs: transport.dockerArgs,
     containerNames: needs.containerNames,
-    diskPath: info?.dockerRootDir ?? undefined,
+    diskPath: disk ? (info?.dockerRootDir ?? undefined) : undefined,
   });
   let probed: Sections = {};
   if (transport.kind === "none") {
@@ -122,13 +158,11 @@ export async function runPreflight(needs: StackNeeds, exec: ExecFn, env: NodeJS.
   if (Object.keys(probed).length > 0) {
     results.push(...gpuCheckResults(needs, probed, info, transport.where));
     results.push(checkPorts(needs, parseListeners(probed.listeners), containers, parseStackPids(probed.stackpids), transport.where));
-    if (info?.dockerRootDir) {
+    if (disk && info?.dockerRootDir) {
       results.push(checkDisk(needs, parseDf(probed.disk, info.dockerRootDir), imagePresent));
     }
   }
-  const pulumi = await exec("pulumi", ["version"], { timeoutMs: TIMEOUT_MS });
-  results.push(checkPulumiCli(pulumi.code, pulumi.stdout));
-  return results;
+  return { results, answered: daemon.error === null, probed };
 }
 
 /** The fix when the probe's ssh did not log in: the prose, then the command (src/gpu/run.ts). */

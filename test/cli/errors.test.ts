@@ -32,7 +32,16 @@ function cases(dir: string): Record<string, Case> {
       readFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), "utf8").replace("    replicas: 2\n", "    replicas: 3\n"),
     ),
   );
-  const fleet = project((d) => copyFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), join(d, "Pulumi.fleet.yaml")));
+  // The example fleet pinning both replicas to one GPU of gpu-b.
+  const twiceFleet = project((d) =>
+    writeFileSync(
+      join(d, "Pulumi.fleet.yaml"),
+      readFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), "utf8").replace(
+        "    replicas: 2\n",
+        '    placement:\n      - { host: gpu-b, devices: ["0"] }\n      - { host: gpu-b, devices: ["0"] }\n',
+      ),
+    ),
+  );
   return {
     ...captureCases(),
     ...capacityCases(),
@@ -160,13 +169,14 @@ function cases(dir: string): Record<string, Case> {
         'run "llmstack plan --stack fleet"\n',
       fix: "llmstack plan --stack fleet",
     },
-    "validate of a fleet, whose checks across hosts are not built yet": {
-      argv: ["validate", "--stack", "fleet", "--dir", join(ROOT, "examples", "fleet")],
+    "validate of a fleet whose pins use one GPU twice": {
+      argv: ["validate", "--stack", "fleet"],
+      dir: twiceFleet,
       code: 1,
       text:
-        "llmstack validate: Pulumi.fleet.yaml: validate checks one Docker host, and this stack lists llmstack:hosts; " +
-        "the checks across hosts are not built yet (docs/fleet.md), so validate each host as a single-host stack and " +
-        'see where everything of this one goes with llmstack plan; run "llmstack plan --stack fleet"\n',
+        "llmstack validate: Pulumi.fleet.yaml: the model's replicas cannot be placed:\n" +
+        "  - model.placement[1]: GPU 0 of gpu-b is already taken by model.placement[0]; every GPU is used at most once: " +
+        'pin another GPU; run "llmstack plan --stack fleet"\n',
       fix: "llmstack plan --stack fleet",
     },
     "plan of a stack file with a credential in plain text": {

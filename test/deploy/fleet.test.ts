@@ -165,10 +165,13 @@ describe("a replica across hosts under Pulumi mocks (preview)", () => {
 });
 
 describe("a stack with hosts under Pulumi mocks", () => {
-  it("refuses pulumi up (the gateway does not list the replicas yet), before registering anything", async () => {
+  it("runs pulumi up once the preflight across its hosts passed (test/deploy/fleetGate.test.ts), every replica on its host", async () => {
     const run = await runProgram("fleet", {}, { ...TEST_SECRETS, dockerTls: TLS }, false, FLEET_DIR);
-    expect(run.error?.message).toMatch(/^Pulumi\.fleet\.yaml: a stack with llmstack:hosts can be previewed but not yet updated: /);
-    expect(run.registrations).toEqual([]);
+    expect(run.error).toBeUndefined();
+    expect(run.containers().filter((c) => c.name.includes("-vllm-")).map((c) => [c.name, /fleet-docker-([a-z0-9-]+)::/.exec(c.provider!)![1]])).toEqual([
+      ["fleet-vllm-gpu-a-0-container", "gpu-a"],
+      ["fleet-vllm-gpu-b-0-container", "gpu-b"],
+    ]);
   });
 
   it("previews vLLM's router on the gateway host under its own component (model.router: cache_aware)", async () => {

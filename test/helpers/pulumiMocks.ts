@@ -153,6 +153,11 @@ export async function runProgram(
   preview = false,
   /** The project directory whose Pulumi.yaml and stack file are the config (a rollback's, say). */
   dir = ROOT,
+  /**
+   * What a `command.local.run` answers, from its command line and the script it decodes (the probe's, a
+   * data volume check's, a reach check's); undefined for the answers below.
+   */
+  answer?: (command: string, script: string) => string | undefined,
 ): Promise<MockRun> {
   const registrations: Registration[] = [];
   const options: CapturedOptions[] = [];
@@ -171,8 +176,19 @@ export async function runProgram(
         if (args.token === "command:local:run") {
           // The GPU probe reports its transport's exit code; the reference host, idle and ready, answers it.
           // The data volume checks (postgres.data, qdrant.data) are the others: a new host has no data volume yet.
+          // On a stack with hosts: each daemon answers its version, and every replica's port is free and reached.
           const command = String(args.inputs.command);
-          const stdout = command.includes("@@transport") ? IDLE_REFERENCE_HOST_PROBE : "volume absent\n";
+          const b64 = /^echo ([A-Za-z0-9+/=]+) \| base64 -d/.exec(command)?.[1];
+          const script = b64 === undefined ? "" : Buffer.from(b64, "base64").toString("utf8");
+          const stdout =
+            answer?.(command, script) ??
+            (command.includes("@@transport")
+              ? IDLE_REFERENCE_HOST_PROBE
+              : command.includes("'version' '--format' 'json'")
+                ? `@@rc 0\n${JSON.stringify({ Server: { Version: "28.2.2", ApiVersion: "1.50" } })}\n@@stderr\n`
+                : script.includes("-preflight'")
+                  ? "listen image vllm/vllm-openai:v0.21.0\nlistening\ndial image ghcr.io/berriai/litellm:v1.84.0\ndial ok\ndone\n"
+                  : "volume absent\n");
           return { command, stdout, stderr: "", assets: {} };
         }
         return args.inputs;

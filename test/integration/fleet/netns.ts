@@ -194,6 +194,13 @@ export async function purgeNetnsFleet(tag: string): Promise<void> {
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
     .filter((l): l is string => l !== undefined && new RegExp(`^${tag}(\\d+h|br)$`).test(l));
   for (const l of links) tryRun("ip", ["link", "del", l]);
+  // dockerd bind-mounts its own network namespace at <exec root>/netns/default once a container runs on the
+  // host's network (`docker run --network host`) and leaves it mounted when it stops.
+  const mounts = readFileSync("/proc/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1] ?? "")
+    .filter((m) => m.startsWith(`${dir}/`));
+  for (const m of mounts.reverse()) tryRun("umount", ["-l", m]);
   rmSync(dir, { recursive: true, force: true });
 }
 

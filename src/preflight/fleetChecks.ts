@@ -1,0 +1,158 @@
+/**
+ * The checks of a stack with hosts that are not one host's alone, and how their results are grouped: each
+ * host's daemon answers (one failure naming the host, its endpoint and the fix when it does not), every
+ * replica's GPUs are on its host as the host reports them, and the gateway host reaches every replica's
+ * port (./replicaReach.ts). Pure: facts in, results out.
+ *
+ * Per-replica checks are the entries of REPLICA_CHECKS: each takes the stack's needs, one replica and the
+ * facts of every host, so a replica placed across hosts gets its checks as more entries there.
+ */
+import { resolveHostGpu } from "../config/gpuBookings";
+import type { Detection } from "../gpu/types";
+import { checkDaemon, socketRefused, DOCKER_GROUP_JOIN, type DaemonFacts } from "./docker";
+import type { FleetNeeds, HostNeeds, ReplicaNeed } from "./fleetNeeds";
+import { parseReach, reachResults, pythonImages } from "./replicaReach";
+import { transportFor } from "./probe";
+import { fail, pass, warn, type CheckResult } from "./types";
+
+/** What the checks found on one host, as the per-replica checks read it. */
+export interface HostFacts {
+  /** Whether its Docker daemon answered. */
+  readonly answered: boolean;
+  /** Its GPUs as nvidia-smi reported them; null when they could not be read (no probe on a tcp:// host). */
+  readonly detection: Detection | null;
+}
+
+export interface FleetFacts {
+  /** By host name. */
+  readonly hosts: ReadonlyMap<string, HostFacts>;
+  /** By replica id: what the reach script printed; absent when it did not run (a host did not answer). */
+  readonly reach: ReadonlyMap<string, string>;
+}
+
+/** One host's results, or the stack's own (`host` null) for what belongs to no host. */
+export interface HostResults {
+  readonly host: string | null;
+  readonly endpoint: string | null;
+  readonly roles: readonly string[];
+  readonly results: readonly CheckResult[];
+}
+
+/**
+ * The daemon check of a host of a fleet: the single-host check's words when it answers; when it does not,
+ * one failure that names the host and its endpoint, with the fix for how it is reached.
+ */
+export function hostDaemonCheck(stackFile: string, host: Pick<HostNeeds, "name" | "endpoint" | "index">) {
+  return (d: DaemonFacts): CheckResult => {
+    if (d.error === null) return checkDaemon(d);
+    const key = `llmstack:hosts[${host.index}].endpoint`;
+    const found = `${host.name}: the Docker daemon at ${host.endpoint} does not answer: ${d.error}; nothing else on ${host.name} was checked`;
+    return fail("docker.daemon", found, daemonFix(stackFile, host, key, d.error));
+  };
+}
+
+function daemonFix(stackFile: string, host: Pick<HostNeeds, "name" | "endpoint">, key: string, error: string): string {
+  const wrong = `or fix ${key} ("${host.endpoint}") in ${stackFile}`;
+  if (error === "the docker CLI is not installed") return "install the docker CLI on this machine (https://docs.docker.com/engine/install/)";
+  if (socketRefused(error)) return `let your user use Docker on ${host.name} (${DOCKER_GROUP_JOIN}, then log in again)`;
+  const transport = transportFor(host.endpoint);
+  if (transport.kind === "ssh") {
+    const dest = transport.sshArgs[transport.sshArgs.length - 1] ?? "";
+    const p = transport.sshArgs.indexOf("-p");
+    const port = p < 0 ? "" : `-p ${transport.sshArgs[p + 1]} `;
+    return (
+      `start Docker on ${host.name} (sudo systemctl start docker) and check that \`ssh ${port}${dest} docker version\` ` +
+      `answers without a prompt, ${wrong}`
+    );
+  }
+  if (host.endpoint.startsWith("tcp://")) {
+    return (
+      `start Docker on ${host.name} listening on ${host.endpoint.slice("tcp://".length)} with TLS (dockerd --tlsverify), let this ` +
+      "machine reach that port, and give the docker CLI the host's client certificate (DOCKER_TLS_VERIFY=1 and " +
+      `DOCKER_CERT_PATH=<a directory with ca.pem, cert.pem, key.pem>), ${wrong}`
+    );
+  }
+  return `start the Docker daemon (sudo systemctl start docker), ${wrong}`;
+}
+
+/** A per-replica check: the stack's needs, one replica and every host's facts in, results out. */
+export type ReplicaCheck = (needs: FleetNeeds, replica: ReplicaNeed, facts: FleetFacts) => CheckResult[];
+
+/**
+ * `replica.gpus`: the replica's GPUs are on its host as nvidia-smi reports them, and no GPU is any other
+ * replica's under another name (an index and a UUID of one GPU; the plan compares only the names).
+ */
+export function checkReplicaGpus(needs: FleetNeeds, replica: ReplicaNeed, facts: FleetFacts): CheckResult[] {
+  const name = "replica.gpus";
+  const host = needs.hosts.find((h) => h.name === replica.host)!;
+  const det = facts.hosts.get(replica.host)?.detection ?? null;
+  const gpus = `GPU ${replica.devices.join(", ")}`;
+  if (det === null) {
+    return [warn(name, `replica ${replica.id}'s ${gpus} not compared with ${host.name}'s GPUs: nvidia-smi could not run there`, null)];
+  }
+  // nvidia-smi did not answer: gpu.devices already failed with the driver's fix.
+  if (det.problem !== null) return [];
+  const key = `llmstack:hosts[${host.index}].gpu.vllmDevices`;
+  const missing = replica.devices.filter((d) => resolveHostGpu(d, det.gpus) === undefined);
+  if (missing.length > 0) {
+    return [
+      fail(
+        name,
+        `replica ${replica.id} is placed on ${host.name} GPU ${missing.join(", ")}, which ${host.name} does not have; it has ` +
+          `${det.gpus.length} GPU(s): ${det.gpus.map((g) => `${g.index}${g.uuid ? ` = ${g.uuid}` : ""}`).join("; ") || "none"}`,
+        `list GPUs ${host.name} has in ${key} (and in llmstack:model.placement where it pins them) in ${needs.stackFile}`,
+      ),
+    ];
+  }
+  const mine = replica.devices.map((d) => resolveHostGpu(d, det.gpus)!);
+  // Each pair once: on the later replica, naming the earlier.
+  const earlier = needs.replicas.slice(0, needs.replicas.findIndex((r) => r.id === replica.id));
+  for (const other of earlier.filter((r) => r.host === replica.host)) {
+    const theirs = other.devices.find((d) => mine.some((g) => g.index === resolveHostGpu(d, det.gpus)?.index));
+    if (theirs === undefined) continue;
+    const g = resolveHostGpu(theirs, det.gpus)!;
+    const ours = replica.devices.find((d) => resolveHostGpu(d, det.gpus)?.index === g.index)!;
+    return [
+      fail(
+        name,
+        `replica ${replica.id} uses GPU ${g.index} of ${host.name} as "${ours}", which replica ${other.id} already uses as "${theirs}"`,
+        `every GPU is used at most once: name each GPU once in ${key} and llmstack:model.placement in ${needs.stackFile}`,
+      ),
+    ];
+  }
+  return [
+    pass(name, `replica ${replica.id} on ${host.name} ${mine.map((g) => `GPU ${g.index}${g.name ? ` (${g.name})` : ""}`).join(", ")}`),
+  ];
+}
+
+/** `replica.port` and `replica.reach`, from what the reach script printed. */
+export function checkReplicaReach(needs: FleetNeeds, replica: ReplicaNeed, facts: FleetFacts): CheckResult[] {
+  const out = facts.reach.get(replica.id);
+  if (out === undefined) return [];
+  const host = needs.hosts.find((h) => h.name === replica.host)!;
+  const gateway = needs.hosts.find((h) => h.name === needs.gateway)!;
+  return reachResults(
+    {
+      stackFile: needs.stackFile,
+      replica,
+      host,
+      gateway,
+      listenImages: pythonImages(host.needs.images.map((i) => i.ref)),
+      dialImages: pythonImages(gateway.needs.images.map((i) => i.ref)),
+    },
+    parseReach(out),
+  );
+}
+
+/** The checks each replica gets, in order. */
+export const REPLICA_CHECKS: readonly ReplicaCheck[] = [checkReplicaGpus, checkReplicaReach];
+
+/** Every replica's results, by the host they are shown under (the replica's host). */
+export function replicaResults(needs: FleetNeeds, facts: FleetFacts): Map<string, CheckResult[]> {
+  const out = new Map<string, CheckResult[]>();
+  for (const r of needs.replicas) {
+    if (facts.hosts.get(r.host)?.answered !== true) continue;
+    out.set(r.host, [...(out.get(r.host) ?? []), ...REPLICA_CHECKS.flatMap((check) => check(needs, r, facts))]);
+  }
+  return out;
+}
