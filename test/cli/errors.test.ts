@@ -32,6 +32,7 @@ function cases(dir: string): Record<string, Case> {
       readFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), "utf8").replace("    replicas: 2\n", "    replicas: 3\n"),
     ),
   );
+  const fleet = project((d) => copyFileSync(join(ROOT, "examples", "fleet", "Pulumi.fleet.yaml"), join(d, "Pulumi.fleet.yaml")));
   // The example fleet pinning both replicas to one GPU of gpu-b.
   const twiceFleet = project((d) =>
     writeFileSync(

@@ -4,9 +4,9 @@
  * each; the third is the gateway and state host. What the program registers (read under Pulumi mocks) is
  * applied resource by resource onto the daemon of the provider it was registered with, as Pulumi would.
  *
- * The program refuses `pulumi up` of a stack with hosts for now (src/deploy/program.ts), not its preview,
- * and registers the same resources with the same inputs in both: the inputs are read as a preview
- * registers them. The GPU hosts here have no GPU: the replicas' GPU requests are asserted on the
+ * The program registers the same resources with the same inputs in a preview and an update; an update
+ * first runs the preflight gate's commands, which the mocks only answer, so the inputs are read as a
+ * preview registers them. The GPU hosts here have no GPU: the replicas' GPU requests are asserted on the
  * registered inputs and left out on the daemon (the applier's withoutDeviceRequests).
  */
 import Dockerode from "dockerode";
