@@ -89,6 +89,24 @@ export interface FleetNeeds {
   readonly replicas: readonly ReplicaNeed[];
 }
 
+/**
+ * The GPUs the model's weights are split over for the replicas on a host: a replica across hosts splits them
+ * over every member's GPUs. The fewest when the host has several replicas (the one that holds the most
+ * weights per GPU); undefined when none is on the host.
+ */
+function replicaGpus(plan: StackPlan, host: string): number | undefined {
+  const sizes = (plan.replicas ?? []).flatMap((r) =>
+    r.members === undefined
+      ? r.host === host
+        ? [r.devices.length]
+        : []
+      : r.members.some((m) => m.host === host)
+        ? [r.members.reduce((n, m) => n + m.devices.length, 0)]
+        : [],
+  );
+  return sizes.length === 0 ? undefined : Math.min(...sizes);
+}
+
 function spanNeed(
   config: StackConfig,
   plan: StackPlan,
@@ -160,7 +178,7 @@ export function fleetNeeds(config: StackConfig, plan: StackPlan): FleetNeeds {
     const needs: StackNeeds = {
       ...base,
       gpuKey: `llmstack:hosts[${index}].gpu`,
-      ...(gpu !== undefined ? { replicaGpus: replicaSize(gpu) } : {}),
+      ...(gpu !== undefined ? { replicaGpus: replicaGpus(plan, h.name) ?? replicaSize(gpu) } : {}),
       ports: base.ports.filter((p) => !containers.some((c) => c.service === p.service && replicaContainers.has(c.name))),
     };
     return {

@@ -270,7 +270,8 @@ const TAKEN = /port is already allocated|address already in use/i;
 
 function memberFacts(lines: readonly string[]): MemberFacts {
   const image = lines.find((l) => l.startsWith("image "));
-  const python = lines.find((l) => l.startsWith("python "))?.slice(7) ?? null;
+  const py = lines.find((l) => l.startsWith("python "))?.slice(7);
+  const python = py === undefined || py === "none" ? null : py;
   const iface = lines.find((l) => l.startsWith("iface "));
   const files = lines.filter((l) => l.startsWith("file "));
   const modelError = lines.find((l) => l.startsWith("model error"));
