@@ -2,7 +2,8 @@
  * The checks of a stack with hosts that are not one host's alone, and how their results are grouped: each
  * host's daemon answers (one failure naming the host, its endpoint and the fix when it does not), every
  * replica's GPUs are on its host as the host reports them, and the gateway host reaches every replica's
- * port (./replicaReach.ts). Pure: facts in, results out.
+ * port (./replicaReach.ts); a replica across hosts also gets the span checks (./spanChecks.ts). Pure:
+ * facts in, results out.
  *
  * Per-replica checks are the entries of REPLICA_CHECKS: each takes the stack's needs, one replica and the
  * facts of every host, so a replica placed across hosts gets its checks as more entries there.

@@ -118,7 +118,8 @@ function spanNeed(
   const head = containers.find((c) => c.placement?.nodeRank === 0);
   const volume = plan.volumes.find((v) => v.key === HF_CACHE_VOLUME);
   if (head === undefined || volume === undefined) throw new Error(`the plan has no head or model cache for replica ${id}`);
-  const masterAt = head.command.indexOf(VLLM_MULTI_NODE.flags.masterPort);
+  const masterPort = Number(head.command[head.command.indexOf(VLLM_MULTI_NODE.flags.masterPort) + 1]);
+  if (!Number.isInteger(masterPort)) throw new Error(`the head of replica ${id} has no ${VLLM_MULTI_NODE.flags.masterPort}`);
   return {
     members: members.map((m): SpanMemberNeed => {
       const index = hosts.findIndex((h) => h.name === m.host);
@@ -135,7 +136,7 @@ function spanNeed(
         container: c.name,
       };
     }),
-    masterPort: Number(head.command[masterAt + 1]),
+    masterPort,
     image: head.image,
     volume: volume.name,
     model: config.model.name,

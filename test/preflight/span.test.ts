@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { fleetGateVerdict, GATE_SPAN_PARTS } from "../../src/preflight/fleetGate";
 import { runFleetPreflight } from "../../src/preflight/fleetRun";
+import { reachScript } from "../../src/preflight/replicaReach";
 import { parseSpan, spanListenerName, spanScript } from "../../src/preflight/spanScript";
 import type { CheckResult } from "../../src/preflight/types";
 import { spanValues } from "../helpers/span";
@@ -370,6 +371,14 @@ describe("the span script", () => {
       true,
       true,
     ]);
+  });
+
+  it("the gateway's reach script finds the head's own container by its name: on the host's network it publishes nothing", () => {
+    const r = replica();
+    const head = reachScript({ replica: r, replicaDocker: docker("gpu-a"), gatewayDocker: ["--host", "ssh://deploy@10.20.0.10"], listenImages: [IMAGE], dialImages: [IMAGE] });
+    expect(head.split("\n")[2]).toBe(
+      "if 'docker' '--host' 'ssh://deploy@10.20.0.11' ps -q --filter 'name=^/llm-multimodal-stack-fleet-vllm-gpu-a-0$' --filter status=running 2>/dev/null | grep -q .; then",
+    );
   });
 
   it("parses a script cut off in a member's section", () => {
