@@ -3,7 +3,8 @@
  * (so before anything is registered on any host), each host's daemon is asked for its version, each GPU
  * host's GPUs are probed (locally or over ssh, as the single-host gate does), the state host's data volumes
  * are read, and for each replica a short-lived listener on its host and a one-shot dialer on the gateway
- * host show that the gateway reaches its port. All run through the @pulumi/command provider's `local.run`
+ * host show that the gateway reaches its port; for a replica across hosts, the span script (interfaces and the
+ * members' reach to the head's store, src/preflight/spanScript.ts). All run through the @pulumi/command provider's `local.run`
  * invoke on the machine running Pulumi; the verdict is src/preflight/fleetGate.ts. The docker CLI reaches a
  * tcp:// host with the host's TLS material from `llmstack:dockerTls`, written for the gate's commands to a
  * directory only this user can read and removed once they ran.
@@ -18,10 +19,12 @@ import { printable } from "../config/printable";
 import type { StackConfig } from "../config/schema";
 import type { StackPlan } from "../plan/types";
 import { dataVolumeChecks } from "../preflight/dataChecks";
-import { daemonAnswered, daemonCommandLine, fleetGateVerdict, type HostOutputs } from "../preflight/fleetGate";
+import { hostPythonImages } from "../preflight/fleetChecks";
+import { daemonAnswered, daemonCommandLine, fleetGateVerdict, GATE_SPAN_PARTS, type HostOutputs } from "../preflight/fleetGate";
 import { fleetNeeds, type FleetNeeds, type HostNeeds } from "../preflight/fleetNeeds";
 import { probeCommandLine, probeScript, transportFor } from "../preflight/probe";
 import { pythonImages, reachScript } from "../preflight/replicaReach";
+import { spanScript } from "../preflight/spanScript";
 import { volumeCheckCommandLine } from "../preflight/volumeRead";
 import type { DockerTls } from "./hosts";
 
@@ -112,10 +115,26 @@ function gate(
       });
       return run(volumeCheckCommandLine(script), parent);
     });
-    return pulumi.all([pulumi.all(perHost), pulumi.all(reach)]).apply(([hosts, dialed]) => {
+    const spanning = needs.replicas.filter((r) => r.span !== undefined && r.span.members.every((m) => answered.get(m.host) === true));
+    const span = spanning.map((r) => {
+      const script = spanScript({
+        replica: { ...r, span: r.span! },
+        docker: (host) => args(needs.hosts.find((h) => h.name === host)!),
+        pythonImages: hostPythonImages(needs),
+        parts: GATE_SPAN_PARTS,
+      });
+      return run(volumeCheckCommandLine(script), parent);
+    });
+    return pulumi.all([pulumi.all(perHost), pulumi.all(reach), pulumi.all(span)]).apply(([hosts, dialed, spanned]) => {
       ran();
       const outputs = new Map(needs.hosts.map((h, i) => [h.name, hosts[i]!]));
-      const verdict = fleetGateVerdict(needs, outputs, new Map(reachable.map((r, i) => [r.id, dialed[i] ?? ""])), preview);
+      const verdict = fleetGateVerdict(
+        needs,
+        outputs,
+        new Map(reachable.map((r, i) => [r.id, dialed[i] ?? ""])),
+        preview,
+        new Map(spanning.map((r, i) => [r.id, spanned[i] ?? ""])),
+      );
       for (const s of verdict.skipped) pulumi.log.warn(`preflight: skipped during preview: ${printable(s)}`, parent);
       if (verdict.error !== null) throw new Error(printable(verdict.error));
       for (const g of verdict.groups) {

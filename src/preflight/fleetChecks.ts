@@ -2,7 +2,8 @@
  * The checks of a stack with hosts that are not one host's alone, and how their results are grouped: each
  * host's daemon answers (one failure naming the host, its endpoint and the fix when it does not), every
  * replica's GPUs are on its host as the host reports them, and the gateway host reaches every replica's
- * port (./replicaReach.ts). Pure: facts in, results out.
+ * port (./replicaReach.ts); a replica across hosts also gets the span checks (./spanChecks.ts). Pure:
+ * facts in, results out.
  *
  * Per-replica checks are the entries of REPLICA_CHECKS: each takes the stack's needs, one replica and the
  * facts of every host, so a replica placed across hosts gets its checks as more entries there.
@@ -13,6 +14,15 @@ import { checkDaemon, socketRefused, DOCKER_GROUP_JOIN, type DaemonFacts } from 
 import type { FleetNeeds, HostNeeds, ReplicaNeed } from "./fleetNeeds";
 import { parseReach, reachResults, pythonImages } from "./replicaReach";
 import { transportFor } from "./probe";
+import {
+  spanFactsOf,
+  spanImageResults,
+  spanInterfaceResults,
+  spanModelResults,
+  spanReachResults,
+  type PythonImagesOf,
+} from "./spanChecks";
+import type { SpanFacts } from "./spanScript";
 import { fail, pass, warn, type CheckResult } from "./types";
 
 /** What the checks found on one host, as the per-replica checks read it. */
@@ -28,6 +38,11 @@ export interface FleetFacts {
   readonly hosts: ReadonlyMap<string, HostFacts>;
   /** By replica id: what the reach script printed; absent when it did not run (a host did not answer). */
   readonly reach: ReadonlyMap<string, string>;
+  /**
+   * By replica id, for a replica across hosts: what the span script (./spanScript.ts) printed; absent when
+   * it did not run (a member host did not answer).
+   */
+  readonly span?: ReadonlyMap<string, string>;
 }
 
 /** One host's results, or the stack's own (`host` null) for what belongs to no host. */
@@ -144,8 +159,36 @@ export function checkReplicaReach(needs: FleetNeeds, replica: ReplicaNeed, facts
   );
 }
 
+/** The images with python3 of a host, which the span script tries on it (the vLLM image on a GPU host). */
+export function hostPythonImages(needs: FleetNeeds): (host: string) => string[] {
+  return (host) => pythonImages(needs.hosts.find((h) => h.name === host)?.needs.images.map((i) => i.ref) ?? []);
+}
+
+/** A check of a replica across hosts, from the span script's output; no results for a replica on one host. */
+function spanCheck(
+  results: (needs: FleetNeeds, r: Parameters<typeof spanInterfaceResults>[1], facts: SpanFacts, images: PythonImagesOf) => CheckResult[],
+): ReplicaCheck {
+  return (needs, replica, facts) => {
+    const found = spanFactsOf(replica, facts.span ?? new Map());
+    return found === undefined ? [] : results(needs, found[0], found[1], hostPythonImages(needs));
+  };
+}
+
+/** `span.interface`, `span.reach`, `span.image` and `span.model` (./spanChecks.ts). */
+export const checkSpanInterface = spanCheck(spanInterfaceResults);
+export const checkSpanReach = spanCheck(spanReachResults);
+export const checkSpanImage = spanCheck(spanImageResults);
+export const checkSpanModel = spanCheck(spanModelResults);
+
 /** The checks each replica gets, in order. */
-export const REPLICA_CHECKS: readonly ReplicaCheck[] = [checkReplicaGpus, checkReplicaReach];
+export const REPLICA_CHECKS: readonly ReplicaCheck[] = [
+  checkReplicaGpus,
+  checkReplicaReach,
+  checkSpanInterface,
+  checkSpanReach,
+  checkSpanImage,
+  checkSpanModel,
+];
 
 /** Every replica's results, by the host they are shown under (the replica's host). */
 export function replicaResults(needs: FleetNeeds, facts: FleetFacts): Map<string, CheckResult[]> {

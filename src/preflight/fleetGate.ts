@@ -3,7 +3,8 @@
  * so it is tested with captures): each host's daemon answers, each GPU host's GPUs and NVLink against its
  * own section (the single-host gate's GPU checks, through the probe), the state host's data volumes, and
  * each replica's checks (./fleetChecks.ts: its GPUs on its host, its port free, the gateway host reaching
- * it). `pulumi up` stops on any failure; a preview that cannot reach a host says so and skips its checks.
+ * it; for a replica across hosts, each member's interface owning its address and the members reaching the
+ * head's store: GATE_SPAN_PARTS). `pulumi up` stops on any failure; a preview that cannot reach a host says so and skips its checks.
  * The Pulumi side (src/deploy/fleetGate.ts) runs the commands through `command.local.run`.
  */
 import { shellWords } from "../config/shell";
@@ -13,7 +14,14 @@ import { hostDaemonCheck, replicaResults, type FleetFacts, type HostFacts, type 
 import type { FleetNeeds, HostNeeds } from "./fleetNeeds";
 import { detectionFrom, gpuCheckResults } from "./gpuFacts";
 import { parseProbe, transportCode, type Transport } from "./probe";
+import type { SpanPart } from "./spanScript";
 import { fail, type CheckResult } from "./types";
+
+/**
+ * What the gate checks of a replica across hosts: not its image or model files, which the update itself pulls
+ * and downloads after the gate (`llmstack validate` compares them).
+ */
+export const GATE_SPAN_PARTS: readonly SpanPart[] = ["interface", "reach"];
 
 /** ssh exits 255 when it cannot connect or log in. */
 const SSH_UNREACHABLE = 255;
@@ -64,6 +72,7 @@ export function fleetGateVerdict(
   outputs: ReadonlyMap<string, HostOutputs>,
   reach: ReadonlyMap<string, string>,
   preview: boolean,
+  span: ReadonlyMap<string, string> = new Map(),
 ): FleetGateVerdict {
   const skipped: string[] = [];
   const hostFacts = new Map<string, HostFacts>();
@@ -108,7 +117,7 @@ export function fleetGateVerdict(
     }
     hostFacts.set(h.name, { answered: true, detection });
   }
-  const facts: FleetFacts = { hosts: hostFacts, reach };
+  const facts: FleetFacts = { hosts: hostFacts, reach, span };
   const replicas = replicaResults(needs, facts);
   const groups: HostResults[] = needs.hosts.map((h) => ({
     host: h.name,

@@ -1,17 +1,19 @@
 /**
  * `llmstack validate` on a stack with hosts: every host's checks as a single host gets them (its daemon,
  * images, data volumes, and through the probe its GPUs, ports and disk), cut to what the host runs; then
- * each replica's checks (./fleetChecks.ts), and the Pulumi CLI once. Results come grouped per host.
+ * each replica's checks (./fleetChecks.ts; for a replica across hosts also the span script's, ./spanScript.ts),
+ * and the Pulumi CLI once. Results come grouped per host.
  */
 import type { ExecFn } from "../exec";
 import { tableLines } from "../table";
 import { detectionFrom } from "./gpuFacts";
-import { hostDaemonCheck, replicaResults, type FleetFacts, type HostFacts, type HostResults } from "./fleetChecks";
+import { hostDaemonCheck, hostPythonImages, replicaResults, type FleetFacts, type HostFacts, type HostResults } from "./fleetChecks";
 import type { FleetNeeds } from "./fleetNeeds";
 import { checkPulumiCli } from "./hostChecks";
 import { transportFor } from "./probe";
 import { pythonImages, reachScript, REACH_TIMEOUT_S } from "./replicaReach";
 import { checkDockerHost } from "./run";
+import { SPAN_REACH_TIMEOUT_S, spanScript } from "./spanScript";
 import type { CheckResult } from "./types";
 
 const TIMEOUT_MS = 60_000;
@@ -46,7 +48,18 @@ export async function runFleetPreflight(needs: FleetNeeds, exec: ExecFn, env: No
     const res = await exec("sh", ["-s"], { input: script, timeoutMs: TIMEOUT_MS + REACH_TIMEOUT_S * 1000 });
     reach.set(r.id, res.stdout);
   }
-  const facts: FleetFacts = { hosts: hostFacts, reach };
+  const span = new Map<string, string>();
+  for (const r of needs.replicas) {
+    if (r.span === undefined || !r.span.members.every((m) => hostFacts.get(m.host)?.answered === true)) continue;
+    const script = spanScript({
+      replica: { ...r, span: r.span },
+      docker: (host) => ["--host", needs.hosts.find((h) => h.name === host)!.endpoint],
+      pythonImages: hostPythonImages(needs),
+    });
+    const res = await exec("sh", ["-s"], { input: script, timeoutMs: TIMEOUT_MS * 2 + SPAN_REACH_TIMEOUT_S * 1000 });
+    span.set(r.id, res.stdout);
+  }
+  const facts: FleetFacts = { hosts: hostFacts, reach, span };
   const replicas = replicaResults(needs, facts);
   const groups: HostResults[] = needs.hosts.map((h) => ({
     host: h.name,

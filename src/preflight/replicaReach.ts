@@ -45,8 +45,9 @@ const LISTENER = [
 /**
  * Connects until the deadline; docker-proxy accepts before the container listens and then closes, so an
  * empty answer is tried again. With "own" any connection counts (the replica's vLLM answers, not ours).
+ * Also the dialer of a replica across hosts (./spanScript.ts).
  */
-const DIALER = [
+export const DIALER = [
   "import socket, sys, time",
   "host, port, limit, own = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == 'own'",
   "end = time.time() + limit",
@@ -95,7 +96,10 @@ export function reachScript(o: ReachScriptOptions): string {
     "#!/bin/sh",
     `mode=listener`,
     // The replica's own container, running and publishing the port: dial it instead.
-    `if ${L} ps --filter ${shellQuote(`name=^/${r.container}$`)} --filter status=running --format '{{.Ports}}' 2>/dev/null | grep -q ${shellQuote(`:${r.port}->`)}; then`,
+    // The head of a replica across hosts is on the host's network: it publishes nothing, running is enough.
+    r.span === undefined
+      ? `if ${L} ps --filter ${shellQuote(`name=^/${r.container}$`)} --filter status=running --format '{{.Ports}}' 2>/dev/null | grep -q ${shellQuote(`:${r.port}->`)}; then`
+      : `if ${L} ps -q --filter ${shellQuote(`name=^/${r.container}$`)} --filter status=running 2>/dev/null | grep -q .; then`,
     `  echo "own ${r.container}"; mode=own`,
     `fi`,
     `if [ "$mode" = listener ]; then`,

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { configFor, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
 import { FLEET_DIR } from "../helpers/fleet";
+import { SPAN_MODEL, spanValues } from "../helpers/span";
 import { capture, HOOK_FOUND, IDLE_REFERENCE_HOST_PROBE, probeOutput, rigQuery } from "../preflight/probeOutput";
 
 // The program writes the stack's known_hosts under the home os.userInfo() names: a temporary one here.
@@ -24,12 +25,15 @@ vi.mock("node:os", async (importOriginal) => {
 const PEM = (what: string) => `-----BEGIN ${what}-----\nMIIB\n-----END ${what}-----\n`;
 const TLS = JSON.stringify({ "gpu-b": { ca: PEM("CERTIFICATE"), cert: PEM("CERTIFICATE"), key: PEM("PRIVATE KEY") } });
 const VERSION = `@@rc 0\n${JSON.stringify({ Server: { Version: "28.2.2", ApiVersion: "1.50" } })}\n@@stderr\n`;
+const SPAN_OK =
+  "@@member gpu-a\npython vllm/vllm-openai:v0.21.0\niface ok 10.20.0.11\n@@member gpu-b\npython vllm/vllm-openai:v0.21.0\n" +
+  "iface ok 10.20.0.12\n@@reach\nlistening\ndial gpu-b ok\ndone\n";
 const REACH_OK = "listen image vllm/vllm-openai:v0.21.0\nlistening\ndial image ghcr.io/berriai/litellm:v1.84.0\ndial ok\ndone\n";
 
 /** One invoke: what it asked, by kind. */
 interface Invoke {
-  readonly kind: "daemon" | "probe" | "volume" | "reach";
-  /** The host (daemon), the ssh destination (probe), the replica (reach), the volume (volume). */
+  readonly kind: "daemon" | "probe" | "volume" | "reach" | "span";
+  /** The host (daemon), the ssh destination (probe), the replica (reach, span), the volume (volume). */
   readonly what: string;
   readonly command: string;
 }
@@ -47,6 +51,7 @@ function classify(command: string): Invoke {
     return { kind: "daemon", what: /'--host' '([^']+)'/.exec(command)![1]!, command };
   }
   if (command.includes("@@transport")) return { kind: "probe", what: /ssh .* '--' '([^']+)'/.exec(command)?.[1] ?? "local", command };
+  if (script.includes("@@member ")) return { kind: "span", what: /vllm-(gpu-[ab]-\d+)-span-preflight/.exec(script)![1]!, command: script };
   if (script.includes("-preflight'")) return { kind: "reach", what: /vllm-(gpu-[ab]-\d+)-preflight/.exec(script)![1]!, command: script };
   return { kind: "volume", what: /volume inspect --format '\{\{\.Name\}\}' '([^']+)'/.exec(script)?.[1] ?? "?", command: script };
 }
@@ -66,7 +71,7 @@ async function runGate(answer: (i: Invoke) => string | undefined = () => undefin
         if (args.token !== "command:local:run") return args.inputs;
         const i = classify(String(args.inputs.command));
         invokes.push(i);
-        const fallback = { daemon: VERSION, probe: IDLE_REFERENCE_HOST_PROBE, volume: "volume absent\n", reach: REACH_OK }[i.kind];
+        const fallback = { daemon: VERSION, probe: IDLE_REFERENCE_HOST_PROBE, volume: "volume absent\n", reach: REACH_OK, span: SPAN_OK }[i.kind];
         return { command: args.inputs.command, stdout: answer(i) ?? fallback, stderr: "", assets: {} };
       },
     },
@@ -219,6 +224,36 @@ describe("the preflight gate across hosts in pulumi up", () => {
       "llm-multimodal-stack-fleet-vllm-gpu-a-0",
       "llm-multimodal-stack-fleet-vllm-gpu-b-0",
     ]);
+  });
+
+  it("a replica across hosts: checks its members' interfaces and reach (not its image or files), then registers it", async () => {
+    const span = { "llmstack:model": SPAN_MODEL, "llmstack:hosts": spanValues().hosts };
+    const run = await runGate(undefined, false, span);
+    expect(run.error).toBe(null);
+    expect(run.invokes.filter((i) => i.kind === "span" || i.kind === "reach").map((i) => `${i.kind} ${i.what}`)).toEqual(["reach gpu-a-0", "span gpu-a-0"]);
+    const script = run.invokes.find((i) => i.kind === "span")!.command;
+    expect([script.includes("'enp5s0' '10.20.0.11'"), script.includes("'ens1f0' '10.20.0.12'"), script.includes("RepoDigests"), script.includes("hf-cache")]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(run.containers.filter((c) => c.includes("-vllm-"))).toEqual([
+      "llm-multimodal-stack-fleet-vllm-gpu-a-0-gpu-b",
+      "llm-multimodal-stack-fleet-vllm-gpu-a-0",
+    ]);
+  });
+
+  it("a replica across hosts whose member cannot reach the head's store stops, and registers nothing", async () => {
+    const span = { "llmstack:model": SPAN_MODEL, "llmstack:hosts": spanValues().hosts };
+    const cut = SPAN_OK.replace("dial gpu-b ok", "dial gpu-b error timed out");
+    const run = await runGate((i) => (i.kind === "span" ? cut : undefined), false, span);
+    expect(message(run).split("\n").slice(0, 3)).toEqual([
+      "Pulumi.fleet.yaml: preflight failed on its hosts, so no container was created and nothing was changed:",
+      "  gpu-a:",
+      "  - span.reach: gpu-b (10.20.0.12) cannot reach 10.20.0.11:29501 (replica gpu-a-0's torch.distributed store on gpu-a) within 10 s: timed out",
+    ]);
+    expect(run.dockerTypes).toEqual([]);
   });
 
   it("runs nothing with llmstack:preflight.enabled false", async () => {

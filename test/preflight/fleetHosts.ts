@@ -69,6 +69,8 @@ export interface FleetAnswers {
   readonly probe?: Record<string, string>;
   /** By replica id: the reach script's output (REACH_OK unless given). */
   readonly reach?: Record<string, string>;
+  /** By replica id: the span script's output, for a replica across hosts (no output unless given). */
+  readonly span?: Record<string, string>;
 }
 
 export function fleetIo(a: FleetAnswers = {}): FakeIo {
@@ -83,6 +85,8 @@ export function fleetIo(a: FleetAnswers = {}): FakeIo {
     if (c.file === "ssh") return ok(probes[c.args[c.args.length - 3]!] ?? "");
     if (c.file === "sh") {
       const input = c.opts?.input ?? "";
+      const spanning = /llm-multimodal-stack-fleet-vllm-(gpu-[ab]-\d+)-span-preflight/.exec(input)?.[1];
+      if (spanning !== undefined || input.includes("@@member ")) return ok(a.span?.[spanning ?? ""] ?? "");
       if (input.includes("volume inspect")) return ok("volume absent\n");
       const replica = /llm-multimodal-stack-fleet-vllm-(gpu-[ab]-\d+)-preflight/.exec(input)?.[1];
       return ok(a.reach?.[replica ?? ""] ?? REACH_OK);
