@@ -38,7 +38,7 @@ const FLEET_UUIDS = FLEET.replace(
   'vllmDevices: ["0", "1"]\n        workerDevices: ["1"]',
   `vllmDevices: ["${UUID_A0}", "${UUID_A1}"]\n        workerDevices: ["${UUID_A1}"]`,
 );
-const GPU_A_TWO_CARDS = /      gpu:\n        mode: multi\n[\s\S]*?    # One H100/;
+const GPU_A_TWO_CARDS = / {6}gpu:\n {8}mode: multi\n[\s\S]*? {4}# One H100/;
 
 function project(stack: string): string {
   const dir = mkdtempSync(join(tmpdir(), "configure-gpu-host-"));
@@ -193,7 +193,7 @@ describe("configure-gpu --host", () => {
       message: '--host "GPU_A" is not a host name: a lowercase name such as gpu-a',
       fix: "llmstack configure-gpu auto --stack fleet --host gpu-a",
     });
-    const single = project(FLEET.replace(/  llmstack:hosts:[\s\S]*?  llmstack:model:/, "  llmstack:model:"));
+    const single = project(FLEET.replace(/ {2}llmstack:hosts:[\s\S]*? {2}llmstack:model:/, "  llmstack:model:"));
     await expect(configureGpuCommand(["auto", "--stack", "fleet", "--host", "gpu-a"], io(single).io)).rejects.toThrow(
       "Pulumi.fleet.yaml: --host gpu-a names a host of llmstack:hosts, but the file has no llmstack:hosts list; leave out --host " +
         "to write llmstack:gpu of a single-host stack, or list the hosts (docs/fleet.md)",
