@@ -8,6 +8,7 @@
 import { cpSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { diffMarkdownByHost, diffTextByHost } from "../../src/diff/hostsRender";
 import { ROOT } from "../helpers/root";
 import { commit, edit, expectCleanedUp, jsonDiff, projectRepo as repoIn, run, useScratch } from "./repo";
 
@@ -32,15 +33,15 @@ describe("llmstack plan --diff on real edits of the checked-in stacks", () => {
     expect(changed[1]!.changes.map((c) => c.field)).toEqual(["envs[PLAN_REVISION]"]);
     expectCleanedUp(repo);
 
-    const md = await run(["plan", "--stack", "production", "--diff", "HEAD", "--markdown"], repo);
-    expect(md.code).toBe(2);
-    expect(md.stdout.split("\n")[0]).toBe("<!-- llmstack-plan-diff:production -->");
-    expect(md.stdout).toContain("> `vllm`: restart with downtime: GPU container, frees its GPUs and reloads the model.");
-    const text = await run(["plan", "--stack", "production", "--diff", "HEAD"], repo);
-    expect(text.stdout).toContain("      command --gpu-memory-utilization: 0.9 → 0.85 (forces replacement)\n");
-    expect(text.stdout).not.toContain("VLLM_GPU_MEMORY_UTILIZATION");
-    expect(text.stdout).not.toContain("labels[");
-    expectCleanedUp(repo);
+    // The markdown and the text of the same diff, as --markdown and the default print it (the commands'
+    // own wiring of those formats is run in cliModes.test.ts and cliHosts.test.ts).
+    const md = diffMarkdownByHost(diff);
+    expect(md.split("\n")[0]).toBe("<!-- llmstack-plan-diff:production -->");
+    expect(md).toContain("> `vllm`: restart with downtime: GPU container, frees its GPUs and reloads the model.");
+    const text = diffTextByHost(diff);
+    expect(text).toContain("      command --gpu-memory-utilization: 0.9 → 0.85 (forces replacement)\n");
+    expect(text).not.toContain("VLLM_GPU_MEMORY_UTILIZATION");
+    expect(text).not.toContain("labels[");
   });
 
   it("a LiteLLM worker-count change in the program: only LiteLLM (and the smoke test re-run)", async () => {
