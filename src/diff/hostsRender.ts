@@ -12,7 +12,6 @@ import {
   containerSymbol,
   diffText,
   DOWNTIME_NOTE,
-  ENCRYPTION_NOTE,
   formatChange,
   formatValue,
   headline,
@@ -20,8 +19,8 @@ import {
   networkSentence,
   renderedBy,
   SECRETS_NOTE,
-  secretSentence,
   summaryLine,
+  textTail,
   volumeSentence,
   volumeSubject,
   volumeSymbol,
@@ -87,12 +86,7 @@ export function diffTextByHost(d: PlanDiff): string {
     if (same.length > 0) lines.push(`    unchanged: ${same.map((c) => containerLabel(c, visible)).join(", ")}`);
   }
   if (d.volumesUnknown) lines.push("", `the plan at ${visible(d.base)} lists no volumes: volume changes cannot be shown`);
-  const network = networkSentence(d, visible);
-  if (network) lines.push("", network);
-  if (d.secrets.length > 0 || d.encryptionChanged) lines.push("", "secrets (values never shown):");
-  if (d.encryptionChanged) lines.push(`    ${ENCRYPTION_NOTE}`);
-  for (const s of d.secrets) lines.push(`${(s.change === "added" ? "+" : s.change === "removed" ? "-" : "~").padEnd(3)} ${secretSentence(s, visible)}`);
-  lines.push("", d.changed ? summaryLine(d) : `no changes: ${summaryLine(d)}`, "");
+  lines.push(...textTail(d));
   return lines.join("\n");
 }
 

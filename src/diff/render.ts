@@ -206,13 +206,20 @@ export function diffText(d: PlanDiff): string {
   for (const v of d.volumes) {
     lines.push(`${volumeSymbol(v).padEnd(3)} ${volumeSubject(v, visible)}: ${volumeSentence(v, visible)}`);
   }
+  lines.push(...textTail(d));
+  return lines.join("\n");
+}
+
+/** The end of the text diff, with or without hosts: the network, the secrets and the summary line. */
+export function textTail(d: PlanDiff): string[] {
+  const lines: string[] = [];
   const network = networkSentence(d, visible);
   if (network) lines.push("", network);
   if (d.secrets.length > 0 || d.encryptionChanged) lines.push("", "secrets (values never shown):");
   if (d.encryptionChanged) lines.push(`    ${ENCRYPTION_NOTE}`);
   for (const s of d.secrets) lines.push(`${(s.change === "added" ? "+" : s.change === "removed" ? "-" : "~").padEnd(3)} ${secretSentence(s, visible)}`);
   lines.push("", d.changed ? summaryLine(d) : `no changes: ${summaryLine(d)}`, "");
-  return lines.join("\n");
+  return lines;
 }
 
 /**
