@@ -199,3 +199,14 @@ export function replicaResults(needs: FleetNeeds, facts: FleetFacts): Map<string
   }
   return out;
 }
+
+/** Each host's results: its own checks (`own`, by host name), then the checks of the replicas shown under it. */
+export function hostResults(needs: FleetNeeds, own: ReadonlyMap<string, readonly CheckResult[]>, facts: FleetFacts): HostResults[] {
+  const replicas = replicaResults(needs, facts);
+  return needs.hosts.map((h) => ({
+    host: h.name,
+    endpoint: h.endpoint,
+    roles: h.roles,
+    results: [...(own.get(h.name) ?? []), ...(replicas.get(h.name) ?? [])],
+  }));
+}

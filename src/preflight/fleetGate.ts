@@ -10,7 +10,7 @@
 import { shellWords } from "../config/shell";
 import type { ExecResult } from "../exec";
 import { parseDockerVersion } from "./docker";
-import { hostDaemonCheck, replicaResults, type FleetFacts, type HostFacts, type HostResults } from "./fleetChecks";
+import { hostDaemonCheck, hostResults, type FleetFacts, type HostFacts, type HostResults } from "./fleetChecks";
 import type { FleetNeeds, HostNeeds } from "./fleetNeeds";
 import { detectionFrom, gpuCheckResults } from "./gpuFacts";
 import { parseProbe, transportCode, type Transport } from "./probe";
@@ -118,13 +118,7 @@ export function fleetGateVerdict(
     hostFacts.set(h.name, { answered: true, detection });
   }
   const facts: FleetFacts = { hosts: hostFacts, reach, span };
-  const replicas = replicaResults(needs, facts);
-  const groups: HostResults[] = needs.hosts.map((h) => ({
-    host: h.name,
-    endpoint: h.endpoint,
-    roles: h.roles,
-    results: [...own.get(h.name)!, ...(replicas.get(h.name) ?? [])],
-  }));
+  const groups = hostResults(needs, own, facts);
   // In a preview a host that does not answer is skipped, not failed.
   const failures = groups.flatMap((g) =>
     g.results

@@ -7,7 +7,7 @@
 import type { ExecFn } from "../exec";
 import { tableLines } from "../table";
 import { detectionFrom } from "./gpuFacts";
-import { hostDaemonCheck, hostPythonImages, replicaResults, type FleetFacts, type HostFacts, type HostResults } from "./fleetChecks";
+import { hostDaemonCheck, hostPythonImages, hostResults, type FleetFacts, type HostFacts, type HostResults } from "./fleetChecks";
 import type { FleetNeeds } from "./fleetNeeds";
 import { checkPulumiCli } from "./hostChecks";
 import { transportFor } from "./probe";
@@ -60,13 +60,7 @@ export async function runFleetPreflight(needs: FleetNeeds, exec: ExecFn, env: No
     span.set(r.id, res.stdout);
   }
   const facts: FleetFacts = { hosts: hostFacts, reach, span };
-  const replicas = replicaResults(needs, facts);
-  const groups: HostResults[] = needs.hosts.map((h) => ({
-    host: h.name,
-    endpoint: h.endpoint,
-    roles: h.roles,
-    results: [...own.get(h.name)!, ...(replicas.get(h.name) ?? [])],
-  }));
+  const groups = hostResults(needs, own, facts);
   const pulumi = await exec("pulumi", ["version"], { timeoutMs: TIMEOUT_MS });
   groups.push({ host: null, endpoint: null, roles: [], results: [checkPulumiCli(pulumi.code, pulumi.stdout)] });
   return groups;

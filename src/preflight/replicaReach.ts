@@ -26,13 +26,8 @@ export function pythonImages(refs: readonly string[]): string[] {
   return refs.filter((ref) => IMAGE_RECORDS.find((r) => r.ref === ref)?.programs.includes("python3") === true);
 }
 
-const LISTENER = [
-  "import socket, sys",
-  "s = socket.socket(socket.AF_INET6 if sys.argv[1] == '::' else socket.AF_INET)",
-  "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-  "s.bind((sys.argv[1], int(sys.argv[2])))",
-  "s.listen(8)",
-  "s.settimeout(float(sys.argv[3]))",
+/** A listener's last lines: greet every caller until the socket's timeout ends the wait. */
+export const GREET_CALLERS = [
   "while True:",
   "    try:",
   "        c, _ = s.accept()",
@@ -40,6 +35,16 @@ const LISTENER = [
   "        break",
   `    c.sendall(b'${GREETING}\\n')`,
   "    c.close()",
+];
+
+const LISTENER = [
+  "import socket, sys",
+  "s = socket.socket(socket.AF_INET6 if sys.argv[1] == '::' else socket.AF_INET)",
+  "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+  "s.bind((sys.argv[1], int(sys.argv[2])))",
+  "s.listen(8)",
+  "s.settimeout(float(sys.argv[3]))",
+  ...GREET_CALLERS,
 ].join("\n");
 
 /**

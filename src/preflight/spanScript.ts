@@ -20,7 +20,7 @@
  */
 import { shellQuote, shellWords } from "../config/shell";
 import type { ReplicaNeed, SpanNeed } from "./fleetNeeds";
-import { DIALER, GREETING } from "./replicaReach";
+import { DIALER, GREET_CALLERS } from "./replicaReach";
 import { outputLines, VOLUME_AT } from "./volumeRead";
 
 /** Seconds each other member keeps trying to connect to the head; the listener lives a little longer. */
@@ -113,13 +113,7 @@ export const SPAN_LISTENER = [
   "    sys.exit(0)",
   "print('listening', flush=True)",
   "s.settimeout(t)",
-  "while True:",
-  "    try:",
-  "        c, _ = s.accept()",
-  "    except OSError:",
-  "        break",
-  `    c.sendall(b'${GREETING}\\n')`,
-  "    c.close()",
+  ...GREET_CALLERS,
 ].join("\n");
 
 export interface SpanScriptOptions {
