@@ -5,7 +5,7 @@
  * and limits, and until it lists the replicas it reaches only one of them.
  */
 import { promptOf } from "./client";
-import { realDeps, runBench, type BenchDeps } from "./run";
+import { realDeps, runBench, type BenchDeps, type BenchOptions } from "./run";
 import { percentile, type BenchSummary } from "./stats";
 import { tableLines } from "../table";
 
@@ -16,16 +16,8 @@ export interface ReplicaTarget {
   readonly url: string;
 }
 
-export interface ScalingOptions {
-  readonly targets: readonly ReplicaTarget[];
-  readonly apiKey: string;
-  readonly model: string;
-  readonly requests: number;
-  readonly concurrency: number;
-  readonly promptTokens: number;
-  readonly outputTokens: number;
-  readonly timeoutMs: number;
-}
+/** The load of one step, as runBench takes it, against the replicas instead of one URL. */
+export type ScalingOptions = Omit<BenchOptions, "url" | "urls"> & { readonly targets: readonly ReplicaTarget[] };
 
 export interface ScalingStep {
   /** How many replicas (the first k targets) shared the load. */

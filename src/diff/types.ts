@@ -3,6 +3,7 @@
  * one entry per container, volume, network and secret out. Plain data, printed as text, markdown (a
  * pull-request comment) or JSON.
  */
+import type { PlannedHost } from "../plan/types";
 
 /** One container of `llmstack plan --json`: `@pulumi/docker` Container input names plus plan facts. */
 export type ContainerJson = Readonly<Record<string, unknown>> & {
@@ -22,15 +23,8 @@ export interface VolumeJson {
   readonly host?: string;
 }
 
-/** One host of `llmstack plan --json` on a stack with hosts (the plan's PlannedHost). */
-export interface HostJson {
-  readonly name: string;
-  readonly endpoint: string;
-  readonly address: string;
-  readonly interface?: string;
-  readonly roles: readonly string[];
-  readonly hostKey?: string;
-}
+/** One host of `llmstack plan --json` on a stack with hosts: the plan's PlannedHost as it is printed. */
+export type HostJson = PlannedHost;
 
 /** The part of `llmstack plan --json` the diff reads. */
 export interface PlanDoc {
