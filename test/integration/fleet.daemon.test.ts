@@ -17,26 +17,15 @@ import { planFromValues, rawValues } from "../helpers/stacks";
 import { Applier, providerClient, type UpResult } from "./applier/apply";
 import { registeredStack, type ContainerInputs, type StackInputs } from "./applier/inputs";
 import { requireDaemon, testDocker } from "./daemon";
-import { copyImages, startNetnsFleet, type FetchRequest, type NetnsFleet } from "./fleet/netns";
+import { startNetnsFleet, type FetchRequest, type NetnsFleet } from "./fleet/netns";
+import { FLEET_HOSTS, loadStackImages, ONE_H100 } from "./fleet/stackHosts";
 import { buildStandins } from "./images/build";
-import { projectImages } from "./images/facts";
 import { envOf } from "./stackData";
 
-const HOSTS = ["control", "gpu-a", "gpu-b"] as const;
+const HOSTS = FLEET_HOSTS;
 const SERVED = "qwen2.5-1.5b-instruct";
 
-const GPU = {
-  mode: "single",
-  vllmDevices: ["0"],
-  workerDevices: ["0"],
-  nvlink: false,
-  cardClass: "datacenter",
-  gpuName: "NVIDIA H100 80GB HBM3",
-  memoryMiB: 81559,
-  tensorParallelSize: 1,
-  pipelineParallelSize: 1,
-  memoryUtilization: 0.8,
-};
+const GPU = ONE_H100;
 
 /**
  * The development stack turned into a fleet of the harness's hosts: no dockerHost and no gpu, the hosts
@@ -115,9 +104,7 @@ describe("a stack with hosts on three Docker daemons, each in its own network na
     const main = testDocker(requireDaemon());
     await buildStandins(main);
     fleet = await startNetnsFleet({ tag: "fle", subnet: 3, hosts: HOSTS });
-    const images = projectImages();
-    await copyImages(main, fleet.host("control").docker, [images.postgres!, images.redis!, images.qdrant!, images.objectStore!, images.litellm!]);
-    for (const h of ["gpu-a", "gpu-b"]) await copyImages(main, fleet.host(h).docker, [images.vllm!]);
+    await loadStackImages(main, fleet);
     const values = fleetValues(fleet);
     plan = planFromValues(values, "development");
     const tls = Object.fromEntries(HOSTS.map((h) => [h, fleet.tls]));

@@ -8,7 +8,7 @@
  * model's files, written into each host's cache volume, compare equal, and a file of another size fails.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,23 +19,12 @@ import type { CheckResult } from "../../src/preflight/types";
 import { ROOT } from "../helpers/root";
 import { rawValues } from "../helpers/stacks";
 import { requireDaemon, testDocker } from "./daemon";
-import { copyImages, requireNetnsTools, startNetnsFleet, type NetnsFleet } from "./fleet/netns";
+import { requireNetnsTools, startNetnsFleet, type NetnsFleet } from "./fleet/netns";
+import { dockerCertDir, FLEET_HOSTS, loadStackImages, ONE_H100 } from "./fleet/stackHosts";
 import { buildStandins } from "./images/build";
-import { projectImages } from "./images/facts";
 
-const HOSTS = ["control", "gpu-a", "gpu-b"] as const;
-const GPU = {
-  mode: "single",
-  vllmDevices: ["0"],
-  workerDevices: ["0"],
-  nvlink: false,
-  cardClass: "datacenter",
-  gpuName: "NVIDIA H100 80GB HBM3",
-  memoryMiB: 81559,
-  tensorParallelSize: 1,
-  pipelineParallelSize: 1,
-  memoryUtilization: 0.8,
-};
+const HOSTS = FLEET_HOSTS;
+const GPU = ONE_H100;
 const MODEL_DIR = "hub/models--Qwen--Qwen2.5-1.5B-Instruct";
 
 interface Validated {
@@ -107,17 +96,10 @@ describe("validate of a replica across hosts on three Docker daemons in their ow
     const source = testDocker(requireDaemon());
     await buildStandins(source);
     fleet = await startNetnsFleet({ tag: "spn", subnet: 12, hosts: HOSTS });
-    const images = projectImages();
-    vllm = images.vllm!;
-    await copyImages(source, fleet.host("control").docker, [images.postgres!, images.redis!, images.qdrant!, images.objectStore!, images.litellm!]);
-    for (const h of ["gpu-a", "gpu-b"]) await copyImages(source, fleet.host(h).docker, [vllm]);
+    vllm = await loadStackImages(source, fleet);
     dir = mkdtempSync(join(tmpdir(), "llmstack-span-preflight-"));
     copyFileSync(join(ROOT, "Pulumi.yaml"), join(dir, "Pulumi.yaml"));
-    certs = join(dir, "certs");
-    mkdirSync(certs, { mode: 0o700 });
-    writeFileSync(join(certs, "ca.pem"), fleet.tls.ca);
-    writeFileSync(join(certs, "cert.pem"), fleet.tls.cert);
-    writeFileSync(join(certs, "key.pem"), fleet.tls.key, { mode: 0o600 });
+    certs = dockerCertDir(dir, fleet);
   }, 900_000);
 
   afterAll(async () => {
