@@ -13,6 +13,7 @@ import type { ScalingResult } from "../../src/bench/scaling";
 import type { Sample } from "../../src/bench/stats";
 import { benchCommand } from "../../src/cli/bench";
 import type { CliIo, UsageError } from "../../src/cli/io";
+import { fakeIo as recordingIo } from "../helpers/fakeIo";
 import { FLEET_DIR } from "../helpers/fleet";
 import { ROOT } from "../helpers/root";
 import { startFakeServer, type FakeServer } from "./server";
@@ -22,16 +23,8 @@ const GPU_A = "http://10.20.0.11:8000";
 const GPU_B = "http://10.20.0.12:8000";
 
 function fakeIo(env: Record<string, string> = { VLLM_API_KEY: KEY }, cwd = FLEET_DIR) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    env,
-    cwd,
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    exec: () => Promise.reject(new Error("bench runs no programs")),
-  };
-  return { io, out: () => out.join(""), err: () => err.join("") };
+  const io = recordingIo(cwd, () => { throw new Error("bench runs no programs"); }, env);
+  return { io, out: io.out, err: io.err };
 }
 
 let servers: FakeServer[] = [];
