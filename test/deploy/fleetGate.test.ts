@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { configFor, mockResourceState, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
+import { configFor, mockResourceState, settleOrFailure, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
 import { FLEET_DIR } from "../helpers/fleet";
 import { SPAN_MODEL, spanValues } from "../helpers/span";
 import { capture, HOOK_FOUND, IDLE_REFERENCE_HOST_PROBE, probeOutput, rigQuery } from "../preflight/probeOutput";
@@ -83,23 +83,11 @@ async function runGate(answer: (i: Invoke) => string | undefined = () => undefin
   pulumi.runtime.setAllConfig(config, secretKeys);
   const { deployStack } = await import("../../src/deploy/program");
   // A failed gate rejects the providers' host input; the runtime reports it through an unhandled rejection.
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  let rejected: (err: Error) => void = () => undefined;
-  const failure = new Promise<Error>((resolve) => (rejected = resolve));
-  process.on("unhandledRejection", (reason) => rejected(reason as Error));
-  try {
+  const error = await settleOrFailure(async () => {
     const out = deployStack();
-    const done = Promise.all([...out.component.containers.values()].map((c) => unwrap(c.id))).then(() => null);
-    const error = await Promise.race([done, failure]);
-    await new Promise((r) => setTimeout(r, 200));
-    return { invokes, containers, dockerTypes, error };
-  } catch (err) {
-    return { invokes, containers, dockerTypes, error: err as Error };
-  } finally {
-    process.removeAllListeners("unhandledRejection");
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
+    await Promise.all([...out.component.containers.values()].map((c) => unwrap(c.id)));
+  });
+  return { invokes, containers, dockerTypes, error };
 }
 
 /** The gate's error, without the runtime's "error serializing property" (once per output the host input waits on). */

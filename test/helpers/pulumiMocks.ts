@@ -246,3 +246,27 @@ export async function runProgram(
     return { ...run, error: err as Error };
   }
 }
+
+/**
+ * Waits for `run` (a program's deploy and the outputs it names), or for the error the Pulumi runtime reports
+ * through an unhandled rejection, as a failed provider input (the preflight gate) does in `pulumi up`; the
+ * test listens in the runner's place. Null when everything resolved.
+ */
+export async function settleOrFailure(run: () => Promise<unknown>): Promise<Error | null> {
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  let rejected: (err: Error) => void = () => undefined;
+  const failure = new Promise<Error>((resolve) => (rejected = resolve));
+  process.on("unhandledRejection", (reason) => rejected(reason as Error));
+  try {
+    const error = await Promise.race([run().then(() => null), failure]);
+    // Give anything still waiting on the provider a moment to (not) register.
+    await new Promise((r) => setTimeout(r, 200));
+    return error;
+  } catch (err) {
+    return err as Error;
+  } finally {
+    process.removeAllListeners("unhandledRejection");
+    for (const l of saved) process.on("unhandledRejection", l);
+  }
+}

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { appImagesOverride, configFor, mockResourceState, TEST_SECRETS, testPinned, unwrap } from "../helpers/pulumiMocks";
+import { appImagesOverride, configFor, mockResourceState, settleOrFailure, TEST_SECRETS, testPinned, unwrap } from "../helpers/pulumiMocks";
 import { HOOK_FOUND, HOST_A100, idleReferenceHostProbe, probeOutput, RIG_3090, RIG_3090_UUIDS } from "./probeOutput";
 
 interface GateRun {
@@ -65,29 +65,12 @@ async function runGate(
   const { config, secretKeys } = configFor(stack, overrides, TEST_SECRETS);
   pulumi.runtime.setAllConfig(config, secretKeys);
   const { deployStack } = await import("../../src/deploy/program");
-  // A failed gate rejects the provider's host input; the Pulumi runtime reports that as the program's error
-  // through an unhandled rejection (as `pulumi up` does), so the test listens for it in the runner's place.
-  const saved = process.listeners("unhandledRejection");
-  process.removeAllListeners("unhandledRejection");
-  let rejected: (err: Error) => void = () => undefined;
-  const failure = new Promise<Error>((resolve) => (rejected = resolve));
-  process.on("unhandledRejection", (reason) => rejected(reason as Error));
-  try {
+  // A failed gate rejects the provider's host input; the Pulumi runtime reports that as the program's error.
+  const error = await settleOrFailure(async () => {
     const out = deployStack();
-    const done = Promise.all([
-      unwrap(out.component.provider.id),
-      ...[...out.component.containers.values()].map((c) => unwrap(c.id)),
-    ]).then(() => null);
-    const error = await Promise.race([done, failure]);
-    // Give anything still waiting on the provider a moment to (not) register.
-    await new Promise((r) => setTimeout(r, 200));
-    return { types, containers, invokes, postgresScripts, qdrantScripts, error };
-  } catch (err) {
-    return { types, containers, invokes, postgresScripts, qdrantScripts, error: err as Error };
-  } finally {
-    process.removeAllListeners("unhandledRejection");
-    for (const l of saved) process.on("unhandledRejection", l);
-  }
+    await Promise.all([unwrap(out.component.provider.id), ...[...out.component.containers.values()].map((c) => unwrap(c.id))]);
+  });
+  return { types, containers, invokes, postgresScripts, qdrantScripts, error };
 }
 
 const GPU_CONTAINERS = [
