@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main";
 import { renderStackResolved } from "../../src/cli/renderStack";
 import { budgetJson } from "../../src/plan/capacity";
@@ -145,15 +145,10 @@ describe("the stack's model: plan, validate's host checks and the program", () =
   });
 
   it("the program reads the cache where it runs and refuses a model that cannot fit, before any resource", async () => {
-    const saved = process.env.HF_HUB_CACHE;
-    process.env.HF_HUB_CACHE = qwen3Cache();
-    try {
-      const values = rawValues("production") as Record<string, any>;
-      const run = await runProgram("production", { "llmstack:model": { ...values.model, name: QWEN3 } });
-      expect(run.error?.message.split("\n")[0]).toBe("Pulumi.production.yaml: the model does not fit the GPUs as configured:");
-      expect(run.registrations).toEqual([]);
-    } finally {
-      process.env.HF_HUB_CACHE = saved;
-    }
+    vi.stubEnv("HF_HUB_CACHE", qwen3Cache());
+    const values = rawValues("production") as Record<string, any>;
+    const run = await runProgram("production", { "llmstack:model": { ...values.model, name: QWEN3 } });
+    expect(run.error?.message.split("\n")[0]).toBe("Pulumi.production.yaml: the model does not fit the GPUs as configured:");
+    expect(run.registrations).toEqual([]);
   });
 });

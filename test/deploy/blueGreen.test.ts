@@ -3,7 +3,7 @@
  * `llmstack up` hands over, and registers vLLM create-first under its generation's name.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseStackConfig } from "../../src/config/parse";
 import { LAST_GOOD_ENV, lastGoodRecord } from "../../src/plan/lastGood";
 import { runProgram } from "../helpers/pulumiMocks";
@@ -25,12 +25,9 @@ function runningRecord(): string {
   );
 }
 
-afterEach(() => {
-  delete process.env[LAST_GOOD_ENV];
-});
-
 describe("the program with llmstack:rollout blue-green", () => {
   it("refuses an update that was not handed the running config, before registering anything", async () => {
+    vi.stubEnv(LAST_GOOD_ENV, undefined);
     const run = await runProgram("development", ROLLOUT);
     expect(run.error?.message).toBe(
       `${FILE}: llmstack:rollout.strategy blue-green checks the new vLLM against the running one, whose config ` +
@@ -40,7 +37,7 @@ describe("the program with llmstack:rollout blue-green", () => {
   });
 
   it("refuses a model change on the GPUs the running vLLM holds", async () => {
-    process.env[LAST_GOOD_ENV] = runningRecord();
+    vi.stubEnv(LAST_GOOD_ENV, runningRecord());
     const model = { ...(rawValues("development").model as Record<string, unknown>), maxModelLen: 2048 };
     const run = await runProgram("development", { ...ROLLOUT, "llmstack:model": model });
     expect(run.error?.message).toMatch(/^Pulumi\.development\.yaml: llmstack:rollout\.strategy blue-green starts the new vLLM beside the running one, so they cannot share a GPU/);
@@ -48,7 +45,7 @@ describe("the program with llmstack:rollout blue-green", () => {
   });
 
   it("registers vLLM under its generation's name, replaced create-first, when the stack has no good update yet", async () => {
-    process.env[LAST_GOOD_ENV] = "none";
+    vi.stubEnv(LAST_GOOD_ENV, "none");
     const run = await runProgram("development", ROLLOUT);
     expect(run.error).toBeUndefined();
     const values = { ...rawValues("development"), rollout: { strategy: "blue-green" } };
