@@ -93,51 +93,77 @@ function daemonFix(stackFile: string, host: Pick<HostNeeds, "name" | "endpoint">
 /** A per-replica check: the stack's needs, one replica and every host's facts in, results out. */
 export type ReplicaCheck = (needs: FleetNeeds, replica: ReplicaNeed, facts: FleetFacts) => CheckResult[];
 
+/** Where a replica's GPUs are: on each member host for a replica across hosts, else on its one host. */
+interface GpuPlace {
+  readonly host: string;
+  readonly devices: readonly string[];
+  /** The member's node rank, for a replica across hosts. */
+  readonly rank?: number;
+}
+
+function gpuPlaces(replica: ReplicaNeed): GpuPlace[] {
+  return replica.span === undefined
+    ? [{ host: replica.host, devices: replica.devices }]
+    : replica.span.members.map((m) => ({ host: m.host, devices: m.devices, rank: m.rank }));
+}
+
 /**
  * `replica.gpus`: the replica's GPUs are on its host as nvidia-smi reports them, and no GPU is any other
- * replica's under another name (an index and a UUID of one GPU; the plan compares only the names).
+ * replica's under another name (an index and a UUID of one GPU; the plan compares only the names). A
+ * replica across hosts gets one result per member host, each against that host's GPUs.
  */
 export function checkReplicaGpus(needs: FleetNeeds, replica: ReplicaNeed, facts: FleetFacts): CheckResult[] {
+  // Each pair once: on the later replica, naming the earlier.
+  const earlier = needs.replicas.slice(0, needs.replicas.findIndex((r) => r.id === replica.id));
+  return gpuPlaces(replica).flatMap((place) => checkPlaceGpus(needs, replica, place, earlier, facts));
+}
+
+function checkPlaceGpus(
+  needs: FleetNeeds,
+  replica: ReplicaNeed,
+  place: GpuPlace,
+  earlier: readonly ReplicaNeed[],
+  facts: FleetFacts,
+): CheckResult[] {
   const name = "replica.gpus";
-  const host = needs.hosts.find((h) => h.name === replica.host)!;
-  const det = facts.hosts.get(replica.host)?.detection ?? null;
-  const gpus = `GPU ${replica.devices.join(", ")}`;
+  const host = needs.hosts.find((h) => h.name === place.host)!;
+  const who = place.rank === undefined ? `replica ${replica.id}` : `replica ${replica.id} (node ${place.rank})`;
+  const det = facts.hosts.get(place.host)?.detection ?? null;
+  const gpus = `GPU ${place.devices.join(", ")}`;
   if (det === null) {
-    return [warn(name, `replica ${replica.id}'s ${gpus} not compared with ${host.name}'s GPUs: nvidia-smi could not run there`, null)];
+    return [warn(name, `${who}'s ${gpus} not compared with ${host.name}'s GPUs: nvidia-smi could not run there`, null)];
   }
   // nvidia-smi did not answer: gpu.devices already failed with the driver's fix.
   if (det.problem !== null) return [];
   const key = `llmstack:hosts[${host.index}].gpu.vllmDevices`;
-  const missing = replica.devices.filter((d) => resolveHostGpu(d, det.gpus) === undefined);
+  const missing = place.devices.filter((d) => resolveHostGpu(d, det.gpus) === undefined);
   if (missing.length > 0) {
     return [
       fail(
         name,
-        `replica ${replica.id} is placed on ${host.name} GPU ${missing.join(", ")}, which ${host.name} does not have; it has ` +
+        `${who} is placed on ${host.name} GPU ${missing.join(", ")}, which ${host.name} does not have; it has ` +
           `${det.gpus.length} GPU(s): ${det.gpus.map((g) => `${g.index}${g.uuid ? ` = ${g.uuid}` : ""}`).join("; ") || "none"}`,
         `list GPUs ${host.name} has in ${key} (and in llmstack:model.placement where it pins them) in ${needs.stackFile}`,
       ),
     ];
   }
-  const mine = replica.devices.map((d) => resolveHostGpu(d, det.gpus)!);
-  // Each pair once: on the later replica, naming the earlier.
-  const earlier = needs.replicas.slice(0, needs.replicas.findIndex((r) => r.id === replica.id));
-  for (const other of earlier.filter((r) => r.host === replica.host)) {
-    const theirs = other.devices.find((d) => mine.some((g) => g.index === resolveHostGpu(d, det.gpus)?.index));
-    if (theirs === undefined) continue;
-    const g = resolveHostGpu(theirs, det.gpus)!;
-    const ours = replica.devices.find((d) => resolveHostGpu(d, det.gpus)?.index === g.index)!;
-    return [
-      fail(
-        name,
-        `replica ${replica.id} uses GPU ${g.index} of ${host.name} as "${ours}", which replica ${other.id} already uses as "${theirs}"`,
-        `every GPU is used at most once: name each GPU once in ${key} and llmstack:model.placement in ${needs.stackFile}`,
-      ),
-    ];
+  const mine = place.devices.map((d) => resolveHostGpu(d, det.gpus)!);
+  for (const other of earlier) {
+    for (const theirPlace of gpuPlaces(other).filter((p) => p.host === place.host)) {
+      const theirs = theirPlace.devices.find((d) => mine.some((g) => g.index === resolveHostGpu(d, det.gpus)?.index));
+      if (theirs === undefined) continue;
+      const g = resolveHostGpu(theirs, det.gpus)!;
+      const ours = place.devices.find((d) => resolveHostGpu(d, det.gpus)?.index === g.index)!;
+      return [
+        fail(
+          name,
+          `${who} uses GPU ${g.index} of ${host.name} as "${ours}", which replica ${other.id} already uses as "${theirs}"`,
+          `every GPU is used at most once: name each GPU once in ${key} and llmstack:model.placement in ${needs.stackFile}`,
+        ),
+      ];
+    }
   }
-  return [
-    pass(name, `replica ${replica.id} on ${host.name} ${mine.map((g) => `GPU ${g.index}${g.name ? ` (${g.name})` : ""}`).join(", ")}`),
-  ];
+  return [pass(name, `${who} on ${host.name} ${mine.map((g) => `GPU ${g.index}${g.name ? ` (${g.name})` : ""}`).join(", ")}`)];
 }
 
 /** `replica.port` and `replica.reach`, from what the reach script printed. */

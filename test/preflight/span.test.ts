@@ -10,7 +10,7 @@ import { reachScript } from "../../src/preflight/replicaReach";
 import { parseSpan, spanListenerName, spanScript } from "../../src/preflight/spanScript";
 import type { CheckResult } from "../../src/preflight/types";
 import { spanValues } from "../helpers/span";
-import { fleetIo, needsOf, VERSION, type FleetAnswers } from "./fleetHosts";
+import { fleetIo, GPU_A_PROBE, GPU_B_PROBE, H100_UUID, needsOf, VERSION, type FleetAnswers } from "./fleetHosts";
 
 const IMAGE = "vllm/vllm-openai:v0.21.0";
 const DIGEST = "vllm/vllm-openai@sha256:5d3e0a1c7f4b9e2d8a6c1b0f3e7d9a2c4b6e8f0a1c3e5d7b9f2a4c6e8d0b2f4a";
@@ -102,6 +102,59 @@ describe("validate: a replica across hosts", () => {
     const groups = await runFleetPreflight(needsOf((await import("../helpers/fleet")).fleetValues()), io.exec, io.env);
     expect(io.calls.filter((c) => c.file === "sh" && c.opts?.input?.includes("@@member"))).toEqual([]);
     expect(groups.flatMap((g) => g.results).filter((r) => r.check.startsWith("span."))).toEqual([]);
+  });
+});
+
+describe("replica.gpus: every member host's GPUs", () => {
+  /** The replica's replica.gpus results, with gpu-b reached over ssh answering `gpuB` when given. */
+  async function gpuResults(gpuB?: string): Promise<CheckResult[]> {
+    const values = spanValues();
+    if (gpuB !== undefined) {
+      values.hosts[2].endpoint = "ssh://deploy@10.20.0.12";
+      values.hosts[2].hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOZTnr5j37i8kNzadr+m52xYr8ww59ioeCk5Qzu56JYk";
+    }
+    const io = fleetIo({ span: { "gpu-a-0": spanOut() }, ...(gpuB !== undefined ? { probe: { "deploy@10.20.0.12": gpuB } } : {}) });
+    const groups = await runFleetPreflight(needsOf(values), io.exec, io.env);
+    return groups.flatMap((g) => g.results).filter((r) => r.check === "replica.gpus");
+  }
+
+  const HEAD_PASS = {
+    check: "replica.gpus",
+    status: "pass",
+    found: "replica gpu-a-0 (node 0) on gpu-a GPU 0 (NVIDIA GeForce RTX 3090), GPU 1 (NVIDIA GeForce RTX 3090)",
+    fix: null,
+  };
+
+  it("compares each member's GPUs with its own host's nvidia-smi", async () => {
+    expect(await gpuResults(GPU_A_PROBE)).toEqual([
+      HEAD_PASS,
+      {
+        check: "replica.gpus",
+        status: "pass",
+        found: "replica gpu-a-0 (node 1) on gpu-b GPU 0 (NVIDIA GeForce RTX 3090), GPU 1 (NVIDIA GeForce RTX 3090)",
+        fix: null,
+      },
+    ]);
+  });
+
+  it("a member placed on a GPU its host does not have fails, though the head's GPUs are there", async () => {
+    // gpu-b answers with its one H100, while the span places the member on GPUs 0 and 1.
+    expect(await gpuResults(GPU_B_PROBE)).toEqual([
+      HEAD_PASS,
+      {
+        check: "replica.gpus",
+        status: "fail",
+        found: `replica gpu-a-0 (node 1) is placed on gpu-b GPU 1, which gpu-b does not have; it has 1 GPU(s): 0 = ${H100_UUID}`,
+        fix: "list GPUs gpu-b has in llmstack:hosts[2].gpu.vllmDevices (and in llmstack:model.placement where it pins them) in Pulumi.fleet.yaml",
+      },
+    ]);
+  });
+
+  it("a member on a tcp:// host is a warning: its GPUs cannot be read", async () => {
+    expect(await gpuResults()).toEqual([
+      HEAD_PASS,
+      { check: "replica.gpus", status: "warn", found: "replica gpu-a-0 (node 1)'s GPU 0, 1 not compared with gpu-b's GPUs: nvidia-smi could not run there", fix: null },
+    ]);
   });
 });
 
