@@ -25,6 +25,32 @@ const HEALTH_CHECK_ROUTING =
   "BerriAI/litellm docs/my-website/docs/proxy/health_check_routing.md (read at bb4df6fa38f61f96fdd2251090b71aa7f244b15b), " +
   "https://docs.litellm.ai/docs/proxy/health_check_routing";
 
+const COOLDOWN_HANDLERS =
+  "BerriAI/litellm litellm/router_utils/cooldown_handlers.py (read at 1fa201c73311632f2204e3056a9b8702b07548fe): " +
+  "_is_cooldown_required, _should_cooldown_deployment, _is_allowed_fails_set_on_router; litellm/__init__.py allowed_fails: int = 3";
+
+/**
+ * When LiteLLM's router rests (cools down) a deployment after a failed call, as its code does it: what the
+ * gateway's replicas can expect when one fails, and why the gateway does not set allowed_fails.
+ */
+export const LITELLM_COOLDOWN = {
+  /** A failed call whose error text has this (nothing answered: connection refused, no route) never rests it. */
+  neverForError: "APIConnectionError",
+  /** The 4xx statuses that may rest it; any other 4xx never does (the request was at fault). 5xx always may. */
+  statuses4xx: [401, 404, 408, 429],
+  /**
+   * With allowed_fails unset or at litellm.allowed_fails (3) and no allowed_fails_policy: a deployment of a
+   * model_name with several deployments rests after a 429, or when more than half of its calls this minute
+   * failed; any deployment rests after a status LiteLLM does not retry (401, 404).
+   */
+  failureRatio: 0.5,
+  /** allowed_fails at this value is the same as unset (Router.allowed_fails defaults to litellm.allowed_fails). */
+  defaultAllowedFails: 3,
+  /** How long it rests: router_settings.cooldown_time (seconds). */
+  restSetting: "cooldown_time",
+  source: COOLDOWN_HANDLERS,
+} as const;
+
 export const LITELLM_ROUTER_SETTINGS = {
   routing_strategy: {
     section: "router_settings",
@@ -39,8 +65,11 @@ export const LITELLM_ROUTER_SETTINGS = {
   },
   allowed_fails: {
     section: "router_settings",
-    meaning: "The number of failures allowed before cooling down a model (a deployment) within a minute",
-    source: `${CONFIG_SETTINGS}, router_settings - Reference`,
+    meaning:
+      'documented as "The number of failures allowed before cooling down a model (a deployment) within a minute"; in ' +
+      "the code, at LiteLLM's default (3) it changes nothing, and any other value replaces the failure-ratio rule with " +
+      "that count (LITELLM_COOLDOWN); the gateway leaves it unset",
+    source: `${CONFIG_SETTINGS}, router_settings - Reference; ${COOLDOWN_HANDLERS}`,
   },
   cooldown_time: {
     section: "router_settings",

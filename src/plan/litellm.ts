@@ -34,8 +34,9 @@ export const GATEWAY_ROUTING = {
   routing_strategy: "simple-shuffle",
   // A failed request is tried again on the model_name, so another replica may answer it.
   num_retries: 2,
-  // A replica failing more than 3 requests within a minute rests for 60 seconds.
-  allowed_fails: 3,
+  // A replica whose calls fail with errors (5xx, 429), more than half of them within a minute, rests for 60
+  // seconds. One that does not answer at all is never rested (src/facts/litellmRouter.ts, LITELLM_COOLDOWN):
+  // the health checks below leave it out. allowed_fails stays unset: at LiteLLM's default it changes nothing.
   cooldown_time: 60,
   // Every deployment is called every 30 seconds; one that fails is left out until a check passes again.
   background_health_checks: true,

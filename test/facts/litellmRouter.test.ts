@@ -1,7 +1,7 @@
 /** The gateway's LiteLLM config held against LiteLLM's recorded settings (src/facts/litellmRouter.ts). */
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { LITELLM_ROUTER_SETTINGS, type LitellmSection } from "../../src/facts/litellmRouter";
+import { LITELLM_COOLDOWN, LITELLM_ROUTER_SETTINGS, type LitellmSection } from "../../src/facts/litellmRouter";
 import { GATEWAY_ROUTING, LITELLM_CONFIG_PATH } from "../../src/plan/litellm";
 import { fleetPlan } from "../helpers/fleet";
 
@@ -38,6 +38,12 @@ describe("LiteLLM's router settings", () => {
     for (const fact of Object.values(LITELLM_ROUTER_SETTINGS)) {
       expect(fact.source).toMatch(/^BerriAI\/litellm docs\/my-website\/docs\/proxy\/(config_settings|health_check_routing)\.md \(read at [0-9a-f]{40}\)/);
     }
+  });
+
+  it("leaves allowed_fails unset: at LiteLLM's default it changes nothing, any other value swaps the ratio rule for a count", () => {
+    for (const section of SECTIONS) expect([section, Object.hasOwn(doc[section] ?? {}, "allowed_fails")]).toEqual([section, false]);
+    // The rest after a failure is cooldown_time's, which the gateway sets.
+    expect(doc.router_settings[LITELLM_COOLDOWN.restSetting]).toBe(60);
   });
 
   it("sets no key of router_settings that LiteLLM's table does not place there", () => {

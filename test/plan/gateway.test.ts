@@ -50,7 +50,6 @@ describe("LiteLLM on the example fleet", () => {
     expect(doc.router_settings).toEqual({
       routing_strategy: "simple-shuffle",
       num_retries: 2,
-      allowed_fails: 3,
       cooldown_time: 60,
     });
   });

@@ -16,12 +16,14 @@ key is read from are src/facts/litellmRouter.ts's; a router key in router_settin
 - num_retries (default 3): a failed call (no connection, or a status LiteLLM retries: 408, 409, 429, >= 500) is
   tried again on the model_name, picking again among the healthy deployments;
 - cooldowns (litellm/router_utils/cooldown_handlers.py, read at BerriAI/litellm
-  04f211727739dc8f92d81d0da4a8650ba63110e6, _should_cooldown_deployment without an allowed_fails_policy): after
-  a failure, a deployment whose failures are more than half of its calls in the current minute, when it had more
-  than one call, rests for cooldown_time seconds (default 5); allowed_fails takes effect only through an
-  allowed_fails_policy there, so it is read and not applied; when every deployment rests, the request fails with
-  429 "No deployments available". A model_name's only deployment is never cooled down here (LiteLLM's
-  handling of that case has changed between releases; no test depends on it);
+  1fa201c73311632f2204e3056a9b8702b07548fe): a failed call whose error is a connection error (LiteLLM's
+  APIConnectionError: nothing answered) or a 4xx other than 401, 404, 408 and 429 never cools a deployment down.
+  Otherwise, with allowed_fails unset or at LiteLLM's default 3 (litellm.allowed_fails) and no
+  allowed_fails_policy, a deployment of a model_name with several deployments rests for cooldown_time seconds
+  (default 5) after a 429, or when its failures are more than half of its calls in the current minute; any
+  deployment rests after a status LiteLLM does not retry (401, 404). allowed_fails set to another value
+  replaces that with "more than allowed_fails failures before the rest". When every deployment rests, the
+  request fails with 429 "No deployments available";
 - background_health_checks with health_check_interval (default 300 s) and enable_health_check_routing
   (docs/my-website/docs/proxy/health_check_routing.md): every interval each deployment gets a one-message chat
   completion ("test from litellm"); one that fails is left out of routing until a later check passes, unless
@@ -98,6 +100,8 @@ class Deployment:
         self.successes = 0
         self.failures = 0
         self.cool_until = 0.0
+        self.counted = 0
+        self.counted_until = 0.0
         self.unhealthy = False
 
     def public(self):
@@ -143,7 +147,8 @@ class Router:
             group = [d for d in group if d.cool_until <= now]
             return random.choice(group) if group else None
 
-    def record(self, d, ok):
+    def record(self, d, ok, status=None, connection=False):
+        """Counts a call of d; after a failure, cools d down as LiteLLM's rule says (see the module's text)."""
         with self.lock:
             minute = int(time.time() // 60)
             if d.minute != minute:
@@ -152,9 +157,23 @@ class Router:
                 d.successes += 1
                 return
             d.failures += 1
-            total = d.successes + d.failures
+            if connection or (400 <= status < 500 and status not in (401, 404, 408, 429)):
+                return
             alone = sum(1 for x in self.deployments if x.model_name == d.model_name) == 1
-            if not alone and total > 1 and d.failures / total > 0.5:
+            if self.allowed_fails is not None and int(self.allowed_fails) != 3:
+                # LiteLLM's failed_calls counter: it lapses cooldown_time seconds after the last failure it kept.
+                now = time.time()
+                counted = d.counted if d.counted_until > now else 0
+                cool = counted + 1 > int(self.allowed_fails)
+                if not cool:
+                    d.counted, d.counted_until = counted + 1, now + self.cooldown_time
+            else:
+                cool = (
+                    (status == 429 and not alone)
+                    or (not alone and d.failures / (d.successes + d.failures) > 0.5)
+                    or status in (401, 404)
+                )
+            if cool:
                 d.cool_until = time.time() + self.cooldown_time
                 print("litellm stand-in: %s cools down for %gs" % (d.id, self.cooldown_time), flush=True)
 
@@ -172,13 +191,13 @@ class Router:
                 detail = e.read().decode(errors="replace")
                 last = (e.code, {"error": {"message": "hosted_vllm: " + detail, "code": str(e.code)}})
                 retried = e.code in RETRIED_STATUS or e.code >= 500
-                self.record(d, False)
+                self.record(d, False, status=e.code)
                 if not retried:
                     return last
                 continue
             except OSError as e:
                 last = (500, {"error": {"message": "hosted_vllm: %r (%s)" % (e, d.id), "code": "500"}})
-                self.record(d, False)
+                self.record(d, False, connection=True)
                 continue
             self.record(d, True)
             answer["model"] = model_name
