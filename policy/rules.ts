@@ -256,6 +256,13 @@ export function gpuOversubscriptionFindings(containers: readonly ContainerInputs
 }
 
 const SECRET_KEY = /(KEY|TOKEN|PASSWORD|SECRET|SALT|CREDENTIAL)/i;
+/**
+ * An S3 access key ID (S3_ACCESS_KEY, AWS_ACCESS_KEY_ID) names the identity and is sent in clear in every
+ * signed request's Authorization header; its secret is the secret key (S3_SECRET_KEY, AWS_SECRET_ACCESS_KEY).
+ */
+const ACCESS_KEY_ID = /ACCESS_KEY(_ID)?$/i;
+const isSecretName = (key: string): boolean =>
+  SECRET_KEY.test(key) && !(ACCESS_KEY_ID.test(key) && !/SECRET/i.test(key));
 const SECRET_LOOKING = [
   /\bsk-[A-Za-z0-9_-]{8,}/, // OpenAI/LiteLLM style keys
   /\bhf_[A-Za-z0-9]{10,}/, // Hugging Face tokens
@@ -269,7 +276,7 @@ const SECRET_FLAGS = /^--?(api[-_]?key|token|password|secret|master[-_]?key|hf[-
 export function secretValues(envs: readonly string[] | undefined): { key: string; value: string }[] {
   const out: { key: string; value: string }[] = [];
   for (const [key, value] of Object.entries(envRecord(envs))) {
-    if (SECRET_KEY.test(key) && value.length >= 6) out.push({ key, value });
+    if (isSecretName(key) && value.length >= 6) out.push({ key, value });
     const m = /:\/\/[^/\s:@]+:([^/\s@]+)@/.exec(value);
     if (m && m[1]!.length >= 6) out.push({ key, value: m[1]! });
   }

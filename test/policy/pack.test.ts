@@ -21,6 +21,12 @@ describe("the pack over what the real program registers", () => {
     expect(runPolicies(regs, stack)).toEqual([]);
   });
 
+  it("production with a scheduled backup: every policy passes", async () => {
+    const regs = await registrations("production", { "llmstack:backup": { schedule: "03:30", keep: 7, to: "/srv/llmstack-backups" } });
+    expect(regs.filter((r) => r.type === CONTAINER && r.name.startsWith("production-backup")).length).toBe(3);
+    expect(runPolicies(regs, "production")).toEqual([]);
+  });
+
   it("a deliberately bad production stack violates the policies it should, naming container and fix", async () => {
     const regs = await registrations("production", {
       // The worker runs (its image set), with a key on its command line.

@@ -7,6 +7,7 @@ import {
   publishedPortFindings,
   resolveEnvironment,
   secretInCommandFindings,
+  secretValues,
   tensorParallelShmFindings,
   type ContainerInputs,
 } from "../../policy/rules";
@@ -207,6 +208,24 @@ describe("no secret on the command line", () => {
       `container p-litellm: healthcheck[3] looks like a key or password; ${fix}`,
     ]);
     expect(found.join("\n")).not.toMatch(/sk-master-secret|pg-secret|hf_abc/);
+  });
+});
+
+describe("which env entries hold secrets", () => {
+  it("an S3 access key ID is an identity, not a secret; its secret key is one", () => {
+    expect(
+      secretValues([
+        "S3_ACCESS_KEY=llmstack",
+        "AWS_ACCESS_KEY_ID=llmstack",
+        "S3_SECRET_KEY=s3-secret-91d2aa",
+        "AWS_SECRET_ACCESS_KEY=aws-secret-0b1c2d",
+        "VLLM_API_KEY=vllm-secret-d4e5f6",
+      ]),
+    ).toEqual([
+      { key: "S3_SECRET_KEY", value: "s3-secret-91d2aa" },
+      { key: "AWS_SECRET_ACCESS_KEY", value: "aws-secret-0b1c2d" },
+      { key: "VLLM_API_KEY", value: "vllm-secret-d4e5f6" },
+    ]);
   });
 });
 
