@@ -37,21 +37,6 @@ export const backupSchema = z
 
 export type BackupConfig = z.infer<typeof backupSchema>;
 
-/** The schema's cross-field rule: the backup containers reach the stores on one host's stack network. */
-export function backupIssues(
-  cfg: { readonly backup?: BackupConfig | undefined; readonly hosts?: readonly unknown[] | undefined },
-  ctx: z.RefinementCtx,
-): void {
-  if (cfg.backup !== undefined && cfg.hosts !== undefined) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["backup"],
-      message:
-        "the scheduled backup runs on a single-host stack; a stack with hosts is backed up with llmstack backup --stack <name> --to <dir>, from cron",
-    });
-  }
-}
-
 /** The schedule's hour and minute. */
 export function dailyTime(schedule: string): { readonly hour: number; readonly minute: number } {
   const m = DAILY_TIME.exec(schedule);

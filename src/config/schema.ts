@@ -6,7 +6,7 @@
  * (`llmstack:postgresPassword`) so `pulumi config set --secret` can write them.
  */
 import { rolloutIssues, rolloutSchema } from "./rolloutSchema";
-import { backupIssues, backupSchema } from "./backupSchema";
+import { backupSchema } from "./backupSchema";
 import { z } from "zod";
 import { monitoringSchema, type MonitoringSecretName } from "./monitoringSchema";
 import { preflightSchema } from "./preflightSchema";
@@ -235,7 +235,6 @@ export const stackConfigSchema = z
     }
     hostPortIssues(cfg, ctx);
     rolloutIssues(cfg, ctx);
-    backupIssues(cfg, ctx);
     if (cfg.monitoring?.enabled && cfg.monitoring.grafana.viaGateway && cfg.gateway.tls === undefined) {
       ctx.addIssue({
         code: "custom",

@@ -36,7 +36,7 @@ export const SERVICE_ROLES: Readonly<Record<ServiceName, HostRole | "replica">> 
   redis: "state",
   qdrant: "state",
   "object-store": "state",
-  // Refused on a stack with hosts for now (src/config/backupSchema.ts); they would sit beside the stores.
+  // The scheduled backup, beside the stores it reaches by name (src/plan/stack.ts places it).
   backup: "state",
   "backup-postgres": "state",
   "backup-redis": "state",

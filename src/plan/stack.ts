@@ -159,8 +159,10 @@ export function planStack(input: PlanInput): StackPlan {
     ...(hosts && replicas ? { hosts: plannedHosts(hosts), replicas } : {}),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
-  // The scheduled backup runs the planned stores' steps, so it is planned from the plan (single host only).
-  const backup = planBackupSchedule(ctx, plan).map(finalize);
+  // The scheduled backup runs the planned stores' steps, so it is planned from the plan; on a stack with
+  // hosts it runs on the state host, beside the stores it reaches by name.
+  const scheduled = planBackupSchedule(ctx, plan).map(finalize);
+  const backup = hosts ? placeOnHosts(scheduled, hosts) : scheduled;
   return backup.length === 0 ? plan : { ...plan, containers: [...plan.containers, ...backup] };
 }
 

@@ -15,6 +15,7 @@ import { programsInScript } from "../../src/facts/shellPrograms";
 import { alertRules } from "../../src/monitoring/rules";
 import { scrapeJobs } from "../../src/monitoring/prometheus";
 import { planJson } from "../../src/plan/render";
+import { fleetPlan, fleetValues } from "../helpers/fleet";
 import { container, planFromValues, planOf, rawValues } from "../helpers/stacks";
 
 const P = "llm-multimodal-stack-production";
@@ -160,6 +161,33 @@ describe("the scheduled backup's containers", () => {
 
 const sh = (script: string, args: string[], env: Record<string, string> = {}): string =>
   execFileSync("sh", ["-c", script, "test", ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } });
+
+describe("the scheduled backup on a stack with hosts", () => {
+  const values = fleetValues();
+  values.backup = BACKUP;
+  const plan = fleetPlan(values);
+  const prometheus = plan.containers.find((c) => c.service === "prometheus")!;
+
+  it("runs on the state host, beside the stores it reaches by name, writing to that host's directory", () => {
+    const backup = plan.containers.filter((c) => c.service.startsWith("backup"));
+    expect(backup.map((c) => [c.service, c.placement?.host, c.host, c.binds])).toEqual(
+      ["backup", "backup-postgres", "backup-redis"].map((s) => [
+        s,
+        "control",
+        "ssh://deploy@10.20.0.10",
+        [{ hostPath: "/srv/llmstack-backups", containerPath: "/backups" }],
+      ]),
+    );
+    const stores = plan.containers.filter((c) => ["postgres", "redis", "qdrant", "object-store"].includes(c.service));
+    expect(new Set(stores.map((c) => c.placement?.host))).toEqual(new Set(["control"]));
+  });
+
+  it("is scraped by the Prometheus on the same host, by name", () => {
+    expect(prometheus.placement?.host).toBe("control");
+    const config = prometheus.uploads.find((u) => u.file.endsWith("prometheus.yml"))!.content as string;
+    expect(config).toContain("  - job_name: backup\n    metrics_path: /metrics\n    static_configs:\n      - targets:\n          - backup:9477\n");
+  });
+});
 
 describe("the runner and retention scripts, run with sh", () => {
   it("runs the step for a requested backup, copies its artefacts and records the outcome once", () => {

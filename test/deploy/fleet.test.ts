@@ -122,6 +122,27 @@ describe("the example fleet under Pulumi mocks (preview)", () => {
   });
 });
 
+describe("a scheduled backup on the example fleet under Pulumi mocks (preview)", () => {
+  let run: MockRun;
+  beforeAll(async () => {
+    home.dir = mkdtempSync(join(tmpdir(), "llmstack-fleet-home-"));
+    const backup = { schedule: "03:30", keep: 7, to: "/srv/llmstack-backups" };
+    run = await runProgram("fleet", { "llmstack:backup": backup }, { ...TEST_SECRETS, dockerTls: TLS }, true, FLEET_DIR);
+  });
+
+  it("creates its three containers through the state host's provider", () => {
+    expect(run.error).toBeUndefined();
+    const backup = run.registrations
+      .filter((r) => r.type === "docker:index/container:Container" && /^fleet-backup/.test(r.name))
+      .map((r) => [r.name, /fleet-docker-([a-z0-9-]+)::/.exec(r.provider!)![1]]);
+    expect(backup.sort()).toEqual([
+      ["fleet-backup-container", "control"],
+      ["fleet-backup-postgres-container", "control"],
+      ["fleet-backup-redis-container", "control"],
+    ]);
+  });
+});
+
 describe("a replica across hosts under Pulumi mocks (preview)", () => {
   let run: MockRun;
   beforeAll(async () => {

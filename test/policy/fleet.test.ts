@@ -36,6 +36,14 @@ describe("the policy pack over the example fleet", () => {
     expect(runPolicies(regs, "staging")).toEqual([]);
   });
 
+  it("passes with a scheduled backup on the state host", async () => {
+    const backup = { schedule: "03:30", keep: 7, to: "/srv/llmstack-backups" };
+    const run = await runProgram("fleet", { "llmstack:backup": backup }, { ...TEST_SECRETS, dockerTls: TLS }, true, FLEET_DIR);
+    if (run.error) throw run.error;
+    expect(run.registrations.filter((r) => r.type === CONTAINER && r.name.startsWith("fleet-backup")).length).toBe(3);
+    expect(runPolicies(run.registrations, "staging")).toEqual([]);
+  });
+
   it("the services published on a host's address are exactly the policy's list", () => {
     const published = regs
       .filter((r) => r.type === CONTAINER)
