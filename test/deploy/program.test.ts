@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { containerJson, dockerSettings } from "../../src/plan/render";
 import { appImagesOverride, pinImagesForTests, runProgram, TEST_SECRETS, testPinned, unwrap, type MockRun } from "../helpers/pulumiMocks";
 import { planFromValues, rawValues, STACKS } from "../helpers/stacks";
@@ -24,8 +24,12 @@ describe.each(STACKS)("the %s stack under Pulumi mocks", (stack) => {
   // As runProgram configures it: staging and production with their images pinned.
   const plan = planFromValues({ ...rawValues(stack), ...pinImagesForTests(rawValues(stack)) }, stack);
 
-  it("registers the provider, network, volumes, images and one container per service", async () => {
+  // One run of the program for every test of the stack, each of which reads it.
+  beforeAll(async () => {
     run = await runProgram(stack);
+  });
+
+  it("registers the provider, network, volumes, images and one container per service", () => {
     expect(run.error).toBeUndefined();
     const types = run.registrations.map((r) => r.type);
     // The model download, vLLM, LiteLLM, the four stores and the smoke test (no worker or retrieval proxy:
