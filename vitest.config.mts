@@ -8,6 +8,8 @@ import { defineConfig } from "vitest/config";
 // The project root, which vitest resolves `include` against (its `root` is the working directory).
 const ROOT = process.cwd();
 
+// Its own walk, like test/helpers/tsFiles.ts: a config that imports the project's TypeScript is one Vite's
+// native config loader refuses, and it warns on every run.
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = join(dir, f);

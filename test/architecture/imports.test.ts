@@ -14,11 +14,12 @@
  * Shared types with no home in either side (ExecFn) live in src/exec.ts, which imports nothing; text
  * tables for a terminal, in src/table.ts.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import * as ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/root";
+import { tsFilesUnder } from "../helpers/tsFiles";
 
 /** What each top-level module of src/ may import (besides itself). */
 const LAYERS: Record<string, readonly string[]> = {
@@ -53,13 +54,6 @@ const LAYERS: Record<string, readonly string[]> = {
 const PULUMI_CONFIG_READER = "src/config/load.ts";
 const CORE = ["exec", "table", "config", "facts", "gpu", "capacity", "hub", "plan", "monitoring", "preflight", "diff", "bench", "status", "backup"];
 
-function walk(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith(".ts") ? [p] : [];
-  });
-}
-
 interface Edge {
   readonly from: string;
   readonly to: string;
@@ -72,7 +66,7 @@ function importedFile(from: string, fileName: string): string | undefined {
 }
 
 function graph(): { files: string[]; edges: Edge[]; packages: Edge[] } {
-  const files = [...walk(join(ROOT, "src")), ...walk(join(ROOT, "policy"))].map((f) => relative(ROOT, f));
+  const files = [...tsFilesUnder(join(ROOT, "src")), ...tsFilesUnder(join(ROOT, "policy"))].map((f) => relative(ROOT, f));
   const edges: Edge[] = [];
   const packages: Edge[] = [];
   for (const file of files) {

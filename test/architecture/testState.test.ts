@@ -8,21 +8,14 @@
  * - nothing changes the working directory;
  * - a file that fakes timers also restores the real ones.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers/root";
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return f === "integration" || f === "fixtures" ? [] : tsFiles(p);
-    return p.endsWith(".ts") ? [p] : [];
-  });
-}
+import { tsFilesUnder } from "../helpers/tsFiles";
 
 // This file names the patterns it looks for; it is not one of the files they are looked for in.
-const FILES = tsFiles(join(ROOT, "test"))
+const FILES = tsFilesUnder(join(ROOT, "test"), ["integration", "fixtures"])
   .map((p) => ({ path: relative(ROOT, p), text: readFileSync(p, "utf8") }))
   .filter((f) => f.path !== "test/architecture/testState.test.ts");
 
