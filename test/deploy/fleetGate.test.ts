@@ -13,7 +13,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { configFor, mockResourceState, settleOrFailure, TEST_SECRETS, unwrap } from "../helpers/pulumiMocks";
 import { FLEET_DIR } from "../helpers/fleet";
 import { SPAN_MODEL, spanValues } from "../helpers/span";
-import { capture, HOOK_FOUND, IDLE_REFERENCE_HOST_PROBE, probeOutput, rigQuery } from "../preflight/probeOutput";
+import { GPU_A_PCIE_PROBE } from "../preflight/fleetHosts";
+import { IDLE_REFERENCE_HOST_PROBE } from "../preflight/probeOutput";
 
 // The program writes the stack's known_hosts under the home os.userInfo() names: a temporary one here.
 const home = vi.hoisted(() => ({ dir: "" }));
@@ -183,15 +184,7 @@ describe("the preflight gate across hosts in pulumi up", () => {
   });
 
   it("stops when a GPU host's GPUs are not what its section says (no NVLink on gpu-a)", async () => {
-    // The rig's two 3090s idle, joined over PCIe (PHB) only.
-    const pcie = probeOutput({
-      hook: HOOK_FOUND,
-      query: rigQuery("610.43.02"),
-      topo: { text: capture("topo-2x3090-pcie-phb.txt") },
-      apps: { text: "" },
-      stackpids: { text: "" },
-    });
-    const run = await runGate((i) => (i.kind === "probe" ? pcie : undefined));
+    const run = await runGate((i) => (i.kind === "probe" ? GPU_A_PCIE_PROBE : undefined));
     expect(message(run).split("\n")).toEqual([
       "Pulumi.fleet.yaml: preflight failed on its hosts, so no container was created and nothing was changed:",
       "  gpu-a:",

@@ -11,8 +11,8 @@ import { formatFleetResults, runFleetPreflight } from "../../src/preflight/fleet
 import { listenerName, parseReach, reachScript } from "../../src/preflight/replicaReach";
 import type { CheckResult } from "../../src/preflight/types";
 import { FLEET_DIR, fleetValues } from "../helpers/fleet";
-import { capture, HOOK_FOUND, probeOutput, RIG_3090_UUIDS, rigQuery } from "./probeOutput";
-import { fleetIo, needsOf, sshFleetValues, type FleetAnswers } from "./fleetHosts";
+import { RIG_3090_UUIDS } from "./probeOutput";
+import { fleetIo, GPU_A_PCIE_PROBE, needsOf, sshFleetValues, type FleetAnswers } from "./fleetHosts";
 
 async function groups(values: Record<string, unknown>, answers: FleetAnswers = {}) {
   const io = fleetIo(answers);
@@ -333,16 +333,7 @@ describe("validate across hosts: GPUs and NVLink per host", () => {
   });
 
   it("a host whose section says NVLink but whose GPUs talk over PCIe", async () => {
-    const pcie = probeOutput({
-      hook: HOOK_FOUND,
-      query: rigQuery("610.43.02"),
-      topo: { text: capture("topo-2x3090-pcie-phb.txt") },
-      apps: { text: "" },
-      stackpids: { text: "" },
-      listeners: { text: "" },
-      disk: { text: "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/nvme0n1p2 976762584 1000000 900000000 1% /\n" },
-    });
-    expect(await problems(sshFleetValues(), { probe: { "deploy@10.20.0.11": pcie } })).toEqual([
+    expect(await problems(sshFleetValues(), { probe: { "deploy@10.20.0.11": GPU_A_PCIE_PROBE } })).toEqual([
       [
         "gpu-a gpu.nvlink",
         {

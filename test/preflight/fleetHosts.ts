@@ -42,6 +42,17 @@ export const GPU_A_PROBE = probeOutput({
   disk: { text: "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/nvme0n1p2 976762584 1000000 900000000 1% /\n" },
 });
 
+/** gpu-a's two 3090s idle, joined over PCIe (PHB) only: its section's `nvlink: true` does not hold. */
+export const GPU_A_PCIE_PROBE = probeOutput({
+  hook: HOOK_FOUND,
+  query: rigQuery("610.43.02"),
+  topo: { text: capture("topo-2x3090-pcie-phb.txt") },
+  apps: { text: "" },
+  stackpids: { text: "" },
+  listeners: { text: "" },
+  disk: { text: "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/nvme0n1p2 976762584 1000000 900000000 1% /\n" },
+});
+
 /**
  * gpu-b: one H100 80GB, idle (a constructed line in the probe's query order), with a captured one-GPU
  * `topo -m`; nvidia-smi nvlink --status printed nothing.
