@@ -7,7 +7,6 @@
  * answer. The hosts have no GPU and their daemons are reached over tcp://, so nvidia-smi is not run there
  * (a warning, as on a single tcp:// host).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +19,7 @@ import { ROOT } from "../helpers/root";
 import { rawValues } from "../helpers/stacks";
 import { requireDaemon, testDocker } from "./daemon";
 import { requireNetnsTools, startNetnsFleet, type NetnsFleet } from "./fleet/netns";
-import { dockerCertDir, FLEET_HOSTS, loadStackImages, ONE_H100 } from "./fleet/stackHosts";
+import { dockerCertDir, FLEET_HOSTS, holdPort, loadStackImages, ONE_H100 } from "./fleet/stackHosts";
 import { buildStandins } from "./images/build";
 
 const HOSTS = FLEET_HOSTS;
@@ -124,16 +123,8 @@ describe("validate across hosts on three Docker daemons in their own network nam
     writeStack("blocked");
     const b = fleet.host("gpu-b");
     // Another program on gpu-b listening on the replica's port at gpu-b's address.
-    const squatter: ChildProcess = spawn(
-      "nsenter",
-      [`--net=/run/netns/${b.namespace}`, "node", "-e", `require("net").createServer().listen(8000, "${b.address}", () => console.log("up"))`],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
+    const squatter = await holdPort(b, 8000);
     try {
-      await new Promise<void>((resolve, reject) => {
-        squatter.stdout!.once("data", () => resolve());
-        squatter.once("exit", (code) => reject(new Error(`the listener exited with ${code}`)));
-      });
       const v = await validate("blocked", true);
       expect([v.code, v.json!.ok]).toEqual([1, false]);
       const failed = v.json!.hosts.flatMap((h) => h.checks.filter((r) => r.status === "fail").map((r) => `${h.name} ${r.check}: ${r.found}`));

@@ -7,7 +7,7 @@
  * holds on the head's host fails as blocked; a different vLLM image on one member fails naming both; the
  * model's files, written into each host's cache volume, compare equal, and a file of another size fails.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +20,7 @@ import { ROOT } from "../helpers/root";
 import { rawValues } from "../helpers/stacks";
 import { requireDaemon, testDocker } from "./daemon";
 import { requireNetnsTools, startNetnsFleet, type NetnsFleet } from "./fleet/netns";
-import { dockerCertDir, FLEET_HOSTS, loadStackImages, ONE_H100 } from "./fleet/stackHosts";
+import { dockerCertDir, FLEET_HOSTS, holdPort, loadStackImages, ONE_H100 } from "./fleet/stackHosts";
 import { buildStandins } from "./images/build";
 
 const HOSTS = FLEET_HOSTS;
@@ -134,16 +134,8 @@ describe("validate of a replica across hosts on three Docker daemons in their ow
   it("fails when another program holds the master port at the head's address", async () => {
     writeStack("blocked");
     const a = fleet.host("gpu-a");
-    const squatter: ChildProcess = spawn(
-      "nsenter",
-      [`--net=/run/netns/${a.namespace}`, "node", "-e", `require("net").createServer().listen(29501, "${a.address}", () => console.log("up"))`],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
+    const squatter = await holdPort(a, 29501);
     try {
-      await new Promise<void>((resolve, reject) => {
-        squatter.stdout!.once("data", () => resolve());
-        squatter.once("exit", (code) => reject(new Error(`the listener exited with ${code}`)));
-      });
       const v = await validate("blocked");
       expect([v.code, v.json!.ok]).toEqual([1, false]);
       expect(span(v).filter((r) => r.check === "span.reach")).toEqual([

@@ -1,13 +1,14 @@
 /**
  * What the multi-host daemon tests share: their three hosts (a control host, two GPU hosts), the GPU
- * section each GPU host gets, the stack's images on the hosts that run them, and the docker CLI's TLS
- * directory for the harness's daemons.
+ * section each GPU host gets, the stack's images on the hosts that run them, the docker CLI's TLS
+ * directory for the harness's daemons, and another program holding a port on a host.
  */
 import type Dockerode from "dockerode";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectImages } from "../images/facts";
-import { copyImages, type NetnsFleet } from "./netns";
+import { copyImages, type NetnsFleet, type NetnsHost } from "./netns";
 
 export const FLEET_HOSTS = ["control", "gpu-a", "gpu-b"] as const;
 
@@ -41,4 +42,26 @@ export function dockerCertDir(dir: string, fleet: NetnsFleet): string {
   writeFileSync(join(certs, "cert.pem"), fleet.tls.cert);
   writeFileSync(join(certs, "key.pem"), fleet.tls.key, { mode: 0o600 });
   return certs;
+}
+
+/**
+ * Another program on `host` listening on `port` at the host's address, in its network namespace; resolves
+ * once it listens. The caller kills it.
+ */
+export async function holdPort(host: NetnsHost, port: number): Promise<ChildProcess> {
+  const holder = spawn(
+    "nsenter",
+    [`--net=/run/netns/${host.namespace}`, "node", "-e", `require("net").createServer().listen(${port}, "${host.address}", () => console.log("up"))`],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.once("data", () => resolve());
+      holder.once("exit", (code) => reject(new Error(`the listener exited with ${code}`)));
+    });
+  } catch (err) {
+    holder.kill();
+    throw err;
+  }
+  return holder;
 }
