@@ -179,6 +179,10 @@ export function spanScript(o: SpanScriptOptions): string {
     const head = sp.members[0]!;
     const h = D(head.host);
     const name = shellQuote(spanListenerName(o.replica));
+    // Removing the listener races with its own --rm once it has exited (a port it could not bind): docker
+    // rm then answers "removal already in progress" at once. Its docker run ends only once the container is
+    // removed (the CLI waits for that with --rm), so waiting for it leaves nothing behind.
+    const stopListener = `${h} rm -f ${name} >/dev/null 2>&1; wait $pid 2>/dev/null; rm -f "$log"`;
     lines.push(
       `echo "@@reach"`,
       `mode=listener`,
@@ -195,7 +199,7 @@ export function spanScript(o: SpanScriptOptions): string {
       `  while [ $n -lt 60 ] && kill -0 $pid 2>/dev/null && ! grep -q -e '^listening' -e '^listen error' "$log"; do sleep 1; n=$((n+1)); done`,
       `  if grep -q '^listening' "$log"; then echo "listening"; else`,
       `    echo "listen error $(grep -v -e "^Run 'docker run --help'" -e "^See 'docker run --help'" -e '^[[:space:]]*$' "$log" | tail -n 1 | sed 's/^listen error //')"`,
-      `    ${h} rm -f ${name} >/dev/null 2>&1; rm -f "$log"; echo "done"; exit 0`,
+      `    ${stopListener}; echo "done"; exit 0`,
       `  fi`,
       `fi`,
     );
@@ -210,7 +214,7 @@ export function spanScript(o: SpanScriptOptions): string {
         `fi`,
       );
     });
-    lines.push(`[ "$mode" = listener ] && { ${h} rm -f ${name} >/dev/null 2>&1; wait $pid 2>/dev/null; rm -f "$log"; }`);
+    lines.push(`[ "$mode" = listener ] && { ${stopListener}; }`);
   }
   lines.push(`echo "done"`, `exit 0`, "");
   return lines.join("\n");
